@@ -1,0 +1,36 @@
+# Makefile — the two quick-start commands and friends; the build itself is CMake's.
+#   make demo   install what is missing, build, run the demo on a built-in data set
+#   make test   install what is missing, build, run the whole test suite
+#   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench  the benchmarks on ../shared/data
+BUILD ?= build
+DATA ?= $(CURDIR)/../shared/data
+JOBS ?= 2
+
+.PHONY: all setup build test demo asan bench clean
+
+all: build
+
+setup:
+	@sh scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DBNNMC_SHARED_DATA=$(DATA) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+
+demo: build
+	./$(BUILD)/bnnmc sample --dataset mackey-glass
+
+asan: setup
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBNNMC_SANITIZE=ON -DBNNMC_SHARED_DATA=$(DATA) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure
+
+bench: build
+	./$(BUILD)/bench_density $(DATA)
+
+clean:
+	rm -rf $(BUILD) build-asan

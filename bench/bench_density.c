@@ -1,0 +1,90 @@
+/* bench_density.c — log density + gradient evaluations per second of the study's network
+ * (and linear model) on the study's four data sets. Prints the median of 7 timed repeats.
+ *
+ * usage: bench_density [DATA_DIR]   (default ../shared/data) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bnnmc.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "../shared/data";
+    const char *sets[] = {"sunspot", "abalone", "iris", "ionosphere"};
+    printf("%-11s %-6s %5s %5s %12s %12s %10s\n", "data", "model", "rows", "dim", "logp+grad/s",
+           "drift/s", "GFLOP/s");
+    for (int s = 0; s < 4; s++)
+        for (int nn = 1; nn >= 0; nn--) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s/train.txt", dir, sets[s]);
+            bnn_table *t = NULL;
+            bnn_error err = {0};
+            if (bnn_table_read(&t, path, 0, &err)) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            int K = 0;
+            bnn_task task = bnn_table_infer_task(t, &K);
+            bnn_model_spec sp;
+            bnn_model_spec_study(&sp, nn, task, (int)t->p, K);
+            bnn_model *m = NULL;
+            bnn_model_new(&m, &sp, t, &err);
+            bnn_density d = bnn_model_density(m);
+            double *work = calloc(d.work_len, sizeof *work), *th = calloc(d.dim, sizeof *th),
+                   *g = calloc(d.dim, sizeof *g), *o = calloc(d.dim, sizeof *o);
+            bnn_model_init(m, 1, th, work);
+            double rate[7], drate[7];
+            double sink = 0;
+            for (int rep = 0; rep < 7; rep++) {
+                int iters = 0;
+                double t0 = now(), t1;
+                do {
+                    for (int k = 0; k < 50; k++)
+                        sink += d.logp(d.ctx, work, th, g);
+                    iters += 50;
+                } while ((t1 = now()) - t0 < 0.15);
+                rate[rep] = iters / (t1 - t0);
+                iters = 0;
+                t0 = now();
+                do {
+                    for (int k = 0; k < 10; k++)
+                        d.drift(d.ctx, work, 0.01, th, o);
+                    iters += 10;
+                } while ((t1 = now()) - t0 < 0.05);
+                drate[rep] = iters / (t1 - t0);
+                sink += o[0];
+            }
+            qsort(rate, 7, sizeof *rate, cmp);
+            qsort(drate, 7, sizeof *drate, cmp);
+            /* flops of one logp+grad: 2 n w_in w_out forward, 4 n w_in w_out backward */
+            int h = nn ? 10 : 0, out = K ? K : 1;
+            double macs = nn ? (double)t->p * h + (double)h * out : (double)t->p * out;
+            double flops = 6.0 * (double)t->n * macs;
+            printf("%-11s %-6s %5zu %5zu %12.0f %12.0f %10.2f\n", sets[s], nn ? "nn" : "linear",
+                   t->n, d.dim, rate[3], drate[3], rate[3] * flops * 1e-9);
+            if (sink == 12345.678)
+                puts("");
+            free(work);
+            free(th);
+            free(g);
+            free(o);
+            bnn_model_free(m);
+            bnn_table_free(t);
+        }
+    return 0;
+}

@@ -1,0 +1,209 @@
+/*
+ * bnnmc.h — Bayesian linear, logistic and neural-network models sampled by MCMC.
+ *
+ * This is the one public header. Read it top to bottom:
+ *   1. errors          every call returns a bnn_status and, on failure, a message
+ *   2. tables          numeric data read from text files or generated
+ *   3. the density     the interface every model implements and every sampler uses
+ *   4. models          linear / logistic / feed-forward network posteriors
+ *   5. sampling        chains of MCMC draws over any density
+ *
+ * The library never prints and never exits; it reports through bnn_error.
+ * Nothing here keeps global mutable state: two threads may use two objects freely,
+ * and a const object (a model, a table) may be shared by any number of threads.
+ */
+#ifndef BNNMC_H
+#define BNNMC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BNNMC_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- 1. errors */
+
+typedef enum {
+    BNN_OK = 0,     /* success */
+    BNN_ENOMEM,     /* an allocation failed */
+    BNN_EIO,        /* a file could not be opened, read or written */
+    BNN_EPARSE,     /* input data are malformed; the message names file, line, column */
+    BNN_EINVAL,     /* an argument or setting is out of its domain */
+    BNN_ENUMERIC,   /* a non-finite log density or gradient where one must be finite */
+    BNN_EINTR       /* the caller asked the run to stop (see bnn_run_config.stop) */
+} bnn_status;
+
+/* Filled by a failing call when the caller passes one; msg is a single line. */
+typedef struct {
+    bnn_status code;
+    char msg[512];
+} bnn_error;
+
+/* A constant string naming a status ("out of memory", ...). */
+const char *bnn_status_str(bnn_status s);
+
+/* ---------------------------------------------------------------- 2. tables */
+
+/*
+ * A table is n observations of p inputs and one target. x is row-major (n x p) so a whole
+ * batch is one matrix for CBLAS. line[i] is the file line the row came from (1-based), kept
+ * so later checks (class labels) can still point at the place.
+ */
+typedef struct {
+    size_t n, p;
+    double *x;        /* n x p inputs, row-major */
+    double *y;        /* n targets */
+    size_t *line;     /* n source line numbers; 0 for generated data */
+    int target_col;   /* 1-based column the target came from */
+    char *source;     /* file name or "builtin:NAME" */
+} bnn_table;
+
+/* Reads a text table: numbers separated by spaces, tabs or commas; a first line with no
+ * number is a header; blank lines are skipped. target_col is 1-based; 0 means the last
+ * column. Any malformed field is BNN_EPARSE with "FILE:LINE:COL: ..." in err. */
+bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err);
+void bnn_table_free(bnn_table *t);
+
+typedef enum {
+    BNN_TASK_AUTO = 0,          /* decide from the targets (bnn_table_infer_task) */
+    BNN_TASK_REGRESSION,
+    BNN_TASK_CLASSIFICATION
+} bnn_task;
+
+/* A test table must have as many inputs as the training table. */
+bnn_status bnn_table_check_inputs(const bnn_table *test, const bnn_table *train,
+                                  bnn_error *err);
+
+/* Classification if every target is an integer in 0..K-1 with K <= 20 and every class has a
+ * row; otherwise regression. *n_classes receives K (0 for regression). */
+bnn_task bnn_table_infer_task(const bnn_table *t, int *n_classes);
+
+/* Checks targets as class labels 0..K-1. With *n_classes == 0 (a training table) K is
+ * found from the labels and every class must have a row; otherwise (a test table) labels
+ * must be below the given K. Errors name the line and the target's column. */
+bnn_status bnn_table_check_classes(const bnn_table *t, int *n_classes, bnn_error *err);
+
+/* Built-in, deterministic data sets for demos and tests. */
+typedef struct {
+    const char *name;
+    const char *description;
+    bnn_task task;
+    int n_classes;           /* 0 for regression */
+} bnn_dataset_info;
+
+/* The i-th built-in data set, or NULL past the end. */
+const bnn_dataset_info *bnn_dataset_get(int i);
+/* Generates a built-in data set's train and test tables; seed changes the noise only. */
+bnn_status bnn_dataset_make(const char *name, uint64_t seed, bnn_table **train,
+                            bnn_table **test, bnn_error *err);
+
+/* ---------------------------------------------------------------- 3. the density */
+
+/*
+ * The spine of the library. A density is a parameter dimension and one function that
+ * returns log p(theta | data) up to a constant and, when grad != NULL, writes its gradient.
+ * Every model implements it; every sampler uses nothing else. A user's own model is just
+ * another density.
+ *
+ * logp must not allocate: the caller hands it work, an array of work_len doubles that it
+ * owns and never shares between threads. ctx is read-only, so one density serves several
+ * chains at once. logp returns -INFINITY outside the support and never NaN.
+ *
+ * The first n_weights coordinates are "weights" (proposal scale --step); the rest are scale
+ * parameters such as eta = log tau^2 (proposal scale --step-eta). A user density sets
+ * n_weights = dim.
+ *
+ * drift, optional, is the study's Langevin map g(theta): one pass of per-row gradient
+ * descent with learning rate lr on the data-fit loss, applied to the weights (the other
+ * coordinates are copied). Samplers that need it fall back to
+ * g(theta) = theta + lr * grad log p(theta) when it is NULL.
+ */
+typedef double (*bnn_logp_fn)(const void *ctx, double *work, const double *theta,
+                              double *grad);
+typedef void (*bnn_drift_fn)(const void *ctx, double *work, double lr, const double *theta,
+                             double *out);
+
+typedef struct {
+    size_t dim;
+    size_t n_weights;
+    size_t work_len;
+    bnn_logp_fn logp;
+    bnn_drift_fn drift;        /* may be NULL */
+    const void *ctx;
+} bnn_density;
+
+/* ---------------------------------------------------------------- 4. models */
+
+typedef enum {
+    BNN_ACT_IDENTITY = 0,
+    BNN_ACT_SIGMOID,
+    BNN_ACT_TANH,
+    BNN_ACT_RELU,
+    BNN_ACT_SOFTMAX            /* output layer of classification only */
+} bnn_activation;
+
+#define BNN_MAX_HIDDEN 8
+
+/*
+ * A feed-forward model. With n_hidden = 0 it is the linear model: linear regression, or
+ * multinomial logistic regression (softmax, K = 2 for two classes as the study does).
+ *
+ * Regression: y ~ N(f(x; w), tau^2), tau^2 ~ inverse-gamma(nu1, nu2), sampled as
+ * eta = log tau^2 with the Jacobian, so nu1 = nu2 = 0 is the improper prior 1/tau^2.
+ * Classification: y ~ Categorical(softmax(f(x; w))). Every weight and bias ~ N(0, prior_var).
+ */
+typedef struct {
+    bnn_task task;                   /* REGRESSION or CLASSIFICATION (not AUTO) */
+    int n_inputs;
+    int n_classes;                   /* classification: K >= 2; regression: ignored */
+    int n_hidden;                    /* number of hidden layers, 0..BNN_MAX_HIDDEN */
+    int hidden[BNN_MAX_HIDDEN];      /* their widths */
+    bnn_activation hidden_act;       /* SIGMOID, TANH or RELU */
+    bnn_activation output_act;       /* regression: SIGMOID or IDENTITY; classification: SOFTMAX */
+    double prior_var;                /* sigma^2 of the Gaussian prior, > 0 */
+    double nu1, nu2;                 /* inverse-gamma prior on tau^2, >= 0 */
+} bnn_model_spec;
+
+/* The study's settings: nn = one hidden layer of 10 sigmoid units, prior variance 25,
+ * sigmoid output for regression; linear = no hidden layer, prior variance 5. */
+void bnn_model_spec_study(bnn_model_spec *spec, int nn, bnn_task task, int n_inputs,
+                          int n_classes);
+
+typedef struct bnn_model bnn_model;
+
+/* Builds the posterior of spec given the training table (which must outlive the model:
+ * it is not copied). Classification labels must already be checked. */
+bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_table *train,
+                         bnn_error *err);
+void bnn_model_free(bnn_model *m);
+
+const bnn_model_spec *bnn_model_get_spec(const bnn_model *m);
+/* The model as a density over the unconstrained vector (weights..., eta). */
+bnn_density bnn_model_density(const bnn_model *m);
+size_t bnn_model_dim(const bnn_model *m);
+/* Outputs per row: 1 for regression, K for classification. */
+int bnn_model_n_outputs(const bnn_model *m);
+
+/* The i-th parameter's name as in the run folder: "W1.3.2", "b1.2", ..., "tau2". */
+void bnn_model_param_name(const bnn_model *m, size_t i, char *buf, size_t len);
+/* Maps the unconstrained vector to the reported one (eta -> tau2 = exp(eta)). */
+void bnn_model_constrain(const bnn_model *m, const double *theta, double *out);
+
+/* A starting point: weights ~ N(0, 1) from seed (the study's), and for regression eta =
+ * log of the mean squared residual there. work is the density's work array. */
+bnn_status bnn_model_init(const bnn_model *m, uint64_t seed, double *theta, double *work);
+
+/* Doubles of scratch that bnn_model_predict needs for a table of n rows. */
+size_t bnn_model_predict_work(const bnn_model *m, size_t n);
+/* Predictions of one parameter vector for every row of t: regression, the mean f(x)
+ * (n values); classification, the class probabilities (n x K, row-major). */
+bnn_status bnn_model_predict(const bnn_model *m, const double *theta, const bnn_table *t,
+                             double *out, double *work, bnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,22 @@
+#!/bin/sh
+# setup.sh — installs the Debian packages bnnmc builds and tests with, when missing.
+# Usage: sh scripts/setup.sh [--r]   (--r also installs R's posterior and rstan for the
+# cross-checks against the reference implementations)
+set -eu
+pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev"
+if [ "${1:-}" = "--r" ]; then
+    pkgs="$pkgs r-base-core r-cran-posterior"
+fi
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "setup: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: not root; run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq $missing >/dev/null

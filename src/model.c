@@ -1,0 +1,535 @@
+/* model.c — feed-forward posteriors (linear, logistic, neural network) as densities.
+ *
+ * The model is L = n_hidden + 1 dense layers. Layer l maps a_l (n x w_l) to
+ * a_{l+1} = act_l(a_l W_l + 1 b_l^T) (n x w_{l+1}), with a_0 = X. The last layer's act is
+ * the output's: identity or sigmoid for regression, softmax for classification.
+ *
+ * Parameter vector (the run folder's order): W_1 (w_0 x w_1, row-major: W1.i.j is input i
+ * to unit j), b_1 (w_1), ..., W_L, b_L, then eta = log tau^2 for regression.
+ *
+ * The log density is computed over the whole batch: one dgemm per layer forward and two per
+ * layer backward, into the caller's work array (no allocation). Activation derivatives are
+ * taken from the activations themselves (sigmoid a(1-a), tanh 1-a^2, relu [a>0]), so
+ * only the activations are stored. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <gsl/gsl_sf_gamma.h>
+
+#include "internal.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+struct bnn_model {
+    bnn_model_spec spec;
+    const bnn_table *train;
+    int *label;                  /* classification: training labels as integers */
+    int L;                       /* layers */
+    int width[BNN_MAX_HIDDEN + 2];
+    size_t w_off[BNN_MAX_HIDDEN + 1], b_off[BNN_MAX_HIDDEN + 1];
+    size_t n_weights, dim;
+    int max_width, sum_width;    /* over layer outputs (w_1..w_L), and w_0 for max */
+    size_t work_len;
+    double prior_const;          /* -n_weights/2 log(2 pi sigma^2) + inverse-gamma normaliser */
+};
+
+void bnn_model_spec_study(bnn_model_spec *spec, int nn, bnn_task task, int n_inputs,
+                          int n_classes)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->task = task;
+    spec->n_inputs = n_inputs;
+    spec->n_classes = task == BNN_TASK_CLASSIFICATION ? n_classes : 0;
+    spec->n_hidden = nn ? 1 : 0;
+    spec->hidden[0] = 10;
+    spec->hidden_act = BNN_ACT_SIGMOID;
+    if (task == BNN_TASK_CLASSIFICATION)
+        spec->output_act = BNN_ACT_SOFTMAX;
+    else
+        spec->output_act = nn ? BNN_ACT_SIGMOID : BNN_ACT_IDENTITY;
+    spec->prior_var = nn ? 25.0 : 5.0;
+    spec->nu1 = 0.0;
+    spec->nu2 = 0.0;
+}
+
+static bnn_status check_spec(const bnn_model_spec *s, const bnn_table *train, bnn_error *err)
+{
+    if (s->task != BNN_TASK_REGRESSION && s->task != BNN_TASK_CLASSIFICATION)
+        return bnn_fail(err, BNN_EINVAL, "model: task must be regression or classification");
+    if (s->n_inputs < 1 || (train && (size_t)s->n_inputs != train->p))
+        return bnn_fail(err, BNN_EINVAL, "model: %d inputs, but the data have %zu",
+                        s->n_inputs, train ? train->p : 0);
+    if (s->n_hidden < 0 || s->n_hidden > BNN_MAX_HIDDEN)
+        return bnn_fail(err, BNN_EINVAL, "model: %d hidden layers (at most %d)", s->n_hidden,
+                        BNN_MAX_HIDDEN);
+    for (int l = 0; l < s->n_hidden; l++)
+        if (s->hidden[l] < 1 || s->hidden[l] > 100000)
+            return bnn_fail(err, BNN_EINVAL, "model: hidden layer %d has %d units", l + 1,
+                            s->hidden[l]);
+    if (s->n_hidden > 0 && s->hidden_act != BNN_ACT_SIGMOID && s->hidden_act != BNN_ACT_TANH &&
+        s->hidden_act != BNN_ACT_RELU)
+        return bnn_fail(err, BNN_EINVAL, "model: hidden activation must be sigmoid, tanh or "
+                        "relu");
+    if (s->task == BNN_TASK_CLASSIFICATION) {
+        if (s->n_classes < 2)
+            return bnn_fail(err, BNN_EINVAL, "model: classification needs at least 2 classes");
+        if (s->output_act != BNN_ACT_SOFTMAX)
+            return bnn_fail(err, BNN_EINVAL, "model: classification output must be softmax");
+    } else if (s->output_act != BNN_ACT_IDENTITY && s->output_act != BNN_ACT_SIGMOID) {
+        return bnn_fail(err, BNN_EINVAL, "model: regression output must be identity or "
+                        "sigmoid");
+    }
+    if (!(s->prior_var > 0) || !isfinite(s->prior_var))
+        return bnn_fail(err, BNN_EINVAL, "model: prior variance must be positive, got %g",
+                        s->prior_var);
+    if (!(s->nu1 >= 0) || !(s->nu2 >= 0) || !isfinite(s->nu1) || !isfinite(s->nu2))
+        return bnn_fail(err, BNN_EINVAL, "model: nu1 and nu2 must be >= 0");
+    return BNN_OK;
+}
+
+static size_t work_for_rows(const bnn_model *m, size_t n)
+{
+    /* activations a_1..a_L, then two delta buffers of the widest layer */
+    return n * ((size_t)m->sum_width + 2 * (size_t)m->max_width);
+}
+
+bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_table *train,
+                         bnn_error *err)
+{
+    *out = NULL;
+    bnn_status st = check_spec(spec, train, err);
+    if (st)
+        return st;
+    if (!train || train->n == 0)
+        return bnn_fail(err, BNN_EINVAL, "model: no training rows");
+    bnn_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
+    m->spec = *spec;
+    m->train = train;
+    m->L = spec->n_hidden + 1;
+    m->width[0] = spec->n_inputs;
+    for (int l = 0; l < spec->n_hidden; l++)
+        m->width[l + 1] = spec->hidden[l];
+    m->width[m->L] = spec->task == BNN_TASK_CLASSIFICATION ? spec->n_classes : 1;
+    size_t off = 0;
+    m->max_width = m->width[0];
+    for (int l = 0; l < m->L; l++) {
+        m->w_off[l] = off;
+        off += (size_t)m->width[l] * (size_t)m->width[l + 1];
+        m->b_off[l] = off;
+        off += (size_t)m->width[l + 1];
+        m->sum_width += m->width[l + 1];
+        if (m->width[l + 1] > m->max_width)
+            m->max_width = m->width[l + 1];
+    }
+    m->n_weights = off;
+    m->dim = off + (spec->task == BNN_TASK_REGRESSION);
+    size_t batch = work_for_rows(m, train->n);
+    size_t row = work_for_rows(m, 1);
+    m->work_len = batch > row ? batch : row;
+
+    m->prior_const = -0.5 * (double)m->n_weights * (LOG_2PI + log(spec->prior_var));
+    if (spec->task == BNN_TASK_REGRESSION && spec->nu1 > 0 && spec->nu2 > 0)
+        m->prior_const += spec->nu1 * log(spec->nu2) - gsl_sf_lngamma(spec->nu1);
+
+    if (spec->task == BNN_TASK_CLASSIFICATION) {
+        m->label = malloc(train->n * sizeof *m->label);
+        if (!m->label) {
+            free(m);
+            return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
+        }
+        for (size_t i = 0; i < train->n; i++) {
+            double v = train->y[i];
+            if (v != floor(v) || v < 0 || v >= spec->n_classes) {
+                free(m->label);
+                free(m);
+                return bnn_fail(err, BNN_EINVAL, "%s:%zu:%d: class label %g outside 0..%d",
+                                train->source, train->line[i], train->target_col, v,
+                                spec->n_classes - 1);
+            }
+            m->label[i] = (int)v;
+        }
+    }
+    *out = m;
+    return BNN_OK;
+}
+
+void bnn_model_free(bnn_model *m)
+{
+    if (!m)
+        return;
+    free(m->label);
+    free(m);
+}
+
+const bnn_model_spec *bnn_model_get_spec(const bnn_model *m) { return &m->spec; }
+size_t bnn_model_dim(const bnn_model *m) { return m->dim; }
+int bnn_model_n_outputs(const bnn_model *m) { return m->width[m->L]; }
+
+/* ------------------------------------------------------------ activations */
+
+/* In place over n values. The simple logistic form is already safe: exp(-z) overflows to
+ * inf for z < -709 and 1/inf is 0, never NaN. */
+static void act_forward(bnn_activation act, double *a, size_t n)
+{
+    switch (act) {
+    case BNN_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            a[i] = 1.0 / (1.0 + exp(-a[i]));
+        break;
+    case BNN_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            a[i] = tanh(a[i]);
+        break;
+    case BNN_ACT_RELU:
+        for (size_t i = 0; i < n; i++)
+            a[i] = a[i] > 0 ? a[i] : 0.0;
+        break;
+    default:
+        break;
+    }
+}
+
+/* delta *= act'(z), written in terms of a = act(z). */
+static void act_backward(bnn_activation act, const double *a, double *delta, size_t n)
+{
+    switch (act) {
+    case BNN_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            delta[i] *= a[i] * (1.0 - a[i]);
+        break;
+    case BNN_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            delta[i] *= 1.0 - a[i] * a[i];
+        break;
+    case BNN_ACT_RELU:
+        for (size_t i = 0; i < n; i++)
+            delta[i] = a[i] > 0 ? delta[i] : 0.0;
+        break;
+    default:
+        break;
+    }
+}
+
+static bnn_activation layer_act(const bnn_model *m, int l)
+{
+    return l == m->L - 1 ? m->spec.output_act : m->spec.hidden_act;
+}
+
+/* ------------------------------------------------------------ batch forward/backward */
+
+/* a_l for l = 1..L, each n x w_l, packed one after another in work. */
+static double *act_buf(const bnn_model *m, double *work, size_t n, int l)
+{
+    double *p = work;
+    for (int k = 1; k < l; k++)
+        p += n * (size_t)m->width[k];
+    return p;
+}
+
+/* Forward over n rows of x (n x w_0). Leaves a_1..a_L in work; the softmax of the output is
+ * NOT applied (the caller wants log-sum-exp), only hidden and sigmoid/identity outputs. */
+static void forward(const bnn_model *m, const double *theta, const double *x, size_t n,
+                    double *work)
+{
+    const double *in = x;
+    for (int l = 0; l < m->L; l++) {
+        int wi = m->width[l], wo = m->width[l + 1];
+        double *a = act_buf(m, work, n, l + 1);
+        const double *W = theta + m->w_off[l], *b = theta + m->b_off[l];
+        for (size_t i = 0; i < n; i++)
+            memcpy(a + i * (size_t)wo, b, (size_t)wo * sizeof(double));
+        /* a (n x wo) += in (n x wi) * W (wi x wo) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, wo, wi, 1.0, in, wi, W,
+                    wo, 1.0, a, wo);
+        bnn_activation act = layer_act(m, l);
+        if (act != BNN_ACT_SOFTMAX)
+            act_forward(act, a, n * (size_t)wo);
+        in = a;
+    }
+}
+
+/* Backward from delta = d logp / d z_L (n x w_L, in the first delta buffer) to the
+ * gradient of the weights, accumulated into grad (overwritten). */
+static void backward(const bnn_model *m, const double *theta, const double *x, size_t n,
+                     double *work, double *delta, double *spare, double *grad)
+{
+    for (int l = m->L - 1; l >= 0; l--) {
+        int wi = m->width[l], wo = m->width[l + 1];
+        const double *in = l == 0 ? x : act_buf(m, work, n, l);
+        const double *W = theta + m->w_off[l];
+        double *gW = grad + m->w_off[l], *gb = grad + m->b_off[l];
+        /* gW (wi x wo) = in^T (wi x n) * delta (n x wo) */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, wi, wo, (int)n, 1.0, in, wi, delta,
+                    wo, 0.0, gW, wo);
+        for (int j = 0; j < wo; j++)
+            gb[j] = 0.0;
+        for (size_t i = 0; i < n; i++)
+            for (int j = 0; j < wo; j++)
+                gb[j] += delta[i * (size_t)wo + j];
+        if (l == 0)
+            break;
+        /* spare (n x wi) = delta (n x wo) * W^T (wo x wi), then through act' of layer l-1 */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, wi, wo, 1.0, delta, wo, W,
+                    wo, 0.0, spare, wi);
+        act_backward(layer_act(m, l - 1), in, spare, n * (size_t)wi);
+        double *t = delta;
+        delta = spare;
+        spare = t;
+    }
+}
+
+/* Log-likelihood of the regression outputs; writes d loglik / d z_L into delta. */
+static double regression_loglik(const bnn_model *m, const double *yhat, double eta,
+                                double *delta, double *sse_out)
+{
+    const double *y = m->train->y;
+    size_t n = m->train->n;
+    double sse = 0.0, prec = exp(-eta);
+    for (size_t i = 0; i < n; i++) {
+        double r = y[i] - yhat[i];
+        sse += r * r;
+        if (delta)
+            delta[i] = prec * r;
+    }
+    if (delta && m->spec.output_act == BNN_ACT_SIGMOID)
+        act_backward(BNN_ACT_SIGMOID, yhat, delta, n);
+    *sse_out = sse;
+    return -0.5 * (double)n * (LOG_2PI + eta) - 0.5 * prec * sse;
+}
+
+/* Categorical log-likelihood with log-sum-exp; delta = onehot - softmax. */
+static double classification_loglik(const bnn_model *m, const double *z, double *delta)
+{
+    size_t n = m->train->n;
+    int K = m->width[m->L];
+    double ll = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *zi = z + i * (size_t)K;
+        double mx = zi[0];
+        for (int k = 1; k < K; k++)
+            mx = zi[k] > mx ? zi[k] : mx;
+        double s = 0.0;
+        for (int k = 0; k < K; k++)
+            s += exp(zi[k] - mx);
+        double lse = mx + log(s);
+        ll += zi[m->label[i]] - lse;
+        if (delta) {
+            double *di = delta + i * (size_t)K;
+            for (int k = 0; k < K; k++)
+                di[k] = -exp(zi[k] - lse);
+            di[m->label[i]] += 1.0;
+        }
+    }
+    return ll;
+}
+
+static double model_logp(const void *ctx, double *work, const double *theta, double *grad)
+{
+    const bnn_model *m = ctx;
+    size_t n = m->train->n;
+    const double *x = m->train->x;
+    forward(m, theta, x, n, work);
+    double *out = act_buf(m, work, n, m->L);
+    double *delta = work + n * (size_t)m->sum_width;
+    double *spare = delta + n * (size_t)m->max_width;
+    double lp;
+    double *dl = grad ? delta : NULL;
+    double sse = 0.0, eta = 0.0;
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        eta = theta[m->n_weights];
+        lp = regression_loglik(m, out, eta, dl, &sse);
+        double nu1 = m->spec.nu1, nu2 = m->spec.nu2;
+        /* log p(eta) = log IG(e^eta; nu1, nu2) + eta (Jacobian) */
+        lp += -nu1 * eta - nu2 * exp(-eta);
+    } else {
+        lp = classification_loglik(m, out, dl);
+    }
+    double ss = 0.0;
+    for (size_t j = 0; j < m->n_weights; j++)
+        ss += theta[j] * theta[j];
+    lp += m->prior_const - 0.5 * ss / m->spec.prior_var;
+    if (grad) {
+        backward(m, theta, x, n, work, delta, spare, grad);
+        double inv = 1.0 / m->spec.prior_var;
+        for (size_t j = 0; j < m->n_weights; j++)
+            grad[j] -= theta[j] * inv;
+        if (m->spec.task == BNN_TASK_REGRESSION)
+            grad[m->n_weights] = -0.5 * (double)n + 0.5 * exp(-eta) * sse - m->spec.nu1 +
+                                 m->spec.nu2 * exp(-eta);
+    }
+    return isnan(lp) ? -INFINITY : lp;
+}
+
+/* ------------------------------------------------------------ the study's Langevin map */
+
+/* One pass of per-row gradient descent over the training rows in order on the data-fit
+ * loss (1/2 squared error, or cross-entropy), as the study's langevin_gradient does. Each
+ * row's deltas are computed with the weights before that row's update. */
+static void model_drift(const void *ctx, double *work, double lr, const double *theta,
+                        double *out)
+{
+    const bnn_model *m = ctx;
+    memcpy(out, theta, m->dim * sizeof *out);
+    size_t n = m->train->n;
+    int L = m->L, K = m->width[L];
+    double *delta = work + m->sum_width, *spare = delta + m->max_width;
+    for (size_t r = 0; r < n; r++) {
+        const double *x = m->train->x + r * m->train->p;
+        /* forward one row, plain loops: the layers are too small for BLAS to pay */
+        const double *in = x;
+        for (int l = 0; l < L; l++) {
+            int wi = m->width[l], wo = m->width[l + 1];
+            double *a = act_buf(m, work, 1, l + 1);
+            const double *W = out + m->w_off[l], *b = out + m->b_off[l];
+            memcpy(a, b, (size_t)wo * sizeof *a);
+            for (int i = 0; i < wi; i++) {
+                double v = in[i];
+                const double *Wi = W + (size_t)i * wo;
+                for (int j = 0; j < wo; j++)
+                    a[j] += v * Wi[j];
+            }
+            bnn_activation act = layer_act(m, l);
+            if (act != BNN_ACT_SOFTMAX)
+                act_forward(act, a, (size_t)wo);
+            in = a;
+        }
+        double *o = act_buf(m, work, 1, L);
+        if (m->spec.task == BNN_TASK_REGRESSION) {
+            delta[0] = m->train->y[r] - o[0];
+            if (m->spec.output_act == BNN_ACT_SIGMOID)
+                delta[0] *= o[0] * (1.0 - o[0]);
+        } else {
+            double mx = o[0], s = 0.0;
+            for (int k = 1; k < K; k++)
+                mx = o[k] > mx ? o[k] : mx;
+            for (int k = 0; k < K; k++)
+                s += exp(o[k] - mx);
+            for (int k = 0; k < K; k++)
+                delta[k] = -exp(o[k] - mx) / s;
+            delta[m->label[r]] += 1.0;
+        }
+        for (int l = L - 1; l >= 0; l--) {
+            int wi = m->width[l], wo = m->width[l + 1];
+            const double *a_in = l == 0 ? x : act_buf(m, work, 1, l);
+            double *W = out + m->w_off[l], *b = out + m->b_off[l];
+            if (l > 0) {
+                for (int i = 0; i < wi; i++) {
+                    const double *Wi = W + (size_t)i * wo;
+                    double s = 0.0;
+                    for (int j = 0; j < wo; j++)
+                        s += Wi[j] * delta[j];
+                    spare[i] = s;
+                }
+                act_backward(layer_act(m, l - 1), a_in, spare, (size_t)wi);
+            }
+            for (int i = 0; i < wi; i++) {
+                double v = lr * a_in[i];
+                double *Wi = W + (size_t)i * wo;
+                for (int j = 0; j < wo; j++)
+                    Wi[j] += v * delta[j];
+            }
+            for (int j = 0; j < wo; j++)
+                b[j] += lr * delta[j];
+            double *t = delta;
+            delta = spare;
+            spare = t;
+        }
+        delta = work + m->sum_width;
+        spare = delta + m->max_width;
+    }
+}
+
+bnn_density bnn_model_density(const bnn_model *m)
+{
+    bnn_density d;
+    d.dim = m->dim;
+    d.n_weights = m->n_weights;
+    d.work_len = m->work_len;
+    d.logp = model_logp;
+    d.drift = model_drift;
+    d.ctx = m;
+    return d;
+}
+
+/* ------------------------------------------------------------ names and predictions */
+
+void bnn_model_param_name(const bnn_model *m, size_t k, char *buf, size_t len)
+{
+    if (k >= m->n_weights) {
+        snprintf(buf, len, "tau2");
+        return;
+    }
+    for (int l = m->L - 1; l >= 0; l--) {
+        if (k >= m->b_off[l]) {
+            snprintf(buf, len, "b%d.%zu", l + 1, k - m->b_off[l] + 1);
+            return;
+        }
+        if (k >= m->w_off[l]) {
+            size_t r = k - m->w_off[l], wo = (size_t)m->width[l + 1];
+            snprintf(buf, len, "W%d.%zu.%zu", l + 1, r / wo + 1, r % wo + 1);
+            return;
+        }
+    }
+}
+
+void bnn_model_constrain(const bnn_model *m, const double *theta, double *out)
+{
+    memcpy(out, theta, m->n_weights * sizeof *out);
+    if (m->dim > m->n_weights)
+        out[m->n_weights] = exp(theta[m->n_weights]);
+}
+
+size_t bnn_model_predict_work(const bnn_model *m, size_t n)
+{
+    return n * (size_t)m->sum_width;
+}
+
+bnn_status bnn_model_predict(const bnn_model *m, const double *theta, const bnn_table *t,
+                             double *out, double *work, bnn_error *err)
+{
+    if (t->p != (size_t)m->width[0])
+        return bnn_fail(err, BNN_EINVAL, "%s: %zu inputs, the model expects %d", t->source,
+                        t->p, m->width[0]);
+    forward(m, theta, t->x, t->n, work);
+    const double *o = act_buf(m, work, t->n, m->L);
+    int K = m->width[m->L];
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        memcpy(out, o, t->n * sizeof *out);
+        return BNN_OK;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        const double *zi = o + i * (size_t)K;
+        double *pi = out + i * (size_t)K;
+        double mx = zi[0], s = 0.0;
+        for (int k = 1; k < K; k++)
+            mx = zi[k] > mx ? zi[k] : mx;
+        for (int k = 0; k < K; k++)
+            s += (pi[k] = exp(zi[k] - mx));
+        for (int k = 0; k < K; k++)
+            pi[k] /= s;
+    }
+    return BNN_OK;
+}
+
+/* The study's starting point: every weight ~ N(0, 1); for regression eta = log of the mean
+ * squared residual at those weights, so tau^2 starts at the scale the data say. */
+bnn_status bnn_model_init(const bnn_model *m, uint64_t seed, double *theta, double *work)
+{
+    if (bnn_gaussian_fill(seed, theta, m->n_weights))
+        return BNN_ENOMEM;
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        size_t n = m->train->n;
+        forward(m, theta, m->train->x, n, work);
+        const double *o = act_buf(m, work, n, m->L);
+        double sse = 0;
+        for (size_t i = 0; i < n; i++)
+            sse += (m->train->y[i] - o[i]) * (m->train->y[i] - o[i]);
+        theta[m->n_weights] = log(fmax(sse / (double)n, 1e-12));
+    }
+    return BNN_OK;
+}

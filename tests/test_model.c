@@ -1,0 +1,387 @@
+/* test_model.c — every model's gradient against finite differences, the log density against
+ * a hand computation (prior and Jacobian included), the Langevin map against per-row
+ * gradients, numerical stability, predictions. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+
+#include "../src/internal.h"
+#include "check.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+static bnn_table *random_table(gsl_rng *r, size_t n, size_t p, int K)
+{
+    bnn_table *t = bnn_table_alloc(n, p, "random");
+    for (size_t i = 0; i < n * p; i++)
+        t->x[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t i = 0; i < n; i++)
+        t->y[i] = K ? (double)(i % (size_t)K) : gsl_rng_uniform(r);
+    return t;
+}
+
+static double eval(const bnn_density *d, double *work, const double *th, double *g)
+{
+    return d->logp(d->ctx, work, th, g);
+}
+
+/* Largest |analytic - numeric| / max(1, |analytic|, |numeric|) over coordinates; numeric is
+ * the 5-point central difference, error O(h^4). */
+static double grad_error(const bnn_density *d, double *theta, double *work)
+{
+    double *g = bnn_zalloc(d->dim);
+    eval(d, work, theta, g);
+    double worst = 0.0;
+    for (size_t j = 0; j < d->dim; j++) {
+        double t0 = theta[j], h = 1e-4 * fmax(1.0, fabs(t0));
+        double f[4], off[4] = {-2, -1, 1, 2};
+        for (int k = 0; k < 4; k++) {
+            theta[j] = t0 + off[k] * h;
+            f[k] = eval(d, work, theta, NULL);
+        }
+        theta[j] = t0;
+        double num = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h);
+        double e = fabs(g[j] - num) / fmax(1.0, fmax(fabs(g[j]), fabs(num)));
+        if (e > worst)
+            worst = e;
+    }
+    free(g);
+    return worst;
+}
+
+static const char *act_name(bnn_activation a)
+{
+    static const char *n[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
+    return n[a];
+}
+
+static void test_gradients(gsl_rng *r)
+{
+    struct {
+        int n_hidden, h[2];
+    } shapes[] = {{0, {0, 0}}, {1, {10, 0}}, {2, {5, 4}}};
+    bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
+    /* (task, K, output, nu1, nu2) */
+    struct {
+        bnn_task task;
+        int K;
+        bnn_activation out;
+        double nu1, nu2;
+    } tasks[] = {{BNN_TASK_REGRESSION, 0, BNN_ACT_SIGMOID, 0, 0},
+                 {BNN_TASK_REGRESSION, 0, BNN_ACT_IDENTITY, 2.5, 0.3},
+                 {BNN_TASK_CLASSIFICATION, 2, BNN_ACT_SOFTMAX, 0, 0},
+                 {BNN_TASK_CLASSIFICATION, 3, BNN_ACT_SOFTMAX, 0, 0}};
+    for (size_t s = 0; s < 3; s++)
+        for (size_t a = 0; a < 3; a++) {
+            if (shapes[s].n_hidden == 0 && a > 0)
+                continue;   /* the linear model has no hidden activation */
+            for (size_t k = 0; k < 4; k++) {
+                bnn_table *t = random_table(r, 9, 3, tasks[k].K);
+                bnn_model_spec sp = {0};
+                sp.task = tasks[k].task;
+                sp.n_inputs = 3;
+                sp.n_classes = tasks[k].K;
+                sp.n_hidden = shapes[s].n_hidden;
+                memcpy(sp.hidden, shapes[s].h, sizeof shapes[s].h);
+                sp.hidden_act = acts[a];
+                sp.output_act = tasks[k].out;
+                sp.prior_var = 2.0;
+                sp.nu1 = tasks[k].nu1;
+                sp.nu2 = tasks[k].nu2;
+                bnn_model *m = NULL;
+                bnn_error err = {0};
+                CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_OK, "model: %s", err.msg);
+                if (!m) {
+                    bnn_table_free(t);
+                    continue;
+                }
+                bnn_density d = bnn_model_density(m);
+                double *work = bnn_zalloc(d.work_len), *theta = bnn_zalloc(d.dim);
+                double worst = 0.0;
+                for (int rep = 0; rep < 3; rep++) {
+                    for (size_t j = 0; j < d.dim; j++)
+                        theta[j] = gsl_ran_gaussian(r, 0.8);
+                    double e = grad_error(&d, theta, work);
+                    worst = e > worst ? e : worst;
+                }
+                CHECK_VERBOSE(worst < 1e-6, "gradient %-5s hidden=%d act=%-8s out=%-8s K=%d "
+                              "nu=(%g,%g) dim=%3zu: max rel err %.2e", shapes[s].n_hidden ? "nn" : "linear",
+                              shapes[s].n_hidden, shapes[s].n_hidden ? act_name(acts[a]) : "-",
+                              act_name(tasks[k].out), tasks[k].K, tasks[k].nu1, tasks[k].nu2,
+                              d.dim, worst);
+                free(work);
+                free(theta);
+                bnn_model_free(m);
+                bnn_table_free(t);
+            }
+        }
+}
+
+/* Linear regression, 2 rows, 1 input, written out by hand. */
+static void test_hand_linear(void)
+{
+    bnn_table *t = bnn_table_alloc(2, 1, "hand");
+    t->x[0] = 1.0, t->y[0] = 2.0;
+    t->x[1] = -2.0, t->y[1] = 0.5;
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 1, 0);
+    sp.prior_var = 4.0;
+    sp.nu1 = 3.0;
+    sp.nu2 = 2.0;
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    bnn_density d = bnn_model_density(m);
+    CHECK(d.dim == 3 && d.n_weights == 2, "dim %zu", d.dim);
+    double theta[3] = {0.7, -0.2, log(0.5)}; /* w, b, eta: tau^2 = 0.5 */
+    double work[64];
+    double lp = eval(&d, work, theta, NULL);
+    /* residuals: 2 - (0.7 - 0.2) = 1.5; 0.5 - (-1.4 - 0.2) = 2.1 */
+    double sse = 1.5 * 1.5 + 2.1 * 2.1, tau2 = 0.5;
+    double loglik = -1.0 * log(2 * M_PI * tau2) - sse / (2 * tau2);
+    double logprior_w = -log(2 * M_PI * 4.0) - (0.49 + 0.04) / (2 * 4.0);
+    /* inverse-gamma(3, 2) density of tau^2, times the Jacobian d tau^2 / d eta = tau^2 */
+    double logig = 3.0 * log(2.0) - lgamma(3.0) - 4.0 * log(tau2) - 2.0 / tau2;
+    double want = loglik + logprior_w + logig + log(tau2);
+    CHECK_VERBOSE(fabs(lp - want) < 1e-12 * fabs(want), "hand linear regression: %.15g vs %.15g", lp, want);
+
+    /* nu1 = nu2 = 0: the improper 1/tau^2 prior is flat in eta (no normaliser) */
+    bnn_model_free(m);
+    sp.nu1 = sp.nu2 = 0;
+    bnn_model_new(&m, &sp, t, NULL);
+    d = bnn_model_density(m);
+    lp = eval(&d, work, theta, NULL);
+    want = loglik + logprior_w;
+    CHECK_VERBOSE(fabs(lp - want) < 1e-12 * fabs(want), "hand linear regression, 1/tau^2 prior: %.15g vs %.15g", lp, want);
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
+/* A 1-1-1 sigmoid network and a 2-class softmax regression on one row. */
+static void test_hand_nn(void)
+{
+    bnn_table *t = bnn_table_alloc(1, 1, "hand");
+    t->x[0] = 0.5, t->y[0] = 0.8;
+    bnn_model_spec sp = {0};
+    sp.task = BNN_TASK_REGRESSION;
+    sp.n_inputs = 1;
+    sp.n_hidden = 1;
+    sp.hidden[0] = 1;
+    sp.hidden_act = BNN_ACT_TANH;
+    sp.output_act = BNN_ACT_SIGMOID;
+    sp.prior_var = 25.0;
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    bnn_density d = bnn_model_density(m);
+    double th[5] = {1.5, -0.3, 2.0, 0.1, 0.0}; /* W1, b1, W2, b2, eta (tau^2 = 1) */
+    double work[64];
+    double h = tanh(1.5 * 0.5 - 0.3), f = 1 / (1 + exp(-(2.0 * h + 0.1)));
+    double want = -0.5 * log(2 * M_PI) - 0.5 * (0.8 - f) * (0.8 - f) - 2 * log(2 * M_PI * 25) -
+                  (1.5 * 1.5 + 0.09 + 4.0 + 0.01) / 50.0;
+    double lp = eval(&d, work, th, NULL);
+    CHECK_VERBOSE(fabs(lp - want) < 1e-12 * fabs(want), "hand 1-1-1 tanh/sigmoid network: %.15g vs %.15g", lp, want);
+    char name[32];
+    bnn_model_param_name(m, 0, name, sizeof name);
+    CHECK(strcmp(name, "W1.1.1") == 0, "name 0 %s", name);
+    bnn_model_param_name(m, 3, name, sizeof name);
+    CHECK(strcmp(name, "b2.1") == 0, "name 3 %s", name);
+    bnn_model_param_name(m, 4, name, sizeof name);
+    CHECK(strcmp(name, "tau2") == 0, "name 4 %s", name);
+    bnn_model_free(m);
+
+    t->y[0] = 1;
+    bnn_model_spec_study(&sp, 0, BNN_TASK_CLASSIFICATION, 1, 2);
+    bnn_model_new(&m, &sp, t, NULL);
+    d = bnn_model_density(m);
+    CHECK(d.dim == 4, "softmax K=2 has 4 parameters, got %zu", d.dim);
+    double w[4] = {1.0, -1.0, 0.2, 0.4}; /* W1.1.1, W1.1.2, b1.1, b1.2 */
+    double z0 = 0.5 + 0.2, z1 = -0.5 + 0.4;
+    want = z1 - log(exp(z0) + exp(z1)) - 2 * log(2 * M_PI * 5) - (1 + 1 + 0.04 + 0.16) / 10.0;
+    lp = eval(&d, work, w, NULL);
+    CHECK_VERBOSE(fabs(lp - want) < 1e-12 * fabs(want), "hand 2-class softmax regression: %.15g vs %.15g", lp, want);
+    bnn_model_param_name(m, 1, name, sizeof name);
+    CHECK(strcmp(name, "W1.1.2") == 0, "name %s", name);
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
+/* Weights of magnitude 1e3 saturate every unit: the density must stay finite, no NaN. */
+static void test_stability(gsl_rng *r)
+{
+    bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
+    for (int k = 0; k < 3; k++)
+        for (int a = 0; a < 3; a++) {
+            int K = k == 0 ? 0 : k + 1;
+            bnn_table *t = random_table(r, 20, 4, K);
+            bnn_model_spec sp;
+            bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 4, K);
+            sp.hidden_act = acts[a];
+            bnn_model *m = NULL;
+            bnn_model_new(&m, &sp, t, NULL);
+            bnn_density d = bnn_model_density(m);
+            double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim), *g = bnn_zalloc(d.dim);
+            int ok = 1;
+            for (int rep = 0; rep < 5; rep++) {
+                for (size_t j = 0; j < d.n_weights; j++)
+                    th[j] = 1e3 * (2 * gsl_rng_uniform(r) - 1);
+                if (d.dim > d.n_weights)
+                    th[d.n_weights] = -3.0;
+                double lp = eval(&d, work, th, g);
+                ok &= isfinite(lp);
+                for (size_t j = 0; j < d.dim; j++)
+                    ok &= isfinite(g[j]);
+            }
+            CHECK_VERBOSE(ok, "finite log density and gradient at |w| ~ 1e3: K=%d act=%s", K, act_name(acts[a]));
+            free(work);
+            free(th);
+            free(g);
+            bnn_model_free(m);
+            bnn_table_free(t);
+        }
+}
+
+/* On one row with an (almost) flat prior and tau^2 = 1, the Langevin map is exactly one
+ * gradient step on the log-likelihood: g(theta) = theta + lr * grad. On several rows it
+ * is a sequence of such steps, row by row. */
+static void test_drift(gsl_rng *r)
+{
+    for (int K = 0; K <= 3; K += 3) {
+        bnn_table *t = random_table(r, 3, 2, K);
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 2, K);
+        sp.prior_var = 1e300;
+        bnn_model *full = NULL;
+        bnn_model_new(&full, &sp, t, NULL);
+        bnn_density d = bnn_model_density(full);
+        double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim), *g = bnn_zalloc(d.dim);
+        double *want = bnn_zalloc(d.dim), *got = bnn_zalloc(d.dim);
+        for (size_t j = 0; j < d.dim; j++)
+            th[j] = gsl_ran_gaussian(r, 1.0);
+        if (!K)
+            th[d.n_weights] = 0.0;
+        double lr = 0.05;
+        memcpy(want, th, d.dim * sizeof *want);
+        /* reference: step through the rows with one-row models */
+        for (size_t i = 0; i < t->n; i++) {
+            bnn_table *row = bnn_table_alloc(1, 2, "row");
+            memcpy(row->x, t->x + 2 * i, 2 * sizeof(double));
+            row->y[0] = t->y[i];
+            bnn_model_spec sp1 = sp;
+            bnn_model *m1 = NULL;
+            bnn_model_new(&m1, &sp1, row, NULL);
+            bnn_density d1 = bnn_model_density(m1);
+            double *w1 = bnn_zalloc(d1.work_len);
+            d1.logp(d1.ctx, w1, want, g);
+            for (size_t j = 0; j < d.n_weights; j++)
+                want[j] += lr * g[j];
+            free(w1);
+            bnn_model_free(m1);
+            bnn_table_free(row);
+        }
+        d.drift(d.ctx, work, lr, th, got);
+        double worst = 0.0;
+        for (size_t j = 0; j < d.dim; j++)
+            worst = fmax(worst, fabs(got[j] - want[j]));
+        CHECK_VERBOSE(worst < 1e-12, "Langevin map = row-by-row gradient steps (K=%d): max diff %.2e", K, worst);
+        free(work);
+        free(th);
+        free(g);
+        free(want);
+        free(got);
+        bnn_model_free(full);
+        bnn_table_free(t);
+    }
+}
+
+/* Predictions agree with the likelihood: the SSE of predict() reproduces logp. */
+static void test_predict(gsl_rng *r)
+{
+    bnn_table *t = random_table(r, 15, 3, 0);
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 1, BNN_TASK_REGRESSION, 3, 0);
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    bnn_density d = bnn_model_density(m);
+    double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
+    for (size_t j = 0; j < d.dim; j++)
+        th[j] = gsl_ran_gaussian(r, 1.0);
+    double pred[15], *pw = bnn_zalloc(bnn_model_predict_work(m, 15));
+    CHECK(bnn_model_predict(m, th, t, pred, pw, NULL) == BNN_OK, "predict");
+    double sse = 0, ss = 0, eta = th[d.n_weights];
+    for (int i = 0; i < 15; i++)
+        sse += (t->y[i] - pred[i]) * (t->y[i] - pred[i]);
+    for (size_t j = 0; j < d.n_weights; j++)
+        ss += th[j] * th[j];
+    double want = -7.5 * (LOG_2PI + eta) - 0.5 * exp(-eta) * sse -
+                  0.5 * (double)d.n_weights * log(2 * M_PI * 25) - ss / 50;
+    double lp = eval(&d, work, th, NULL);
+    CHECK_VERBOSE(fabs(lp - want) < 1e-10 * fabs(want), "predict() consistent with logp: %.12g vs %.12g", lp, want);
+    free(work);
+    free(th);
+    free(pw);
+    bnn_model_free(m);
+    bnn_table_free(t);
+
+    t = random_table(r, 12, 3, 3);
+    bnn_model_spec_study(&sp, 1, BNN_TASK_CLASSIFICATION, 3, 3);
+    bnn_model_new(&m, &sp, t, NULL);
+    d = bnn_model_density(m);
+    th = bnn_zalloc(d.dim);
+    work = bnn_zalloc(d.work_len);
+    for (size_t j = 0; j < d.dim; j++)
+        th[j] = gsl_ran_gaussian(r, 1.0);
+    double prob[36];
+    pw = bnn_zalloc(bnn_model_predict_work(m, 12));
+    bnn_model_predict(m, th, t, prob, pw, NULL);
+    double ll = 0, sumerr = 0;
+    ss = 0;
+    for (int i = 0; i < 12; i++) {
+        ll += log(prob[i * 3 + (int)t->y[i]]);
+        sumerr = fmax(sumerr, fabs(prob[i * 3] + prob[i * 3 + 1] + prob[i * 3 + 2] - 1));
+    }
+    for (size_t j = 0; j < d.dim; j++)
+        ss += th[j] * th[j];
+    want = ll - 0.5 * (double)d.dim * log(2 * M_PI * 25) - ss / 50;
+    lp = eval(&d, work, th, NULL);
+    CHECK_VERBOSE(fabs(lp - want) < 1e-10 * fabs(want) && sumerr < 1e-14,
+                  "class probabilities consistent with logp: %.12g vs %.12g", lp, want);
+    free(work);
+    free(th);
+    free(pw);
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
+static void test_bad_spec(void)
+{
+    bnn_table *t = bnn_table_alloc(2, 2, "t");
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 1, BNN_TASK_REGRESSION, 3, 0);
+    bnn_model *m = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_EINVAL && strstr(err.msg, "3 inputs, but the data have 2"),
+          "input mismatch: %s", err.msg);
+    bnn_model_spec_study(&sp, 1, BNN_TASK_REGRESSION, 2, 0);
+    sp.prior_var = -1;
+    CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_EINVAL && strstr(err.msg, "prior variance"),
+          "negative prior: %s", err.msg);
+    bnn_table_free(t);
+}
+
+int main(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 20240402);
+    test_gradients(r);
+    test_hand_linear();
+    test_hand_nn();
+    test_stability(r);
+    test_drift(r);
+    test_predict(r);
+    test_bad_spec();
+    gsl_rng_free(r);
+    return check_done("test_model");
+}
