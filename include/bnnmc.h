@@ -66,6 +66,8 @@ typedef struct {
  * column. Any malformed field is BNN_EPARSE with "FILE:LINE:COL: ..." in err. */
 bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err);
 void bnn_table_free(bnn_table *t);
+/* An n x p table of zeros named source, to fill by hand; NULL when out of memory. */
+bnn_table *bnn_table_new(size_t n, size_t p, const char *source);
 
 typedef enum {
     BNN_TASK_AUTO = 0,          /* decide from the targets (bnn_table_infer_task) */
@@ -175,7 +177,8 @@ void bnn_model_spec_study(bnn_model_spec *spec, int nn, bnn_task task, int n_inp
 typedef struct bnn_model bnn_model;
 
 /* Builds the posterior of spec given the training table (which must outlive the model:
- * it is not copied). Classification labels must already be checked. */
+ * it is not copied). Classification labels must already be checked. With train == NULL
+ * the model can only predict: its density has logp == NULL. */
 bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_table *train,
                          bnn_error *err);
 void bnn_model_free(bnn_model *m);
@@ -202,6 +205,122 @@ size_t bnn_model_predict_work(const bnn_model *m, size_t n);
  * (n values); classification, the class probabilities (n x K, row-major). */
 bnn_status bnn_model_predict(const bnn_model *m, const double *theta, const bnn_table *t,
                              double *out, double *work, bnn_error *err);
+
+/* ---------------------------------------------------------------- 5. sampling */
+
+typedef enum {
+    BNN_SAMPLER_RW = 0,        /* random-walk Metropolis-Hastings */
+    BNN_SAMPLER_LANGEVIN       /* the study's Langevin-gradient / random-walk mixture */
+} bnn_sampler;
+
+/* "rw", "langevin". */
+const char *bnn_sampler_name(bnn_sampler s);
+
+/* What a progress callback sees, summed over chains. */
+typedef struct {
+    size_t iter_done, iter_total;
+    size_t accepted;          /* accepted proposals so far */
+    double seconds;           /* wall time since the start */
+} bnn_progress;
+
+typedef struct {
+    bnn_sampler sampler;
+    size_t n_iter;            /* iterations per chain, burn-in included */
+    size_t n_burn;            /* iterations discarded at the start of each chain */
+    size_t thin;              /* keep every thin-th iteration after burn-in */
+    int chains;
+    int threads;              /* worker threads; the draws never depend on it */
+    uint64_t seed;            /* chain c's random stream derives from (seed, c) alone */
+    double step;              /* random-walk sd of the weights */
+    double step_eta;          /* random-walk sd of the other coordinates (eta) */
+    double lr;                /* Langevin learning rate */
+    double langevin_prob;     /* probability of a Langevin proposal per iteration */
+    /* chains x dim starting points (unconstrained), or NULL for uniform(-2, 2) draws */
+    const double *init;
+    /* called from the calling thread about every progress_interval seconds, and once at
+     * the end; may be NULL */
+    void (*progress)(void *user, const bnn_progress *p);
+    void *progress_user;
+    double progress_interval;
+    /* when not NULL, setting *stop non-zero (from a signal handler, say) ends the run
+     * early; bnn_run then returns BNN_EINTR with the draws made so far */
+    volatile int *stop;
+} bnn_run_config;
+
+/* The study's defaults for the network: langevin, 10000 iterations, half burn-in, 4
+ * chains, step 0.025, step-eta 0.2, lr 0.01, probability 0.5. */
+void bnn_run_config_default(bnn_run_config *c);
+
+/* Kept draws of M chains. Every chain keeps n_kept draws (for a stopped run, the number
+ * that every chain reached). */
+typedef struct {
+    int chains;
+    size_t dim;
+    size_t n_kept;
+    size_t n_burn, thin;
+    size_t n_iter_done;       /* iterations that every chain completed */
+    double *theta;            /* chains x n_kept x dim, unconstrained */
+    double *lp;               /* chains x n_kept: log density of each draw */
+    double *accept_stat;      /* chains x n_kept: min(1, Metropolis-Hastings ratio) */
+    double *accept_rate;      /* chains: accepted / proposed after burn-in */
+    double *seconds_warmup;   /* chains */
+    double *seconds_sampling; /* chains */
+} bnn_draws;
+
+/* Runs cfg->chains chains of the sampler over d, cfg->threads at a time. Each chain's
+ * draws depend only on (cfg, chain index), so they are bitwise identical for every
+ * thread count. Sets OpenBLAS to one thread: chains are the unit of parallelism. */
+bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **out,
+                   bnn_error *err);
+void bnn_draws_free(bnn_draws *dr);
+
+/* A 64-bit seed for chain c and stream s, a hash of (seed, c, s) alone. Streams used by
+ * the library: 0 the sampler, 1 the default starting point, 7 predictive noise; callers
+ * drawing their own starting points use 2. */
+uint64_t bnn_chain_seed(uint64_t seed, int chain, int stream);
+
+/* The draw of chain c, index i (0-based), as a pointer into dr->theta. */
+static inline const double *bnn_draw(const bnn_draws *dr, int c, size_t i)
+{
+    return dr->theta + ((size_t)c * dr->n_kept + i) * dr->dim;
+}
+
+/* ---------------------------------------------------------------- 6. predictions */
+
+/*
+ * The posterior predictive distribution of a model on a table, from every kept draw.
+ * Regression: per row the predictive mean, sd and 2.5/50/97.5% quantiles of
+ * y_rep = f(x; w) + N(0, tau^2) (quantiles from one y_rep per draw, R's type 7).
+ * Classification: per row the mean class probabilities and the most probable class.
+ * Metrics compare to the table's targets when it has them (has_y): per draw RMSE or
+ * accuracy (percent), their mean and sd over draws, the metric of the posterior-mean
+ * prediction, the 95% interval coverage and the mean log predictive density per row.
+ *
+ * draw_pred keeps, as floats, f(x) per row and draw (regression, n x S) or the
+ * probability of each class per row, class and draw (classification, n x K x S), with
+ * S = chains x n_kept draws in chain-major order, for diagnostics of the predictions.
+ */
+typedef struct {
+    bnn_task task;
+    size_t n;                 /* rows */
+    int K;                    /* classes, or 1 */
+    size_t S;                 /* draws used */
+    int has_y;
+    const double *y;          /* the table's targets (not owned) */
+    double *mean;             /* n (regression) or n x K mean probabilities */
+    double *sd, *q025, *q50, *q975;   /* regression: n each */
+    int *cls;                 /* classification: n predicted classes */
+    double *draw_metric;      /* S: RMSE or accuracy % of each draw */
+    float *draw_pred;         /* n x S */
+    double metric_mean, metric_std, metric_of_mean, coverage95, lpd;
+} bnn_prediction;
+
+/* threads parallelise over draws and rows; the result never depends on their number.
+ * seed drives the y_rep noise of the regression quantiles. */
+bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table *t,
+                       int has_y, uint64_t seed, int threads, bnn_prediction **out,
+                       bnn_error *err);
+void bnn_prediction_free(bnn_prediction *p);
 
 #ifdef __cplusplus
 }

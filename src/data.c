@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-bnn_table *bnn_table_alloc(size_t n, size_t p, const char *source)
+bnn_table *bnn_table_new(size_t n, size_t p, const char *source)
 {
     bnn_table *t = calloc(1, sizeof *t);
     if (!t)
@@ -255,7 +255,7 @@ bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn
         goto done;
     }
     size_t tc = target_col ? (size_t)target_col - 1 : ncols - 1;
-    bnn_table *t = bnn_table_alloc(nrows, ncols - 1, path);
+    bnn_table *t = bnn_table_new(nrows, ncols - 1, path);
     if (!t) {
         st = bnn_fail(err, BNN_ENOMEM, "%s: out of memory", path);
         goto done;

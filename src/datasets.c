@@ -39,9 +39,9 @@ static bnn_status split(const char *name, const double *xy, size_t n, size_t p, 
 {
     char src[96];
     snprintf(src, sizeof src, "builtin:%s/train", name);
-    *train = bnn_table_alloc(n_train, p, src);
+    *train = bnn_table_new(n_train, p, src);
     snprintf(src, sizeof src, "builtin:%s/test", name);
-    *test = bnn_table_alloc(n - n_train, p, src);
+    *test = bnn_table_new(n - n_train, p, src);
     if (!*train || !*test) {
         bnn_table_free(*train);
         bnn_table_free(*test);

@@ -22,7 +22,6 @@ bnn_status bnn_fail(bnn_error *err, bnn_status code, const char *fmt, ...) BNN_P
 /* Allocates n doubles, zeroed; NULL on failure or overflow. */
 double *bnn_zalloc(size_t n);
 
-bnn_table *bnn_table_alloc(size_t n, size_t p, const char *source);
 
 /* Fills x with n independent N(0, 1) draws from a generator seeded with seed. A separate
  * module so that GSL's randist header (which brings GSL's CBLAS declarations) and OpenBLAS's

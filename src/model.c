@@ -103,7 +103,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     bnn_status st = check_spec(spec, train, err);
     if (st)
         return st;
-    if (!train || train->n == 0)
+    if (train && train->n == 0)
         return bnn_fail(err, BNN_EINVAL, "model: no training rows");
     bnn_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -128,7 +128,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     }
     m->n_weights = off;
     m->dim = off + (spec->task == BNN_TASK_REGRESSION);
-    size_t batch = work_for_rows(m, train->n);
+    size_t batch = work_for_rows(m, train ? train->n : 1);
     size_t row = work_for_rows(m, 1);
     m->work_len = batch > row ? batch : row;
 
@@ -136,7 +136,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     if (spec->task == BNN_TASK_REGRESSION && spec->nu1 > 0 && spec->nu2 > 0)
         m->prior_const += spec->nu1 * log(spec->nu2) - gsl_sf_lngamma(spec->nu1);
 
-    if (spec->task == BNN_TASK_CLASSIFICATION) {
+    if (train && spec->task == BNN_TASK_CLASSIFICATION) {
         m->label = malloc(train->n * sizeof *m->label);
         if (!m->label) {
             free(m);
@@ -450,8 +450,8 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.dim = m->dim;
     d.n_weights = m->n_weights;
     d.work_len = m->work_len;
-    d.logp = model_logp;
-    d.drift = model_drift;
+    d.logp = m->train ? model_logp : NULL;
+    d.drift = m->train ? model_drift : NULL;
     d.ctx = m;
     return d;
 }
@@ -522,7 +522,7 @@ bnn_status bnn_model_init(const bnn_model *m, uint64_t seed, double *theta, doub
 {
     if (bnn_gaussian_fill(seed, theta, m->n_weights))
         return BNN_ENOMEM;
-    if (m->spec.task == BNN_TASK_REGRESSION) {
+    if (m->spec.task == BNN_TASK_REGRESSION && m->train) {
         size_t n = m->train->n;
         forward(m, theta, m->train->x, n, work);
         const double *o = act_buf(m, work, n, m->L);

@@ -16,7 +16,7 @@
 
 static bnn_table *random_table(gsl_rng *r, size_t n, size_t p, int K)
 {
-    bnn_table *t = bnn_table_alloc(n, p, "random");
+    bnn_table *t = bnn_table_new(n, p, "random");
     for (size_t i = 0; i < n * p; i++)
         t->x[i] = gsl_ran_gaussian(r, 1.0);
     for (size_t i = 0; i < n; i++)
@@ -124,7 +124,7 @@ static void test_gradients(gsl_rng *r)
 /* Linear regression, 2 rows, 1 input, written out by hand. */
 static void test_hand_linear(void)
 {
-    bnn_table *t = bnn_table_alloc(2, 1, "hand");
+    bnn_table *t = bnn_table_new(2, 1, "hand");
     t->x[0] = 1.0, t->y[0] = 2.0;
     t->x[1] = -2.0, t->y[1] = 0.5;
     bnn_model_spec sp;
@@ -163,7 +163,7 @@ static void test_hand_linear(void)
 /* A 1-1-1 sigmoid network and a 2-class softmax regression on one row. */
 static void test_hand_nn(void)
 {
-    bnn_table *t = bnn_table_alloc(1, 1, "hand");
+    bnn_table *t = bnn_table_new(1, 1, "hand");
     t->x[0] = 0.5, t->y[0] = 0.8;
     bnn_model_spec sp = {0};
     sp.task = BNN_TASK_REGRESSION;
@@ -266,7 +266,7 @@ static void test_drift(gsl_rng *r)
         memcpy(want, th, d.dim * sizeof *want);
         /* reference: step through the rows with one-row models */
         for (size_t i = 0; i < t->n; i++) {
-            bnn_table *row = bnn_table_alloc(1, 2, "row");
+            bnn_table *row = bnn_table_new(1, 2, "row");
             memcpy(row->x, t->x + 2 * i, 2 * sizeof(double));
             row->y[0] = t->y[i];
             bnn_model_spec sp1 = sp;
@@ -357,7 +357,7 @@ static void test_predict(gsl_rng *r)
 
 static void test_bad_spec(void)
 {
-    bnn_table *t = bnn_table_alloc(2, 2, "t");
+    bnn_table *t = bnn_table_new(2, 2, "t");
     bnn_model_spec sp;
     bnn_model_spec_study(&sp, 1, BNN_TASK_REGRESSION, 3, 0);
     bnn_model *m = NULL;

@@ -1,0 +1,209 @@
+/* predict.c — `bnnmc predict DIR --data FILE`: predictions for new rows from a run's draws. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "cli.h"
+
+static const char predict_usage[] =
+    "usage: bnnmc predict DIR --data FILE [--out FILE] [--threads T] [--seed S]\n"
+    "\n"
+    "Predictions for the rows of FILE from every draw stored in the run folder DIR.\n"
+    "FILE has the run's input columns, optionally followed by the target (then the RMSE or\n"
+    "accuracy is printed on stderr). Writes CSV to stdout or FILE: per row the observed value,\n"
+    "the predictive mean, sd and 2.5/50/97.5% quantiles (regression), or the class\n"
+    "probabilities and the predicted class (classification).\n";
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static double num(const cJSON *o, const char *k, const char *path)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v))
+        die_usage("predict", "%s: model.%s is missing", path, k);
+    return v->valuedouble;
+}
+
+static const char *str(const cJSON *o, const char *k, const char *path)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsString(v))
+        die_usage("predict", "%s: model.%s is missing", path, k);
+    return v->valuestring;
+}
+
+static bnn_activation act_of(const char *s, const char *path)
+{
+    static const char *names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0)
+            return (bnn_activation)i;
+    die_usage("predict", "%s: unknown activation '%s'", path, s);
+}
+
+/* The model of a run folder, rebuilt from its config.json (prediction only). */
+static void load_spec(const char *dir, bnn_model_spec *sp)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char *text = slurp(path);
+    if (!text)
+        die_usage("predict", "%s: cannot read: %s (is %s a run folder?)", path, strerror(errno), dir);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *mo = root ? cJSON_GetObjectItemCaseSensitive(root, "model") : NULL;
+    if (!mo)
+        die_usage("predict", "%s: not a bnnmc config (no \"model\")", path);
+    memset(sp, 0, sizeof *sp);
+    sp->task = strcmp(str(mo, "task", path), "classification") == 0 ? BNN_TASK_CLASSIFICATION
+                                                                     : BNN_TASK_REGRESSION;
+    sp->n_inputs = (int)num(mo, "inputs", path);
+    sp->n_classes = (int)num(mo, "classes", path);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(mo, "hidden"), *e;
+    cJSON_ArrayForEach(e, h)
+    {
+        if (sp->n_hidden < BNN_MAX_HIDDEN && cJSON_IsNumber(e))
+            sp->hidden[sp->n_hidden++] = e->valueint;
+    }
+    sp->hidden_act = act_of(str(mo, "activation", path), path);
+    sp->output_act = act_of(str(mo, "output", path), path);
+    sp->prior_var = num(mo, "prior_var", path);
+    sp->nu1 = num(mo, "nu1", path);
+    sp->nu2 = num(mo, "nu2", path);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
+    if (cJSON_IsString(status) && strcmp(status->valuestring, "complete") != 0)
+        fprintf(stderr, "bnnmc predict: note: the run in %s is %s\n", dir, status->valuestring);
+    cJSON_Delete(root);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"data", required_argument, 0, 'd'},
+                                              {"out", required_argument, 0, 'o'},
+                                              {"threads", required_argument, 0, 't'},
+                                              {"seed", required_argument, 0, 's'},
+                                              {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
+    const char *data = NULL, *outp = NULL, *dir = NULL;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cores > 0 ? (int)cores : 1;
+    unsigned long seed = 1;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data = optarg; break;
+        case 'o': outp = optarg; break;
+        case 't': threads = (int)parse_long("predict", "--threads", optarg, 1, 1024); break;
+        case 's': seed = (unsigned long)parse_long("predict", "--seed", optarg, 0, 4294967295L); break;
+        case 'h': fputs(predict_usage, stdout); return 0;
+        case ':': die_usage("predict", "%s needs a value", argv[optind - 1]);
+        default: die_usage("predict", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        dir = argv[optind++];
+    if (optind < argc)
+        die_usage("predict", "unexpected argument '%s'", argv[optind]);
+    if (!dir)
+        die_usage("predict", "the run folder DIR is required");
+    if (!data)
+        die_usage("predict", "--data FILE is required");
+
+    bnn_model_spec sp;
+    load_spec(dir, &sp);
+    bnn_model *m = NULL;
+    bnn_error err = {0};
+    bnn_status st = bnn_model_new(&m, &sp, NULL, &err);
+    if (st)
+        die_status(st, &err);
+    bnn_table *t = NULL;
+    st = bnn_table_read(&t, data, 0, &err);
+    if (st) {
+        fprintf(stderr, "bnnmc: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    int has_y = 1;
+    if (t->p + 1 == (size_t)sp.n_inputs) {
+        /* inputs only: the "target" the reader split off is the last input */
+        bnn_table *u = bnn_table_new(t->n, t->p + 1, t->source);
+        if (!u)
+            die_runtime("out of memory");
+        for (size_t i = 0; i < t->n; i++) {
+            memcpy(u->x + i * u->p, t->x + i * t->p, t->p * sizeof(double));
+            u->x[i * u->p + t->p] = t->y[i];
+            u->y[i] = NAN;
+            u->line[i] = t->line[i];
+        }
+        bnn_table_free(t);
+        t = u;
+        has_y = 0;
+    } else if (t->p != (size_t)sp.n_inputs) {
+        fprintf(stderr, "bnnmc: %s:%zu:1: %zu columns; the run's model takes %d inputs "
+                "(optionally followed by the target)\n", data, t->line[0], t->p + 1, sp.n_inputs);
+        return EXIT_USAGE;
+    }
+    if (has_y && sp.task == BNN_TASK_CLASSIFICATION) {
+        int K = sp.n_classes;
+        st = bnn_table_check_classes(t, &K, &err);
+        if (st)
+            die_status(st, &err);
+    }
+    bnn_draws *dr = NULL;
+    st = read_run_draws(dir, m, &dr, &err);
+    if (st)
+        die_status(st, &err);
+    bnn_prediction *p = NULL;
+    st = bnn_predict(m, dr, t, has_y, seed, threads, &p, &err);
+    if (st)
+        die_status(st, &err);
+    FILE *f = stdout;
+    char tmp[4200];
+    if (outp) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", outp);
+        f = fopen(tmp, "w");
+        if (!f)
+            die_runtime("%s: cannot write: %s", outp, strerror(errno));
+    }
+    if (write_pred_csv(f, p) != 0 || (outp && (fclose(f) != 0 || rename(tmp, outp) != 0)))
+        die_runtime("%s: cannot write: %s", outp ? outp : "stdout", strerror(errno));
+    if (has_y) {
+        if (sp.task == BNN_TASK_REGRESSION)
+            fprintf(stderr, "bnnmc predict: %zu rows, %zu draws: RMSE %.4g +- %.3g over draws, "
+                    "%.4g of the posterior mean, 95%% coverage %.1f%%\n", p->n, p->S,
+                    p->metric_mean, p->metric_std, p->metric_of_mean, 100 * p->coverage95);
+        else
+            fprintf(stderr, "bnnmc predict: %zu rows, %zu draws: accuracy %.2f%% +- %.2f over "
+                    "draws, %.2f%% of the posterior mean\n", p->n, p->S, p->metric_mean,
+                    p->metric_std, p->metric_of_mean);
+    }
+    bnn_prediction_free(p);
+    bnn_draws_free(dr);
+    bnn_table_free(t);
+    bnn_model_free(m);
+    return 0;
+}

@@ -1,0 +1,334 @@
+/* rundir.c — the run folder: atomic files, checksums, chain CSVs in CmdStan's layout,
+ * per-row prediction CSVs, and reading draws back. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nettle/sha2.h>
+
+#include "cli.h"
+
+int write_file_atomic(const char *path, const char *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || w != len) {
+        unlink(tmp);
+        return -1;
+    }
+    return rename(tmp, path);
+}
+
+void file_sha256(const char *path, char hex[65])
+{
+    hex[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sha256_update(&ctx, n, buf);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return;
+    unsigned char dig[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, dig);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        sprintf(hex + 2 * i, "%02x", dig[i]);
+}
+
+/* Files a run writes; --force removes exactly these, never anything else in DIR. */
+static int is_run_file(const char *name)
+{
+    static const char *fixed[] = {"config.json", "metrics.json", "summary.csv",
+                                  "pred-train.csv", "pred-test.csv", NULL};
+    for (int i = 0; fixed[i]; i++)
+        if (strcmp(name, fixed[i]) == 0)
+            return 1;
+    int k;
+    char tail[8];
+    return sscanf(name, "chain-%d.cs%1s", &k, tail) == 2 && strcmp(tail, "v") == 0 &&
+           strlen(name) < 24;
+}
+
+void rundir_prepare(const char *dir, int force)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            die_usage("sample", "--out: %s exists and is not a folder", dir);
+        char cfg[4096];
+        snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+        if (access(cfg, F_OK) == 0 && !force)
+            die_usage("sample", "--out: %s already holds a run; use --force to overwrite it", dir);
+        DIR *d = opendir(dir);
+        if (!d)
+            die_runtime("%s: cannot open: %s", dir, strerror(errno));
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (is_run_file(e->d_name)) {
+                char p[4096];
+                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+                unlink(p);
+            }
+        closedir(d);
+        return;
+    }
+    /* mkdir -p */
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                die_runtime("%s: cannot create: %s", buf, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        die_runtime("%s: cannot create: %s", buf, strerror(errno));
+}
+
+int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, int c,
+                    const sample_opts *o, const char *model_name, const char *status)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    static char buf[1 << 20];
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    if (status)
+        fprintf(f, "# bnnmc_status = %s\n", status);
+    fprintf(f, "# stan_version_major = 2\n# stan_version_minor = 21\n# stan_version_patch = 0\n");
+    fprintf(f, "# model = %s\n", model_name);
+    fprintf(f, "# method = sample (Default)\n");
+    fprintf(f, "#   sample\n");
+    fprintf(f, "#     num_samples = %zu\n", dr->n_kept * dr->thin);
+    fprintf(f, "#     num_warmup = %zu\n", dr->n_burn);
+    fprintf(f, "#     save_warmup = 0 (Default)\n");
+    fprintf(f, "#     thin = %zu\n", dr->thin);
+    fprintf(f, "#     adapt\n#       engaged = 0\n");
+    fprintf(f, "#     algorithm = %s\n", bnn_sampler_name((bnn_sampler)o->sampler));
+    fprintf(f, "#       engine = %s\n", bnn_sampler_name((bnn_sampler)o->sampler));
+    fprintf(f, "#       step = %g\n#       step_eta = %g\n", o->step, o->step_eta);
+    if (o->sampler == BNN_SAMPLER_LANGEVIN)
+        fprintf(f, "#       lr = %g\n#       langevin_prob = %g\n", o->lr, o->langevin_prob);
+    fprintf(f, "# id = %d\n", c + 1);
+    fprintf(f, "# data\n#   file = %s\n", o->dataset ? o->dataset : o->train);
+    fprintf(f, "# random\n#   seed = %lu\n", o->seed);
+    fprintf(f, "# output\n#   file = chain-%d.csv\n", c + 1);
+    fprintf(f, "# bnnmc_version = %s\n", BNNMC_VERSION);
+    fprintf(f, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__");
+    size_t dim = dr->dim;
+    char name[64];
+    for (size_t j = 0; j < dim; j++) {
+        bnn_model_param_name(m, j, name, sizeof name);
+        fprintf(f, ",%s", name);
+    }
+    fputc('\n', f);
+    double *v = malloc(dim * sizeof *v);
+    if (!v) {
+        fclose(f);
+        unlink(tmp);
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < dr->n_kept; i++) {
+        size_t k = (size_t)c * dr->n_kept + i;
+        bnn_model_constrain(m, bnn_draw(dr, c, i), v);
+        fprintf(f, "%.9g,%.6g,%g,0,1,0,%.9g", dr->lp[k], dr->accept_stat[k], o->step, -dr->lp[k]);
+        for (size_t j = 0; j < dim; j++)
+            fprintf(f, ",%.9g", v[j]);
+        fputc('\n', f);
+    }
+    free(v);
+    fprintf(f, "\n#  Elapsed Time: %.3f seconds (Warm-up)\n", dr->seconds_warmup[c]);
+    fprintf(f, "#                %.3f seconds (Sampling)\n", dr->seconds_sampling[c]);
+    fprintf(f, "#                %.3f seconds (Total)\n\n",
+            dr->seconds_warmup[c] + dr->seconds_sampling[c]);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        unlink(tmp);
+        return -1;
+    }
+    return rename(tmp, path);
+}
+
+int write_pred_csv(FILE *f, const bnn_prediction *p)
+{
+    if (p->task == BNN_TASK_REGRESSION) {
+        fprintf(f, "row,observed,mean,sd,q2.5,q50,q97.5\n");
+        for (size_t i = 0; i < p->n; i++) {
+            fprintf(f, "%zu,", i + 1);
+            if (p->has_y)
+                fprintf(f, "%.9g", p->y[i]);
+            else
+                fprintf(f, "NA");
+            fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g\n", p->mean[i], p->sd[i], p->q025[i], p->q50[i],
+                    p->q975[i]);
+        }
+    } else {
+        fprintf(f, "row,observed");
+        for (int k = 0; k < p->K; k++)
+            fprintf(f, ",p%d", k);
+        fprintf(f, ",predicted\n");
+        for (size_t i = 0; i < p->n; i++) {
+            fprintf(f, "%zu,", i + 1);
+            if (p->has_y)
+                fprintf(f, "%d", (int)p->y[i]);
+            else
+                fprintf(f, "NA");
+            for (int k = 0; k < p->K; k++)
+                fprintf(f, ",%.6g", p->mean[i * (size_t)p->K + (size_t)k]);
+            fprintf(f, ",%d\n", p->cls[i]);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static bnn_status fail(bnn_error *err, bnn_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bnn_status fail(bnn_error *err, bnn_status code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    return code;
+}
+
+/* Reads one chain file: rows x dim constrained draws into *vals (malloc'd). */
+static bnn_status read_chain(const char *path, size_t dim, double **vals, size_t *rows,
+                             bnn_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return BNN_EIO;
+    size_t cap = 1024, n = 0, lineno = 0;
+    double *v = malloc(cap * dim * sizeof *v);
+    size_t linecap = 1 << 16;
+    char *line = malloc(linecap);
+    int header = 0;
+    bnn_status st = BNN_OK;
+    if (!v || !line) {
+        st = BNN_ENOMEM;
+        goto done;
+    }
+    ssize_t len;
+    while ((len = getline(&line, &linecap, f)) != -1) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (!header) {
+            size_t cols = 1;
+            for (char *q = line; *q; q++)
+                cols += *q == ',';
+            if (cols != 7 + dim) {
+                st = fail(err, BNN_EPARSE, "%s:%zu: %zu columns, the model needs %zu (7 "
+                              "sampler columns and %zu parameters)", path, lineno, cols,
+                              7 + dim, dim);
+                goto done;
+            }
+            header = 1;
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            double *nv = realloc(v, cap * dim * sizeof *nv);
+            if (!nv) {
+                st = BNN_ENOMEM;
+                goto done;
+            }
+            v = nv;
+        }
+        char *q = line;
+        for (size_t j = 0; j < 7 + dim; j++) {
+            char *end;
+            double x = strtod(q, &end);
+            if (end == q || (*end != ',' && *end != '\n' && *end != '\0')) {
+                st = fail(err, BNN_EPARSE, "%s:%zu:%zu: not a number", path, lineno, j + 1);
+                goto done;
+            }
+            if (j >= 7)
+                v[n * dim + j - 7] = x;
+            q = *end == ',' ? end + 1 : end;
+        }
+        n++;
+    }
+    if (!header)
+        st = fail(err, BNN_EPARSE, "%s: no header line", path);
+done:
+    fclose(f);
+    free(line);
+    if (st) {
+        free(v);
+        return st;
+    }
+    *vals = v;
+    *rows = n;
+    return BNN_OK;
+}
+
+bnn_status read_run_draws(const char *dir, const bnn_model *m, bnn_draws **out, bnn_error *err)
+{
+    size_t dim = bnn_model_dim(m);
+    double *chain_vals[1024];
+    size_t rows[1024];
+    int M = 0;
+    bnn_status st = BNN_OK;
+    for (; M < 1024; M++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/chain-%d.csv", dir, M + 1);
+        st = read_chain(path, dim, &chain_vals[M], &rows[M], err);
+        if (st == BNN_EIO) {
+            st = BNN_OK;
+            break;
+        }
+        if (st)
+            break;
+    }
+    if (!st && M == 0)
+        st = fail(err, BNN_EIO, "%s: no chain-1.csv", dir);
+    size_t n = SIZE_MAX;
+    for (int c = 0; c < M && !st; c++)
+        n = rows[c] < n ? rows[c] : n;
+    bnn_draws *dr = st ? NULL : calloc(1, sizeof *dr);
+    if (!st && (!dr || !(dr->theta = malloc((size_t)M * n * dim * sizeof(double) + 1))))
+        st = fail(err, BNN_ENOMEM, "out of memory");
+    if (!st) {
+        dr->chains = M;
+        dr->dim = dim;
+        dr->n_kept = n;
+        const bnn_model_spec *sp = bnn_model_get_spec(m);
+        for (int c = 0; c < M; c++)
+            for (size_t i = 0; i < n; i++) {
+                double *dst = dr->theta + ((size_t)c * n + i) * dim;
+                memcpy(dst, chain_vals[c] + i * dim, dim * sizeof *dst);
+                if (sp->task == BNN_TASK_REGRESSION)
+                    dst[dim - 1] = log(dst[dim - 1]);
+            }
+        *out = dr;
+    } else {
+        bnn_draws_free(dr);
+    }
+    for (int c = 0; c < M; c++)
+        free(chain_vals[c]);
+    return st;
+}
