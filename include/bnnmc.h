@@ -206,6 +206,15 @@ size_t bnn_model_predict_work(const bnn_model *m, size_t n);
 bnn_status bnn_model_predict(const bnn_model *m, const double *theta, const bnn_table *t,
                              double *out, double *work, bnn_error *err);
 
+/* Predictions of B draws at once (draw b at theta + b * stride), written to out as an
+ * n x (B * outputs) matrix: row i holds draw 0's outputs, then draw 1's, ... (class
+ * probabilities for classification). work holds bnn_model_predict_batch_work(m, n, B)
+ * doubles. Much faster than B calls of bnn_model_predict: the first layer of all B draws
+ * is one matrix product. */
+size_t bnn_model_predict_batch_work(const bnn_model *m, size_t n, size_t B);
+void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t stride, size_t B,
+                             const bnn_table *t, double *out, double *work);
+
 /* ---------------------------------------------------------------- 5. sampling */
 
 typedef enum {

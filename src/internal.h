@@ -13,6 +13,10 @@
  * cblas.h never meet in one file. Non-zero if out of memory. */
 int bnn_gaussian_fill(uint64_t seed, double *x, size_t n);
 
+/* In place over n values: a = 1 / (1 + exp(-a)), a = tanh(a); vectorised (vmath.c). */
+void bnn_vsigmoid(double *a, size_t n);
+void bnn_vtanh(double *a, size_t n);
+
 #endif
 
 /* Records code and a formatted one-line message in err (when err is not NULL) and returns
@@ -27,5 +31,9 @@ double *bnn_zalloc(size_t n);
  * module so that GSL's randist header (which brings GSL's CBLAS declarations) and OpenBLAS's
  * cblas.h never meet in one file. Non-zero if out of memory. */
 int bnn_gaussian_fill(uint64_t seed, double *x, size_t n);
+
+/* In place over n values: a = 1 / (1 + exp(-a)), a = tanh(a); vectorised (vmath.c). */
+void bnn_vsigmoid(double *a, size_t n);
+void bnn_vtanh(double *a, size_t n);
 
 #endif

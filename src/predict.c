@@ -22,6 +22,9 @@ typedef struct {
     const bnn_table *t;
     bnn_prediction *p;
     const double *tau2;       /* S noise variances (regression) */
+    const double *tau;        /* their square roots */
+    const double *prec;       /* 1 / tau2 */
+    const double *lnorm;      /* -log(2 pi tau2) / 2 */
     uint64_t seed;
     size_t lo, hi;            /* range of draws or rows */
     bnn_status st;
@@ -29,43 +32,47 @@ typedef struct {
     double *row_lpd;          /* per row log predictive density */
 } job;
 
+enum { DRAW_BLOCK = 32 };
+
 static void *draw_pass(void *arg)
 {
     job *j = arg;
     const bnn_model *m = j->m;
     bnn_prediction *p = j->p;
-    size_t n = p->n, K = (size_t)p->K, S = p->S;
-    size_t nout = p->task == BNN_TASK_REGRESSION ? n : n * K;
-    double *out = malloc(nout * sizeof *out);
-    double *work = malloc((bnn_model_predict_work(m, n) + 1) * sizeof *work);
+    size_t n = p->n, K = (size_t)p->K, S = p->S, dim = j->dr->dim;
+    double *out = malloc(n * K * DRAW_BLOCK * sizeof *out);
+    double *work = malloc((bnn_model_predict_batch_work(m, n, DRAW_BLOCK) + 1) * sizeof *work);
     if (!out || !work) {
         j->st = BNN_ENOMEM;
         goto done;
     }
-    for (size_t s = j->lo; s < j->hi; s++) {
-        const double *theta = j->dr->theta + s * j->dr->dim;
-        bnn_model_predict(m, theta, j->t, out, work, NULL);
-        if (p->task == BNN_TASK_REGRESSION) {
-            double sse = 0;
-            for (size_t i = 0; i < n; i++) {
-                p->draw_pred[i * S + s] = (float)out[i];
-                if (p->has_y)
-                    sse += (p->y[i] - out[i]) * (p->y[i] - out[i]);
+    for (size_t s0 = j->lo; s0 < j->hi; s0 += DRAW_BLOCK) {
+        size_t B = j->hi - s0 < DRAW_BLOCK ? j->hi - s0 : DRAW_BLOCK;
+        bnn_model_predict_batch(m, j->dr->theta + s0 * dim, dim, B, j->t, out, work);
+        for (size_t b = 0; b < B; b++) {
+            size_t s = s0 + b;
+            if (p->task == BNN_TASK_REGRESSION) {
+                double sse = 0;
+                for (size_t i = 0; i < n; i++) {
+                    double f = out[i * B + b];
+                    p->draw_pred[i * S + s] = (float)f;
+                    if (p->has_y)
+                        sse += (p->y[i] - f) * (p->y[i] - f);
+                }
+                p->draw_metric[s] = sqrt(sse / (double)n);
+            } else {
+                size_t right = 0;
+                for (size_t i = 0; i < n; i++) {
+                    const double *pi = out + i * B * K + b * K;
+                    size_t best = 0;
+                    for (size_t k = 1; k < K; k++)
+                        best = pi[k] > pi[best] ? k : best;
+                    right += p->has_y && (int)best == (int)p->y[i];
+                    for (size_t k = 0; k < K; k++)
+                        p->draw_pred[(i * K + k) * S + s] = (float)pi[k];
+                }
+                p->draw_metric[s] = 100.0 * (double)right / (double)n;
             }
-            p->draw_metric[s] = sqrt(sse / (double)n);
-        } else {
-            size_t right = 0;
-            for (size_t i = 0; i < n; i++) {
-                const double *pi = out + i * K;
-                size_t best = 0;
-                for (size_t k = 1; k < K; k++)
-                    best = pi[k] > pi[best] ? k : best;
-                int yi = p->has_y ? (int)p->y[i] : 0;
-                right += p->has_y && (int)best == yi;
-                for (size_t k = 0; k < K; k++)
-                    p->draw_pred[(i * K + k) * S + s] = (float)pi[k];
-            }
-            p->draw_metric[s] = 100.0 * (double)right / (double)n;
         }
     }
 done:
@@ -74,20 +81,56 @@ done:
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Hoare's selection: permutes x[0..n-1] so that x[k] is the k-th smallest, everything
+ * before it <= x[k] and everything after >= x[k]. O(n) on average; no library offers it
+ * and a full sort of every row's draws was the slowest step of a run. */
+static void select_kth(double *x, size_t n, size_t k)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        /* median of three as the pivot keeps sorted input linear */
+        size_t mid = lo + (hi - lo) / 2;
+        double a = x[lo], b = x[mid], c = x[hi];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (x[i] < pivot)
+                i++;
+            while (x[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = x[i];
+                x[i] = x[j];
+                x[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
 }
 
-/* R's type 7 quantile of sorted x[0..n-1]. */
-static double quantile7(const double *x, size_t n, double q)
+/* R's type 7 quantile of x[lo..hi) (unordered, permuted in place) at probability q, where
+ * the whole array has n values: the order statistics floor(h) and floor(h)+1 of
+ * h = (n - 1) q. The caller guarantees both indices lie in [lo, hi). */
+static double quantile7(double *x, size_t n, size_t lo, size_t hi, double q)
 {
     double h = (double)(n - 1) * q;
-    size_t lo = (size_t)floor(h);
-    if (lo + 1 >= n)
-        return x[n - 1];
-    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+    size_t k = (size_t)floor(h);
+    select_kth(x + lo, hi - lo, k - lo);
+    if (k + 1 >= n)
+        return x[k];
+    double next = x[k + 1];
+    for (size_t i = k + 2; i < hi; i++)
+        next = x[i] < next ? x[i] : next;
+    return x[k] + (h - (double)k) * (next - x[k]);
 }
 
 static void *row_pass(void *arg)
@@ -120,11 +163,14 @@ static void *row_pass(void *arg)
             uint64_t h = bnn_chain_seed(j->seed, (int)(i & 0x7fffffff), 7);
             gsl_rng_set(rng, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL));
             for (size_t s = 0; s < S; s++)
-                buf[s] = f[s] + sqrt(j->tau2[s]) * gsl_ran_gaussian_ziggurat(rng, 1.0);
-            qsort(buf, S, sizeof *buf, cmp_double);
-            p->q025[i] = quantile7(buf, S, 0.025);
-            p->q50[i] = quantile7(buf, S, 0.5);
-            p->q975[i] = quantile7(buf, S, 0.975);
+                buf[s] = f[s] + j->tau[s] * gsl_ran_gaussian_ziggurat(rng, 1.0);
+            /* the median first; then, with enough draws that both order statistics of a
+             * tail quantile lie on its side of the median, each tail within its half */
+            size_t k50 = (size_t)floor((double)(S - 1) * 0.5);
+            int halves = S >= 100;
+            p->q50[i] = quantile7(buf, S, 0, S, 0.5);
+            p->q025[i] = quantile7(buf, S, 0, halves ? k50 + 1 : S, 0.025);
+            p->q975[i] = quantile7(buf, S, halves ? k50 : 0, S, 0.975);
             if (p->has_y) {
                 double y = p->y[i];
                 j->row_cover[i] = y >= p->q025[i] && y <= p->q975[i];
@@ -132,7 +178,7 @@ static void *row_pass(void *arg)
                 double mx = -INFINITY;
                 for (size_t s = 0; s < S; s++) {
                     double r = y - f[s];
-                    buf[s] = -0.5 * (log(2 * M_PI * j->tau2[s]) + r * r / j->tau2[s]);
+                    buf[s] = j->lnorm[s] - 0.5 * r * r * j->prec[s];
                     mx = buf[s] > mx ? buf[s] : mx;
                 }
                 double acc = 0;
@@ -246,7 +292,7 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
     } else {
         p->cls = malloc(n * sizeof(int));
     }
-    double *tau2 = reg ? malloc(S * sizeof *tau2) : NULL;
+    double *tau2 = reg ? malloc(4 * S * sizeof *tau2) : NULL;
     double *cover = calloc(n, sizeof *cover), *lpd = calloc(n, sizeof *lpd);
     job *jobs = calloc(64, sizeof *jobs);
     bnn_status st = BNN_OK;
@@ -255,11 +301,17 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
         st = bnn_fail(err, BNN_ENOMEM, "predict: out of memory for %zu rows x %zu draws", n, S);
         goto done;
     }
-    if (reg)
-        for (size_t s = 0; s < S; s++)
-            tau2[s] = exp(dr->theta[s * dr->dim + dr->dim - 1]);
+    double *tau = reg ? tau2 + S : NULL, *prec = reg ? tau2 + 2 * S : NULL;
+    double *lnorm = reg ? tau2 + 3 * S : NULL;
+    for (size_t s = 0; reg && s < S; s++) {
+        double eta = dr->theta[s * dr->dim + dr->dim - 1];
+        tau2[s] = exp(eta);
+        tau[s] = exp(0.5 * eta);
+        prec[s] = exp(-eta);
+        lnorm[s] = -0.5 * (log(2 * M_PI) + eta);
+    }
     for (int k = 0; k < 64; k++)
-        jobs[k] = (job){m, dr, t, p, tau2, seed, 0, 0, BNN_OK, cover, lpd};
+        jobs[k] = (job){m, dr, t, p, tau2, tau, prec, lnorm, seed, 0, 0, BNN_OK, cover, lpd};
     if ((st = run_jobs(draw_pass, jobs, S, threads)) != BNN_OK ||
         (st = run_jobs(row_pass, jobs, n, threads)) != BNN_OK) {
         bnn_fail(err, st, "predict: out of memory");
