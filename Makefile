@@ -22,7 +22,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure
 
 demo: build
-	./$(BUILD)/bnnmc sample --dataset mackey-glass
+	./$(BUILD)/bnnmc demo --out $(BUILD)/demo
 
 asan: setup
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBNNMC_SANITIZE=ON -DBNNMC_SHARED_DATA=$(DATA) >/dev/null
@@ -31,6 +31,8 @@ asan: setup
 
 bench: build
 	./$(BUILD)/bench_density $(DATA)
+	./$(BUILD)/bench_sampler $(DATA)
+	sh bench/study_table.sh $(DATA) ./$(BUILD)/bnnmc
 
 clean:
 	rm -rf $(BUILD) build-asan

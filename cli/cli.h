@@ -49,6 +49,8 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 /* sha256 of a file's bytes as 64 hex characters; "" when unreadable. */
 void file_sha256(const char *path, char hex[65]);
 
+/* Refuses (exit 2) an --out that is a file, or that holds a run when force is 0. */
+void rundir_check(const char *dir, int force);
 /* Prepares DIR for a run: refuses an existing run unless force (then removes its files). */
 void rundir_prepare(const char *dir, int force);
 

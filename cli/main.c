@@ -90,11 +90,44 @@ static const char main_usage[] =
     "'bnnmc COMMAND --help' describes a command. Exit status: 0 success, 1 runtime failure,\n"
     "2 usage or input error.\n";
 
+static void write_table(const bnn_table *t, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    for (size_t i = 0; i < t->n; i++) {
+        for (size_t j = 0; j < t->p; j++)
+            fprintf(f, "%.17g ", t->x[i * t->p + j]);
+        fprintf(f, "%.17g\n", t->y[i]);
+    }
+    if (fclose(f) != 0)
+        die_runtime("%s: cannot write: %s", path, strerror(errno));
+}
+
 static int cmd_datasets(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        puts("usage: bnnmc datasets\n\nLists the built-in data sets (generated, deterministic); "
-             "use one with 'bnnmc sample --dataset NAME'.");
+        puts("usage: bnnmc datasets [--write NAME DIR]\n\nLists the built-in data sets "
+             "(generated, deterministic); use one with\n'bnnmc sample --dataset NAME'. "
+             "--write saves NAME's split as DIR/train.txt and\nDIR/test.txt in the data file "
+             "format.");
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "--write") == 0) {
+        if (argc != 4)
+            die_usage("datasets", "--write needs a data set NAME and a folder DIR");
+        bnn_table *tr = NULL, *te = NULL;
+        bnn_error err = {0};
+        bnn_status st = bnn_dataset_make(argv[2], 1, &tr, &te, &err);
+        if (st)
+            die_status(st, &err);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/train.txt", argv[3]);
+        write_table(tr, path);
+        snprintf(path, sizeof path, "%s/test.txt", argv[3]);
+        write_table(te, path);
+        bnn_table_free(tr);
+        bnn_table_free(te);
         return 0;
     }
     if (argc > 1)

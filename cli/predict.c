@@ -145,6 +145,7 @@ int cmd_predict(int argc, char **argv)
     st = bnn_table_read(&t, data, 0, &err);
     if (st) {
         fprintf(stderr, "bnnmc: %s\n", err.msg);
+        bnn_model_free(m);
         return EXIT_USAGE;
     }
     int has_y = 1;
@@ -165,6 +166,8 @@ int cmd_predict(int argc, char **argv)
     } else if (t->p != (size_t)sp.n_inputs) {
         fprintf(stderr, "bnnmc: %s:%zu:1: %zu columns; the run's model takes %d inputs "
                 "(optionally followed by the target)\n", data, t->line[0], t->p + 1, sp.n_inputs);
+        bnn_table_free(t);
+        bnn_model_free(m);
         return EXIT_USAGE;
     }
     if (has_y && sp.task == BNN_TASK_CLASSIFICATION) {

@@ -65,16 +65,24 @@ static int is_run_file(const char *name)
            strlen(name) < 24;
 }
 
+void rundir_check(const char *dir, int force)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode))
+        die_usage("sample", "--out: %s exists and is not a folder", dir);
+    char cfg[4096];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    if (access(cfg, F_OK) == 0 && !force)
+        die_usage("sample", "--out: %s already holds a run; use --force to overwrite it", dir);
+}
+
 void rundir_prepare(const char *dir, int force)
 {
     struct stat st;
+    rundir_check(dir, force);
     if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            die_usage("sample", "--out: %s exists and is not a folder", dir);
-        char cfg[4096];
-        snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-        if (access(cfg, F_OK) == 0 && !force)
-            die_usage("sample", "--out: %s already holds a run; use --force to overwrite it", dir);
         DIR *d = opendir(dir);
         if (!d)
             die_runtime("%s: cannot open: %s", dir, strerror(errno));
@@ -157,9 +165,9 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
         fputc('\n', f);
     }
     free(v);
-    fprintf(f, "\n#  Elapsed Time: %.3f seconds (Warm-up)\n", dr->seconds_warmup[c]);
+    fprintf(f, "# \n#  Elapsed Time: %.3f seconds (Warm-up)\n", dr->seconds_warmup[c]);
     fprintf(f, "#                %.3f seconds (Sampling)\n", dr->seconds_sampling[c]);
-    fprintf(f, "#                %.3f seconds (Total)\n\n",
+    fprintf(f, "#                %.3f seconds (Total)\n# \n",
             dr->seconds_warmup[c] + dr->seconds_sampling[c]);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {

@@ -501,6 +501,7 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
                 bnn_table **te_out)
 {
     double t_start = now();
+    rundir_check(o->out, o->force);   /* before any work: refuse to clobber a run */
     bnn_table *train = NULL, *test = NULL;
     int K = 0;
     load_data(o, &train, &test, &K);

@@ -294,7 +294,14 @@ static inline const double *bnn_draw(const bnn_draws *dr, int c, size_t i)
     return dr->theta + ((size_t)c * dr->n_kept + i) * dr->dim;
 }
 
-/* ---------------------------------------------------------------- 6. predictions */
+/* ---------------------------------------------------------------- 6. diagnostics */
+
+/* Effective sample size of M chains x N draws (x chain-major: chain m's draws at
+ * x + m N), as R posterior's ess_basic: multi-chain autocorrelation, Geyer's initial
+ * monotone sequence. NaN for constant draws or N < 3. */
+double bnn_ess(const double *x, size_t M, size_t N);
+
+/* ---------------------------------------------------------------- 7. predictions */
 
 /*
  * The posterior predictive distribution of a model on a table, from every kept draw.

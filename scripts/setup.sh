@@ -3,7 +3,7 @@
 # Usage: sh scripts/setup.sh [--r]   (--r also installs R's posterior and rstan for the
 # cross-checks against the reference implementations)
 set -eu
-pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev"
+pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev jq bc"
 if [ "${1:-}" = "--r" ]; then
     pkgs="$pkgs r-base-core r-cran-posterior"
 fi

@@ -1,0 +1,327 @@
+/* test_sampler.c — the samplers against closed-form posteriors, the Langevin proposal
+ * correction term by term, thread-count independence, stopping early. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "../src/sampler.h"
+#include "check.h"
+#include "stats.h"
+
+/* ---- the linear model with tau^2 held fixed: a density over the weights alone ---- */
+
+typedef struct {
+    bnn_density inner;
+    double eta;
+} fixed_tau;
+
+static double fixed_logp(const void *ctx, double *work, const double *theta, double *grad)
+{
+    const fixed_tau *f = ctx;
+    size_t d = f->inner.dim;
+    double *full = work + f->inner.work_len, *g = full + d;
+    memcpy(full, theta, (d - 1) * sizeof *full);
+    full[d - 1] = f->eta;
+    double lp = f->inner.logp(f->inner.ctx, work, full, grad ? g : NULL);
+    if (grad)
+        memcpy(grad, g, (d - 1) * sizeof *grad);
+    return lp;
+}
+
+static void fixed_drift(const void *ctx, double *work, double lr, const double *theta, double *out)
+{
+    const fixed_tau *f = ctx;
+    size_t d = f->inner.dim;
+    double *full = work + f->inner.work_len, *g = full + d;
+    memcpy(full, theta, (d - 1) * sizeof *full);
+    full[d - 1] = f->eta;
+    f->inner.drift(f->inner.ctx, work, lr, full, g);
+    memcpy(out, g, (d - 1) * sizeof *out);
+}
+
+/* Posterior of w given tau^2: N(mu, A^-1), A = X'X / tau^2 + I / s2, mu = A^-1 X'y / tau^2,
+ * with X = [inputs, 1] in the model's parameter order (W1.1.1, ..., b1.1). */
+static void conjugate_posterior(const bnn_table *t, double tau2, double s2, double *mu, double *var)
+{
+    size_t d = t->p + 1;
+    gsl_matrix *A = gsl_matrix_calloc(d, d);
+    gsl_vector *r = gsl_vector_calloc(d), *m = gsl_vector_alloc(d);
+    for (size_t i = 0; i < t->n; i++) {
+        double xi[16];
+        for (size_t j = 0; j < t->p; j++)
+            xi[j] = t->x[i * t->p + j];
+        xi[t->p] = 1.0;
+        for (size_t a = 0; a < d; a++) {
+            r->data[a] += xi[a] * t->y[i] / tau2;
+            for (size_t b = 0; b < d; b++)
+                *gsl_matrix_ptr(A, a, b) += xi[a] * xi[b] / tau2;
+        }
+    }
+    for (size_t a = 0; a < d; a++)
+        *gsl_matrix_ptr(A, a, a) += 1.0 / s2;
+    gsl_linalg_cholesky_decomp1(A);
+    gsl_linalg_cholesky_solve(A, r, m);
+    gsl_linalg_cholesky_invert(A);
+    for (size_t a = 0; a < d; a++) {
+        mu[a] = m->data[a];
+        var[a] = gsl_matrix_get(A, a, a);
+    }
+    gsl_matrix_free(A);
+    gsl_vector_free(r);
+    gsl_vector_free(m);
+}
+
+static void test_conjugate(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    bnn_table *t = bnn_table_new(30, 2, "conjugate");
+    for (size_t i = 0; i < 30; i++) {
+        t->x[2 * i] = gsl_ran_gaussian(r, 1.0);
+        t->x[2 * i + 1] = gsl_ran_gaussian(r, 1.0);
+        t->y[i] = 0.5 * t->x[2 * i] - 1.0 * t->x[2 * i + 1] + 0.3 + gsl_ran_gaussian(r, 0.5);
+    }
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 2, 0);
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    fixed_tau ft = {bnn_model_density(m), log(0.25)};
+    bnn_density d = {3, 3, ft.inner.work_len + 2 * ft.inner.dim, fixed_logp, fixed_drift, &ft};
+    double mu[3], var[3];
+    conjugate_posterior(t, 0.25, sp.prior_var, mu, var);
+    bnn_sampler samplers[] = {BNN_SAMPLER_RW, BNN_SAMPLER_LANGEVIN};
+    for (int k = 0; k < 2; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = samplers[k];
+        rc.n_iter = 30000;
+        rc.n_burn = 2000;
+        rc.chains = 4;
+        rc.threads = 2;
+        rc.seed = 5;
+        rc.step = 0.05;
+        rc.step_eta = 0.05;
+        rc.lr = 0.01;
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run: %s", err.msg);
+        if (!dr)
+            continue;
+        for (size_t j = 0; j < 3; j++) {
+            moments mo = draw_moments(dr, j);
+            double zm = (mo.mean - mu[j]) / mo.mcse_mean, zv = (mo.var - var[j]) / mo.mcse_var;
+            CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4,
+                          "conjugate linear %-8s w%zu: mean %.5f vs %.5f (z %+.2f), var %.3e vs "
+                          "%.3e (z %+.2f), ESS %.0f, accept %.2f", bnn_sampler_name(samplers[k]), j,
+                          mo.mean, mu[j], zm, mo.var, var[j], zv, mo.ess, dr->accept_rate[0]);
+        }
+        bnn_draws_free(dr);
+    }
+    bnn_model_free(m);
+    bnn_table_free(t);
+    gsl_rng_free(r);
+}
+
+/* ---- a correlated 2-D Gaussian with no drift of its own (the fallback g) ---- */
+
+static double gauss2_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    /* precision of a Gaussian with sds 1 and 2, correlation 0.6 */
+    const double s1 = 1, s2 = 2, rho = 0.6, det = 1 - rho * rho;
+    double a = 1 / (s1 * s1 * det), b = -rho / (s1 * s2 * det), c = 1 / (s2 * s2 * det);
+    double x = th[0] - 1, y = th[1] + 2;
+    if (grad) {
+        grad[0] = -(a * x + b * y);
+        grad[1] = -(b * x + c * y);
+    }
+    return -0.5 * (a * x * x + 2 * b * x * y + c * y * y);
+}
+
+static void test_gauss2(void)
+{
+    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = BNN_SAMPLER_LANGEVIN;
+    rc.langevin_prob = 0.7;
+    rc.n_iter = 40000;
+    rc.n_burn = 1000;
+    rc.chains = 4;
+    rc.threads = 2;
+    rc.seed = 3;
+    rc.step = 0.9;
+    rc.step_eta = 0.9;
+    rc.lr = 0.3;
+    bnn_draws *dr = NULL;
+    CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "run");
+    double mu[2] = {1, -2}, var[2] = {1, 4};
+    for (size_t j = 0; j < 2 && dr; j++) {
+        moments mo = draw_moments(dr, j);
+        double zm = (mo.mean - mu[j]) / mo.mcse_mean, zv = (mo.var - var[j]) / mo.mcse_var;
+        CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4,
+                      "2-D Gaussian, langevin with gradient drift, x%zu: mean %.4f (z %+.2f), "
+                      "var %.4f (z %+.2f), ESS %.0f", j, mo.mean, zm, mo.var, zv, mo.ess);
+    }
+    bnn_draws_free(dr);
+}
+
+/* ---- the Langevin correction, term by term ---- */
+
+static void odd_drift(const void *ctx, double *work, double lr, const double *th, double *out)
+{
+    (void)ctx;
+    (void)work;
+    /* deliberately not a gradient step: asymmetric, so the correction matters */
+    out[0] = th[0] - lr * th[0] + 0.2 * sin(th[1]);
+    out[1] = th[1] - lr * th[1] * th[1] * 0.1;
+}
+
+static void test_correction(void)
+{
+    bnn_density d = {2, 1, 0, gauss2_logp, odd_drift, NULL};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.langevin_prob = 1.0;
+    rc.step = 0.7;
+    rc.step_eta = 0.4;
+    rc.lr = 0.2;
+    bnn_chain c;
+    double th0[2] = {0.3, -1.0};
+    bnn_chain_init(&c, &d, &rc, 99, th0);
+    double worst = 0;
+    int accepted = 0;
+    for (int it = 0; it < 200; it++) {
+        double before[2] = {c.theta[0], c.theta[1]}, g0[2], g1[2], astat;
+        odd_drift(NULL, NULL, rc.lr, before, g0);
+        int a = bnn_chain_step(&c, &astat);
+        accepted += a;
+        const double *prop = a ? c.theta : c.prop;
+        odd_drift(NULL, NULL, rc.lr, prop, g1);
+        /* direct: full Gaussian densities of both proposal directions, constants included */
+        double lq_rev = log(gsl_ran_gaussian_pdf(before[0] - g1[0], 0.7)) +
+                        log(gsl_ran_gaussian_pdf(before[1] - g1[1], 0.4));
+        double lq_fwd = log(gsl_ran_gaussian_pdf(prop[0] - g0[0], 0.7)) +
+                        log(gsl_ran_gaussian_pdf(prop[1] - g0[1], 0.4));
+        double la = gauss2_logp(NULL, NULL, prop, NULL) - gauss2_logp(NULL, NULL, before, NULL) +
+                    lq_rev - lq_fwd;
+        double want = la >= 0 ? 1.0 : exp(la);
+        worst = fmax(worst, fabs(astat - want));
+        /* the term on its own */
+        double lq = bnn_langevin_log_q(2, c.scale, before, g1) - bnn_langevin_log_q(2, c.scale, prop, g0);
+        worst = fmax(worst, fabs(lq - (lq_rev - lq_fwd)) / fmax(1, fabs(lq)));
+    }
+    CHECK_VERBOSE(worst < 1e-12 && accepted > 10 && accepted < 190,
+                  "Langevin acceptance = min(1, p(x')q(x|x')/p(x)q(x'|x)) with direct Gaussian "
+                  "densities: max diff %.1e over 200 steps (%d accepted)", worst, accepted);
+    bnn_chain_free(&c);
+}
+
+/* ---- same seed, same draws, whatever the thread count ---- */
+
+static void test_threads(void)
+{
+    bnn_table *tr = NULL, *te = NULL;
+    bnn_dataset_make("blobs3", 1, &tr, &te, NULL);
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 1, BNN_TASK_CLASSIFICATION, 4, 3);
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, tr, NULL);
+    bnn_density d = bnn_model_density(m);
+    bnn_draws *ref = NULL;
+    for (int T = 1; T <= 3; T++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.n_iter = 600;
+        rc.n_burn = 100;
+        rc.thin = 3;
+        rc.chains = 3;
+        rc.threads = T;
+        rc.seed = 42;
+        bnn_draws *dr = NULL;
+        CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "run T=%d", T);
+        if (!ref) {
+            ref = dr;
+            continue;
+        }
+        size_t n = (size_t)dr->chains * dr->n_kept;
+        int same = dr->n_kept == ref->n_kept && memcmp(dr->theta, ref->theta, n * d.dim * sizeof(double)) == 0 &&
+                   memcmp(dr->lp, ref->lp, n * sizeof(double)) == 0 &&
+                   memcmp(dr->accept_stat, ref->accept_stat, n * sizeof(double)) == 0;
+        /* and the chains differ from each other */
+        int distinct = memcmp(bnn_draw(dr, 0, 0), bnn_draw(dr, 1, 0), d.dim * sizeof(double)) != 0;
+        CHECK_VERBOSE(same && distinct, "draws with %d threads bitwise equal to 1 thread (%zu draws)", T, n);
+        bnn_draws_free(dr);
+    }
+    bnn_draws_free(ref);
+    bnn_model_free(m);
+    bnn_table_free(tr);
+    bnn_table_free(te);
+}
+
+/* ---- stopping early ---- */
+
+typedef struct {
+    volatile int *stop;
+    int *calls;
+} stopper;
+
+static double stopping_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    const stopper *s = ctx;
+    if (++*s->calls == 500)
+        *s->stop = 1;
+    return gauss2_logp(NULL, work, th, grad);
+}
+
+static void test_stop(void)
+{
+    volatile int stop = 0;
+    int calls = 0;
+    stopper s = {&stop, &calls};
+    bnn_density d = {2, 2, 0, stopping_logp, NULL, &s};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = BNN_SAMPLER_RW;
+    rc.n_iter = 10000;
+    rc.n_burn = 100;
+    rc.chains = 1;
+    rc.stop = &stop;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    bnn_status st = bnn_run(&d, &rc, &dr, &err);
+    CHECK_VERBOSE(st == BNN_EINTR && dr && dr->n_iter_done < 10000 && dr->n_kept == dr->n_iter_done - 100 &&
+                      strstr(err.msg, "stopped after"),
+                  "stop flag: status %d, %zu iterations done, %zu kept, \"%s\"", (int)st,
+                  dr ? dr->n_iter_done : 0, dr ? dr->n_kept : 0, err.msg);
+    bnn_draws_free(dr);
+}
+
+static void test_bad_config(void)
+{
+    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.n_burn = rc.n_iter;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_EINVAL && dr == NULL && strstr(err.msg, "burn-in"),
+          "burn-in >= iterations refused: %s", err.msg);
+}
+
+int main(void)
+{
+    test_correction();
+    test_conjugate();
+    test_gauss2();
+    test_threads();
+    test_stop();
+    test_bad_config();
+    return check_done("test_sampler");
+}
