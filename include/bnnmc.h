@@ -296,10 +296,36 @@ static inline const double *bnn_draw(const bnn_draws *dr, int c, size_t i)
 
 /* ---------------------------------------------------------------- 6. diagnostics */
 
-/* Effective sample size of M chains x N draws (x chain-major: chain m's draws at
- * x + m N), as R posterior's ess_basic: multi-chain autocorrelation, Geyer's initial
- * monotone sequence. NaN for constant draws or N < 3. */
+/*
+ * Every function takes M chains x N draws of one quantity, chain-major (chain m's draws at
+ * x + m N), and computes exactly what R's posterior package (1.4) computes: Vehtari,
+ * Gelman, Simpson, Carpenter & Buerkner (2021). NaN where posterior gives NA (constant or
+ * non-finite draws, too few draws).
+ */
+
+/* Effective sample size of the chains as given (posterior's internal .ess):
+ * multi-chain autocorrelation by FFT, Geyer's initial monotone sequence. */
 double bnn_ess(const double *x, size_t M, size_t N);
+
+typedef struct {
+    double mean, sd;
+    double q5, q50, q95;           /* quantiles, R's type 7 */
+    double mcse_mean, mcse_sd;
+    double mcse_q5, mcse_q50, mcse_q95;
+    double ess_bulk;               /* rank-normalised split-chain ESS */
+    double ess_tail;               /* min of the ESS of the 5% and 95% quantile indicators */
+    double ess_basic;              /* split-chain ESS of the draws (ess_mean) */
+    double rhat;                   /* rank-normalised split R-hat: max of bulk and folded */
+    double rhat_basic;             /* split R-hat of the draws themselves */
+    double rhat_gr;                /* the study's Gelman-Rubin: Brooks & Gelman's
+                                      df-corrected PSRF on whole chains (R's coda); NaN for M<2 */
+} bnn_summary;
+
+/* All of the above for one quantity. */
+bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *out);
+
+/* The cheaper pair used on predictions: rank-normalised R-hat and bulk ESS. */
+bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk);
 
 /* ---------------------------------------------------------------- 7. predictions */
 
