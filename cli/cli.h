@@ -63,4 +63,25 @@ bnn_status read_run_draws(const char *dir, const bnn_model *m, bnn_draws **out, 
 /* Per-row predictions (pred-train.csv, pred-test.csv, bnnmc predict). */
 int write_pred_csv(FILE *f, const bnn_prediction *p);
 
+/* ---- CmdStan CSV files (stancsv.c) ---- */
+
+typedef struct {
+    size_t ncol, nrow;
+    char **names;             /* ncol column names */
+    double *v;                /* nrow x ncol values */
+    char *status;             /* "# bnnmc_status = ..." if present (a partial run) */
+    char *algorithm;          /* "# algorithm = ..." if present */
+} stan_csv;
+
+/* Reads path; on failure returns -1 with a one-line message naming file:line:col. */
+int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen);
+void stan_csv_free(stan_csv *c);
+
+/* ---- summaries (summary.c) ---- */
+
+int cmd_summary(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
+/* summary.csv: one row per name, the columns of ../shared/GUIDE.md. 0 or -1 (errno). */
+int write_summary_csv(const char *path, char **names, const bnn_summary *s, size_t k);
+
 #endif

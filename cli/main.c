@@ -82,11 +82,13 @@ static const char main_usage[] =
     "commands:\n"
     "  sample    --train FILE [--test FILE] --out DIR [options]   draw posterior samples\n"
     "  sample    --dataset NAME --out DIR [options]              on a built-in data set\n"
+    "  summary   DIR                diagnostics and metrics of a finished (or partial) run\n"
     "  predict   DIR --data FILE    predictions with credible intervals for new rows\n"
+    "  diagnose  FILE.csv...        diagnostics of any CmdStan-format draws (Stan's too)\n"
     "  demo                         the study's network on a built-in data set, end to end\n"
     "  datasets                     list the built-in data sets\n"
     "\n"
-    "Not built yet: summary, plot, diagnose (see the README's status).\n"
+    "Not built yet: plot (see the README's status).\n"
     "'bnnmc COMMAND --help' describes a command. Exit status: 0 success, 1 runtime failure,\n"
     "2 usage or input error.\n";
 
@@ -161,7 +163,11 @@ int main(int argc, char **argv)
         return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "datasets") == 0)
         return cmd_datasets(argc - 1, argv + 1);
-    if (strcmp(cmd, "summary") == 0 || strcmp(cmd, "plot") == 0 || strcmp(cmd, "diagnose") == 0)
+    if (strcmp(cmd, "summary") == 0)
+        return cmd_summary(argc - 1, argv + 1);
+    if (strcmp(cmd, "diagnose") == 0)
+        return cmd_diagnose(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
         die_runtime("'%s' is not built yet (see the README's status)", cmd);
     die_usage(NULL, "unknown command '%s'", cmd);
 }

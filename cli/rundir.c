@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,9 +158,10 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
     for (size_t i = 0; i < dr->n_kept; i++) {
         size_t k = (size_t)c * dr->n_kept + i;
         bnn_model_constrain(m, bnn_draw(dr, c, i), v);
-        fprintf(f, "%.9g,%.6g,%g,0,1,0,%.9g", dr->lp[k], dr->accept_stat[k], o->step, -dr->lp[k]);
+        /* full precision: summary and predict recompute from these files exactly */
+        fprintf(f, "%.17g,%.6g,%g,0,1,0,%.17g", dr->lp[k], dr->accept_stat[k], o->step, -dr->lp[k]);
         for (size_t j = 0; j < dim; j++)
-            fprintf(f, ",%.9g", v[j]);
+            fprintf(f, ",%.17g", v[j]);
         fputc('\n', f);
     }
     free(v);
@@ -209,117 +209,43 @@ int write_pred_csv(FILE *f, const bnn_prediction *p)
     return ferror(f) ? -1 : 0;
 }
 
-static bnn_status fail(bnn_error *err, bnn_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bnn_status fail(bnn_error *err, bnn_status code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    err->code = code;
-    return code;
-}
-
-/* Reads one chain file: rows x dim constrained draws into *vals (malloc'd). */
-static bnn_status read_chain(const char *path, size_t dim, double **vals, size_t *rows,
-                             bnn_error *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return BNN_EIO;
-    size_t cap = 1024, n = 0, lineno = 0;
-    double *v = malloc(cap * dim * sizeof *v);
-    size_t linecap = 1 << 16;
-    char *line = malloc(linecap);
-    int header = 0;
-    bnn_status st = BNN_OK;
-    if (!v || !line) {
-        st = BNN_ENOMEM;
-        goto done;
-    }
-    ssize_t len;
-    while ((len = getline(&line, &linecap, f)) != -1) {
-        lineno++;
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        if (!header) {
-            size_t cols = 1;
-            for (char *q = line; *q; q++)
-                cols += *q == ',';
-            if (cols != 7 + dim) {
-                st = fail(err, BNN_EPARSE, "%s:%zu: %zu columns, the model needs %zu (7 "
-                              "sampler columns and %zu parameters)", path, lineno, cols,
-                              7 + dim, dim);
-                goto done;
-            }
-            header = 1;
-            continue;
-        }
-        if (n == cap) {
-            cap *= 2;
-            double *nv = realloc(v, cap * dim * sizeof *nv);
-            if (!nv) {
-                st = BNN_ENOMEM;
-                goto done;
-            }
-            v = nv;
-        }
-        char *q = line;
-        for (size_t j = 0; j < 7 + dim; j++) {
-            char *end;
-            double x = strtod(q, &end);
-            if (end == q || (*end != ',' && *end != '\n' && *end != '\0')) {
-                st = fail(err, BNN_EPARSE, "%s:%zu:%zu: not a number", path, lineno, j + 1);
-                goto done;
-            }
-            if (j >= 7)
-                v[n * dim + j - 7] = x;
-            q = *end == ',' ? end + 1 : end;
-        }
-        n++;
-    }
-    if (!header)
-        st = fail(err, BNN_EPARSE, "%s: no header line", path);
-done:
-    fclose(f);
-    free(line);
-    if (st) {
-        free(v);
-        return st;
-    }
-    *vals = v;
-    *rows = n;
-    return BNN_OK;
-}
-
 bnn_status read_run_draws(const char *dir, const bnn_model *m, bnn_draws **out, bnn_error *err)
 {
     size_t dim = bnn_model_dim(m);
-    double *chain_vals[1024];
-    size_t rows[1024];
+    stan_csv *ch = calloc(1024, sizeof *ch);
     int M = 0;
     bnn_status st = BNN_OK;
+    if (!ch)
+        return BNN_ENOMEM;
     for (; M < 1024; M++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/chain-%d.csv", dir, M + 1);
-        st = read_chain(path, dim, &chain_vals[M], &rows[M], err);
-        if (st == BNN_EIO) {
-            st = BNN_OK;
+        if (access(path, F_OK) != 0)
+            break;
+        if (stan_csv_read(path, &ch[M], err->msg, sizeof err->msg) != 0) {
+            st = err->code = BNN_EPARSE;
             break;
         }
-        if (st)
+        if (ch[M].ncol != 7 + dim) {
+            snprintf(err->msg, sizeof err->msg, "%.400s: %zu columns, the run's model needs %zu (7 "
+                     "sampler columns and %zu parameters)", path, ch[M].ncol, 7 + dim, dim);
+            st = err->code = BNN_EPARSE;
+            M++;
             break;
+        }
     }
-    if (!st && M == 0)
-        st = fail(err, BNN_EIO, "%s: no chain-1.csv", dir);
+    if (!st && M == 0) {
+        snprintf(err->msg, sizeof err->msg, "%.400s: no chain-1.csv", dir);
+        st = err->code = BNN_EIO;
+    }
     size_t n = SIZE_MAX;
     for (int c = 0; c < M && !st; c++)
-        n = rows[c] < n ? rows[c] : n;
+        n = ch[c].nrow < n ? ch[c].nrow : n;
     bnn_draws *dr = st ? NULL : calloc(1, sizeof *dr);
-    if (!st && (!dr || !(dr->theta = malloc((size_t)M * n * dim * sizeof(double) + 1))))
-        st = fail(err, BNN_ENOMEM, "out of memory");
+    if (!st && (!dr || !(dr->theta = malloc((size_t)M * n * dim * sizeof(double) + 1)))) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        st = err->code = BNN_ENOMEM;
+    }
     if (!st) {
         dr->chains = M;
         dr->dim = dim;
@@ -328,7 +254,7 @@ bnn_status read_run_draws(const char *dir, const bnn_model *m, bnn_draws **out, 
         for (int c = 0; c < M; c++)
             for (size_t i = 0; i < n; i++) {
                 double *dst = dr->theta + ((size_t)c * n + i) * dim;
-                memcpy(dst, chain_vals[c] + i * dim, dim * sizeof *dst);
+                memcpy(dst, ch[c].v + i * ch[c].ncol + 7, dim * sizeof *dst);
                 if (sp->task == BNN_TASK_REGRESSION)
                     dst[dim - 1] = log(dst[dim - 1]);
             }
@@ -337,6 +263,7 @@ bnn_status read_run_draws(const char *dir, const bnn_model *m, bnn_draws **out, 
         bnn_draws_free(dr);
     }
     for (int c = 0; c < M; c++)
-        free(chain_vals[c]);
+        stan_csv_free(&ch[c]);
+    free(ch);
     return st;
 }

@@ -378,6 +378,10 @@ static cJSON *metrics_block(const bnn_prediction *p)
         cJSON_AddNumberToObject(o, "accuracy_of_mean", p->metric_of_mean);
     }
     cJSON_AddNumberToObject(o, "lpd", p->lpd);
+    cJSON_AddNumberToObject(o, "pred_rhat_max", p->rhat_max);
+    cJSON_AddNumberToObject(o, "pred_rhat_median", p->rhat_median);
+    cJSON_AddNumberToObject(o, "pred_rhat_share_above_1_01", p->rhat_share_above);
+    cJSON_AddNumberToObject(o, "pred_ess_bulk_min", p->ess_bulk_min);
     return o;
 }
 
@@ -465,6 +469,42 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
 }
 
 /* ------------------------------------------------------------ the run */
+
+/* summary.csv: lp__ and every parameter (constrained: tau2, not eta). */
+static void write_run_summary(const char *dir, const bnn_model *m, const bnn_draws *dr, int threads)
+{
+    size_t K = dr->dim + 1, M = (size_t)dr->chains, N = dr->n_kept;
+    double *x = malloc(K * M * N * sizeof *x), *v = malloc(dr->dim * sizeof *v);
+    bnn_summary *s = malloc(K * sizeof *s);
+    char **names = calloc(K, sizeof *names);
+    if (!x || !v || !s || !names)
+        die_runtime("out of memory for the summary");
+    for (size_t c = 0; c < M; c++)
+        for (size_t i = 0; i < N; i++) {
+            x[c * N + i] = dr->lp[c * N + i];
+            bnn_model_constrain(m, bnn_draw(dr, (int)c, i), v);
+            for (size_t j = 0; j < dr->dim; j++)
+                x[((j + 1) * M + c) * N + i] = v[j];
+        }
+    if (bnn_summarise_many(x, K, M, N, threads, s) != BNN_OK)
+        die_runtime("out of memory for the summary");
+    names[0] = strdup("lp__");
+    for (size_t j = 0; j < dr->dim; j++) {
+        char nm[64];
+        bnn_model_param_name(m, j, nm, sizeof nm);
+        names[j + 1] = strdup(nm);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    if (write_summary_csv(path, names, s, K) != 0)
+        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    for (size_t j = 0; j < K; j++)
+        free(names[j]);
+    free(names);
+    free(x);
+    free(v);
+    free(s);
+}
 
 typedef struct {
     bnn_prediction *train, *test;
@@ -581,6 +621,8 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
         if (res->test)
             write_preds(o->out, "pred-test.csv", res->test);
     }
+    if (dr->n_kept >= 4)
+        write_run_summary(o->out, m, dr, rc.threads);
     cJSON *met = cJSON_CreateObject();
     cJSON_AddStringToObject(met, "task", o->task == BNN_TASK_REGRESSION ? "regression" : "classification");
     cJSON_AddNumberToObject(met, "chains", rc.chains);

@@ -327,6 +327,11 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *out);
 /* The cheaper pair used on predictions: rank-normalised R-hat and bulk ESS. */
 bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk);
 
+/* bnn_summarise for K quantities at once (quantity k's M x N draws at x + k M N), on
+ * `threads` threads; the results do not depend on the thread count. */
+bnn_status bnn_summarise_many(const double *x, size_t K, size_t M, size_t N, int threads,
+                              bnn_summary *out);
+
 /* ---------------------------------------------------------------- 7. predictions */
 
 /*
@@ -355,6 +360,14 @@ typedef struct {
     double *draw_metric;      /* S: RMSE or accuracy % of each draw */
     float *draw_pred;         /* n x S */
     double metric_mean, metric_std, metric_of_mean, coverage95, lpd;
+    /* Diagnostics of the predictions, per row: rank-normalised R-hat and bulk ESS of f(x)
+     * (regression) or of the probability of the observed class (classification; of the
+     * predicted class when there is no target). Network weights are not identifiable
+     * (hidden units can swap), so for a network these, not the weights', tell whether the
+     * chains agree. */
+    double *row_rhat, *row_ess_bulk;
+    double rhat_max, rhat_median, rhat_share_above;   /* share of rows with R-hat > 1.01 */
+    double ess_bulk_min;
 } bnn_prediction;
 
 /* threads parallelise over draws and rows; the result never depends on their number.

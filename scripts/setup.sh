@@ -1,11 +1,11 @@
 #!/bin/sh
 # setup.sh — installs the Debian packages bnnmc builds and tests with, when missing.
-# Usage: sh scripts/setup.sh [--r]   (--r also installs R's posterior and rstan for the
-# cross-checks against the reference implementations)
+# Usage: sh scripts/setup.sh [--r]   (--r also installs R with posterior, coda and rstan
+# for the cross-checks against the reference implementations; CI uses it)
 set -eu
-pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev jq bc"
+pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev jq bc"
 if [ "${1:-}" = "--r" ]; then
-    pkgs="$pkgs r-base-core r-cran-posterior"
+    pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan"
 fi
 missing=""
 for p in $pkgs; do

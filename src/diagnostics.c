@@ -1,7 +1,7 @@
 /* diagnostics.c — convergence diagnostics over M chains x N draws (chain-major arrays).
  *
  * Effective sample size follows Vehtari, Gelman, Simpson, Carpenter & Buerkner (2021) and
- * R's posterior package: per-chain autocovariances by FFT (GSL), the multi-chain
+ * R's posterior package: per-chain autocovariances by FFT (FFTW), the multi-chain
  * autocorrelation rho_t = 1 - (W - mean_m acov_m(t)) / var_plus, Geyer's initial positive
  * then initial monotone sequence, and the truncated sum with the antithetic improvement. */
 #include <math.h>
@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_fft_complex.h>
+#include <pthread.h>
+
+#include <fftw3.h>
 
 #include "internal.h"
 
@@ -22,60 +23,121 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
-/* Biased autocovariance acov[t] = (1/N) sum_i (x_i - mean)(x_{i+t} - mean), t < N, by a
- * zero-padded FFT (padding to >= 2N makes the circular correlation linear). buf holds 2L
- * doubles with L = pow2_at_least(2N). */
-static void autocovariance(const double *x, size_t N, double *acov, double *buf)
+/* FFTW's planner is not reentrant; executing a plan is. The library makes the planner
+ * thread-safe once (FFTW's own mechanism) so that chains of diagnostics may run on
+ * several threads. */
+static pthread_once_t fftw_once = PTHREAD_ONCE_INIT;
+
+static void fftw_setup(void)
 {
-    size_t L = pow2_at_least(2 * N);
-    double mean = 0;
-    for (size_t i = 0; i < N; i++)
-        mean += x[i];
-    mean /= (double)N;
-    memset(buf, 0, 2 * L * sizeof *buf);
-    for (size_t i = 0; i < N; i++)
-        buf[2 * i] = x[i] - mean;
-    gsl_fft_complex_radix2_forward(buf, 1, L);
-    for (size_t k = 0; k < L; k++) {
-        double re = buf[2 * k], im = buf[2 * k + 1];
-        buf[2 * k] = re * re + im * im;
-        buf[2 * k + 1] = 0;
-    }
-    gsl_fft_complex_radix2_inverse(buf, 1, L);   /* GSL's inverse divides by L */
-    for (size_t t = 0; t < N; t++)
-        acov[t] = buf[2 * t] / (double)N;
+    fftw_make_planner_thread_safe();
 }
 
-static double mean_acov(const double *acov, size_t M, size_t N, size_t t)
+/* Biased autocovariance of each of the M chains (x, M x N) around its own mean,
+ * acov[t] = (1/N) sum_i yc_i yc_{i+t}, averaged over chains into mean_acov[0..N-1]: one
+ * real FFT per chain, zero-padded to a power of two >= 2N so the circular correlation is
+ * the linear one. Returns 0, or -1 when out of memory. */
+static int mean_autocovariance_fft(const double *xc, size_t M, size_t N, double *mean_acov)
 {
-    double s = 0;
-    for (size_t m = 0; m < M; m++)
-        s += acov[m * N + t];
-    return s / (double)M;
+    pthread_once(&fftw_once, fftw_setup);
+    size_t L = pow2_at_least(2 * N);
+    double *in = fftw_alloc_real(L);
+    fftw_complex *out = fftw_alloc_complex(L / 2 + 1);
+    fftw_plan fwd = NULL, inv = NULL;
+    int rc = -1;
+    if (!in || !out)
+        goto done;
+    fwd = fftw_plan_dft_r2c_1d((int)L, in, out, FFTW_ESTIMATE);
+    inv = fftw_plan_dft_c2r_1d((int)L, out, in, FFTW_ESTIMATE);
+    if (!fwd || !inv)
+        goto done;
+    memset(mean_acov, 0, N * sizeof *mean_acov);
+    for (size_t m = 0; m < M; m++) {
+        memcpy(in, xc + m * N, N * sizeof *in);
+        memset(in + N, 0, (L - N) * sizeof *in);
+        fftw_execute(fwd);
+        for (size_t k = 0; k <= L / 2; k++) {
+            out[k][0] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
+            out[k][1] = 0;
+        }
+        fftw_execute(inv);   /* unnormalised: L times the correlation */
+        for (size_t t = 0; t < N; t++)
+            mean_acov[t] += in[t] / ((double)L * (double)N * (double)M);
+    }
+    rc = 0;
+done:
+    if (fwd)
+        fftw_destroy_plan(fwd);
+    if (inv)
+        fftw_destroy_plan(inv);
+    fftw_free(in);
+    fftw_free(out);
+    return rc;
+}
+
+/* The chains' mean autocovariance by lag, computed on demand. Well-mixed chains stop
+ * Geyer's sum after a few lags: those are computed directly, O(M N) each. Past
+ * DIRECT_LAGS every lag comes from the FFT at once. Either way the value is the biased
+ * autocovariance of each chain around its own mean, averaged over chains. */
+enum { DIRECT_LAGS = 16 };
+
+typedef struct {
+    size_t M, N;
+    double *xc;          /* centred chains */
+    double *mean_acov;   /* lags known so far */
+    size_t known;        /* lags 0..known-1 are in mean_acov */
+    int failed;
+} acov_cache;
+
+static double acov_at(acov_cache *c, size_t t)
+{
+    size_t M = c->M, N = c->N;
+    if (t < c->known)
+        return c->mean_acov[t];
+    /* strongly autocorrelated chains will need many lags: go to the FFT at once */
+    int slow = c->known > 1 && c->mean_acov[1] > 0.5 * c->mean_acov[0];
+    if (t < DIRECT_LAGS && !slow) {
+        for (size_t k = c->known; k <= t; k++) {
+            double s = 0;
+            for (size_t m = 0; m < M; m++) {
+                const double *y = c->xc + m * N;
+                double a = 0;
+                for (size_t i = 0; i + k < N; i++)
+                    a += y[i] * y[i + k];
+                s += a / (double)N;
+            }
+            c->mean_acov[k] = s / (double)M;
+        }
+        c->known = t + 1;
+        return c->mean_acov[t];
+    }
+    if (mean_autocovariance_fft(c->xc, M, N, c->mean_acov) != 0) {
+        c->failed = 1;
+        return NAN;
+    }
+    c->known = N;
+    return c->mean_acov[t];
 }
 
 double bnn_ess(const double *x, size_t M, size_t N)
 {
     if (N < 3 || M < 1)
         return NAN;
-    size_t L = pow2_at_least(2 * N);
-    double *acov = malloc(M * N * sizeof *acov), *buf = malloc(2 * L * sizeof *buf);
+    acov_cache c = {M, N, malloc(M * N * sizeof(double)), malloc(N * sizeof(double)), 0, 0};
     double *rho = calloc(N, sizeof *rho), *cmean = malloc(M * sizeof *cmean);
     double ess = NAN;
-    if (!acov || !buf || !rho || !cmean)
+    if (!c.xc || !c.mean_acov || !rho || !cmean)
         goto done;
     for (size_t m = 0; m < M; m++) {
         const double *xm = x + m * N;
-        autocovariance(xm, N, acov + m * N, buf);
         double s = 0;
         for (size_t i = 0; i < N; i++)
             s += xm[i];
         cmean[m] = s / (double)N;
+        for (size_t i = 0; i < N; i++)
+            c.xc[m * N + i] = xm[i] - cmean[m];
     }
-    double mean_var = 0;
-    for (size_t m = 0; m < M; m++)
-        mean_var += acov[m * N];
-    mean_var = mean_var / (double)M * (double)N / (double)(N - 1);
+    double mean_var = acov_at(&c, 0) * (double)N / (double)(N - 1);
     double var_plus = mean_var * (double)(N - 1) / (double)N;
     if (M > 1) {
         double a = 0, b = 0;
@@ -88,7 +150,7 @@ double bnn_ess(const double *x, size_t M, size_t N)
     }
     if (!(var_plus > 0) || !isfinite(var_plus))
         goto done;   /* constant draws: ESS undefined */
-#define RHO(t) (1.0 - (mean_var - mean_acov(acov, M, N, (t))) / var_plus)
+#define RHO(t) (1.0 - (mean_var - acov_at(&c, (t))) / var_plus)
     /* Geyer's initial positive sequence */
     size_t t = 0;
     double even = 1.0, odd = RHO(1);
@@ -103,6 +165,9 @@ double bnn_ess(const double *x, size_t M, size_t N)
             rho[t + 1] = odd;
         }
     }
+#undef RHO
+    if (c.failed)
+        goto done;
     size_t max_t = t;
     if (even > 0)
         rho[max_t] = even;
@@ -115,7 +180,6 @@ double bnn_ess(const double *x, size_t M, size_t N)
             rho[t + 1] = rho[t];
         }
     }
-#undef RHO
     double tau = -1.0;
     for (size_t k = 0; k < max_t; k++)
         tau += 2.0 * rho[k];
@@ -124,8 +188,8 @@ double bnn_ess(const double *x, size_t M, size_t N)
     tau = fmax(tau, 1.0 / log10(total));
     ess = total / tau;
 done:
-    free(acov);
-    free(buf);
+    free(c.xc);
+    free(c.mean_acov);
     free(rho);
     free(cmean);
     return ess;
@@ -133,21 +197,6 @@ done:
 
 /* ------------------------------------------------------------ helpers */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* R's quantile type 7 of sorted s[0..n-1]. */
-static double quantile_sorted(const double *s, size_t n, double p)
-{
-    double h = (double)(n - 1) * p;
-    size_t lo = (size_t)floor(h);
-    if (lo + 1 >= n)
-        return s[n - 1];
-    return s[lo] + (h - (double)lo) * (s[lo + 1] - s[lo]);
-}
 
 /* posterior's should_return_NA: any non-finite value, or max - min below machine eps. */
 static int degenerate(const double *x, size_t n)
@@ -173,34 +222,23 @@ static void split_chains(const double *x, size_t M, size_t N, double *out)
     }
 }
 
-typedef struct {
-    double v;
-    size_t i;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    return (x->v > y->v) - (x->v < y->v);
-}
-
 /* z_scale: average ranks (ties share their mean rank), back-transformed with c = 3/8, then
- * the normal quantile function. In place over n values; tmp holds n entries. */
-static void z_scale(double *x, size_t n, ranked *tmp)
+ * the normal quantile function. In place over n values; idx holds n entries. */
+static int z_scale(double *x, size_t n, size_t *idx)
 {
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = (ranked){x[i], i};
-    qsort(tmp, n, sizeof *tmp, cmp_ranked);
+    if (bnn_argsort(x, n, idx) != 0)
+        return -1;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j + 1 < n && tmp[j + 1].v == tmp[i].v)
+        while (j + 1 < n && x[idx[j + 1]] == x[idx[i]])
             j++;
         double r = 0.5 * (double)(i + j) + 1.0;   /* average of ranks i+1 .. j+1 */
         double z = gsl_cdf_ugaussian_Pinv((r - 0.375) / ((double)n - 0.75 + 1.0));
         for (size_t k = i; k <= j; k++)
-            x[tmp[k].i] = z;
+            x[idx[k]] = z;
         i = j + 1;
     }
+    return 0;
 }
 
 /* posterior's .rhat on chains as given (M chains x N). */
@@ -322,29 +360,41 @@ bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, 
     if (N < 4 || degenerate(x, S))
         return BNN_OK;
     double *split = malloc((S + SS) * sizeof *split), *sorted = split + SS;
-    ranked *tmp = malloc(S * sizeof *tmp);
+    size_t *tmp = malloc(S * sizeof *tmp);
     if (!split || !tmp) {
         free(split);
         free(tmp);
         return BNN_ENOMEM;
     }
+    bnn_status st = BNN_ENOMEM;
     split_chains(x, M, N, split);
-    z_scale(split, SS, tmp);
+    if (z_scale(split, SS, tmp) != 0)
+        goto done;
     double rb = rhat_chains(split, 2 * M, H);
     *ess_bulk = ess_checked(split, 2 * M, H);
-    /* folded: |x - median(x)| over the whole unsplit matrix */
+    /* folded: |x - median(x)| over the whole unsplit matrix; the median by selection */
     memcpy(sorted, x, S * sizeof *sorted);
-    qsort(sorted, S, sizeof *sorted, cmp_double);
-    double med = quantile_sorted(sorted, S, 0.5);
+    size_t k = (S - 1) / 2;
+    bnn_select_kth(sorted, S, k);
+    double med = sorted[k];
+    if (S % 2 == 0) {   /* type 7 at 0.5: the mean of the two middle order statistics */
+        double next = sorted[k + 1];
+        for (size_t i = k + 2; i < S; i++)
+            next = sorted[i] < next ? sorted[i] : next;
+        med = 0.5 * (med + next);
+    }
     for (size_t i = 0; i < S; i++)
         sorted[i] = fabs(x[i] - med);
     split_chains(sorted, M, N, split);
-    z_scale(split, SS, tmp);
+    if (z_scale(split, SS, tmp) != 0)
+        goto done;
     double rt = rhat_chains(split, 2 * M, H);
     *rhat = isnan(rb) || isnan(rt) ? NAN : fmax(rb, rt);
+    st = BNN_OK;
+done:
     free(split);
     free(tmp);
-    return BNN_OK;
+    return st;
 }
 
 bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
@@ -367,10 +417,13 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
     o->mean = mean;
     o->sd = sqrt(var);
     memcpy(sorted, x, S * sizeof *sorted);
-    qsort(sorted, S, sizeof *sorted, cmp_double);
-    o->q5 = quantile_sorted(sorted, S, 0.05);
-    o->q50 = quantile_sorted(sorted, S, 0.5);
-    o->q95 = quantile_sorted(sorted, S, 0.95);
+    if (bnn_sort(sorted, S) != 0) {
+        free(sorted);
+        return BNN_ENOMEM;
+    }
+    o->q5 = bnn_quantile_sorted(sorted, S, 0.05);
+    o->q50 = bnn_quantile_sorted(sorted, S, 0.5);
+    o->q95 = bnn_quantile_sorted(sorted, S, 0.95);
     bnn_status st = bnn_rhat_ess_bulk(x, M, N, &o->rhat, &o->ess_bulk);
     if (st) {
         free(sorted);
@@ -404,4 +457,28 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
     o->rhat_gr = gelman_rubin(x, M, N);
     free(sorted);
     return BNN_OK;
+}
+
+typedef struct {
+    const double *x;
+    size_t M, N;
+    bnn_summary *out;
+} many_ctx;
+
+static bnn_status summarise_range(void *arg, size_t lo, size_t hi)
+{
+    many_ctx *c = arg;
+    for (size_t k = lo; k < hi; k++) {
+        bnn_status st = bnn_summarise(c->x + k * c->M * c->N, c->M, c->N, &c->out[k]);
+        if (st)
+            return st;
+    }
+    return BNN_OK;
+}
+
+bnn_status bnn_summarise_many(const double *x, size_t K, size_t M, size_t N, int threads,
+                              bnn_summary *out)
+{
+    many_ctx c = {x, M, N, out};
+    return bnn_parallel_for(K, threads, summarise_range, &c);
 }

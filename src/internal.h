@@ -17,6 +17,20 @@ int bnn_gaussian_fill(uint64_t seed, double *x, size_t n);
 void bnn_vsigmoid(double *a, size_t n);
 void bnn_vtanh(double *a, size_t n);
 
+/* Calls fn(ctx, lo, hi) on contiguous ranges covering [0, n), `threads` at a time (the
+ * caller's thread included); returns the first failing status. */
+typedef bnn_status (*bnn_range_fn)(void *ctx, size_t lo, size_t hi);
+bnn_status bnn_parallel_for(size_t n, int threads, bnn_range_fn fn, void *ctx);
+
+/* order.c: idx receives the permutation that sorts x ascending (a stable radix sort);
+ * bnn_sort sorts x in place; both return -1 when out of memory. bnn_select_kth permutes x
+ * so that x[k] is the k-th smallest with no larger value before it and no smaller after.
+ * bnn_quantile_sorted is R's type-7 quantile of sorted s. */
+int bnn_argsort(const double *x, size_t n, size_t *idx);
+int bnn_sort(double *x, size_t n);
+void bnn_select_kth(double *x, size_t n, size_t k);
+double bnn_quantile_sorted(const double *s, size_t n, double p);
+
 #endif
 
 /* Records code and a formatted one-line message in err (when err is not NULL) and returns
@@ -35,5 +49,19 @@ int bnn_gaussian_fill(uint64_t seed, double *x, size_t n);
 /* In place over n values: a = 1 / (1 + exp(-a)), a = tanh(a); vectorised (vmath.c). */
 void bnn_vsigmoid(double *a, size_t n);
 void bnn_vtanh(double *a, size_t n);
+
+/* Calls fn(ctx, lo, hi) on contiguous ranges covering [0, n), `threads` at a time (the
+ * caller's thread included); returns the first failing status. */
+typedef bnn_status (*bnn_range_fn)(void *ctx, size_t lo, size_t hi);
+bnn_status bnn_parallel_for(size_t n, int threads, bnn_range_fn fn, void *ctx);
+
+/* order.c: idx receives the permutation that sorts x ascending (a stable radix sort);
+ * bnn_sort sorts x in place; both return -1 when out of memory. bnn_select_kth permutes x
+ * so that x[k] is the k-th smallest with no larger value before it and no smaller after.
+ * bnn_quantile_sorted is R's type-7 quantile of sorted s. */
+int bnn_argsort(const double *x, size_t n, size_t *idx);
+int bnn_sort(double *x, size_t n);
+void bnn_select_kth(double *x, size_t n, size_t k);
+double bnn_quantile_sorted(const double *s, size_t n, double p);
 
 #endif

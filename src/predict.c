@@ -6,7 +6,6 @@
  * Every number is computed by one thread from inputs fixed in advance, in a fixed order,
  * so the result is the same for any thread count. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,28 +25,27 @@ typedef struct {
     const double *prec;       /* 1 / tau2 */
     const double *lnorm;      /* -log(2 pi tau2) / 2 */
     uint64_t seed;
-    size_t lo, hi;            /* range of draws or rows */
-    bnn_status st;
     double *row_cover;        /* per row 1/0 coverage (regression) */
     double *row_lpd;          /* per row log predictive density */
 } job;
 
 enum { DRAW_BLOCK = 32 };
 
-static void *draw_pass(void *arg)
+static bnn_status draw_pass(void *arg, size_t lo, size_t hi)
 {
     job *j = arg;
+    bnn_status st = BNN_OK;
     const bnn_model *m = j->m;
     bnn_prediction *p = j->p;
     size_t n = p->n, K = (size_t)p->K, S = p->S, dim = j->dr->dim;
     double *out = malloc(n * K * DRAW_BLOCK * sizeof *out);
     double *work = malloc((bnn_model_predict_batch_work(m, n, DRAW_BLOCK) + 1) * sizeof *work);
     if (!out || !work) {
-        j->st = BNN_ENOMEM;
+        st = BNN_ENOMEM;
         goto done;
     }
-    for (size_t s0 = j->lo; s0 < j->hi; s0 += DRAW_BLOCK) {
-        size_t B = j->hi - s0 < DRAW_BLOCK ? j->hi - s0 : DRAW_BLOCK;
+    for (size_t s0 = lo; s0 < hi; s0 += DRAW_BLOCK) {
+        size_t B = hi - s0 < DRAW_BLOCK ? hi - s0 : DRAW_BLOCK;
         bnn_model_predict_batch(m, j->dr->theta + s0 * dim, dim, B, j->t, out, work);
         for (size_t b = 0; b < B; b++) {
             size_t s = s0 + b;
@@ -78,43 +76,7 @@ static void *draw_pass(void *arg)
 done:
     free(out);
     free(work);
-    return NULL;
-}
-
-/* Hoare's selection: permutes x[0..n-1] so that x[k] is the k-th smallest, everything
- * before it <= x[k] and everything after >= x[k]. O(n) on average; no library offers it
- * and a full sort of every row's draws was the slowest step of a run. */
-static void select_kth(double *x, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        /* median of three as the pivot keeps sorted input linear */
-        size_t mid = lo + (hi - lo) / 2;
-        double a = x[lo], b = x[mid], c = x[hi];
-        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (x[i] < pivot)
-                i++;
-            while (x[j] > pivot)
-                j--;
-            if (i <= j) {
-                double t = x[i];
-                x[i] = x[j];
-                x[j] = t;
-                i++;
-                if (j == 0)
-                    break;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return;
-    }
+    return st;
 }
 
 /* R's type 7 quantile of x[lo..hi) (unordered, permuted in place) at probability q, where
@@ -124,7 +86,7 @@ static double quantile7(double *x, size_t n, size_t lo, size_t hi, double q)
 {
     double h = (double)(n - 1) * q;
     size_t k = (size_t)floor(h);
-    select_kth(x + lo, hi - lo, k - lo);
+    bnn_select_kth(x + lo, hi - lo, k - lo);
     if (k + 1 >= n)
         return x[k];
     double next = x[k + 1];
@@ -133,18 +95,19 @@ static double quantile7(double *x, size_t n, size_t lo, size_t hi, double q)
     return x[k] + (h - (double)k) * (next - x[k]);
 }
 
-static void *row_pass(void *arg)
+static bnn_status row_pass(void *arg, size_t lo, size_t hi)
 {
     job *j = arg;
+    bnn_status st = BNN_OK;
     bnn_prediction *p = j->p;
     size_t S = p->S, K = (size_t)p->K;
     double *buf = malloc(S * sizeof *buf);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!buf || !rng) {
-        j->st = BNN_ENOMEM;
+        st = BNN_ENOMEM;
         goto done;
     }
-    for (size_t i = j->lo; i < j->hi; i++) {
+    for (size_t i = lo; i < hi; i++) {
         if (p->task == BNN_TASK_REGRESSION) {
             const float *f = p->draw_pred + i * S;
             double mf = 0, mt = 0;
@@ -207,41 +170,66 @@ done:
     free(buf);
     if (rng)
         gsl_rng_free(rng);
-    return NULL;
+    return st;
 }
 
-static bnn_status run_jobs(void *(*fn)(void *), job *jobs, size_t total, int threads)
+/* Per row: R-hat and bulk ESS of the row's diagnostic quantity over M chains x N draws. */
+static bnn_status diag_pass(void *arg, size_t lo, size_t hi)
 {
-    pthread_t tid[64];
-    if (threads > 64)
-        threads = 64;
-    if ((size_t)threads > total)
-        threads = total ? (int)total : 1;
-    int started = 0;
-    for (int t = 0; t < threads; t++) {
-        jobs[t].lo = total * (size_t)t / (size_t)threads;
-        jobs[t].hi = total * (size_t)(t + 1) / (size_t)threads;
+    job *j = arg;
+    bnn_prediction *p = j->p;
+    size_t S = p->S, K = (size_t)p->K;
+    double *x = malloc(S * sizeof *x);
+    if (!x)
+        return BNN_ENOMEM;
+    bnn_status st = BNN_OK;
+    for (size_t i = lo; i < hi && !st; i++) {
+        size_t k = 0;
+        if (p->task == BNN_TASK_CLASSIFICATION)
+            k = p->has_y ? (size_t)p->y[i] : (size_t)p->cls[i];
+        const float *f = p->draw_pred + (i * K + k) * S;
+        for (size_t s = 0; s < S; s++)
+            x[s] = f[s];
+        st = bnn_rhat_ess_bulk(x, (size_t)j->dr->chains, j->dr->n_kept, &p->row_rhat[i],
+                               &p->row_ess_bulk[i]);
     }
-    for (int t = 1; t < threads; t++) {
-        if (pthread_create(&tid[t], NULL, fn, &jobs[t]) != 0)
-            break;
-        started = t;
+    free(x);
+    return st;
+}
+
+/* max, median, share above 1.01 of the rows' R-hat (NaN rows, constant predictions,
+ * ignored), and the smallest bulk ESS. */
+static void diag_summary(bnn_prediction *p)
+{
+    double *r = malloc(p->n * sizeof *r);
+    size_t k = 0, above = 0;
+    double ess_min = INFINITY;
+    p->rhat_max = p->rhat_median = p->rhat_share_above = p->ess_bulk_min = NAN;
+    if (!r)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        if (isnan(p->row_rhat[i]))
+            continue;
+        r[k++] = p->row_rhat[i];
+        above += p->row_rhat[i] > 1.01;
+        if (p->row_ess_bulk[i] < ess_min)
+            ess_min = p->row_ess_bulk[i];
     }
-    fn(&jobs[0]);
-    for (int t = started + 1; t < threads; t++)   /* threads that did not start: run here */
-        fn(&jobs[t]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
-    for (int t = 0; t < threads; t++)
-        if (jobs[t].st)
-            return jobs[t].st;
-    return BNN_OK;
+    p->ess_bulk_min = isinf(ess_min) ? NAN : ess_min;
+    if (k && bnn_sort(r, k) == 0) {
+        p->rhat_max = r[k - 1];
+        p->rhat_median = bnn_quantile_sorted(r, k, 0.5);
+        p->rhat_share_above = (double)above / (double)k;
+    }
+    free(r);
 }
 
 void bnn_prediction_free(bnn_prediction *p)
 {
     if (!p)
         return;
+    free(p->row_rhat);
+    free(p->row_ess_bulk);
     free(p->mean);
     free(p->sd);
     free(p->q025);
@@ -294,10 +282,11 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
     }
     double *tau2 = reg ? malloc(4 * S * sizeof *tau2) : NULL;
     double *cover = calloc(n, sizeof *cover), *lpd = calloc(n, sizeof *lpd);
-    job *jobs = calloc(64, sizeof *jobs);
+    p->row_rhat = malloc(n * sizeof(double));
+    p->row_ess_bulk = malloc(n * sizeof(double));
     bnn_status st = BNN_OK;
     if (!p->mean || !p->draw_metric || !p->draw_pred || (reg && (!p->sd || !p->q025 ||
-        !p->q50 || !p->q975 || !tau2)) || (!reg && !p->cls) || !cover || !lpd || !jobs) {
+        !p->q50 || !p->q975 || !tau2)) || (!reg && !p->cls) || !cover || !lpd || !p->row_rhat || !p->row_ess_bulk) {
         st = bnn_fail(err, BNN_ENOMEM, "predict: out of memory for %zu rows x %zu draws", n, S);
         goto done;
     }
@@ -310,13 +299,14 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
         prec[s] = exp(-eta);
         lnorm[s] = -0.5 * (log(2 * M_PI) + eta);
     }
-    for (int k = 0; k < 64; k++)
-        jobs[k] = (job){m, dr, t, p, tau2, tau, prec, lnorm, seed, 0, 0, BNN_OK, cover, lpd};
-    if ((st = run_jobs(draw_pass, jobs, S, threads)) != BNN_OK ||
-        (st = run_jobs(row_pass, jobs, n, threads)) != BNN_OK) {
+    job ctx = {m, dr, t, p, tau2, tau, prec, lnorm, seed, cover, lpd};
+    if ((st = bnn_parallel_for(S, threads, draw_pass, &ctx)) != BNN_OK ||
+        (st = bnn_parallel_for(n, threads, row_pass, &ctx)) != BNN_OK ||
+        (st = bnn_parallel_for(n, threads, diag_pass, &ctx)) != BNN_OK) {
         bnn_fail(err, st, "predict: out of memory");
         goto done;
     }
+    diag_summary(p);
     double a = 0, b = 0;
     for (size_t s = 0; s < S; s++)
         a += p->draw_metric[s];
@@ -345,7 +335,6 @@ done:
     free(tau2);
     free(cover);
     free(lpd);
-    free(jobs);
     if (st) {
         bnn_prediction_free(p);
         return st;

@@ -62,6 +62,22 @@ grep -q '"accuracy_mean"' "$R/metrics.json" && grep -q '"acceptance"' "$R/metric
 [ "$(wc -l <"$R/pred-test.csv")" -eq 46 ] && head -1 "$R/pred-test.csv" | grep -q '^row,observed,p0,p1,p2,predicted$' \
     && ok "pred-test.csv: header and 45 rows" || bad "pred-test.csv shape"
 
+grep -q '"pred_rhat_max"' "$R/metrics.json" && grep -q '"pred_ess_bulk_min"' "$R/metrics.json" && ok "metrics.json has predictive R-hat and ESS" || bad "no predictive diagnostics"
+head -1 "$R/summary.csv" | grep -q '^name,mean,sd,q5,q50,q95,mcse_mean,ess_bulk,ess_tail,rhat,rhat_gr$' && \
+    [ "$(wc -l <"$R/summary.csv")" -eq 85 ] && sed -n 2p "$R/summary.csv" | grep -q '^lp__,' \
+    && ok "summary.csv: header, lp__ and 83 parameters" || bad "summary.csv shape"
+expect 0 "summary DIR" "" "$B" summary "$R"
+grep -q '^verdict: [0-9]* of 83 parameters have R-hat > 1.01' "$T/out" && grep -q "predictions: R-hat max" "$T/out" \
+    && grep -q "not identifiable" "$T/out" && ok "summary prints the table, predictive R-hat and the verdict" || bad "summary output"
+"$B" summary "$R" --json >"$T/s.json" && grep -q '"parameters_rhat_above_1_01"' "$T/s.json" && ok "summary --json" || bad "summary --json"
+"$B" diagnose "$R"/chain-*.csv --csv >"$T/d.csv" 2>"$T/err"
+[ "$(cut -d, -f1 "$T/d.csv" | sort)" = "$(cut -d, -f1 "$R/summary.csv" | sort)" ] && ok "diagnose --csv covers the same rows as summary.csv" || bad "diagnose --csv: $(cat "$T/err")"
+awk -F, 'NR==FNR { r[$1] = $10; next } FNR > 1 { d = $10 - r[$1]; if (d < 0) d = -d; if (d > m) m = d }
+    END { exit !(m < 1e-6) }' "$R/summary.csv" "$T/d.csv" && ok "diagnose's R-hat from the CSV equals summary.csv's" || bad "diagnose R-hat differs"
+printf '# comment\nlp__,a\n1,2\n3,x\n' >"$T/badchain.csv"
+expect 2 "diagnose names the bad field" "badchain.csv:4:2: 'x' is not a number" "$B" diagnose "$T/badchain.csv"
+expect 2 "summary of a folder with no run" "is $T/nope a run folder?" "$B" summary "$T/nope"
+
 expect 2 "--out refuses to overwrite a run" "already holds a run; use --force" "$B" sample --dataset blobs3 --samples 400 --out "$R"
 expect 0 "--force overwrites" "" "$B" sample --dataset blobs3 --samples 400 --chains 2 --out "$R" --force --quiet
 [ ! -e "$R/chain-3.csv" ] && ok "--force removed the old run's chain-3.csv" || bad "stale chain-3.csv left"

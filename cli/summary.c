@@ -1,0 +1,469 @@
+/* summary.c — `bnnmc summary DIR` and `bnnmc diagnose FILE.csv...`: R-hat, ESS and MCSE
+ * of every parameter (and lp__) from CmdStan-format draws, the worst first, with a verdict. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "cli.h"
+
+int write_summary_csv(const char *path, char **names, const bnn_summary *s, size_t k)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = path ? fopen(tmp, "w") : stdout;
+    if (!f)
+        return -1;
+    fprintf(f, "name,mean,sd,q5,q50,q95,mcse_mean,ess_bulk,ess_tail,rhat,rhat_gr\n");
+    for (size_t j = 0; j < k; j++) {
+        const bnn_summary *x = &s[j];
+        double v[10] = {x->mean, x->sd, x->q5, x->q50, x->q95, x->mcse_mean, x->ess_bulk,
+                        x->ess_tail, x->rhat, x->rhat_gr};
+        fprintf(f, "%s", names[j]);
+        for (int c = 0; c < 10; c++) {
+            if (isnan(v[c]))
+                fprintf(f, ",NA");
+            else
+                fprintf(f, ",%.9g", v[c]);
+        }
+        fputc('\n', f);
+    }
+    if (!path)
+        return ferror(f) ? -1 : 0;
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* The draws of several chain files, summarised per reported column. */
+typedef struct {
+    size_t M, N;              /* chains, draws per chain (the shortest chain's) */
+    size_t k;                 /* summarised columns */
+    char **names;             /* borrowed from chains[0] */
+    bnn_summary *s;
+    size_t divergent;         /* sum of divergent__ when present */
+    int partial;
+    const char *algorithm;
+} summary_set;
+
+/* Summarises lp__ and every column whose name does not end in "__". */
+static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *out, char *err,
+                            size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    size_t ncol = ch[0].ncol, N = ch[0].nrow;
+    for (size_t c = 1; c < M; c++) {
+        if (ch[c].ncol != ncol) {
+            snprintf(err, errlen, "chain %zu has %zu columns, chain 1 has %zu", c + 1, ch[c].ncol, ncol);
+            return -1;
+        }
+        for (size_t j = 0; j < ncol; j++)
+            if (strcmp(ch[c].names[j], ch[0].names[j]) != 0) {
+                snprintf(err, errlen, "chain %zu's column %zu is '%s', chain 1's is '%s'", c + 1,
+                         j + 1, ch[c].names[j], ch[0].names[j]);
+                return -1;
+            }
+        N = ch[c].nrow < N ? ch[c].nrow : N;
+    }
+    if (N < 4) {
+        snprintf(err, errlen, "only %zu draws per chain: too few to diagnose", N);
+        return -1;
+    }
+    size_t *cols = malloc(ncol * sizeof *cols), k = 0;
+    for (size_t j = 0; j < ncol; j++) {
+        const char *nm = ch[0].names[j];
+        size_t l = strlen(nm);
+        if (strcmp(nm, "lp__") == 0 || l < 2 || strcmp(nm + l - 2, "__") != 0)
+            cols[k++] = j;
+        if (strcmp(nm, "divergent__") == 0)
+            for (size_t c = 0; c < M; c++)
+                for (size_t i = 0; i < ch[c].nrow; i++)
+                    out->divergent += ch[c].v[i * ncol + j] != 0;
+    }
+    double *x = malloc(k * M * N * sizeof *x);
+    out->names = malloc(k * sizeof *out->names);
+    out->s = malloc(k * sizeof *out->s);
+    if (!x || !out->names || !out->s || !cols) {
+        snprintf(err, errlen, "out of memory");
+        free(x);
+        free(cols);
+        return -1;
+    }
+    for (size_t q = 0; q < k; q++) {
+        out->names[q] = ch[0].names[cols[q]];
+        for (size_t c = 0; c < M; c++)
+            for (size_t i = 0; i < N; i++)
+                x[(q * M + c) * N + i] = ch[c].v[i * ncol + cols[q]];
+    }
+    bnn_status st = bnn_summarise_many(x, k, M, N, threads, out->s);
+    free(x);
+    free(cols);
+    if (st) {
+        snprintf(err, errlen, "%s", bnn_status_str(st));
+        return -1;
+    }
+    out->M = M;
+    out->N = N;
+    out->k = k;
+    for (size_t c = 0; c < M; c++)
+        out->partial |= ch[c].status != NULL;
+    out->algorithm = ch[0].algorithm;
+    return 0;
+}
+
+static void summary_set_free(summary_set *s)
+{
+    free(s->names);
+    free(s->s);
+}
+
+/* Order of display: lp__ first, then by R-hat, worst first (NaN last). */
+static const summary_set *sort_set;
+
+static int by_rhat(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double x = sort_set->s[i].rhat, y = sort_set->s[j].rhat;
+    if (isnan(x) != isnan(y))
+        return isnan(x) ? 1 : -1;
+    if (x != y)
+        return x < y ? 1 : -1;
+    return (i > j) - (i < j);
+}
+
+static size_t *display_order(const summary_set *s)
+{
+    size_t *o = malloc(s->k * sizeof *o), n = 0, lp = SIZE_MAX;
+    for (size_t j = 0; j < s->k; j++) {
+        if (strcmp(s->names[j], "lp__") == 0)
+            lp = j;
+        else
+            o[n++] = j;
+    }
+    sort_set = s;
+    qsort(o, n, sizeof *o, by_rhat);
+    if (lp != SIZE_MAX) {
+        memmove(o + 1, o, n * sizeof *o);
+        o[0] = lp;
+    }
+    return o;
+}
+
+static void print_num(double v, int width, int prec)
+{
+    if (isnan(v))
+        printf(" %*s", width, "NA");
+    else if (v != 0 && (fabs(v) >= 1e6 || fabs(v) < 1e-3))
+        printf(" %*.*e", width, 2, v);
+    else
+        printf(" %*.*f", width, prec, v);
+}
+
+static void print_table(const summary_set *s, size_t limit)
+{
+    size_t w = 8;
+    for (size_t j = 0; j < s->k; j++)
+        w = strlen(s->names[j]) > w ? strlen(s->names[j]) : w;
+    printf("%-*s %9s %9s %9s %9s %9s %9s %8s %8s %7s %7s\n", (int)w, "name", "mean", "sd", "5%",
+           "50%", "95%", "mcse", "ess_bulk", "ess_tail", "rhat", "rhat_gr");
+    size_t *o = display_order(s);
+    for (size_t r = 0; r < s->k && r < limit; r++) {
+        const bnn_summary *x = &s->s[o[r]];
+        printf("%-*s", (int)w, s->names[o[r]]);
+        print_num(x->mean, 9, 4);
+        print_num(x->sd, 9, 4);
+        print_num(x->q5, 9, 4);
+        print_num(x->q50, 9, 4);
+        print_num(x->q95, 9, 4);
+        print_num(x->mcse_mean, 9, 4);
+        print_num(x->ess_bulk, 8, 0);
+        print_num(x->ess_tail, 8, 0);
+        print_num(x->rhat, 7, 3);
+        print_num(x->rhat_gr, 7, 3);
+        printf("\n");
+    }
+    if (limit < s->k)
+        printf("... %zu more (the worst are shown; --all lists every one)\n", s->k - limit);
+    free(o);
+}
+
+/* Counts parameters (not lp__) over the thresholds of Stan: R-hat > 1.01, bulk or tail
+ * ESS < 100 per chain. */
+static void count_bad(const summary_set *s, size_t *params, size_t *rhat_bad, size_t *ess_bad)
+{
+    *params = *rhat_bad = *ess_bad = 0;
+    for (size_t j = 0; j < s->k; j++) {
+        if (strcmp(s->names[j], "lp__") == 0)
+            continue;
+        (*params)++;
+        *rhat_bad += !(s->s[j].rhat <= 1.01);
+        *ess_bad += !(s->s[j].ess_bulk >= 100.0 * (double)s->M) ||
+                    !(s->s[j].ess_tail >= 100.0 * (double)s->M);
+    }
+}
+
+static cJSON *summary_json(const summary_set *s)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t *o = display_order(s);
+    for (size_t r = 0; r < s->k; r++) {
+        const bnn_summary *x = &s->s[o[r]];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", s->names[o[r]]);
+        const char *keys[] = {"mean", "sd", "q5", "q50", "q95", "mcse_mean", "ess_bulk",
+                              "ess_tail", "rhat", "rhat_gr"};
+        double v[] = {x->mean, x->sd, x->q5, x->q50, x->q95, x->mcse_mean, x->ess_bulk,
+                      x->ess_tail, x->rhat, x->rhat_gr};
+        for (int c = 0; c < 10; c++)
+            cJSON_AddItemToObject(e, keys[c], isnan(v[c]) ? cJSON_CreateNull() : cJSON_CreateNumber(v[c]));
+        cJSON_AddItemToArray(arr, e);
+    }
+    free(o);
+    return arr;
+}
+
+static void print_json(cJSON *root)
+{
+    char *t = cJSON_Print(root);
+    if (t) {
+        puts(t);
+        cJSON_free(t);
+    }
+}
+
+static int read_chains(char **paths, size_t M, stan_csv *ch)
+{
+    char err[512];
+    for (size_t c = 0; c < M; c++)
+        if (stan_csv_read(paths[c], &ch[c], err, sizeof err) != 0) {
+            fprintf(stderr, "bnnmc: %s\n", err);
+            for (size_t d = 0; d < c; d++)
+                stan_csv_free(&ch[d]);
+            return -1;
+        }
+    return 0;
+}
+
+static int threads_default(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* ------------------------------------------------------------ diagnose */
+
+static const char diagnose_usage[] =
+    "usage: bnnmc diagnose FILE.csv... [--csv] [--json] [--all]\n"
+    "\n"
+    "R-hat (rank-normalised split, and the study's Gelman-Rubin), bulk and tail ESS and\n"
+    "MCSE of every column of CmdStan-format CSV files, one file per chain: bnnmc's\n"
+    "chain-N.csv or Stan's own output. The worst parameters are listed first.\n"
+    "  --csv    print the columns of summary.csv instead of a table\n"
+    "  --json   print JSON\n"
+    "  --all    list every parameter (default: the 25 worst)\n";
+
+int cmd_diagnose(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"csv", no_argument, 0, 'c'}, {"json", no_argument, 0, 'j'},
+                                              {"all", no_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
+    int csv = 0, json = 0, all = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': csv = 1; break;
+        case 'j': json = 1; break;
+        case 'a': all = 1; break;
+        case 'h': fputs(diagnose_usage, stdout); return 0;
+        default: die_usage("diagnose", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    size_t M = (size_t)(argc - optind);
+    if (M == 0)
+        die_usage("diagnose", "give one CSV file per chain");
+    stan_csv *ch = calloc(M, sizeof *ch);
+    if (!ch || read_chains(argv + optind, M, ch) != 0)
+        return EXIT_USAGE;
+    summary_set s;
+    char err[512];
+    if (summarise_chains(ch, M, threads_default(), &s, err, sizeof err) != 0) {
+        fprintf(stderr, "bnnmc diagnose: %s\n", err);
+        return EXIT_USAGE;
+    }
+    size_t params, rb, eb;
+    count_bad(&s, &params, &rb, &eb);
+    if (csv) {
+        write_summary_csv(NULL, s.names, s.s, s.k);
+    } else if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddNumberToObject(root, "chains", (double)s.M);
+        cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
+        cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
+        cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
+        cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
+        cJSON_AddItemToObject(root, "parameters", summary_json(&s));
+        print_json(root);
+        cJSON_Delete(root);
+    } else {
+        printf("%zu chains x %zu draws%s\n\n", s.M, s.N, s.partial ? " (a PARTIAL run)" : "");
+        print_table(&s, all ? s.k : 25);
+        printf("\n%zu of %zu parameters have R-hat > 1.01; %zu have bulk or tail ESS below 100 per "
+               "chain.", rb, params, eb);
+        if (s.divergent)
+            printf(" %zu divergent transitions.", s.divergent);
+        printf("\n");
+    }
+    summary_set_free(&s);
+    for (size_t i = 0; i < M; i++)
+        stan_csv_free(&ch[i]);
+    free(ch);
+    return 0;
+}
+
+/* ------------------------------------------------------------ summary of a run folder */
+
+static const char summary_usage[] =
+    "usage: bnnmc summary DIR [--json] [--all]\n"
+    "\n"
+    "Diagnostics and metrics of a finished (or partial) run: per parameter R-hat\n"
+    "(rank-normalised split, and the study's Gelman-Rubin), bulk/tail ESS and MCSE, the worst\n"
+    "first; the R-hat and ESS of the predictions; the run's metrics; a one-line verdict.\n"
+    "  --json   print JSON\n"
+    "  --all    list every parameter (default: the 25 worst)\n";
+
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+int cmd_summary(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"json", no_argument, 0, 'j'}, {"all", no_argument, 0, 'a'},
+                                              {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, all = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'a': all = 1; break;
+        case 'h': fputs(summary_usage, stdout); return 0;
+        default: die_usage("summary", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        die_usage("summary", optind == argc ? "the run folder DIR is required" : "give one run folder");
+    const char *dir = argv[optind];
+    char *paths[1024];
+    size_t M = 0;
+    for (; M < 1024; M++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/chain-%zu.csv", dir, M + 1);
+        if (access(p, F_OK) != 0)
+            break;
+        paths[M] = strdup(p);
+    }
+    if (M == 0) {
+        fprintf(stderr, "bnnmc summary: %s/chain-1.csv: not found (is %s a run folder?)\n", dir, dir);
+        return EXIT_USAGE;
+    }
+    stan_csv *ch = calloc(M, sizeof *ch);
+    if (!ch || read_chains(paths, M, ch) != 0)
+        return EXIT_USAGE;
+    summary_set s;
+    char err[512];
+    if (summarise_chains(ch, M, threads_default(), &s, err, sizeof err) != 0) {
+        fprintf(stderr, "bnnmc summary: %s: %s\n", dir, err);
+        return EXIT_USAGE;
+    }
+    char mp[4096];
+    snprintf(mp, sizeof mp, "%s/metrics.json", dir);
+    FILE *f = fopen(mp, "rb");
+    cJSON *met = NULL;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *t = n > 0 ? malloc((size_t)n + 1) : NULL;
+        if (t && fread(t, 1, (size_t)n, f) == (size_t)n) {
+            t[n] = '\0';
+            met = cJSON_Parse(t);
+        }
+        free(t);
+        fclose(f);
+    }
+    size_t params, rb, eb;
+    count_bad(&s, &params, &rb, &eb);
+    const char *blocks[2] = {"train", "test"};
+    int is_nn = 0;
+    for (size_t j = 0; j < s.k; j++)
+        is_nn |= strncmp(s.names[j], "W2.", 3) == 0;
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "run", dir);
+        cJSON_AddNumberToObject(root, "chains", (double)s.M);
+        cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
+        cJSON_AddBoolToObject(root, "partial", s.partial);
+        cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
+        cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
+        cJSON_AddItemToObject(root, "parameters", summary_json(&s));
+        if (met)
+            cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(met, 1));
+        print_json(root);
+        cJSON_Delete(root);
+    } else {
+        printf("bnnmc summary of %s: %zu chains x %zu draws%s%s%s\n\n", dir, s.M, s.N,
+               s.algorithm ? ", sampler " : "", s.algorithm ? s.algorithm : "",
+               s.partial ? " (a PARTIAL run: stopped early)" : "");
+        print_table(&s, all ? s.k : 25);
+        int task_reg = met && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(met, "task")) ? cJSON_GetStringValue(cJSON_GetObjectItem(met, "task")) : "", "regression") == 0;
+        printf("\n");
+        for (int b = 0; b < 2 && met; b++) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(met, blocks[b]);
+            if (!o)
+                continue;
+            if (task_reg)
+                printf("%-5s RMSE %.4f +- %.4f over draws, %.4f of the posterior mean, 95%% coverage "
+                       "%.0f%%, lpd %.3f\n", blocks[b], jnum(o, "rmse_mean"), jnum(o, "rmse_std"),
+                       jnum(o, "rmse_of_mean"), 100 * jnum(o, "coverage95"), jnum(o, "lpd"));
+            else
+                printf("%-5s accuracy %.2f%% +- %.2f over draws, %.2f%% of the posterior mean, lpd "
+                       "%.3f\n", blocks[b], jnum(o, "accuracy_mean"), jnum(o, "accuracy_std"),
+                       jnum(o, "accuracy_of_mean"), jnum(o, "lpd"));
+            printf("      predictions: R-hat max %.3f, median %.3f, %.0f%% of %.0f rows above 1.01; "
+                   "min bulk ESS %.0f\n", jnum(o, "pred_rhat_max"), jnum(o, "pred_rhat_median"),
+                   100 * jnum(o, "pred_rhat_share_above_1_01"), jnum(o, "rows"),
+                   jnum(o, "pred_ess_bulk_min"));
+        }
+        const cJSON *te = met ? cJSON_GetObjectItemCaseSensitive(met, "test") : NULL;
+        if (!te && met)
+            te = cJSON_GetObjectItemCaseSensitive(met, "train");
+        printf("\nverdict: %zu of %zu parameters have R-hat > 1.01, %zu have bulk or tail ESS below "
+               "100 per chain", rb, params, eb);
+        if (te)
+            printf("; %.0f of %.0f %s predictions have R-hat > 1.01",
+                   round(jnum(te, "pred_rhat_share_above_1_01") * jnum(te, "rows")), jnum(te, "rows"),
+                   cJSON_GetObjectItemCaseSensitive(met, "test") ? "test" : "train");
+        printf(".\n");
+        if (is_nn)
+            printf("note: a network's weights are not identifiable (hidden units can swap places, "
+                   "signs can flip),\nso their R-hat stays high even when the chains agree on "
+                   "everything that matters; the R-hat\nof the predictions is the diagnostic that "
+                   "means something for a network.\n");
+    }
+    cJSON_Delete(met);
+    summary_set_free(&s);
+    for (size_t i = 0; i < M; i++) {
+        stan_csv_free(&ch[i]);
+        free(paths[i]);
+    }
+    free(ch);
+    return 0;
+}
