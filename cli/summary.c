@@ -51,6 +51,14 @@ typedef struct {
     const char *algorithm;
 } summary_set;
 
+static void summary_set_free(summary_set *s)
+{
+    free(s->names);
+    free(s->s);
+    s->names = NULL;
+    s->s = NULL;
+}
+
 /* Summarises lp__ and every column whose name does not end in "__". */
 static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *out, char *err,
                             size_t errlen)
@@ -75,6 +83,10 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
         return -1;
     }
     size_t *cols = malloc(ncol * sizeof *cols), k = 0;
+    if (!cols) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (size_t j = 0; j < ncol; j++) {
         const char *nm = ch[0].names[j];
         size_t l = strlen(nm);
@@ -92,6 +104,7 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
         snprintf(err, errlen, "out of memory");
         free(x);
         free(cols);
+        summary_set_free(out);
         return -1;
     }
     for (size_t q = 0; q < k; q++) {
@@ -104,6 +117,7 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
     free(x);
     free(cols);
     if (st) {
+        summary_set_free(out);
         snprintf(err, errlen, "%s", bnn_status_str(st));
         return -1;
     }
@@ -116,11 +130,6 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
     return 0;
 }
 
-static void summary_set_free(summary_set *s)
-{
-    free(s->names);
-    free(s->s);
-}
 
 /* Order of display: lp__ first, then by R-hat, worst first (NaN last). */
 static const summary_set *sort_set;
@@ -288,12 +297,18 @@ int cmd_diagnose(int argc, char **argv)
     if (M == 0)
         die_usage("diagnose", "give one CSV file per chain");
     stan_csv *ch = calloc(M, sizeof *ch);
-    if (!ch || read_chains(argv + optind, M, ch) != 0)
+    if (!ch || read_chains(argv + optind, M, ch) != 0) {
+        free(ch);
         return EXIT_USAGE;
+    }
     summary_set s;
     char err[512];
     if (summarise_chains(ch, M, threads_default(), &s, err, sizeof err) != 0) {
         fprintf(stderr, "bnnmc diagnose: %s\n", err);
+        summary_set_free(&s);
+        for (size_t i = 0; i < M; i++)
+            stan_csv_free(&ch[i]);
+        free(ch);
         return EXIT_USAGE;
     }
     size_t params, rb, eb;
@@ -375,12 +390,20 @@ int cmd_summary(int argc, char **argv)
         return EXIT_USAGE;
     }
     stan_csv *ch = calloc(M, sizeof *ch);
-    if (!ch || read_chains(paths, M, ch) != 0)
-        return EXIT_USAGE;
     summary_set s;
     char err[512];
-    if (summarise_chains(ch, M, threads_default(), &s, err, sizeof err) != 0) {
+    int bad = !ch || read_chains(paths, M, ch) != 0;
+    if (!bad && summarise_chains(ch, M, threads_default(), &s, err, sizeof err) != 0) {
         fprintf(stderr, "bnnmc summary: %s: %s\n", dir, err);
+        summary_set_free(&s);
+        for (size_t i = 0; i < M; i++)
+            stan_csv_free(&ch[i]);
+        bad = 1;
+    }
+    if (bad) {
+        for (size_t i = 0; i < M; i++)
+            free(paths[i]);
+        free(ch);
         return EXIT_USAGE;
     }
     char mp[4096];
