@@ -55,3 +55,21 @@ for model in linear nn; do
 done
 t1=$(date +%s.%N)
 printf 'total wall time: %.1f s (the study'"'"'s Python: about 97 minutes on one core)\n' "$(echo "$t1 - $t0" | bc)"
+
+# convergence at the study's settings: parameters (summary.csv) and test predictions
+printf '\n%-7s %-11s %10s %10s %10s %12s %12s %13s %10s\n' model data "max rhat" "mean GR" \
+    "study GR" "pred rhat max" "pred median" "pred >1.01" "min ESS"
+for model in linear nn; do
+    for d in sunspot abalone iris ionosphere; do
+        r="$OUT/$model-$d"
+        par=$(awk -F, 'NR > 2 { if ($10 > mx) mx = $10; gr += $11; n++; if (min == "" || $8 < min) min = $8 }
+            END { printf "%.2f %.2f %.0f", mx, gr / n, min }' "$r/summary.csv")
+        pred=$(jq -r '.test | "\(.pred_rhat_max*100|round/100) \(.pred_rhat_median*1000|round/1000) \(.pred_rhat_share_above_1_01*100|round)%"' "$r/metrics.json")
+        case "$model/$d" in
+        linear/sunspot) gr=57.2 ;; linear/abalone) gr=11.4 ;; linear/iris) gr=4.4 ;; linear/ionosphere) gr=2.7 ;;
+        nn/sunspot) gr=189 ;; nn/abalone) gr=265 ;; nn/iris) gr=36.9 ;; nn/ionosphere) gr=24.9 ;;
+        esac
+        set -- $par $pred
+        printf '%-7s %-11s %10s %10s %10s %12s %12s %13s %10s\n' $model $d "$1" "$2" "$gr" "$4" "$5" "$6" "$3"
+    done
+done
