@@ -34,6 +34,8 @@ typedef struct {
     double burn_in;
     unsigned long seed;
     double step, step_eta, lr, langevin_prob;
+    double target_accept, int_time;   /* 0: the sampler's default */
+    int max_depth, no_adapt_metric;
     int force, quiet;
 } sample_opts;
 
@@ -71,6 +73,8 @@ typedef struct {
     double *v;                /* nrow x ncol values */
     char *status;             /* "# bnnmc_status = ..." if present (a partial run) */
     char *algorithm;          /* "# algorithm = ..." if present */
+    char *engine;             /* "# engine = ..." if present */
+    int max_depth;            /* "# max_depth = ..." if present, else 10 */
 } stan_csv;
 
 /* Reads path; on failure returns -1 with a one-line message naming file:line:col. */

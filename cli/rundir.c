@@ -129,11 +129,23 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
     fprintf(f, "#     num_warmup = %zu\n", dr->n_burn);
     fprintf(f, "#     save_warmup = 0 (Default)\n");
     fprintf(f, "#     thin = %zu\n", dr->thin);
-    fprintf(f, "#     adapt\n#       engaged = 0\n");
-    fprintf(f, "#     algorithm = %s\n", bnn_sampler_name((bnn_sampler)o->sampler));
-    fprintf(f, "#       engine = %s\n", bnn_sampler_name((bnn_sampler)o->sampler));
-    fprintf(f, "#       step = %g\n#       step_eta = %g\n", o->step, o->step_eta);
-    if (o->sampler == BNN_SAMPLER_LANGEVIN)
+    int s = o->sampler;
+    fprintf(f, "#     adapt\n#       engaged = %d\n", dr->adapted);
+    if (dr->adapted)
+        fprintf(f, "#       delta = %g\n", o->target_accept > 0 ? o->target_accept
+                                                             : (s == BNN_SAMPLER_MALA ? 0.574 : 0.8));
+    /* CmdStan names its NUTS "algorithm = hmc, engine = nuts"; keep that for readers */
+    fprintf(f, "#     algorithm = %s\n", s == BNN_SAMPLER_NUTS ? "hmc" : bnn_sampler_name((bnn_sampler)s));
+    fprintf(f, "#       engine = %s\n", s == BNN_SAMPLER_HMC ? "static" : bnn_sampler_name((bnn_sampler)s));
+    if (s == BNN_SAMPLER_NUTS)
+        fprintf(f, "#         max_depth = %d\n", o->max_depth ? o->max_depth : 10);
+    if (s == BNN_SAMPLER_HMC)
+        fprintf(f, "#         int_time = %g\n", o->int_time > 0 ? o->int_time : 2 * M_PI);
+    if (dr->adapted)
+        fprintf(f, "#       metric = diag_e\n");
+    if (s == BNN_SAMPLER_RW || s == BNN_SAMPLER_LANGEVIN)
+        fprintf(f, "#       step = %g\n#       step_eta = %g\n", o->step, o->step_eta);
+    if (s == BNN_SAMPLER_LANGEVIN)
         fprintf(f, "#       lr = %g\n#       langevin_prob = %g\n", o->lr, o->langevin_prob);
     fprintf(f, "# id = %d\n", c + 1);
     fprintf(f, "# data\n#   file = %s\n", o->dataset ? o->dataset : o->train);
@@ -148,6 +160,13 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
         fprintf(f, ",%s", name);
     }
     fputc('\n', f);
+    if (dr->adapted) {
+        fprintf(f, "# Adaptation terminated\n# Step size = %.17g\n", dr->step_final[c]);
+        fprintf(f, "# Diagonal elements of inverse mass matrix:\n# ");
+        for (size_t j = 0; j < dim; j++)
+            fprintf(f, "%s%.17g", j ? ", " : "", dr->inv_metric[(size_t)c * dim + j]);
+        fputc('\n', f);
+    }
     double *v = malloc(dim * sizeof *v);
     if (!v) {
         fclose(f);
@@ -159,7 +178,8 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
         size_t k = (size_t)c * dr->n_kept + i;
         bnn_model_constrain(m, bnn_draw(dr, c, i), v);
         /* full precision: summary and predict recompute from these files exactly */
-        fprintf(f, "%.17g,%.6g,%g,0,1,0,%.17g", dr->lp[k], dr->accept_stat[k], o->step, -dr->lp[k]);
+        fprintf(f, "%.17g,%.6g,%.9g,%d,%d,%d,%.17g", dr->lp[k], dr->accept_stat[k], dr->stepsize[k],
+                dr->treedepth[k], dr->n_leapfrog[k], dr->divergent[k], dr->energy[k]);
         for (size_t j = 0; j < dim; j++)
             fprintf(f, ",%.17g", v[j]);
         fputc('\n', f);

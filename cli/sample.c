@@ -47,7 +47,11 @@ static const char sample_usage[] =
     "  --nu1 A --nu2 B         inverse-gamma(A, B) prior on the noise variance tau^2\n"
     "                          (default 0, 0: the improper 1/tau^2)\n"
     "sampler:\n"
-    "  --sampler rw|langevin   default langevin for nn, rw for linear\n"
+    "  --sampler NAME          rw: random-walk Metropolis; langevin: the study's Langevin-\n"
+    "                          gradient mixture; mala, hmc, nuts: gradient samplers that\n"
+    "                          tune their step size and diagonal metric during burn-in;\n"
+    "                          gibbs: exact conditionals (linear regression only).\n"
+    "                          Default langevin for nn, rw for linear (the study's)\n"
     "  --samples N             iterations per chain including burn-in (default 10000)\n"
     "  --burn-in F             burn-in as a count (>= 1) or a fraction (< 1) (default 0.5)\n"
     "  --thin K                keep every K-th draw after burn-in (default 1)\n"
@@ -60,9 +64,14 @@ static const char sample_usage[] =
     "  --step S                random-walk sd of the weights (nn 0.025, linear 0.02)\n"
     "  --step-eta E            random-walk sd of eta = log tau^2 (nn 0.2, linear 0.01)\n"
     "  --lr L                  Langevin learning rate (default 0.01)\n"
-    "  --langevin-prob P       probability of a Langevin proposal (default 0.5)\n";
+    "  --langevin-prob P       probability of a Langevin proposal (default 0.5)\n"
+    "  --target-accept A       mala/hmc/nuts: mean acceptance to tune the step size to\n"
+    "                          (default 0.574 for mala, 0.8 for hmc and nuts)\n"
+    "  --max-depth D           nuts: tree depth limit (default 10)\n"
+    "  --int-time T            hmc: integration time; leapfrog steps = T / step (default 2 pi)\n"
+    "  --no-adapt-metric       mala/hmc/nuts: keep the identity metric\n";
 
-static const char *const sampler_names[] = {"rw", "langevin", NULL};
+static const char *const sampler_names[] = {"rw", "langevin", "mala", "hmc", "nuts", "gibbs", NULL};
 
 static void parse_hidden(sample_opts *o, const char *s)
 {
@@ -124,7 +133,8 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
     enum {
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
-        O_THREADS, O_SEED, O_STEP, O_STEPETA, O_LR, O_LPROB, O_INIT, O_FORCE, O_QUIET, O_HELP
+        O_THREADS, O_SEED, O_STEP, O_STEPETA, O_LR, O_LPROB, O_INIT, O_FORCE, O_QUIET, O_HELP,
+        O_TARGET_ACC, O_MAXDEPTH, O_INTTIME, O_NOADAPT
     };
     static const struct option longopts[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -140,7 +150,10 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
         {"step", required_argument, 0, O_STEP}, {"step-eta", required_argument, 0, O_STEPETA},
         {"lr", required_argument, 0, O_LR}, {"langevin-prob", required_argument, 0, O_LPROB},
         {"init", required_argument, 0, O_INIT}, {"force", no_argument, 0, O_FORCE},
-        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP},
+        {"target-accept", required_argument, 0, O_TARGET_ACC},
+        {"max-depth", required_argument, 0, O_MAXDEPTH}, {"int-time", required_argument, 0, O_INTTIME},
+        {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {0, 0, 0, 0}};
     static const char *const tasks[] = {"auto", "regression", "classification", NULL};
     static const char *const models[] = {"linear", "nn", NULL};
     static const char *const acts[] = {"identity", "sigmoid", "tanh", "relu", NULL};
@@ -210,6 +223,18 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
             if (o->langevin_prob < 0 || o->langevin_prob > 1)
                 die_usage(C, "--langevin-prob: must be in [0,1], got %s", optarg);
             break;
+        case O_TARGET_ACC:
+            o->target_accept = parse_double(C, "--target-accept", optarg);
+            if (!(o->target_accept > 0 && o->target_accept < 1))
+                die_usage(C, "--target-accept: must be in (0, 1), got %s", optarg);
+            break;
+        case O_MAXDEPTH: o->max_depth = (int)parse_long(C, "--max-depth", optarg, 1, 20); break;
+        case O_INTTIME:
+            o->int_time = parse_double(C, "--int-time", optarg);
+            if (!(o->int_time > 0))
+                die_usage(C, "--int-time: must be positive, got %s", optarg);
+            break;
+        case O_NOADAPT: o->no_adapt_metric = 1; break;
         case O_HELP:
             fputs(usage, stdout);
             exit(0);
@@ -461,6 +486,10 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(sa, "step_eta", rc->step_eta);
     cJSON_AddNumberToObject(sa, "lr", rc->lr);
     cJSON_AddNumberToObject(sa, "langevin_prob", rc->langevin_prob);
+    cJSON_AddNumberToObject(sa, "target_accept", rc->target_accept);
+    cJSON_AddNumberToObject(sa, "max_depth", rc->max_depth);
+    cJSON_AddNumberToObject(sa, "int_time", rc->int_time);
+    cJSON_AddBoolToObject(sa, "adapt_metric", rc->adapt_metric);
     if (o->init)
         cJSON_AddStringToObject(sa, "init", o->init);
     else
@@ -569,6 +598,13 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
     rc.step_eta = o->step_eta;
     rc.lr = o->lr;
     rc.langevin_prob = o->langevin_prob;
+    rc.target_accept = o->target_accept;
+    if (o->max_depth)
+        rc.max_depth = o->max_depth;
+    if (o->int_time > 0)
+        rc.int_time = o->int_time;
+    rc.adapt_metric = !o->no_adapt_metric;
+    rc.model = m;
     rc.init = init;
     progress_state ps = {isatty(2), 0};
     if (!o->quiet) {

@@ -29,6 +29,7 @@ void stan_csv_free(stan_csv *c)
     free(c->v);
     free(c->status);
     free(c->algorithm);
+    free(c->engine);
     memset(c, 0, sizeof *c);
 }
 
@@ -78,6 +79,12 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
                 c->status = v;
             else if (!c->algorithm && (v = comment_value(line, "algorithm")))
                 c->algorithm = v;
+            else if (!c->engine && (v = comment_value(line, "engine")))
+                c->engine = v;
+            else if ((v = comment_value(line, "max_depth"))) {
+                c->max_depth = atoi(v);
+                free(v);
+            }
             continue;
         }
         if (len == 0)
@@ -139,6 +146,8 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
     }
     free(line);
     fclose(f);
+    if (c->max_depth <= 0)
+        c->max_depth = 10;
     if (!rc && !c->names)
         rc = fail(err, errlen, "%s: no header line: not a CmdStan CSV file", path);
     if (rc)

@@ -47,6 +47,10 @@ typedef struct {
     char **names;             /* borrowed from chains[0] */
     bnn_summary *s;
     size_t divergent;         /* sum of divergent__ when present */
+    size_t depth_hits;        /* draws whose treedepth__ reached the limit (NUTS) */
+    size_t draws;             /* all draws of all chains */
+    int max_depth, has_trees, has_energy;
+    double *ebfmi;            /* per chain, NaN without energy__ */
     int partial;
     const char *algorithm;
 } summary_set;
@@ -55,8 +59,79 @@ static void summary_set_free(summary_set *s)
 {
     free(s->names);
     free(s->s);
+    free(s->ebfmi);
     s->names = NULL;
     s->s = NULL;
+    s->ebfmi = NULL;
+}
+
+/* Sampler health as Stan reports it: divergences, tree depth at the limit, and per chain the
+ * energy Bayesian fraction of missing information, sum (E_n - E_n-1)^2 / sum (E_n - mean)^2. */
+static void sampler_health(stan_csv *ch, size_t M, summary_set *out)
+{
+    size_t ncol = ch[0].ncol;
+    int jd = -1, jt = -1, je = -1;
+    for (size_t j = 0; j < ncol; j++) {
+        if (strcmp(ch[0].names[j], "divergent__") == 0)
+            jd = (int)j;
+        if (strcmp(ch[0].names[j], "treedepth__") == 0)
+            jt = (int)j;
+        if (strcmp(ch[0].names[j], "energy__") == 0)
+            je = (int)j;
+    }
+    out->max_depth = ch[0].max_depth;
+    out->ebfmi = malloc(M * sizeof *out->ebfmi);
+    int engine_nuts = ch[0].engine && strcmp(ch[0].engine, "nuts") == 0;
+    int engine_hmc = engine_nuts || (ch[0].engine && strcmp(ch[0].engine, "static") == 0);
+    out->has_trees = jt >= 0 && engine_nuts;
+    out->has_energy = je >= 0 && engine_hmc;
+    for (size_t c = 0; c < M; c++) {
+        const double *v = ch[c].v;
+        size_t n = ch[c].nrow;
+        out->draws += n;
+        for (size_t i = 0; i < n; i++) {
+            if (jd >= 0)
+                out->divergent += v[i * ncol + (size_t)jd] != 0;
+            if (out->has_trees)
+                out->depth_hits += v[i * ncol + (size_t)jt] >= out->max_depth;
+        }
+        double mean = 0, num = 0, den = 0;
+        if (out->ebfmi)
+            out->ebfmi[c] = NAN;
+        if (!out->has_energy || n < 2 || !out->ebfmi)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            mean += v[i * ncol + (size_t)je] / (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double e = v[i * ncol + (size_t)je];
+            den += (e - mean) * (e - mean);
+            if (i)
+                num += (e - v[(i - 1) * ncol + (size_t)je]) * (e - v[(i - 1) * ncol + (size_t)je]);
+        }
+        out->ebfmi[c] = num / den;
+    }
+}
+
+static void print_health(const summary_set *s)
+{
+    if (s->divergent)
+        printf("warning: %zu of %zu transitions (%.1f%%) ended with a divergence: the sampler "
+               "cannot follow the posterior's curvature there; raise --target-accept or "
+               "reparameterise.\n", s->divergent, s->draws, 100.0 * (double)s->divergent / (double)s->draws);
+    if (s->has_trees && s->depth_hits)
+        printf("warning: %zu of %zu transitions (%.1f%%) hit the maximum tree depth of %d: an "
+               "efficiency problem, not a bias; --max-depth raises it.\n", s->depth_hits, s->draws,
+               100.0 * (double)s->depth_hits / (double)s->draws, s->max_depth);
+    for (size_t c = 0; s->has_energy && c < s->M; c++)
+        if (s->ebfmi[c] < 0.3)
+            printf("warning: chain %zu has E-BFMI %.3f (below 0.3): the momentum resampling "
+                   "explores the energy poorly.\n", c + 1, s->ebfmi[c]);
+    if (s->has_energy) {
+        printf("E-BFMI per chain:");
+        for (size_t c = 0; c < s->M; c++)
+            printf(" %.3f", s->ebfmi[c]);
+        printf("\n");
+    }
 }
 
 /* Summarises lp__ and every column whose name does not end in "__". */
@@ -92,11 +167,8 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
         size_t l = strlen(nm);
         if (strcmp(nm, "lp__") == 0 || l < 2 || strcmp(nm + l - 2, "__") != 0)
             cols[k++] = j;
-        if (strcmp(nm, "divergent__") == 0)
-            for (size_t c = 0; c < M; c++)
-                for (size_t i = 0; i < ch[c].nrow; i++)
-                    out->divergent += ch[c].v[i * ncol + j] != 0;
     }
+    sampler_health(ch, M, out);
     double *x = malloc(k * M * N * sizeof *x);
     out->names = malloc(k * sizeof *out->names);
     out->s = malloc(k * sizeof *out->s);
@@ -320,6 +392,7 @@ int cmd_diagnose(int argc, char **argv)
         cJSON_AddNumberToObject(root, "chains", (double)s.M);
         cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
         cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
+        cJSON_AddNumberToObject(root, "max_treedepth_hits", (double)s.depth_hits);
         cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
         cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
         cJSON_AddItemToObject(root, "parameters", summary_json(&s));
@@ -328,11 +401,10 @@ int cmd_diagnose(int argc, char **argv)
     } else {
         printf("%zu chains x %zu draws%s\n\n", s.M, s.N, s.partial ? " (a PARTIAL run)" : "");
         print_table(&s, all ? s.k : 25);
-        printf("\n%zu of %zu parameters have R-hat > 1.01; %zu have bulk or tail ESS below 100 per "
-               "chain.", rb, params, eb);
-        if (s.divergent)
-            printf(" %zu divergent transitions.", s.divergent);
         printf("\n");
+        print_health(&s);
+        printf("%zu of %zu parameters have R-hat > 1.01; %zu have bulk or tail ESS below 100 per "
+               "chain.\n", rb, params, eb);
     }
     summary_set_free(&s);
     for (size_t i = 0; i < M; i++)
@@ -436,6 +508,8 @@ int cmd_summary(int argc, char **argv)
         cJSON_AddBoolToObject(root, "partial", s.partial);
         cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
         cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
+        cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
+        cJSON_AddNumberToObject(root, "max_treedepth_hits", (double)s.depth_hits);
         cJSON_AddItemToObject(root, "parameters", summary_json(&s));
         if (met)
             cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(met, 1));
@@ -465,6 +539,7 @@ int cmd_summary(int argc, char **argv)
                    100 * jnum(o, "pred_rhat_share_above_1_01"), jnum(o, "rows"),
                    jnum(o, "pred_ess_bulk_min"));
         }
+        print_health(&s);
         const cJSON *te = met ? cJSON_GetObjectItemCaseSensitive(met, "test") : NULL;
         if (!te && met)
             te = cJSON_GetObjectItemCaseSensitive(met, "train");

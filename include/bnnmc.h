@@ -219,11 +219,18 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
 
 typedef enum {
     BNN_SAMPLER_RW = 0,        /* random-walk Metropolis-Hastings */
-    BNN_SAMPLER_LANGEVIN       /* the study's Langevin-gradient / random-walk mixture */
+    BNN_SAMPLER_LANGEVIN,      /* the study's Langevin-gradient / random-walk mixture */
+    BNN_SAMPLER_MALA,          /* Metropolis-adjusted Langevin, adapted step and metric */
+    BNN_SAMPLER_HMC,           /* static HMC: integration time int_time, adapted */
+    BNN_SAMPLER_NUTS,          /* the No-U-Turn sampler as Stan's (multinomial, generalised
+                                  U-turn criterion), adapted step and diagonal metric */
+    BNN_SAMPLER_GIBBS          /* exact conditional draws; the linear regression only */
 } bnn_sampler;
 
-/* "rw", "langevin". */
+/* "rw", "langevin", "mala", "hmc", "nuts", "gibbs". */
 const char *bnn_sampler_name(bnn_sampler s);
+/* The sampler called name, or -1. */
+int bnn_sampler_from_name(const char *name);
 
 /* What a progress callback sees, summed over chains. */
 typedef struct {
@@ -244,6 +251,15 @@ typedef struct {
     double step_eta;          /* random-walk sd of the other coordinates (eta) */
     double lr;                /* Langevin learning rate */
     double langevin_prob;     /* probability of a Langevin proposal per iteration */
+    /* mala, hmc, nuts: during burn-in the step size is tuned by dual averaging to this mean
+     * acceptance (0: 0.574 for mala, 0.8 for hmc and nuts) and a diagonal inverse metric
+     * is estimated in Stan's expanding windows (adapt_metric) */
+    double target_accept;
+    int adapt_metric;
+    int max_depth;            /* nuts: tree depth limit (10) */
+    double int_time;          /* hmc: integration time, leapfrog steps = int_time / step */
+    /* gibbs: the model whose density is sampled (linear regression, identity output) */
+    const bnn_model *model;
     /* chains x dim starting points (unconstrained), or NULL for uniform(-2, 2) draws */
     const double *init;
     /* called from the calling thread about every progress_interval seconds, and once at
@@ -257,7 +273,8 @@ typedef struct {
 } bnn_run_config;
 
 /* The study's defaults for the network: langevin, 10000 iterations, half burn-in, 4
- * chains, step 0.025, step-eta 0.2, lr 0.01, probability 0.5. */
+ * chains, step 0.025, step-eta 0.2, lr 0.01, probability 0.5; and for the adaptive
+ * samplers Stan's: metric adaptation on, max depth 10, integration time 2 pi. */
 void bnn_run_config_default(bnn_run_config *c);
 
 /* Kept draws of M chains. Every chain keeps n_kept draws (for a stopped run, the number
@@ -270,7 +287,16 @@ typedef struct {
     size_t n_iter_done;       /* iterations that every chain completed */
     double *theta;            /* chains x n_kept x dim, unconstrained */
     double *lp;               /* chains x n_kept: log density of each draw */
-    double *accept_stat;      /* chains x n_kept: min(1, Metropolis-Hastings ratio) */
+    double *accept_stat;      /* chains x n_kept: min(1, Metropolis-Hastings ratio), or
+                                 NUTS's mean over the trajectory */
+    double *stepsize;         /* chains x n_kept */
+    int *treedepth;           /* chains x n_kept: 0 without trees */
+    int *n_leapfrog;          /* chains x n_kept: gradient steps (1 without) */
+    int *divergent;           /* chains x n_kept: energy error above 1000 */
+    double *energy;           /* chains x n_kept: Hamiltonian (or -lp) at the draw */
+    int adapted;              /* step size and metric were tuned during burn-in */
+    double *step_final;       /* chains: the step size after burn-in */
+    double *inv_metric;       /* chains x dim: the diagonal inverse metric after burn-in */
     double *accept_rate;      /* chains: accepted / proposed after burn-in */
     double *seconds_warmup;   /* chains */
     double *seconds_sampling; /* chains */

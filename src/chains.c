@@ -74,8 +74,10 @@ static void run_chain(run_shared *sh, int ci)
             sh->status[ci] = BNN_EINTR;
             break;
         }
-        double astat;
-        int a = bnn_chain_step(&c, &astat);
+        bnn_step_info info;
+        int a = bnn_chain_step(&c, &info);
+        if (it < cfg->n_burn)
+            bnn_chain_adapt(&c, it, &info);
         if (it >= cfg->n_burn) {
             acc_post += (size_t)a;
             prop_post++;
@@ -83,7 +85,12 @@ static void run_chain(run_shared *sh, int ci)
                 size_t k = (size_t)ci * dr->n_kept + kept;
                 memcpy(dr->theta + k * d->dim, c.theta, d->dim * sizeof(double));
                 dr->lp[k] = c.lp;
-                dr->accept_stat[k] = astat;
+                dr->accept_stat[k] = info.accept_stat;
+                dr->stepsize[k] = info.stepsize;
+                dr->treedepth[k] = info.treedepth;
+                dr->n_leapfrog[k] = info.n_leapfrog;
+                dr->divergent[k] = info.divergent;
+                dr->energy[k] = info.energy;
                 kept++;
             }
         }
@@ -99,6 +106,8 @@ static void run_chain(run_shared *sh, int ci)
     dr->seconds_warmup[ci] = t_burn - t0;
     dr->seconds_sampling[ci] = t1 - t_burn;
     dr->accept_rate[ci] = prop_post ? (double)acc_post / (double)prop_post : NAN;
+    dr->step_final[ci] = c.eps;
+    memcpy(dr->inv_metric + (size_t)ci * d->dim, c.inv_metric, d->dim * sizeof(double));
     sh->kept[ci] = kept;
     bnn_chain_free(&c);
 }
@@ -130,15 +139,27 @@ void bnn_run_config_default(bnn_run_config *c)
     c->lr = 0.01;
     c->langevin_prob = 0.5;
     c->progress_interval = 1.0;
+    c->target_accept = 0;
+    c->adapt_metric = 1;
+    c->max_depth = 10;
+    c->int_time = 2 * M_PI;
 }
+
+static const char *const sampler_names[] = {"rw", "langevin", "mala", "hmc", "nuts", "gibbs"};
 
 const char *bnn_sampler_name(bnn_sampler s)
 {
-    switch (s) {
-    case BNN_SAMPLER_RW: return "rw";
-    case BNN_SAMPLER_LANGEVIN: return "langevin";
-    }
-    return "?";
+    if ((int)s < 0 || (size_t)s >= sizeof sampler_names / sizeof sampler_names[0])
+        return "?";
+    return sampler_names[s];
+}
+
+int bnn_sampler_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof sampler_names / sizeof sampler_names[0]; i++)
+        if (strcmp(name, sampler_names[i]) == 0)
+            return (int)i;
+    return -1;
 }
 
 void bnn_draws_free(bnn_draws *dr)
@@ -148,6 +169,13 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->theta);
     free(dr->lp);
     free(dr->accept_stat);
+    free(dr->stepsize);
+    free(dr->treedepth);
+    free(dr->n_leapfrog);
+    free(dr->divergent);
+    free(dr->energy);
+    free(dr->step_final);
+    free(dr->inv_metric);
     free(dr->accept_rate);
     free(dr->seconds_warmup);
     free(dr->seconds_sampling);
@@ -160,8 +188,22 @@ static bnn_status check_config(const bnn_density *d, const bnn_run_config *c, bn
         return bnn_fail(err, BNN_EINVAL, "run: the density has no dimension or no logp");
     if (d->n_weights > d->dim)
         return bnn_fail(err, BNN_EINVAL, "run: n_weights %zu > dim %zu", d->n_weights, d->dim);
-    if (c->sampler != BNN_SAMPLER_RW && c->sampler != BNN_SAMPLER_LANGEVIN)
+    if ((int)c->sampler < 0 || c->sampler > BNN_SAMPLER_GIBBS)
         return bnn_fail(err, BNN_EINVAL, "run: unknown sampler %d", (int)c->sampler);
+    if (c->sampler == BNN_SAMPLER_GIBBS) {
+        const bnn_model_spec *sp = c->model ? bnn_model_get_spec(c->model) : NULL;
+        if (!sp || d->ctx != (const void *)c->model)
+            return bnn_fail(err, BNN_EINVAL, "run: gibbs needs the model whose density it samples");
+        if (sp->task != BNN_TASK_REGRESSION || sp->n_hidden != 0 || sp->output_act != BNN_ACT_IDENTITY)
+            return bnn_fail(err, BNN_EINVAL, "gibbs samples only the linear regression (--model "
+                            "linear, identity output): it needs conjugate conditionals");
+    }
+    if (c->target_accept < 0 || c->target_accept >= 1)
+        return bnn_fail(err, BNN_EINVAL, "run: target acceptance %g is not in (0, 1)", c->target_accept);
+    if ((c->sampler == BNN_SAMPLER_NUTS && (c->max_depth < 1 || c->max_depth > 20)) ||
+        (c->sampler == BNN_SAMPLER_HMC && !(c->int_time > 0)))
+        return bnn_fail(err, BNN_EINVAL, "run: max depth must be 1..20 and the integration time "
+                        "positive");
     if (c->n_iter < 1 || c->n_burn >= c->n_iter || c->thin < 1)
         return bnn_fail(err, BNN_EINVAL, "run: need burn-in (%zu) < iterations (%zu) and thin "
                         ">= 1", c->n_burn, c->n_iter);
@@ -199,6 +241,15 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->theta = malloc((size_t)M * n_kept * dim * sizeof(double));
     dr->lp = malloc((size_t)M * n_kept * sizeof(double));
     dr->accept_stat = malloc((size_t)M * n_kept * sizeof(double));
+    dr->stepsize = malloc((size_t)M * n_kept * sizeof(double));
+    dr->energy = malloc((size_t)M * n_kept * sizeof(double));
+    dr->treedepth = malloc((size_t)M * n_kept * sizeof(int));
+    dr->n_leapfrog = malloc((size_t)M * n_kept * sizeof(int));
+    dr->divergent = malloc((size_t)M * n_kept * sizeof(int));
+    dr->step_final = calloc((size_t)M, sizeof(double));
+    dr->inv_metric = calloc((size_t)M * dim, sizeof(double));
+    dr->adapted = cfg->n_burn > 0 && (cfg->sampler == BNN_SAMPLER_MALA ||
+                                      cfg->sampler == BNN_SAMPLER_HMC || cfg->sampler == BNN_SAMPLER_NUTS);
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
@@ -208,7 +259,9 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.status = calloc((size_t)M, sizeof *sh.status);
     int T = cfg->threads < M ? cfg->threads : M;
     tid = calloc((size_t)T, sizeof *tid);
-    if (!dr->theta || !dr->lp || !dr->accept_stat || !dr->accept_rate || !dr->seconds_warmup ||
+    if (!dr->theta || !dr->lp || !dr->accept_stat || !dr->stepsize || !dr->energy ||
+        !dr->treedepth || !dr->n_leapfrog || !dr->divergent || !dr->step_final ||
+        !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
         !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !tid) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
                       "parameters", M, n_kept, dim);
@@ -288,8 +341,13 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
                     dr->theta + (size_t)c * n_kept * dim, min_kept * dim * sizeof(double));
             memmove(dr->lp + (size_t)c * min_kept, dr->lp + (size_t)c * n_kept,
                     min_kept * sizeof(double));
-            memmove(dr->accept_stat + (size_t)c * min_kept,
-                    dr->accept_stat + (size_t)c * n_kept, min_kept * sizeof(double));
+            size_t to = (size_t)c * min_kept, from = (size_t)c * n_kept;
+            memmove(dr->accept_stat + to, dr->accept_stat + from, min_kept * sizeof(double));
+            memmove(dr->stepsize + to, dr->stepsize + from, min_kept * sizeof(double));
+            memmove(dr->energy + to, dr->energy + from, min_kept * sizeof(double));
+            memmove(dr->treedepth + to, dr->treedepth + from, min_kept * sizeof(int));
+            memmove(dr->n_leapfrog + to, dr->n_leapfrog + from, min_kept * sizeof(int));
+            memmove(dr->divergent + to, dr->divergent + from, min_kept * sizeof(int));
         }
         dr->n_kept = min_kept;
     }

@@ -31,6 +31,9 @@ int bnn_sort(double *x, size_t n);
 void bnn_select_kth(double *x, size_t n, size_t k);
 double bnn_quantile_sorted(const double *s, size_t n, double p);
 
+/* The training table a model was built on (NULL for a prediction-only model). */
+const bnn_table *bnn_model_train(const bnn_model *m);
+
 #endif
 
 /* Records code and a formatted one-line message in err (when err is not NULL) and returns
@@ -63,5 +66,8 @@ int bnn_argsort(const double *x, size_t n, size_t *idx);
 int bnn_sort(double *x, size_t n);
 void bnn_select_kth(double *x, size_t n, size_t k);
 double bnn_quantile_sorted(const double *s, size_t n, double p);
+
+/* The training table a model was built on (NULL for a prediction-only model). */
+const bnn_table *bnn_model_train(const bnn_model *m);
 
 #endif

@@ -167,6 +167,7 @@ void bnn_model_free(bnn_model *m)
 }
 
 const bnn_model_spec *bnn_model_get_spec(const bnn_model *m) { return &m->spec; }
+const bnn_table *bnn_model_train(const bnn_model *m) { return m->train; }
 size_t bnn_model_dim(const bnn_model *m) { return m->dim; }
 int bnn_model_n_outputs(const bnn_model *m) { return m->width[m->L]; }
 

@@ -44,6 +44,115 @@ void bnn_chain_drift(bnn_chain *c, const double *theta, double *out)
         out[j] = theta[j] + c->cfg->lr * c->grad[j];
 }
 
+/* ------------------------------------------------------------ adaptation */
+
+/* Stan's dual-averaging constants */
+#define DA_GAMMA 0.05
+#define DA_T0 10.0
+#define DA_KAPPA 0.75
+
+static void da_restart(bnn_dual_avg *a, double eps)
+{
+    a->mu = log(10 * eps);
+    a->s_bar = a->x_bar = a->counter = 0;
+}
+
+static void da_learn(bnn_dual_avg *a, double *eps, double accept_stat)
+{
+    a->counter += 1;
+    double as = accept_stat > 1 ? 1 : accept_stat;
+    double eta = 1.0 / (a->counter + DA_T0);
+    a->s_bar = (1 - eta) * a->s_bar + eta * (a->delta - as);
+    double x = a->mu - a->s_bar * sqrt(a->counter) / DA_GAMMA;
+    double x_eta = pow(a->counter, -DA_KAPPA);
+    a->x_bar = (1 - x_eta) * a->x_bar + x_eta * x;
+    *eps = exp(x);
+}
+
+/* Stan's windowed_adaptation: buffers 75 / window 25 / 50, shrunk to 15% / 75% / 10% of a
+ * short warmup; no metric estimation under 20 warmup iterations. */
+static void va_init(bnn_var_adapt *v, size_t n_warmup, int on)
+{
+    v->on = on && n_warmup >= 20;
+    v->n_warmup = n_warmup;
+    v->init_buffer = 75;
+    v->term_buffer = 50;
+    v->base_window = 25;
+    if (v->init_buffer + v->base_window + v->term_buffer > n_warmup) {
+        v->init_buffer = (size_t)(0.15 * (double)n_warmup);
+        v->term_buffer = (size_t)(0.1 * (double)n_warmup);
+        v->base_window = n_warmup - (v->init_buffer + v->term_buffer);
+    }
+    v->counter = 0;
+    v->window_size = v->base_window;
+    v->next_window = v->init_buffer + v->window_size - 1;
+    v->n = 0;
+}
+
+static void va_next_window(bnn_var_adapt *v)
+{
+    size_t last = v->n_warmup - v->term_buffer - 1;
+    if (v->next_window == last)
+        return;
+    v->window_size *= 2;
+    v->next_window = v->counter + v->window_size;
+    if (v->next_window != last && v->next_window + 2 * v->window_size >= v->n_warmup - v->term_buffer)
+        v->next_window = last;
+}
+
+/* Adds q to the window's estimate; at a window's end writes the regularised variance into
+ * inv_metric and returns 1. */
+static int va_learn(bnn_var_adapt *v, double *inv_metric, const double *q, size_t dim)
+{
+    int in_window = v->counter >= v->init_buffer && v->counter < v->n_warmup - v->term_buffer &&
+                    v->counter != v->n_warmup;
+    if (in_window) {
+        v->n++;
+        for (size_t j = 0; j < dim; j++) {
+            double delta = q[j] - v->mean[j];
+            v->mean[j] += delta / (double)v->n;
+            v->m2[j] += delta * (q[j] - v->mean[j]);
+        }
+    }
+    if (v->counter == v->next_window && v->counter != v->n_warmup) {
+        va_next_window(v);
+        double n = (double)v->n;
+        for (size_t j = 0; j < dim; j++) {
+            double var = n > 1 ? v->m2[j] / (n - 1) : 1.0;
+            inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
+            v->mean[j] = v->m2[j] = 0;
+        }
+        v->n = 0;
+        v->counter++;
+        return 1;
+    }
+    v->counter++;
+    return 0;
+}
+
+static int adaptive(bnn_sampler s)
+{
+    return s == BNN_SAMPLER_MALA || s == BNN_SAMPLER_HMC || s == BNN_SAMPLER_NUTS;
+}
+
+void bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info)
+{
+    if (!c->adapting)
+        return;
+    da_learn(&c->da, &c->eps, info->accept_stat);
+    if (c->va.on && va_learn(&c->va, c->inv_metric, c->theta, c->d->dim)) {
+        if (c->cfg->sampler != BNN_SAMPLER_MALA)
+            bnn_init_stepsize(c);
+        da_restart(&c->da, c->eps);
+    }
+    if (it + 1 == c->cfg->n_burn) {
+        c->eps = exp(c->da.x_bar);   /* the averaged iterate, as Stan ends warmup */
+        c->adapting = 0;
+    }
+}
+
+/* ------------------------------------------------------------ the chain */
+
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_config *cfg,
                           unsigned long seed, const double *theta0)
 {
@@ -53,23 +162,46 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     size_t n = d->dim;
     c->rng = gsl_rng_alloc(gsl_rng_mt19937);
     c->work = malloc((d->work_len ? d->work_len : 1) * sizeof(double));
-    c->buf = malloc(6 * n * sizeof(double));
+    c->buf = malloc(12 * n * sizeof(double));
     if (!c->rng || !c->work || !c->buf) {
         bnn_chain_free(c);
         return BNN_ENOMEM;
     }
     gsl_rng_set(c->rng, seed);
-    c->theta = c->buf;
-    c->prop = c->theta + n;
-    c->g = c->prop + n;
-    c->gprop = c->g + n;
-    c->scale = c->gprop + n;
-    c->grad = c->scale + n;
-    for (size_t j = 0; j < n; j++)
+    double *b = c->buf;
+    double **vecs[] = {&c->theta, &c->prop, &c->g, &c->gprop, &c->scale, &c->grad,
+                       &c->inv_metric, &c->p, &c->q0, &c->g0, &c->va.mean, &c->va.m2};
+    for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++, b += n)
+        *vecs[k] = b;
+    for (size_t j = 0; j < n; j++) {
         c->scale[j] = j < d->n_weights ? cfg->step : cfg->step_eta;
+        c->inv_metric[j] = 1.0;
+        c->va.mean[j] = c->va.m2[j] = 0;
+    }
     memcpy(c->theta, theta0, n * sizeof(double));
     c->lp = d->logp(d->ctx, c->work, c->theta, NULL);
     c->g_valid = 0;
+    bnn_status st = BNN_OK;
+    if (cfg->sampler == BNN_SAMPLER_HMC || cfg->sampler == BNN_SAMPLER_NUTS ||
+        cfg->sampler == BNN_SAMPLER_MALA)
+        st = bnn_nuts_alloc(c);
+    if (!st && cfg->sampler == BNN_SAMPLER_GIBBS)
+        st = bnn_gibbs_alloc(c, NULL);
+    if (st) {
+        bnn_chain_free(c);
+        return st;
+    }
+    if (adaptive(cfg->sampler)) {
+        double delta = cfg->target_accept > 0 ? cfg->target_accept
+                                              : (cfg->sampler == BNN_SAMPLER_MALA ? 0.574 : 0.8);
+        c->eps = cfg->sampler == BNN_SAMPLER_MALA ? 0.1 : 1.0;
+        if (cfg->sampler != BNN_SAMPLER_MALA)
+            bnn_init_stepsize(c);
+        c->da.delta = delta;
+        da_restart(&c->da, c->eps);
+        va_init(&c->va, cfg->n_burn, cfg->adapt_metric);
+        c->adapting = cfg->n_burn > 0;
+    }
     return BNN_OK;
 }
 
@@ -77,6 +209,8 @@ void bnn_chain_free(bnn_chain *c)
 {
     if (c->rng)
         gsl_rng_free(c->rng);
+    bnn_nuts_free(c);
+    bnn_gibbs_free(c);
     free(c->work);
     free(c->buf);
     memset(c, 0, sizeof *c);
@@ -137,10 +271,28 @@ static int step_langevin(bnn_chain *c, double *accept_stat)
     return 1;
 }
 
-int bnn_chain_step(bnn_chain *c, double *accept_stat)
+int bnn_chain_step(bnn_chain *c, bnn_step_info *info)
 {
-    if (c->cfg->sampler == BNN_SAMPLER_LANGEVIN &&
-        gsl_rng_uniform(c->rng) < c->cfg->langevin_prob)
-        return step_langevin(c, accept_stat);
-    return step_rw(c, accept_stat);
+    int moved;
+    switch (c->cfg->sampler) {
+    case BNN_SAMPLER_MALA: return bnn_step_mala(c, info);
+    case BNN_SAMPLER_HMC: return bnn_step_hmc(c, info);
+    case BNN_SAMPLER_NUTS: return bnn_step_nuts(c, info);
+    case BNN_SAMPLER_GIBBS: return bnn_step_gibbs(c, info);
+    case BNN_SAMPLER_LANGEVIN:
+        if (gsl_rng_uniform(c->rng) < c->cfg->langevin_prob) {
+            moved = step_langevin(c, &info->accept_stat);
+            break;
+        }
+        /* fall through */
+    default:
+        moved = step_rw(c, &info->accept_stat);
+        break;
+    }
+    info->stepsize = c->cfg->step;
+    info->treedepth = 0;
+    info->n_leapfrog = 1;
+    info->divergent = 0;
+    info->energy = -c->lp;
+    return moved;
 }

@@ -94,13 +94,15 @@ static void test_conjugate(void)
     bnn_density d = {3, 3, ft.inner.work_len + 2 * ft.inner.dim, fixed_logp, fixed_drift, &ft};
     double mu[3], var[3];
     conjugate_posterior(t, 0.25, sp.prior_var, mu, var);
-    bnn_sampler samplers[] = {BNN_SAMPLER_RW, BNN_SAMPLER_LANGEVIN};
-    for (int k = 0; k < 2; k++) {
+    bnn_sampler samplers[] = {BNN_SAMPLER_RW, BNN_SAMPLER_LANGEVIN, BNN_SAMPLER_MALA,
+                              BNN_SAMPLER_HMC, BNN_SAMPLER_NUTS};
+    for (int k = 0; k < 5; k++) {
         bnn_run_config rc;
         bnn_run_config_default(&rc);
         rc.sampler = samplers[k];
-        rc.n_iter = 30000;
-        rc.n_burn = 2000;
+        int gradient = samplers[k] >= BNN_SAMPLER_MALA;
+        rc.n_iter = gradient ? 6000 : 30000;
+        rc.n_burn = gradient ? 1000 : 2000;
         rc.chains = 4;
         rc.threads = 2;
         rc.seed = 5;
@@ -117,8 +119,9 @@ static void test_conjugate(void)
             double zm = (mo.mean - mu[j]) / mo.mcse_mean, zv = (mo.var - var[j]) / mo.mcse_var;
             CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4,
                           "conjugate linear %-8s w%zu: mean %.5f vs %.5f (z %+.2f), var %.3e vs "
-                          "%.3e (z %+.2f), ESS %.0f, accept %.2f", bnn_sampler_name(samplers[k]), j,
-                          mo.mean, mu[j], zm, mo.var, var[j], zv, mo.ess, dr->accept_rate[0]);
+                          "%.3e (z %+.2f), ESS %.0f, accept %.2f, step %.3g", bnn_sampler_name(samplers[k]), j,
+                          mo.mean, mu[j], zm, mo.var, var[j], zv, mo.ess, dr->accept_rate[0],
+                          dr->step_final[0]);
         }
         bnn_draws_free(dr);
     }
@@ -198,9 +201,11 @@ static void test_correction(void)
     double worst = 0;
     int accepted = 0;
     for (int it = 0; it < 200; it++) {
-        double before[2] = {c.theta[0], c.theta[1]}, g0[2], g1[2], astat;
+        double before[2] = {c.theta[0], c.theta[1]}, g0[2], g1[2];
+        bnn_step_info info;
         odd_drift(NULL, NULL, rc.lr, before, g0);
-        int a = bnn_chain_step(&c, &astat);
+        int a = bnn_chain_step(&c, &info);
+        double astat = info.accept_stat;
         accepted += a;
         const double *prop = a ? c.theta : c.prop;
         odd_drift(NULL, NULL, rc.lr, prop, g1);
