@@ -338,8 +338,11 @@ int bnn_step_nuts(bnn_chain *c, bnn_step_info *info)
     return moved;
 }
 
-/* Static HMC: floor(int_time / eps) leapfrog steps (at least 1, at most 1024), then one
- * Metropolis test on the energy. */
+/* Static HMC: about int_time / eps leapfrog steps, then one Metropolis test on the energy.
+ * The count is drawn uniformly from 1 .. 2 L0 - 1 (mean L0 = int_time / eps, at most
+ * 1024) each iteration: a fixed count resonates with the posterior's own periods (on an
+ * adapted Gaussian, int_time 2 pi is exactly one period and the chain barely moves). A
+ * count chosen independently of the state keeps the kernel reversible. */
 int bnn_step_hmc(bnn_chain *c, bnn_step_info *info)
 {
     bnn_nuts_ws *w = c->nuts;
@@ -347,7 +350,8 @@ int bnn_step_hmc(bnn_chain *c, bnn_step_info *info)
     start_point(c, &w->z);
     double H0 = hamiltonian(c, &w->z);
     double steps = floor(c->cfg->int_time / c->eps);
-    int L = steps < 1 ? 1 : (steps > 1024 ? 1024 : (int)steps);
+    int L0 = steps < 1 ? 1 : (steps > 1024 ? 1024 : (int)steps);
+    int L = 1 + (int)gsl_rng_uniform_int(c->rng, (unsigned long)(2 * L0 - 1));
     int divergent = 0;
     for (int l = 0; l < L && !divergent; l++) {
         leapfrog(c, &w->z, c->eps);

@@ -123,6 +123,19 @@ code=$?
 [ $code -eq 1 ] && grep -q '"status":[[:space:]]*"partial' "$T/part/config.json" && head -1 "$T/part/chain-1.csv" | grep -q '^# bnnmc_status = partial' \
     && grep -q '"status":[[:space:]]*"partial' "$T/part/metrics.json" && ok "Ctrl-C leaves a run marked partial" || bad "partial run: exit $code, $(cat "$T/err")"
 
+# the adaptive samplers write real sampler columns and CmdStan's adaptation block
+"$B" sample --dataset mackey-glass --model linear --output identity --sampler nuts --samples 600 --chains 2 --out "$T/nuts" --quiet 2>"$T/err"
+grep -q '^# Adaptation terminated$' "$T/nuts/chain-1.csv" && grep -q '^# Step size = ' "$T/nuts/chain-1.csv" \
+    && grep -A1 '^# Diagonal elements of inverse mass matrix:$' "$T/nuts/chain-1.csv" | tail -1 | grep -q '^# [0-9.e-]*, ' \
+    && ok "nuts: CSV has the adaptation block" || bad "nuts adaptation block: $(cat "$T/err")"
+awk -F, '!/^#/ && NR > 1 && $1 != "lp__" { if ($4 > 0) deep++; if ($5 > 1) lf++; n++ } END { exit !(n == 300 && deep == n && lf > 0) }' "$T/nuts/chain-1.csv" \
+    && ok "nuts: treedepth__ and n_leapfrog__ carry real values" || bad "nuts sampler columns"
+grep -q '^#     algorithm = hmc$' "$T/nuts/chain-1.csv" && grep -q '^#       engine = nuts$' "$T/nuts/chain-1.csv" && ok "nuts: CmdStan's algorithm/engine lines" || bad "algorithm lines"
+"$B" summary "$T/nuts" >"$T/out" && grep -q "^E-BFMI per chain:" "$T/out" && ok "summary reports E-BFMI for nuts" || bad "summary E-BFMI"
+expect 0 "gibbs on the linear regression" "" "$B" sample --dataset mackey-glass --model linear --sampler gibbs --samples 400 --out "$T/gibbs" --quiet
+expect 2 "gibbs refuses a network" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --sampler gibbs --samples 400 --out "$T/gibbs-nn" --quiet
+expect 2 "bad --target-accept" "--target-accept: must be in (0, 1)" "$B" sample --dataset blobs3 --sampler nuts --target-accept 1.5 --out "$T/x"
+
 expect 0 "demo runs" "" "$B" demo --samples 1000 --out "$T/demo" --quiet
 grep -q "test  RMSE" "$T/out" && ok "demo prints the test RMSE" || bad "demo summary"
 if [ -f "$DATA/iris/train.txt" ]; then

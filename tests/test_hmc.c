@@ -1,0 +1,272 @@
+/* test_hmc.c — the adaptive gradient samplers and Gibbs, proven on known posteriors:
+ * a 100-dimensional Gaussian with scales over three orders of magnitude (HMC and NUTS with
+ * the adapted diagonal metric), Gibbs against NUTS on the full linear regression,
+ * simulation-based calibration (Talts et al. 2018) of Gibbs and NUTS, and NUTS reporting
+ * the divergences of Neal's funnel. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "bnnmc.h"
+#include "check.h"
+#include "stats.h"
+
+/* ---- 100-D Gaussian: sd_j = 10^(-1.5 + 3 j / 99), means j / 10 ---- */
+
+enum { GD = 100 };
+
+static double gauss100_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    double lp = 0;
+    for (int j = 0; j < GD; j++) {
+        double sd = pow(10.0, -1.5 + 3.0 * j / (GD - 1)), z = (th[j] - 0.1 * j) / sd;
+        lp -= 0.5 * z * z;
+        if (grad)
+            grad[j] = -z / sd;
+    }
+    return lp;
+}
+
+static void test_gauss100(void)
+{
+    bnn_density d = {GD, GD, 0, gauss100_logp, NULL, NULL};
+    bnn_sampler samplers[] = {BNN_SAMPLER_NUTS, BNN_SAMPLER_HMC};
+    for (int k = 0; k < 2; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = samplers[k];
+        rc.n_iter = 3000;
+        rc.n_burn = 1000;
+        rc.chains = 4;
+        rc.threads = 2;
+        rc.seed = 100 + (uint64_t)k;
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run: %s", err.msg);
+        if (!dr)
+            continue;
+        int bad = 0;
+        double worst = 0, min_ess = INFINITY, metric_err = 0;
+        for (int j = 0; j < GD; j++) {
+            double sd = pow(10.0, -1.5 + 3.0 * j / (GD - 1));
+            moments mo = draw_moments(dr, (size_t)j);
+            double zm = (mo.mean - 0.1 * j) / mo.mcse_mean, zv = (mo.var - sd * sd) / mo.mcse_var;
+            worst = fmax(worst, fmax(fabs(zm), fabs(zv)));
+            min_ess = fmin(min_ess, mo.ess);
+            bad += fabs(zm) >= 4 || fabs(zv) >= 4;
+            /* the adapted inverse metric estimates the variances */
+            metric_err = fmax(metric_err, fabs(log(dr->inv_metric[j] / (sd * sd))));
+        }
+        size_t div = 0;
+        for (size_t s = 0; s < (size_t)dr->chains * dr->n_kept; s++)
+            div += (size_t)dr->divergent[s];
+        CHECK_VERBOSE(bad == 0 && metric_err < log(2.0) && div == 0,
+                      "100-D Gaussian, sds 0.03..30, %-4s: every mean and variance within 4 MCSE "
+                      "(worst |z| %.2f), min ESS %.0f, adapted metric within a factor %.2f of the "
+                      "variances, step %.3f, %zu divergences", bnn_sampler_name(samplers[k]), worst,
+                      min_ess, exp(metric_err), dr->step_final[0], div);
+        bnn_draws_free(dr);
+    }
+}
+
+/* ---- Gibbs vs NUTS on the full linear regression (tau^2 unknown) ---- */
+
+static bnn_table *regression_data(gsl_rng *r, size_t n, const double *w, double b, double sd)
+{
+    bnn_table *t = bnn_table_new(n, 2, "sbc");
+    for (size_t i = 0; i < n; i++) {
+        t->x[2 * i] = gsl_ran_gaussian(r, 1.0);
+        t->x[2 * i + 1] = gsl_ran_gaussian(r, 1.0);
+        t->y[i] = w[0] * t->x[2 * i] + w[1] * t->x[2 * i + 1] + b + gsl_ran_gaussian(r, sd);
+    }
+    return t;
+}
+
+static bnn_draws *run_model(const bnn_model *m, bnn_sampler s, size_t iter, size_t burn, size_t thin,
+                            int chains, uint64_t seed)
+{
+    bnn_density d = bnn_model_density(m);
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = s;
+    rc.n_iter = iter;
+    rc.n_burn = burn;
+    rc.thin = thin;
+    rc.chains = chains;
+    rc.threads = 1;
+    rc.seed = seed;
+    rc.model = m;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    if (bnn_run(&d, &rc, &dr, &err) != BNN_OK)
+        printf("run failed: %s\n", err.msg);
+    return dr;
+}
+
+static void test_gibbs_vs_nuts(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 77);
+    double w[2] = {0.8, -0.4};
+    bnn_table *t = regression_data(r, 25, w, 0.2, 0.6);
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 2, 0);
+    sp.nu1 = 2;
+    sp.nu2 = 0.5;
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    bnn_draws *g = run_model(m, BNN_SAMPLER_GIBBS, 6000, 500, 1, 4, 1);
+    bnn_draws *n = run_model(m, BNN_SAMPLER_NUTS, 6000, 1000, 1, 4, 2);
+    for (size_t j = 0; g && n && j < 4; j++) {
+        moments a = draw_moments(g, j), b = draw_moments(n, j);
+        double zm = (a.mean - b.mean) / hypot(a.mcse_mean, b.mcse_mean);
+        double zv = (a.var - b.var) / hypot(a.mcse_var, b.mcse_var);
+        CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4,
+                      "gibbs vs nuts, full linear regression, coordinate %zu%s: means %.4f / %.4f "
+                      "(z %+.2f), variances %.4g / %.4g (z %+.2f), ESS %.0f / %.0f", j,
+                      j == 3 ? " (eta)" : "", a.mean, b.mean, zm, a.var, b.var, zv, a.ess, b.ess);
+    }
+    bnn_draws_free(g);
+    bnn_draws_free(n);
+    bnn_model_free(m);
+    bnn_table_free(t);
+    gsl_rng_free(r);
+}
+
+/* ---- simulation-based calibration ----
+ * Draw (w, b, tau^2) from the prior, data from the model, sample the posterior, record the
+ * rank of the true value among L thinned draws. If the sampler is right, every rank
+ * 0..L is equally likely: a chi-square test over bins, at a fixed seed. */
+static void sbc(bnn_sampler s, int reps, double *pvalue_out)
+{
+    enum { L = 99, BINS = 10 };
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2018 + (unsigned long)s);
+    int counts[4][BINS] = {{0}};
+    for (int rep = 0; rep < reps; rep++) {
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 2, 0);
+        sp.prior_var = 1.0;
+        sp.nu1 = 3.0;
+        sp.nu2 = 1.0;
+        double truth[4];
+        for (int j = 0; j < 3; j++)
+            truth[j] = gsl_ran_gaussian(r, 1.0);
+        double tau2 = 1.0 / gsl_ran_gamma(r, sp.nu1, 1.0 / sp.nu2);
+        truth[3] = log(tau2);
+        bnn_table *t = regression_data(r, 12, truth, truth[2], sqrt(tau2));
+        bnn_model *m = NULL;
+        bnn_model_new(&m, &sp, t, NULL);
+        size_t thin = s == BNN_SAMPLER_GIBBS ? 2 : 3;
+        bnn_draws *dr = run_model(m, s, 300 + L * thin, 300, thin, 1, (uint64_t)rep + 1);
+        for (int j = 0; dr && j < 4; j++) {
+            int rank = 0;
+            for (size_t i = 0; i < dr->n_kept; i++)
+                rank += bnn_draw(dr, 0, i)[j] < truth[j];
+            counts[j][rank * BINS / (L + 1)]++;
+        }
+        bnn_draws_free(dr);
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+    /* the smallest p-value over the four parameters */
+    double pmin = 1;
+    for (int j = 0; j < 4; j++) {
+        double chi2 = 0, e = (double)reps / BINS;
+        for (int b = 0; b < BINS; b++)
+            chi2 += (counts[j][b] - e) * (counts[j][b] - e) / e;
+        pmin = fmin(pmin, gsl_cdf_chisq_Q(chi2, BINS - 1));
+    }
+    *pvalue_out = pmin;
+    gsl_rng_free(r);
+}
+
+static void test_sbc(void)
+{
+    bnn_sampler s[] = {BNN_SAMPLER_GIBBS, BNN_SAMPLER_NUTS};
+    for (int k = 0; k < 2; k++) {
+        double p;
+        sbc(s[k], 300, &p);
+        /* 4 parameters tested: a Bonferroni threshold of 0.001 each */
+        CHECK_VERBOSE(p > 0.001, "simulation-based calibration, %s, 300 replications x 99 "
+                      "thinned draws: ranks uniform, smallest chi-square p-value %.3f",
+                      bnn_sampler_name(s[k]), p);
+    }
+}
+
+/* ---- Neal's funnel: y ~ N(0, 3), x_i ~ N(0, exp(y / 2)), 9 x's ---- */
+
+static double funnel_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    double y = th[0], lp = -y * y / 18.0, s2 = exp(y);
+    if (grad)
+        grad[0] = -y / 9.0;
+    for (int i = 1; i < 10; i++) {
+        lp += -0.5 * th[i] * th[i] / s2 - 0.5 * y;
+        if (grad) {
+            grad[i] = -th[i] / s2;
+            grad[0] += 0.5 * th[i] * th[i] / s2 - 0.5;
+        }
+    }
+    return lp;
+}
+
+static void test_funnel(void)
+{
+    bnn_density d = {10, 10, 0, funnel_logp, NULL, NULL};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = BNN_SAMPLER_NUTS;
+    rc.n_iter = 2000;
+    rc.n_burn = 1000;
+    rc.chains = 2;
+    rc.threads = 2;
+    rc.seed = 9;
+    bnn_draws *dr = NULL;
+    CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "funnel run");
+    size_t div = 0;
+    for (size_t s = 0; dr && s < (size_t)dr->chains * dr->n_kept; s++)
+        div += (size_t)dr->divergent[s];
+    CHECK_VERBOSE(div > 0, "NUTS on Neal's funnel reports divergences: %zu of %zu transitions", div,
+                  dr ? (size_t)dr->chains * dr->n_kept : 0);
+    bnn_draws_free(dr);
+}
+
+static void test_gibbs_refuses(void)
+{
+    bnn_table *t = bnn_table_new(3, 1, "t");
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 1, BNN_TASK_REGRESSION, 1, 0);
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    bnn_density d = bnn_model_density(m);
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = BNN_SAMPLER_GIBBS;
+    rc.model = m;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_EINVAL && strstr(err.msg, "only the linear regression"),
+          "gibbs refuses a network: %s", err.msg);
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
+int main(void)
+{
+    test_gauss100();
+    test_gibbs_vs_nuts();
+    test_sbc();
+    test_funnel();
+    test_gibbs_refuses();
+    return check_done("test_hmc");
+}
