@@ -88,4 +88,11 @@ int cmd_diagnose(int argc, char **argv);
 /* summary.csv: one row per name, the columns of ../shared/GUIDE.md. 0 or -1 (errno). */
 int write_summary_csv(const char *path, char **names, const bnn_summary *s, size_t k);
 
+/* ---- figures (plot.c) ---- */
+
+int cmd_plot(int argc, char **argv);
+/* Draws the figures of the run in dir (params: comma-separated names or NULL); 0 or an
+ * exit status, with the message already printed. */
+int plot_run(const char *dir, const char *params);
+
 #endif

@@ -88,7 +88,7 @@ static const char main_usage[] =
     "  demo                         the study's network on a built-in data set, end to end\n"
     "  datasets                     list the built-in data sets\n"
     "\n"
-    "Not built yet: plot (see the README's status).\n"
+    "  plot      DIR                figures into DIR/plots/ (PNG and SVG, drawn by gnuplot)\n"
     "'bnnmc COMMAND --help' describes a command. Exit status: 0 success, 1 runtime failure,\n"
     "2 usage or input error.\n";
 
@@ -168,6 +168,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "diagnose") == 0)
         return cmd_diagnose(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
-        die_runtime("'%s' is not built yet (see the README's status)", cmd);
+        return cmd_plot(argc - 1, argv + 1);
     die_usage(NULL, "unknown command '%s'", cmd);
 }

@@ -197,24 +197,38 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
     return rename(tmp, path);
 }
 
+/* ",rhat,ess_bulk\n" of row i, NA where undefined (constant predictions). */
+static void put_diag(FILE *f, const bnn_prediction *p, size_t i)
+{
+    double v[2] = {p->row_rhat[i], p->row_ess_bulk[i]};
+    for (int k = 0; k < 2; k++) {
+        if (isnan(v[k]))
+            fputs(",NA", f);
+        else
+            fprintf(f, ",%.6g", v[k]);
+    }
+    fputc('\n', f);
+}
+
 int write_pred_csv(FILE *f, const bnn_prediction *p)
 {
     if (p->task == BNN_TASK_REGRESSION) {
-        fprintf(f, "row,observed,mean,sd,q2.5,q50,q97.5\n");
+        fprintf(f, "row,observed,mean,sd,q2.5,q50,q97.5,rhat,ess_bulk\n");
         for (size_t i = 0; i < p->n; i++) {
             fprintf(f, "%zu,", i + 1);
             if (p->has_y)
                 fprintf(f, "%.9g", p->y[i]);
             else
                 fprintf(f, "NA");
-            fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g\n", p->mean[i], p->sd[i], p->q025[i], p->q50[i],
+            fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g", p->mean[i], p->sd[i], p->q025[i], p->q50[i],
                     p->q975[i]);
+            put_diag(f, p, i);
         }
     } else {
         fprintf(f, "row,observed");
         for (int k = 0; k < p->K; k++)
             fprintf(f, ",p%d", k);
-        fprintf(f, ",predicted\n");
+        fprintf(f, ",predicted,rhat,ess_bulk\n");
         for (size_t i = 0; i < p->n; i++) {
             fprintf(f, "%zu,", i + 1);
             if (p->has_y)
@@ -223,7 +237,8 @@ int write_pred_csv(FILE *f, const bnn_prediction *p)
                 fprintf(f, "NA");
             for (int k = 0; k < p->K; k++)
                 fprintf(f, ",%.6g", p->mean[i * (size_t)p->K + (size_t)k]);
-            fprintf(f, ",%d\n", p->cls[i]);
+            fprintf(f, ",%d", p->cls[i]);
+            put_diag(f, p, i);
         }
     }
     return ferror(f) ? -1 : 0;

@@ -720,8 +720,9 @@ static const char demo_usage[] =
     "\n"
     "Runs the study's network (one hidden layer of 10 sigmoid units, Langevin-gradient\n"
     "proposals, 10000 iterations, half burn-in) with 4 chains on a built-in data set\n"
-    "(default mackey-glass), writes the run folder (default ./bnnmc-demo, overwritten) and\n"
-    "prints a short summary. Any 'bnnmc sample' option applies.\n";
+    "(default mackey-glass), writes the run folder (default ./bnnmc-demo, overwritten),\n"
+    "prints a short summary and draws the figures (with gnuplot). Any 'bnnmc sample' option\n"
+    "applies, for example --sampler nuts.\n";
 
 static void print_block(const char *name, const bnn_prediction *p)
 {
@@ -770,8 +771,15 @@ int cmd_demo(int argc, char **argv)
     print_block("train", r.train);
     print_block("test", r.test);
     printf("  sampling took %.2f s, everything %.2f s\n", r.seconds_sampling, r.seconds_total);
-    printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), metrics.json, "
-           "pred-train.csv, pred-test.csv\n", o.out, o.chains);
+    printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), summary.csv, "
+           "metrics.json, pred-train.csv, pred-test.csv\n", o.out, o.chains);
+    if (r.draws->n_kept >= 4 && system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        if (plot_run(o.out, NULL) == 0)
+            printf("  figures: %s/plots/trace, posterior, predictions, rhat (.png, .svg)\n", o.out);
+    } else {
+        printf("  figures: skipped, gnuplot is not installed (Debian: apt-get install gnuplot-nox)\n");
+    }
+    printf("  more: bnnmc summary %s\n", o.out);
     int partial = r.partial;
     free_result(&r, m, tr, te);
     return partial ? EXIT_RUNTIME : 0;

@@ -3,7 +3,7 @@
 # Usage: sh scripts/setup.sh [--r]   (--r also installs R with posterior, coda and rstan
 # for the cross-checks against the reference implementations; CI uses it)
 set -eu
-pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev jq bc"
+pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev gnuplot-nox jq bc"
 if [ "${1:-}" = "--r" ]; then
     pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan"
 fi

@@ -59,7 +59,7 @@ rows=$(grep -vc '^#' "$R/chain-1.csv")
 [ "$rows" -eq 201 ] && ok "chain CSV holds the 200 kept draws" || bad "chain CSV holds $rows non-comment lines"
 grep -q 'Elapsed Time' "$R/chain-1.csv" && ok "chain CSV ends with elapsed time" || bad "no elapsed time"
 grep -q '"accuracy_mean"' "$R/metrics.json" && grep -q '"acceptance"' "$R/metrics.json" && ok "metrics.json keys" || bad "metrics.json keys"
-[ "$(wc -l <"$R/pred-test.csv")" -eq 46 ] && head -1 "$R/pred-test.csv" | grep -q '^row,observed,p0,p1,p2,predicted$' \
+[ "$(wc -l <"$R/pred-test.csv")" -eq 46 ] && head -1 "$R/pred-test.csv" | grep -q '^row,observed,p0,p1,p2,predicted,rhat,ess_bulk$' \
     && ok "pred-test.csv: header and 45 rows" || bad "pred-test.csv shape"
 
 grep -q '"pred_rhat_max"' "$R/metrics.json" && grep -q '"pred_ess_bulk_min"' "$R/metrics.json" && ok "metrics.json has predictive R-hat and ESS" || bad "no predictive diagnostics"
@@ -97,7 +97,7 @@ cmp -s "$T/t1/pred-test.csv" "$T/t3/pred-test.csv" || same=0
 "$B" sample --dataset mackey-glass --samples 400 --chains 2 --out "$T/mg" --quiet 2>/dev/null
 printf '0.1 0.2 0.3 0.4\n0.5 0.6 0.7 0.8\n' >"$T/new.txt"
 "$B" predict "$T/mg" --data "$T/new.txt" >"$T/p.csv" 2>"$T/err"
-[ $? -eq 0 ] && [ "$(wc -l <"$T/p.csv")" -eq 3 ] && head -1 "$T/p.csv" | grep -q '^row,observed,mean,sd,q2.5,q50,q97.5$' \
+[ $? -eq 0 ] && [ "$(wc -l <"$T/p.csv")" -eq 3 ] && head -1 "$T/p.csv" | grep -q '^row,observed,mean,sd,q2.5,q50,q97.5,rhat,ess_bulk$' \
     && sed -n 2p "$T/p.csv" | grep -q '^1,NA,' && ok "predict on rows without a target" || bad "predict without target: $(cat "$T/err")"
 printf '0.1 0.2 0.3 0.4 0.5\n' >"$T/new5.txt"
 "$B" predict "$T/mg" --data "$T/new5.txt" --out "$T/p5.csv" 2>"$T/err"
@@ -109,7 +109,7 @@ expect 2 "predict needs a run folder" "is $T/nope a run folder?" "$B" predict "$
 mkdir -p "$T/mgdata"
 "$B" datasets --write mackey-glass "$T/mgdata"
 "$B" predict "$T/mg" --data "$T/mgdata/test.txt" >"$T/pt.csv" 2>/dev/null
-paste -d, "$T/pt.csv" "$T/mg/pred-test.csv" | awk -F, 'NR > 1 { d = $3 - $10; if (d < 0) d = -d; if (d > m) m = d; n++ }
+paste -d, "$T/pt.csv" "$T/mg/pred-test.csv" | awk -F, 'NR > 1 { d = $3 - $12; if (d < 0) d = -d; if (d > m) m = d; n++ }
     END { exit !(n == 196 && m < 1e-6) }' && ok "predict on the test file reproduces the run's predictive means" \
     || bad "predict disagrees with pred-test.csv"
 
