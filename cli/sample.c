@@ -770,6 +770,11 @@ int cmd_demo(int argc, char **argv)
     printf("\n");
     print_block("train", r.train);
     print_block("test", r.test);
+    const bnn_prediction *pd = r.test ? r.test : r.train;
+    if (pd)
+        printf("  convergence: prediction R-hat max %.3f, median %.3f, %.0f%% of rows above 1.01 "
+               "(want none)%s\n", pd->rhat_max, pd->rhat_median, 100 * pd->rhat_share_above,
+               pd->rhat_max > 1.01 && o.sampler != BNN_SAMPLER_NUTS ? "; try --sampler nuts" : "");
     printf("  sampling took %.2f s, everything %.2f s\n", r.seconds_sampling, r.seconds_total);
     printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), summary.csv, "
            "metrics.json, pred-train.csv, pred-test.csv\n", o.out, o.chains);

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-__attribute__((target_clones("avx2", "default"))) void bnn_vsigmoid(double *a, size_t n)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void bnn_vsigmoid(double *a, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
@@ -20,7 +20,7 @@ __attribute__((target_clones("avx2", "default"))) void bnn_vsigmoid(double *a, s
     }
 }
 
-__attribute__((target_clones("avx2", "default"))) void bnn_vtanh(double *a, size_t n)
+__attribute__((target_clones("avx512f", "avx2", "default"))) void bnn_vtanh(double *a, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
