@@ -27,6 +27,7 @@ struct bnn_model {
     bnn_model_spec spec;
     const bnn_table *train;
     int *label;                  /* classification: training labels as integers */
+    double *ones;                /* n ones: column sums as a matrix-vector product */
     int L;                       /* layers */
     int width[BNN_MAX_HIDDEN + 2];
     size_t w_off[BNN_MAX_HIDDEN + 1], b_off[BNN_MAX_HIDDEN + 1];
@@ -136,9 +137,19 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     if (spec->task == BNN_TASK_REGRESSION && spec->nu1 > 0 && spec->nu2 > 0)
         m->prior_const += spec->nu1 * log(spec->nu2) - gsl_sf_lngamma(spec->nu1);
 
+    if (train) {
+        m->ones = malloc(train->n * sizeof *m->ones);
+        if (!m->ones) {
+            free(m);
+            return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
+        }
+        for (size_t i = 0; i < train->n; i++)
+            m->ones[i] = 1.0;
+    }
     if (train && spec->task == BNN_TASK_CLASSIFICATION) {
         m->label = malloc(train->n * sizeof *m->label);
         if (!m->label) {
+            free(m->ones);
             free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
@@ -146,6 +157,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             double v = train->y[i];
             if (v != floor(v) || v < 0 || v >= spec->n_classes) {
                 free(m->label);
+                free(m->ones);
                 free(m);
                 return bnn_fail(err, BNN_EINVAL, "%s:%zu:%d: class label %g outside 0..%d",
                                 train->source, train->line[i], train->target_col, v,
@@ -163,6 +175,7 @@ void bnn_model_free(bnn_model *m)
     if (!m)
         return;
     free(m->label);
+    free(m->ones);
     free(m);
 }
 
@@ -242,9 +255,13 @@ static void forward(const bnn_model *m, const double *theta, const double *x, si
         for (size_t i = 0; i < n; i++)
             for (int j = 0; j < wo; j++)
                 a[i * (size_t)wo + j] = b[j];
-        /* a (n x wo) += in (n x wi) * W (wi x wo) */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, wo, wi, 1.0, in, wi, W,
-                    wo, 1.0, a, wo);
+        /* a (n x wo) += in (n x wi) * W (wi x wo); one output (regression) is a gemv, which
+         * OpenBLAS does far better than a gemm with one column */
+        if (wo == 1)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, wi, 1.0, in, wi, W, 1, 1.0, a, 1);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, wo, wi, 1.0, in, wi,
+                        W, wo, 1.0, a, wo);
         bnn_activation act = layer_act(m, l);
         if (act != BNN_ACT_SOFTMAX)
             act_forward(act, a, n * (size_t)wo);
@@ -263,18 +280,24 @@ static void backward(const bnn_model *m, const double *theta, const double *x, s
         const double *W = theta + m->w_off[l];
         double *gW = grad + m->w_off[l], *gb = grad + m->b_off[l];
         /* gW (wi x wo) = in^T (wi x n) * delta (n x wo) */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, wi, wo, (int)n, 1.0, in, wi, delta,
-                    wo, 0.0, gW, wo);
-        for (int j = 0; j < wo; j++)
-            gb[j] = 0.0;
-        for (size_t i = 0; i < n; i++)
-            for (int j = 0; j < wo; j++)
-                gb[j] += delta[i * (size_t)wo + j];
+        if (wo == 1)
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, wi, 1.0, in, wi, delta, 1, 0.0, gW, 1);
+        else
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, wi, wo, (int)n, 1.0, in, wi,
+                        delta, wo, 0.0, gW, wo);
+        /* gb (wo) = delta^T (wo x n) * 1 (n): the column sums, as one BLAS call */
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, wo, 1.0, delta, wo, m->ones, 1, 0.0, gb, 1);
         if (l == 0)
             break;
         /* spare (n x wi) = delta (n x wo) * W^T (wo x wi), then through act' of layer l-1 */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, wi, wo, 1.0, delta, wo, W,
-                    wo, 0.0, spare, wi);
+        if (wo == 1) {
+            for (size_t i = 0; i < n; i++)
+                for (int k = 0; k < wi; k++)
+                    spare[i * (size_t)wi + k] = delta[i] * W[k];
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, wi, wo, 1.0, delta, wo,
+                        W, wo, 0.0, spare, wi);
+        }
         act_backward(layer_act(m, l - 1), in, spare, n * (size_t)wi);
         double *t = delta;
         delta = spare;
