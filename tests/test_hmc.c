@@ -15,6 +15,7 @@
 #include "bnnmc.h"
 #include "check.h"
 #include "stats.h"
+#include "sbc.h"
 
 /* ---- 100-D Gaussian: sd_j = 10^(-1.5 + 3 j / 99), means j / 10 ---- */
 
@@ -78,38 +79,6 @@ static void test_gauss100(void)
 
 /* ---- Gibbs vs NUTS on the full linear regression (tau^2 unknown) ---- */
 
-static bnn_table *regression_data(gsl_rng *r, size_t n, const double *w, double b, double sd)
-{
-    bnn_table *t = bnn_table_new(n, 2, "sbc");
-    for (size_t i = 0; i < n; i++) {
-        t->x[2 * i] = gsl_ran_gaussian(r, 1.0);
-        t->x[2 * i + 1] = gsl_ran_gaussian(r, 1.0);
-        t->y[i] = w[0] * t->x[2 * i] + w[1] * t->x[2 * i + 1] + b + gsl_ran_gaussian(r, sd);
-    }
-    return t;
-}
-
-static bnn_draws *run_model(const bnn_model *m, bnn_sampler s, size_t iter, size_t burn, size_t thin,
-                            int chains, uint64_t seed)
-{
-    bnn_density d = bnn_model_density(m);
-    bnn_run_config rc;
-    bnn_run_config_default(&rc);
-    rc.sampler = s;
-    rc.n_iter = iter;
-    rc.n_burn = burn;
-    rc.thin = thin;
-    rc.chains = chains;
-    rc.threads = 1;
-    rc.seed = seed;
-    rc.model = m;
-    bnn_draws *dr = NULL;
-    bnn_error err = {0};
-    if (bnn_run(&d, &rc, &dr, &err) != BNN_OK)
-        printf("run failed: %s\n", err.msg);
-    return dr;
-}
-
 static void test_gibbs_vs_nuts(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -137,54 +106,6 @@ static void test_gibbs_vs_nuts(void)
     bnn_draws_free(n);
     bnn_model_free(m);
     bnn_table_free(t);
-    gsl_rng_free(r);
-}
-
-/* ---- simulation-based calibration ----
- * Draw (w, b, tau^2) from the prior, data from the model, sample the posterior, record the
- * rank of the true value among L thinned draws. If the sampler is right, every rank
- * 0..L is equally likely: a chi-square test over bins, at a fixed seed. */
-static void sbc(bnn_sampler s, int reps, double *pvalue_out)
-{
-    enum { L = 99, BINS = 10 };
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 2018 + (unsigned long)s);
-    int counts[4][BINS] = {{0}};
-    for (int rep = 0; rep < reps; rep++) {
-        bnn_model_spec sp;
-        bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 2, 0);
-        sp.prior_var = 1.0;
-        sp.nu1 = 3.0;
-        sp.nu2 = 1.0;
-        double truth[4];
-        for (int j = 0; j < 3; j++)
-            truth[j] = gsl_ran_gaussian(r, 1.0);
-        double tau2 = 1.0 / gsl_ran_gamma(r, sp.nu1, 1.0 / sp.nu2);
-        truth[3] = log(tau2);
-        bnn_table *t = regression_data(r, 12, truth, truth[2], sqrt(tau2));
-        bnn_model *m = NULL;
-        bnn_model_new(&m, &sp, t, NULL);
-        size_t thin = s == BNN_SAMPLER_GIBBS ? 2 : 3;
-        bnn_draws *dr = run_model(m, s, 300 + L * thin, 300, thin, 1, (uint64_t)rep + 1);
-        for (int j = 0; dr && j < 4; j++) {
-            int rank = 0;
-            for (size_t i = 0; i < dr->n_kept; i++)
-                rank += bnn_draw(dr, 0, i)[j] < truth[j];
-            counts[j][rank * BINS / (L + 1)]++;
-        }
-        bnn_draws_free(dr);
-        bnn_model_free(m);
-        bnn_table_free(t);
-    }
-    /* the smallest p-value over the four parameters */
-    double pmin = 1;
-    for (int j = 0; j < 4; j++) {
-        double chi2 = 0, e = (double)reps / BINS;
-        for (int b = 0; b < BINS; b++)
-            chi2 += (counts[j][b] - e) * (counts[j][b] - e) / e;
-        pmin = fmin(pmin, gsl_cdf_chisq_Q(chi2, BINS - 1));
-    }
-    *pvalue_out = pmin;
     gsl_rng_free(r);
 }
 
