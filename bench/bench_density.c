@@ -10,19 +10,7 @@
 #include <cblas.h>
 
 #include "bnnmc.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -72,14 +60,13 @@ int main(int argc, char **argv)
                 drate[rep] = iters / (t1 - t0);
                 sink += o[0];
             }
-            qsort(rate, 11, sizeof *rate, cmp);
-            qsort(drate, 11, sizeof *drate, cmp);
+            double r_med = median(rate, 11), d_med = median(drate, 11);
             /* flops of one logp+grad: 2 n w_in w_out forward, 4 n w_in w_out backward */
             int h = nn ? 10 : 0, out = K ? K : 1;
             double macs = nn ? (double)t->p * h + (double)h * out : (double)t->p * out;
             double flops = 6.0 * (double)t->n * macs;
             printf("%-11s %-6s %5zu %5zu %12.0f %12.0f %10.2f\n", sets[s], nn ? "nn" : "linear",
-                   t->n, d.dim, rate[5], drate[5], rate[5] * flops * 1e-9);
+                   t->n, d.dim, r_med, d_med, r_med * flops * 1e-9);
             if (sink == 12345.678)
                 puts("");
             free(work);

@@ -7,19 +7,7 @@
 #include <time.h>
 
 #include "bnnmc.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -61,8 +49,8 @@ int main(int argc, char **argv)
             rate[rep] = (double)rc.n_iter / (now() - t0);
             bnn_draws_free(dr);
         }
-        qsort(rate, 5, sizeof *rate, cmp);
-        printf("%-11s %10.0f %10.0f %9.0fx\n", sets[s], rate[2], study[s], rate[2] / study[s]);
+        double med = median(rate, 5);
+        printf("%-11s %10.0f %10.0f %9.0fx\n", sets[s], med, study[s], med / study[s]);
         free(init);
         free(work);
         bnn_model_free(m);

@@ -358,13 +358,11 @@ int bnn_step_hmc(bnn_chain *c, bnn_step_info *info)
         divergent = hamiltonian(c, &w->z) - H0 > MAX_DELTA_H;
     }
     double h = hamiltonian(c, &w->z);
-    double log_alpha = divergent ? -INFINITY : H0 - h;
-    info->accept_stat = log_alpha >= 0 ? 1.0 : exp(log_alpha);
     info->stepsize = c->eps;
     info->treedepth = 0;
     info->n_leapfrog = L;
     info->divergent = divergent;
-    int accept = log_alpha >= 0 || log(gsl_rng_uniform_pos(c->rng)) < log_alpha;
+    int accept = bnn_metropolis(c, divergent ? -INFINITY : H0 - h, &info->accept_stat);
     if (accept) {
         memcpy(c->theta, w->z.q, n * sizeof(double));
         memcpy(c->grad, w->z.g, n * sizeof(double));
@@ -409,14 +407,11 @@ int bnn_step_mala(bnn_chain *c, bnn_step_info *info)
     if (lp > -INFINITY)
         log_alpha = lp - c->lp + bnn_mala_log_q(c, c->theta, c->prop, c->gprop) -
                     bnn_mala_log_q(c, c->prop, c->theta, c->grad);
-    if (isnan(log_alpha))
-        log_alpha = -INFINITY;
-    info->accept_stat = log_alpha >= 0 ? 1.0 : exp(log_alpha);
     info->stepsize = c->eps;
     info->treedepth = 0;
     info->n_leapfrog = 1;
     info->divergent = 0;
-    int accept = log_alpha >= 0 || log(gsl_rng_uniform_pos(c->rng)) < log_alpha;
+    int accept = bnn_metropolis(c, log_alpha, &info->accept_stat);
     if (accept) {
         double *t = c->theta;
         c->theta = c->prop;

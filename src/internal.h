@@ -8,32 +8,6 @@
 #define BNN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define BNN_PRINTF(a, b)
-/* Fills x with n independent N(0, 1) draws from a generator seeded with seed. A separate
- * module so that GSL's randist header (which brings GSL's CBLAS declarations) and OpenBLAS's
- * cblas.h never meet in one file. Non-zero if out of memory. */
-int bnn_gaussian_fill(uint64_t seed, double *x, size_t n);
-
-/* In place over n values: a = 1 / (1 + exp(-a)), a = tanh(a); vectorised (vmath.c). */
-void bnn_vsigmoid(double *a, size_t n);
-void bnn_vtanh(double *a, size_t n);
-
-/* Calls fn(ctx, lo, hi) on contiguous ranges covering [0, n), `threads` at a time (the
- * caller's thread included); returns the first failing status. */
-typedef bnn_status (*bnn_range_fn)(void *ctx, size_t lo, size_t hi);
-bnn_status bnn_parallel_for(size_t n, int threads, bnn_range_fn fn, void *ctx);
-
-/* order.c: idx receives the permutation that sorts x ascending (a stable radix sort);
- * bnn_sort sorts x in place; both return -1 when out of memory. bnn_select_kth permutes x
- * so that x[k] is the k-th smallest with no larger value before it and no smaller after.
- * bnn_quantile_sorted is R's type-7 quantile of sorted s. */
-int bnn_argsort(const double *x, size_t n, size_t *idx);
-int bnn_sort(double *x, size_t n);
-void bnn_select_kth(double *x, size_t n, size_t k);
-double bnn_quantile_sorted(const double *s, size_t n, double p);
-
-/* The training table a model was built on (NULL for a prediction-only model). */
-const bnn_table *bnn_model_train(const bnn_model *m);
-
 #endif
 
 /* Records code and a formatted one-line message in err (when err is not NULL) and returns
@@ -42,7 +16,6 @@ bnn_status bnn_fail(bnn_error *err, bnn_status code, const char *fmt, ...) BNN_P
 
 /* Allocates n doubles, zeroed; NULL on failure or overflow. */
 double *bnn_zalloc(size_t n);
-
 
 /* Fills x with n independent N(0, 1) draws from a generator seeded with seed. A separate
  * module so that GSL's randist header (which brings GSL's CBLAS declarations) and OpenBLAS's

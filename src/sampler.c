@@ -216,8 +216,7 @@ void bnn_chain_free(bnn_chain *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Accepts with probability min(1, exp(log_alpha)); returns 1 when accepted. */
-static int metropolis(bnn_chain *c, double log_alpha, double *accept_stat)
+int bnn_metropolis(bnn_chain *c, double log_alpha, double *accept_stat)
 {
     *accept_stat = log_alpha >= 0 ? 1.0 : (log_alpha > -INFINITY ? exp(log_alpha) : 0.0);
     if (isnan(log_alpha))
@@ -232,7 +231,7 @@ static int step_rw(bnn_chain *c, double *accept_stat)
     for (size_t j = 0; j < n; j++)
         c->prop[j] = c->theta[j] + c->scale[j] * gsl_ran_gaussian_ziggurat(c->rng, 1.0);
     double lp = d->logp(d->ctx, c->work, c->prop, NULL);
-    if (!metropolis(c, lp - c->lp, accept_stat))
+    if (!bnn_metropolis(c, lp - c->lp, accept_stat))
         return 0;
     double *t = c->theta;
     c->theta = c->prop;
@@ -259,7 +258,7 @@ static int step_langevin(bnn_chain *c, double *accept_stat)
         log_alpha += bnn_langevin_log_q(n, c->scale, c->theta, c->gprop) -
                      bnn_langevin_log_q(n, c->scale, c->prop, c->g);
     }
-    if (!metropolis(c, log_alpha, accept_stat))
+    if (!bnn_metropolis(c, log_alpha, accept_stat))
         return 0;
     double *t = c->theta;
     c->theta = c->prop;

@@ -64,6 +64,10 @@ int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
 /* After iteration it (0-based) of burn-in: adapts step size and metric. */
 void bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info);
 
+/* Accepts with probability min(1, exp(log_alpha)), NaN counting as a rejection; writes
+ * that probability to accept_stat; returns 1 when accepted. */
+int bnn_metropolis(bnn_chain *c, double log_alpha, double *accept_stat);
+
 /* log N(x | gy, diag(scale^2)) without its constant: the Langevin proposal's log q. */
 double bnn_langevin_log_q(size_t dim, const double *scale, const double *x, const double *gy);
 /* g(theta): the density's drift, or theta + lr grad log p when it has none. */
