@@ -237,20 +237,43 @@ static void plot_draws(const char *pdir, stan_csv *ch, size_t M, char **params, 
 
 /* ------------------------------------------------------------ predictions */
 
-static int regression_preds(const char *pdir, const char *name, const table_csv *p, int n)
+/* Rows as the plot shows them: in file order for short tables (a time series reads left
+ * to right), sorted by the predicted mean for long ones, where a row-order band is a
+ * thicket and the sorted one shows fit and calibration at a glance. Returns 1 if sorted. */
+static const table_csv *sort_rows;
+static int sort_col;
+
+static int by_mean(const void *a, const void *b)
+{
+    double x = sort_rows->v[*(const size_t *)a * sort_rows->ncol + (size_t)sort_col];
+    double y = sort_rows->v[*(const size_t *)b * sort_rows->ncol + (size_t)sort_col];
+    return (x > y) - (x < y);
+}
+
+static int regression_preds(const char *pdir, const char *name, const table_csv *p)
 {
     char fn[64];
     snprintf(fn, sizeof fn, "data/pred-%s.dat", name);
     FILE *f = open_out(pdir, fn);
     int io = tcsv_col(p, "observed"), im = tcsv_col(p, "mean"), il = tcsv_col(p, "q2.5"),
         ih = tcsv_col(p, "q97.5");
-    fprintf(f, "# row mean q2.5 q97.5 observed\n");
-    for (size_t i = 0; i < p->nrow; i++) {
-        const double *r = p->v + i * p->ncol;
-        fprintf(f, "%zu %.9g %.9g %.9g %.9g\n", i + 1, r[im], r[il], r[ih], r[io]);
+    size_t *order = malloc(p->nrow * sizeof *order);
+    for (size_t i = 0; i < p->nrow; i++)
+        order[i] = i;
+    int sorted = p->nrow > 400;
+    if (sorted) {
+        sort_rows = p;
+        sort_col = im;
+        qsort(order, p->nrow, sizeof *order, by_mean);
     }
+    fprintf(f, "# position row mean q2.5 q97.5 observed\n");
+    for (size_t k = 0; k < p->nrow; k++) {
+        const double *r = p->v + order[k] * p->ncol;
+        fprintf(f, "%zu %zu %.9g %.9g %.9g %.9g\n", k + 1, order[k] + 1, r[im], r[il], r[ih], r[io]);
+    }
+    free(order);
     fclose(f);
-    return n;
+    return sorted;
 }
 
 /* Reliability: rows binned by the predicted class's probability; per bin the mean
@@ -404,18 +427,20 @@ int plot_run(const char *dir, const char *params_opt)
     int panels = have[0] + have[1];
     if (reg) {
         len += (size_t)snprintf(body + len, sizeof body - len,
-                                "set multiplot layout %d,1 title 'Posterior predictive: mean and 95%% interval'\n"
-                                "set grid\nset key below horizontal\nset style fill solid 1.0 noborder\n", panels);
+                                "set multiplot layout %d,1\n"
+                                "set grid\nset key outside top center horizontal\nset style fill solid 1.0 noborder\n", panels);
         for (int k = 0; k < 2; k++) {
             if (!have[k])
                 continue;
-            regression_preds(pdir, which[k], &pr[k], 0);
+            int sorted = regression_preds(pdir, which[k], &pr[k]);
             len += (size_t)snprintf(body + len, sizeof body - len,
-                                    "set title '%s data (%zu rows, in row order)'\nset xlabel 'row'\nset ylabel 'target'\n"
-                                    "plot 'pred-%s.dat' using 1:3:4 with filledcurves lc rgb '#c6dbef' title '95%% predictive interval', "
-                                    "'' using 1:2 with lines lw 1.5 lc rgb '#08519c' title 'posterior mean', "
-                                    "'' using 1:5 with points pt 7 ps 0.45 lc rgb '#d62728' title 'observed'\n",
-                                    which[k], pr[k].nrow, which[k]);
+                                    "set title 'Posterior predictive, %s data (%zu rows, %s)'\nset xlabel '%s'\nset ylabel 'target'\n"
+                                    "set xrange [0:%zu]\n"
+                                    "plot 'pred-%s.dat' using 1:4:5 with filledcurves lc rgb '#c6dbef' title '95%% predictive interval', "
+                                    "'' using 1:3 with lines lw 1.5 lc rgb '#08519c' title 'posterior mean', "
+                                    "'' using 1:6 with points pt 7 ps 0.45 lc rgb '#d62728' title 'observed'\n",
+                                    which[k], pr[k].nrow, sorted ? "sorted by predicted mean" : "in row order",
+                                    sorted ? "rows, sorted by predicted mean" : "row", pr[k].nrow + 1, which[k]);
         }
     } else {
         len += (size_t)snprintf(body + len, sizeof body - len,

@@ -44,7 +44,7 @@ done
 # regression: the band data are the test rows' mean and interval from pred-test.csv
 R="$T/mackey-glass"
 [ "$(grep -vc '^#' "$R/plots/data/pred-test.dat")" -eq 196 ] && \
-    paste -d' ' "$R/plots/data/pred-test.dat" /dev/null | grep -v '^#' | awk '{ print $2 }' | head -3 >"$T/a" && \
+    grep -v '^#' "$R/plots/data/pred-test.dat" | awk '{ print $3 }' | head -3 >"$T/a" && \
     tail -n +2 "$R/pred-test.csv" | cut -d, -f3 | head -3 >"$T/b" && \
     paste "$T/a" "$T/b" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-6) bad++ } END { exit bad > 0 }' \
     && ok "predictions: the band is pred-test.csv's 196 rows" || bad "predictions data"
