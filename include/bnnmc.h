@@ -8,7 +8,9 @@
  *   4. models          linear / logistic / feed-forward network posteriors
  *   5. sampling        chains of MCMC draws over any density
  *
- * The library never prints and never exits; it reports through bnn_error.
+ * The library never prints and never exits; it reports through bnn_error. (It switches off
+ * GSL's abort-on-error handler, once, the first time it reaches GSL: GSL's failures come
+ * back as return values that bnnmc checks.)
  * Nothing here keeps global mutable state: two threads may use two objects freely,
  * and a const object (a model, a table) may be shared by any number of threads.
  */

@@ -223,6 +223,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     bnn_status st = check_config(d, cfg, err);
     if (st)
         return st;
+    bnn_gsl_setup();
     openblas_set_num_threads(1);
     int M = cfg->chains;
     size_t dim = d->dim;

@@ -136,6 +136,7 @@ bnn_status bnn_dataset_make(const char *name, uint64_t seed, bnn_table **train,
                             bnn_table **test, bnn_error *err)
 {
     *train = *test = NULL;
+    bnn_gsl_setup();
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
         return bnn_fail(err, BNN_ENOMEM, "out of memory");

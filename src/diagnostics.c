@@ -342,12 +342,25 @@ static double ess_indicator(const double *x, size_t M, size_t N, double q, doubl
 
 /* posterior's .mcse_quantile: the 68% Beta interval of the quantile's rank, mapped
  * through the sorted draws. */
+/* The Beta(a, b) quantile at p. GSL's inversion can fail to converge for large a and b
+ * (it then returns NaN, its abort handler being off); there the Beta is close to normal,
+ * and its mean plus z sd is used. */
+static double beta_quantile(double p, double a, double b)
+{
+    double q = gsl_cdf_beta_Pinv(p, a, b);
+    if (isfinite(q))
+        return q;
+    double m = a / (a + b), v = a * b / ((a + b) * (a + b) * (a + b + 1));
+    q = m + gsl_cdf_ugaussian_Pinv(p) * sqrt(v);
+    return q < 0 ? 0 : (q > 1 ? 1 : q);
+}
+
 static double mcse_quantile(const double *sorted, size_t S, double prob, double ess)
 {
     if (!isfinite(ess))
         return NAN;
-    double a1 = gsl_cdf_beta_Pinv(0.1586553, ess * prob + 1, ess * (1 - prob) + 1);
-    double a2 = gsl_cdf_beta_Pinv(0.8413447, ess * prob + 1, ess * (1 - prob) + 1);
+    double a1 = beta_quantile(0.1586553, ess * prob + 1, ess * (1 - prob) + 1);
+    double a2 = beta_quantile(0.8413447, ess * prob + 1, ess * (1 - prob) + 1);
     double f1 = floor(a1 * (double)S), f2 = ceil(a2 * (double)S);
     size_t i1 = f1 < 1 ? 1 : (size_t)f1, i2 = f2 > (double)S ? S : (size_t)f2;
     return (sorted[i2 - 1] - sorted[i1 - 1]) / 2;
@@ -355,6 +368,7 @@ static double mcse_quantile(const double *sorted, size_t S, double prob, double 
 
 bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk)
 {
+    bnn_gsl_setup();
     size_t S = M * N, H = N / 2, SS = 2 * M * H;
     *rhat = *ess_bulk = NAN;
     if (N < 4 || degenerate(x, S))
@@ -399,6 +413,7 @@ done:
 
 bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
 {
+    bnn_gsl_setup();
     size_t S = M * N, H = N / 2, SS = 2 * M * H;
     double nan = NAN;
     *o = (bnn_summary){nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan};

@@ -1,7 +1,10 @@
 /* error.c — status strings and the one place that formats error messages. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <gsl/gsl_errno.h>
 
 #include "internal.h"
 
@@ -36,4 +39,19 @@ double *bnn_zalloc(size_t n)
     if (n == 0)
         n = 1;
     return calloc(n, sizeof(double));
+}
+
+/* GSL's default error handler aborts the process; a library must not do that to its
+ * caller. Every GSL function bnnmc calls reports failure in its return value as well
+ * (NaN or a status), which bnnmc checks, so the handler is switched off, once. */
+static pthread_once_t gsl_once = PTHREAD_ONCE_INIT;
+
+static void gsl_quiet(void)
+{
+    gsl_set_error_handler_off();
+}
+
+void bnn_gsl_setup(void)
+{
+    pthread_once(&gsl_once, gsl_quiet);
 }

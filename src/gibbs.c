@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 
@@ -89,7 +90,17 @@ int bnn_step_gibbs(bnn_chain *c, bnn_step_info *info)
         *gsl_matrix_ptr(w->A, a, a) += 1.0 / w->prior_var;
         gsl_vector_set(w->r, a, gsl_vector_get(w->xty, a) / tau2);
     }
-    gsl_linalg_cholesky_decomp1(w->A);                 /* A = L L' (lower triangle) */
+    if (gsl_linalg_cholesky_decomp1(w->A) != GSL_SUCCESS) {   /* A = L L' (lower) */
+        /* A is positive definite for any finite tau^2; a failure means an overflowed one:
+         * keep the state (a valid, if idle, transition) */
+        info->accept_stat = 0;
+        info->stepsize = 0;
+        info->treedepth = 0;
+        info->n_leapfrog = 0;
+        info->divergent = 0;
+        info->energy = -c->lp;
+        return 0;
+    }
     gsl_linalg_cholesky_solve(w->A, w->r, w->mean);
     for (size_t a = 0; a < d; a++)
         gsl_vector_set(w->z, a, gsl_ran_gaussian_ziggurat(c->rng, 1.0));

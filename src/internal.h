@@ -14,6 +14,10 @@
  * code, so a failing path reads `return bnn_fail(err, BNN_EINVAL, "...", ...);`. */
 bnn_status bnn_fail(bnn_error *err, bnn_status code, const char *fmt, ...) BNN_PRINTF(3, 4);
 
+/* Switches GSL's abort-on-error handler off, once per process (thread-safe); called by
+ * the entry points that reach GSL. */
+void bnn_gsl_setup(void);
+
 /* Allocates n doubles, zeroed; NULL on failure or overflow. */
 double *bnn_zalloc(size_t n);
 

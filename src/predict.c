@@ -246,6 +246,7 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
                        bnn_error *err)
 {
     *out = NULL;
+    bnn_gsl_setup();
     const bnn_model_spec *sp = bnn_model_get_spec(m);
     if (t->p != (size_t)sp->n_inputs)
         return bnn_fail(err, BNN_EINVAL, "%s: %zu inputs, the model expects %d", t->source,
