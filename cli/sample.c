@@ -71,6 +71,7 @@ static const char sample_usage[] =
     "  --int-time T            hmc: integration time; leapfrog steps = T / step (default 2 pi)\n"
     "  --no-adapt-metric       mala/hmc/nuts: keep the identity metric\n";
 
+/* in bnn_sampler's order, for parse_choice */
 static const char *const sampler_names[] = {"rw", "langevin", "mala", "hmc", "nuts", "gibbs", NULL};
 
 static void parse_hidden(sample_opts *o, const char *s)

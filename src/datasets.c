@@ -60,13 +60,13 @@ static bnn_status split(const char *name, const double *xy, size_t n, size_t p, 
 
 /* Mackey-Glass dx/dt = 0.2 x(t-17) / (1 + x(t-17)^10) - 0.1 x, Euler with dt = 0.1 (the
  * classic benchmark integration), sampled once per time unit after a transient. */
-static void mackey_glass(double *series, size_t len, gsl_rng *rng)
+static int mackey_glass(double *series, size_t len, gsl_rng *rng)
 {
     enum { SUB = 10, DELAY = 17 * SUB, TRANSIENT = 300 };
     size_t steps = (len + TRANSIENT) * SUB;
     double *h = malloc((steps + DELAY + 1) * sizeof *h);
     if (!h)
-        return;
+        return -1;
     for (size_t i = 0; i <= DELAY; i++)
         h[i] = 1.2;
     for (size_t i = DELAY; i < steps + DELAY; i++) {
@@ -76,6 +76,7 @@ static void mackey_glass(double *series, size_t len, gsl_rng *rng)
     for (size_t k = 0; k < len; k++)
         series[k] = h[DELAY + (TRANSIENT + k) * SUB] + gsl_ran_gaussian(rng, 0.005);
     free(h);
+    return 0;
 }
 
 static bnn_status make_mackey(gsl_rng *rng, bnn_table **train, bnn_table **test,
@@ -83,7 +84,8 @@ static bnn_status make_mackey(gsl_rng *rng, bnn_table **train, bnn_table **test,
 {
     enum { LEN = 500, LAGS = 4 };
     double s[LEN], xy[(LEN - LAGS) * (LAGS + 1)];
-    mackey_glass(s, LEN, rng);
+    if (mackey_glass(s, LEN, rng) != 0)
+        return bnn_fail(err, BNN_ENOMEM, "builtin:mackey-glass: out of memory");
     double lo = s[0], hi = s[0];
     for (int i = 0; i < LEN; i++) {
         lo = fmin(lo, s[i]);
