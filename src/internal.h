@@ -29,6 +29,8 @@ int bnn_gaussian_fill(uint64_t seed, double *x, size_t n);
 /* In place over n values: a = 1 / (1 + exp(-a)), a = tanh(a); vectorised (vmath.c). */
 void bnn_vsigmoid(double *a, size_t n);
 void bnn_vtanh(double *a, size_t n);
+/* a = exp(a) for a <= 0 (values below -745 give exp(-745), about 5e-324). */
+void bnn_vexp(double *a, size_t n);
 
 /* Calls fn(ctx, lo, hi) on contiguous ranges covering [0, n), `threads` at a time (the
  * caller's thread included); returns the first failing status. */

@@ -324,27 +324,38 @@ static double regression_loglik(const bnn_model *m, const double *yhat, double e
     return -0.5 * (double)n * (LOG_2PI + eta) - 0.5 * prec * sse;
 }
 
-/* Categorical log-likelihood with log-sum-exp; delta = onehot - softmax. */
-static double classification_loglik(const bnn_model *m, const double *z, double *delta)
+/* Categorical log-likelihood with log-sum-exp; delta = onehot - softmax. e (n x K scratch)
+ * receives exp(z - row max) for the whole batch in one vectorised call. */
+static double classification_loglik(const bnn_model *m, const double *z, double *delta, double *e)
 {
     size_t n = m->train->n;
     int K = m->width[m->L];
-    double ll = 0.0;
     for (size_t i = 0; i < n; i++) {
         const double *zi = z + i * (size_t)K;
         double mx = zi[0];
         for (int k = 1; k < K; k++)
             mx = zi[k] > mx ? zi[k] : mx;
+        for (int k = 0; k < K; k++)
+            e[i * (size_t)K + k] = zi[k] - mx;
+    }
+    bnn_vexp(e, n * (size_t)K);
+    double ll = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *zi = z + i * (size_t)K, *ei = e + i * (size_t)K;
         double s = 0.0;
         for (int k = 0; k < K; k++)
-            s += exp(zi[k] - mx);
-        double lse = mx + log(s);
-        ll += zi[m->label[i]] - lse;
+            s += ei[k];
+        int y = m->label[i];
+        double mx = zi[0];
+        for (int k = 1; k < K; k++)
+            mx = zi[k] > mx ? zi[k] : mx;
+        /* z_y - lse = (z_y - max) - log(sum exp(z - max)), exact however far z_y is below */
+        ll += (zi[y] - mx) - log(s);
         if (delta) {
-            double *di = delta + i * (size_t)K;
+            double *di = delta + i * (size_t)K, inv = 1.0 / s;
             for (int k = 0; k < K; k++)
-                di[k] = -exp(zi[k] - lse);
-            di[m->label[i]] += 1.0;
+                di[k] = -ei[k] * inv;
+            di[y] += 1.0;
         }
     }
     return ll;
@@ -369,7 +380,7 @@ static double model_logp(const void *ctx, double *work, const double *theta, dou
         /* log p(eta) = log IG(e^eta; nu1, nu2) + eta (Jacobian) */
         lp += -nu1 * eta - nu2 * exp(-eta);
     } else {
-        lp = classification_loglik(m, out, dl);
+        lp = classification_loglik(m, out, dl, spare);
     }
     double ss = 0.0;
     for (size_t j = 0; j < m->n_weights; j++)

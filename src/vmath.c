@@ -29,3 +29,13 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void bnn_vtanh(doub
         a[i] = tanh(z);
     }
 }
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void bnn_vexp(double *a, size_t n)
+{
+    /* callers pass values <= 0 (shifted by a maximum); the clamp keeps -inf out */
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        double z = a[i] < -745.0 ? -745.0 : a[i];
+        a[i] = exp(z);
+    }
+}
