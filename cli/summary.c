@@ -297,10 +297,12 @@ static cJSON *summary_json(const summary_set *s)
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "name", s->names[o[r]]);
         const char *keys[] = {"mean", "sd", "q5", "q50", "q95", "mcse_mean", "ess_bulk",
-                              "ess_tail", "rhat", "rhat_gr"};
+                              "ess_tail", "rhat", "rhat_gr", "mcse_sd", "mcse_q5", "mcse_q50",
+                              "mcse_q95", "ess_basic", "rhat_basic"};
         double v[] = {x->mean, x->sd, x->q5, x->q50, x->q95, x->mcse_mean, x->ess_bulk,
-                      x->ess_tail, x->rhat, x->rhat_gr};
-        for (int c = 0; c < 10; c++)
+                      x->ess_tail, x->rhat, x->rhat_gr, x->mcse_sd, x->mcse_q5, x->mcse_q50,
+                      x->mcse_q95, x->ess_basic, x->rhat_basic};
+        for (int c = 0; c < 16; c++)
             cJSON_AddItemToObject(e, keys[c], isnan(v[c]) ? cJSON_CreateNull() : cJSON_CreateNumber(v[c]));
         cJSON_AddItemToArray(arr, e);
     }
@@ -345,7 +347,8 @@ static const char diagnose_usage[] =
     "MCSE of every column of CmdStan-format CSV files, one file per chain: bnnmc's\n"
     "chain-N.csv or Stan's own output. The worst parameters are listed first.\n"
     "  --csv    print the columns of summary.csv instead of a table\n"
-    "  --json   print JSON\n"
+    "  --json   print JSON (also the MCSE of sd and of the 5/50/95% quantiles, basic ESS\n"
+    "           and split R-hat)\n"
     "  --all    list every parameter (default: the 25 worst)\n";
 
 int cmd_diagnose(int argc, char **argv)
