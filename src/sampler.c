@@ -70,8 +70,11 @@ static void da_learn(bnn_dual_avg *a, double *eps, double accept_stat)
 }
 
 /* Stan's windowed_adaptation: buffers 75 / window 25 / 50, shrunk to 15% / 75% / 10% of a
- * short warmup; no metric estimation under 20 warmup iterations. */
-static void va_init(bnn_var_adapt *v, size_t n_warmup, int on)
+ * short warmup; no metric estimation under 20 warmup iterations. term_min raises the
+ * terminal buffer (the step size's last tuning, after the final metric) where the
+ * warm-up is long enough: MALA's acceptance is far more sensitive to its step than
+ * NUTS's, and Stan's 50 iterations left it at a fifth of its target. */
+static void va_init(bnn_var_adapt *v, size_t n_warmup, int on, size_t term_min)
 {
     v->on = on && n_warmup >= 20;
     v->n_warmup = n_warmup;
@@ -82,6 +85,9 @@ static void va_init(bnn_var_adapt *v, size_t n_warmup, int on)
         v->init_buffer = (size_t)(0.15 * (double)n_warmup);
         v->term_buffer = (size_t)(0.1 * (double)n_warmup);
         v->base_window = n_warmup - (v->init_buffer + v->term_buffer);
+    }
+    if (term_min > v->term_buffer && v->init_buffer + v->base_window + term_min <= n_warmup) {
+        v->term_buffer = term_min;
     }
     v->counter = 0;
     v->window_size = v->base_window;
@@ -199,7 +205,8 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
             bnn_init_stepsize(c);
         c->da.delta = delta;
         da_restart(&c->da, c->eps);
-        va_init(&c->va, cfg->n_burn, cfg->adapt_metric);
+        va_init(&c->va, cfg->n_burn, cfg->adapt_metric,
+                cfg->sampler == BNN_SAMPLER_MALA ? cfg->n_burn / 5 : 0);
         c->adapting = cfg->n_burn > 0;
     }
     return BNN_OK;
