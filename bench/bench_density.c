@@ -21,20 +21,12 @@ int main(int argc, char **argv)
            "drift/s", "GFLOP/s");
     for (int s = 0; s < 4; s++)
         for (int nn = 1; nn >= 0; nn--) {
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s/train.txt", dir, sets[s]);
             bnn_table *t = NULL;
-            bnn_error err = {0};
-            if (bnn_table_read(&t, path, 0, &err)) {
-                fprintf(stderr, "%s\n", err.msg);
-                return 1;
-            }
-            int K = 0;
-            bnn_task task = bnn_table_infer_task(t, &K);
-            bnn_model_spec sp;
-            bnn_model_spec_study(&sp, nn, task, (int)t->p, K);
             bnn_model *m = NULL;
-            bnn_model_new(&m, &sp, t, &err);
+            if (load_study_model(dir, sets[s], nn, &t, &m) != 0)
+                return 1;
+            int K = bnn_model_get_spec(m)->task == BNN_TASK_CLASSIFICATION
+                        ? bnn_model_get_spec(m)->n_classes : 0;
             bnn_density d = bnn_model_density(m);
             double *work = calloc(d.work_len, sizeof *work), *th = calloc(d.dim, sizeof *th),
                    *g = calloc(d.dim, sizeof *g), *o = calloc(d.dim, sizeof *o);

@@ -17,20 +17,11 @@ int main(int argc, char **argv)
     const double study[] = {85, 12, 200, 85};
     printf("%-11s %10s %10s %10s\n", "data", "iter/s", "study", "ratio");
     for (int s = 0; s < 4; s++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s/train.txt", dir, sets[s]);
         bnn_table *t = NULL;
-        bnn_error err = {0};
-        if (bnn_table_read(&t, path, 0, &err)) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 1;
-        }
-        int K = 0;
-        bnn_task task = bnn_table_infer_task(t, &K);
-        bnn_model_spec sp;
-        bnn_model_spec_study(&sp, 1, task, (int)t->p, K);
         bnn_model *m = NULL;
-        bnn_model_new(&m, &sp, t, &err);
+        bnn_error err = {0};
+        if (load_study_model(dir, sets[s], 1, &t, &m) != 0)
+            return 1;
         bnn_density d = bnn_model_density(m);
         double *init = calloc(d.dim, sizeof *init), *work = calloc(d.work_len, sizeof *work);
         bnn_model_init(m, 1, init, work);

@@ -77,6 +77,16 @@ void bnn_gibbs_free(bnn_chain *c)
     c->gibbs = NULL;
 }
 
+static void gibbs_info(bnn_step_info *info, double accept_stat, double lp)
+{
+    info->accept_stat = accept_stat;
+    info->stepsize = 0;
+    info->treedepth = 0;
+    info->n_leapfrog = 0;
+    info->divergent = 0;
+    info->energy = -lp;
+}
+
 int bnn_step_gibbs(bnn_chain *c, bnn_step_info *info)
 {
     bnn_gibbs_ws *w = c->gibbs;
@@ -93,12 +103,7 @@ int bnn_step_gibbs(bnn_chain *c, bnn_step_info *info)
     if (gsl_linalg_cholesky_decomp1(w->A) != GSL_SUCCESS) {   /* A = L L' (lower) */
         /* A is positive definite for any finite tau^2; a failure means an overflowed one:
          * keep the state (a valid, if idle, transition) */
-        info->accept_stat = 0;
-        info->stepsize = 0;
-        info->treedepth = 0;
-        info->n_leapfrog = 0;
-        info->divergent = 0;
-        info->energy = -c->lp;
+        gibbs_info(info, 0.0, c->lp);
         return 0;
     }
     gsl_linalg_cholesky_solve(w->A, w->r, w->mean);
@@ -119,11 +124,6 @@ int bnn_step_gibbs(bnn_chain *c, bnn_step_info *info)
     double shape = w->nu1 + 0.5 * (double)t->n, rate = w->nu2 + 0.5 * sse;
     c->theta[d] = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
     c->lp = c->d->logp(c->d->ctx, c->work, c->theta, NULL);
-    info->accept_stat = 1.0;
-    info->stepsize = 0;
-    info->treedepth = 0;
-    info->n_leapfrog = 0;
-    info->divergent = 0;
-    info->energy = -c->lp;
+    gibbs_info(info, 1.0, c->lp);
     return 1;
 }
