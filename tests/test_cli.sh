@@ -123,6 +123,17 @@ code=$?
 [ $code -eq 1 ] && grep -q '"status":[[:space:]]*"partial' "$T/part/config.json" && head -1 "$T/part/chain-1.csv" | grep -q '^# bnnmc_status = partial' \
     && grep -q '"status":[[:space:]]*"partial' "$T/part/metrics.json" && ok "Ctrl-C leaves a run marked partial" || bad "partial run: exit $code, $(cat "$T/err")"
 
+# --init: one row of starting values (constrained: tau2 > 0) for every chain
+printf '0.1 0.2 0.3 0.4 0.5 0.25\n' >"$T/init.txt"
+"$B" sample --dataset mackey-glass --model linear --output identity --init "$T/init.txt" --samples 4 --burn-in 1 --chains 2 --step 1e-12 --step-eta 1e-12 --out "$T/init" --quiet 2>"$T/err"
+# with a step of 1e-12 the chains cannot move: every kept draw is the starting point
+awk -F, '!/^#/ && $1 != "lp__" && NF > 7 { if (($8 - 0.1)^2 + ($12 - 0.5)^2 + ($13 - 0.25)^2 > 1e-18) bad++ ; n++ } END { exit !(n == 3 && bad == 0) }' "$T/init/chain-2.csv" \
+    && grep -q "init.txt" "$T/init/config.json" && ok "--init starts every chain at the given values" || bad "--init: $(cat "$T/err")"
+printf '0.1 0.2 0.3\n' >"$T/init3.txt"
+expect 2 "--init with the wrong count" "3 values per row, the model has 6 parameters" "$B" sample --dataset mackey-glass --model linear --init "$T/init3.txt" --out "$T/x" --quiet
+printf '0.1 0.2 0.3 0.4 0.5 -1\n' >"$T/initneg.txt"
+expect 2 "--init with tau2 <= 0" "tau2 must be positive" "$B" sample --dataset mackey-glass --model linear --init "$T/initneg.txt" --out "$T/x" --quiet
+
 # the adaptive samplers write real sampler columns and CmdStan's adaptation block
 "$B" sample --dataset mackey-glass --model linear --output identity --sampler nuts --samples 600 --chains 2 --out "$T/nuts" --quiet 2>"$T/err"
 grep -q '^# Adaptation terminated$' "$T/nuts/chain-1.csv" && grep -q '^# Step size = ' "$T/nuts/chain-1.csv" \
