@@ -48,6 +48,7 @@ expect 2 "--out is required" "--out DIR is required" "$B" sample --dataset blobs
 # a whole run folder on a small built-in problem
 R="$T/run"
 expect 0 "sample writes a run" "complete run written" "$B" sample --dataset blobs3 --samples 400 --chains 3 --out "$R"
+grep -q '^1200/1200 iterations (100%) .* accepted .* took' "$T/err" && ok "progress: a plain final line when stderr is not a terminal" || bad "progress line: $(cat "$T/err")"
 for f in config.json chain-1.csv chain-2.csv chain-3.csv metrics.json pred-train.csv pred-test.csv; do
     [ -s "$R/$f" ] && ok "run folder has $f" || bad "run folder lacks $f"
 done
