@@ -86,9 +86,9 @@ static const char main_usage[] =
     "  predict   DIR --data FILE    predictions with credible intervals for new rows\n"
     "  diagnose  FILE.csv...        diagnostics of any CmdStan-format draws (Stan's too)\n"
     "  demo                         the study's network on a built-in data set, end to end\n"
+    "  plot      DIR                figures into DIR/plots/ (PNG and SVG, drawn by gnuplot)\n"
     "  datasets                     list the built-in data sets\n"
     "\n"
-    "  plot      DIR                figures into DIR/plots/ (PNG and SVG, drawn by gnuplot)\n"
     "'bnnmc COMMAND --help' describes a command. Exit status: 0 success, 1 runtime failure,\n"
     "2 usage or input error.\n";
 
