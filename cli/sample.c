@@ -71,8 +71,19 @@ static const char sample_usage[] =
     "  --int-time T            hmc: integration time; leapfrog steps = T / step (default 2 pi)\n"
     "  --no-adapt-metric       mala/hmc/nuts: keep the identity metric\n";
 
-/* in bnn_sampler's order, for parse_choice */
-static const char *const sampler_names[] = {"rw", "langevin", "mala", "hmc", "nuts", "gibbs", NULL};
+static int parse_sampler(const char *C, const char *s)
+{
+    int k = bnn_sampler_from_name(s);
+    if (k < 0) {
+        char list[128] = "";
+        for (int i = 0; i <= BNN_SAMPLER_GIBBS; i++) {
+            strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
+            strncat(list, bnn_sampler_name((bnn_sampler)i), sizeof list - strlen(list) - 1);
+        }
+        die_usage(C, "--sampler: '%s' is not one of %s", s, list);
+    }
+    return k;
+}
 
 static void parse_hidden(sample_opts *o, const char *s)
 {
@@ -198,7 +209,7 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
             *(c == O_NU1 ? &o->nu1 : &o->nu2) = v;
             break;
         }
-        case O_SAMPLER: o->sampler = parse_choice(C, "--sampler", optarg, sampler_names); break;
+        case O_SAMPLER: o->sampler = parse_sampler(C, optarg); break;
         case O_SAMPLES: o->samples = parse_long(C, "--samples", optarg, 2, 1000000000); break;
         case O_BURN:
             o->burn_in = parse_double(C, "--burn-in", optarg);
@@ -319,7 +330,8 @@ static double *make_init(const sample_opts *o, const bnn_model *m, const bnn_den
         die_runtime("out of memory");
     if (!o->init) {
         for (size_t c = 0; c < M; c++)
-            bnn_model_init(m, bnn_chain_seed(o->seed, (int)c, 2), init + c * dim, work);
+            if (bnn_model_init(m, bnn_chain_seed(o->seed, (int)c, 2), init + c * dim, work) != BNN_OK)
+                die_runtime("out of memory drawing starting points");
         free(work);
         return init;
     }

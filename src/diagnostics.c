@@ -366,9 +366,10 @@ static double mcse_quantile(const double *sorted, size_t S, double prob, double 
     return (sorted[i2 - 1] - sorted[i1 - 1]) / 2;
 }
 
-bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk)
+/* R-hat and bulk ESS given the median of x (NaN: find it here, by selection). */
+static bnn_status rhat_ess_bulk_med(const double *x, size_t M, size_t N, double med,
+                                    double *rhat, double *ess_bulk)
 {
-    bnn_gsl_setup();
     size_t S = M * N, H = N / 2, SS = 2 * M * H;
     *rhat = *ess_bulk = NAN;
     if (N < 4 || degenerate(x, S))
@@ -387,15 +388,17 @@ bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, 
     double rb = rhat_chains(split, 2 * M, H);
     *ess_bulk = ess_checked(split, 2 * M, H);
     /* folded: |x - median(x)| over the whole unsplit matrix; the median by selection */
-    memcpy(sorted, x, S * sizeof *sorted);
-    size_t k = (S - 1) / 2;
-    bnn_select_kth(sorted, S, k);
-    double med = sorted[k];
-    if (S % 2 == 0) {   /* type 7 at 0.5: the mean of the two middle order statistics */
-        double next = sorted[k + 1];
-        for (size_t i = k + 2; i < S; i++)
-            next = sorted[i] < next ? sorted[i] : next;
-        med = 0.5 * (med + next);
+    if (isnan(med)) {
+        memcpy(sorted, x, S * sizeof *sorted);
+        size_t k = (S - 1) / 2;
+        bnn_select_kth(sorted, S, k);
+        med = sorted[k];
+        if (S % 2 == 0) {   /* type 7 at 0.5: the mean of the two middle order statistics */
+            double next = sorted[k + 1];
+            for (size_t i = k + 2; i < S; i++)
+                next = sorted[i] < next ? sorted[i] : next;
+            med = 0.5 * (med + next);
+        }
     }
     for (size_t i = 0; i < S; i++)
         sorted[i] = fabs(x[i] - med);
@@ -409,6 +412,12 @@ done:
     free(split);
     free(tmp);
     return st;
+}
+
+bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk)
+{
+    bnn_gsl_setup();
+    return rhat_ess_bulk_med(x, M, N, NAN, rhat, ess_bulk);
 }
 
 bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
@@ -439,7 +448,7 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
     o->q5 = bnn_quantile_sorted(sorted, S, 0.05);
     o->q50 = bnn_quantile_sorted(sorted, S, 0.5);
     o->q95 = bnn_quantile_sorted(sorted, S, 0.95);
-    bnn_status st = bnn_rhat_ess_bulk(x, M, N, &o->rhat, &o->ess_bulk);
+    bnn_status st = rhat_ess_bulk_med(x, M, N, o->q50, &o->rhat, &o->ess_bulk);
     if (st) {
         free(sorted);
         return st;

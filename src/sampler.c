@@ -168,7 +168,7 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     size_t n = d->dim;
     c->rng = gsl_rng_alloc(gsl_rng_mt19937);
     c->work = malloc((d->work_len ? d->work_len : 1) * sizeof(double));
-    c->buf = malloc(12 * n * sizeof(double));
+    c->buf = malloc(9 * n * sizeof(double));
     if (!c->rng || !c->work || !c->buf) {
         bnn_chain_free(c);
         return BNN_ENOMEM;
@@ -176,7 +176,7 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     gsl_rng_set(c->rng, seed);
     double *b = c->buf;
     double **vecs[] = {&c->theta, &c->prop, &c->g, &c->gprop, &c->scale, &c->grad,
-                       &c->inv_metric, &c->p, &c->q0, &c->g0, &c->va.mean, &c->va.m2};
+                       &c->inv_metric, &c->va.mean, &c->va.m2};
     for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++, b += n)
         *vecs[k] = b;
     for (size_t j = 0; j < n; j++) {

@@ -45,7 +45,6 @@ typedef struct {
     double *scale;           /* per-coordinate proposal sd (rw, langevin) */
     double *grad;            /* gradient scratch */
     double *inv_metric;      /* diagonal inverse metric (mala, hmc, nuts) */
-    double *p, *q0, *g0;     /* momentum, saved position and gradient (hmc) */
     double lp;               /* log density at theta */
     int g_valid;             /* g holds g(theta) (langevin) or grad log p(theta) (mala) */
     double eps;              /* step size (mala, hmc, nuts) */

@@ -43,4 +43,15 @@ static moments draw_moments(const bnn_draws *dr, size_t j)
     return r;
 }
 
+/* z-scores of the estimated mean and variance of coordinate j against the exact ones; a
+ * sampler passes at |z| < 4. */
+static moments moments_z(const bnn_draws *dr, size_t j, double mu, double var, double *zm,
+                         double *zv)
+{
+    moments mo = draw_moments(dr, j);
+    *zm = (mo.mean - mu) / mo.mcse_mean;
+    *zv = (mo.var - var) / mo.mcse_var;
+    return mo;
+}
+
 #endif

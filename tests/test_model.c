@@ -355,6 +355,52 @@ static void test_predict(gsl_rng *r)
     bnn_table_free(t);
 }
 
+/* The batched predictor (all draws' first layer in one product) gives what one-draw
+ * predictions give, for a regression net, a two-layer classifier and the linear model. */
+static void test_predict_batch(gsl_rng *r)
+{
+    struct {
+        int nn, K, layers;
+    } cases[] = {{1, 0, 1}, {1, 3, 2}, {0, 0, 0}};
+    for (int c = 0; c < 3; c++) {
+        int K = cases[c].K;
+        bnn_table *t = random_table(r, 11, 3, K);
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, cases[c].nn, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 3, K);
+        if (cases[c].layers == 2) {
+            sp.n_hidden = 2;
+            sp.hidden[1] = 4;
+            sp.hidden_act = BNN_ACT_TANH;
+        }
+        bnn_model *m = NULL;
+        bnn_model_new(&m, &sp, t, NULL);
+        size_t dim = bnn_model_dim(m), B = 5, out = (size_t)bnn_model_n_outputs(m);
+        double *th = bnn_zalloc(B * dim), *batch = bnn_zalloc(t->n * B * out),
+               *one = bnn_zalloc(t->n * out);
+        double *bw = bnn_zalloc(bnn_model_predict_batch_work(m, t->n, B)),
+               *pw = bnn_zalloc(bnn_model_predict_work(m, t->n));
+        for (size_t j = 0; j < B * dim; j++)
+            th[j] = gsl_ran_gaussian(r, 1.0);
+        bnn_model_predict_batch(m, th, dim, B, t, batch, bw);
+        double worst = 0;
+        for (size_t b = 0; b < B; b++) {
+            bnn_model_predict(m, th + b * dim, t, one, pw, NULL);
+            for (size_t i = 0; i < t->n; i++)
+                for (size_t k = 0; k < out; k++)
+                    worst = fmax(worst, fabs(batch[i * B * out + b * out + k] - one[i * out + k]));
+        }
+        CHECK_VERBOSE(worst < 1e-12, "batched predictions = one-draw predictions (%s, K=%d): max diff %.1e",
+                      cases[c].nn ? (cases[c].layers == 2 ? "2 hidden layers" : "nn") : "linear", K, worst);
+        free(th);
+        free(batch);
+        free(one);
+        free(bw);
+        free(pw);
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+}
+
 static void test_bad_spec(void)
 {
     bnn_table *t = bnn_table_new(2, 2, "t");
@@ -381,6 +427,7 @@ int main(void)
     test_stability(r);
     test_drift(r);
     test_predict(r);
+    test_predict_batch(r);
     test_bad_spec();
     gsl_rng_free(r);
     return check_done("test_model");
