@@ -46,6 +46,25 @@ int bnn_sort(double *x, size_t n);
 void bnn_select_kth(double *x, size_t n, size_t k);
 double bnn_quantile_sorted(const double *s, size_t n, double p);
 
+/* fused.c: the log-likelihood of a network with one hidden layer (D inputs, H units of
+ * `hidden`, K outputs of `out`: IDENTITY or SIGMOID with K = 1 and targets y, or SOFTMAX with
+ * labels) and its gradient in one pass over the rows, SIMD across rows. theta and g follow
+ * the model's order (W1, b1, W2, b2). Returns the sum of squared residuals with
+ * g = sum_i r_i d f_i / d theta (regression), or the log-likelihood with g its gradient
+ * (softmax); g may be NULL. work holds bnn_fused_work(f) doubles. */
+typedef struct bnn_fused bnn_fused;
+bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
+                         int H, int K, bnn_activation hidden, bnn_activation out);
+void bnn_fused_free(bnn_fused *f);
+size_t bnn_fused_work(const bnn_fused *f);
+double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work);
+/* The kernel's vector exp and log at one point, for the tests. */
+void bnn_fused_exp_log(double x, double *e, double *l);
+
+/* The model's log density through the general BLAS path, whatever bnn_model_density
+ * picks: the tests compare the specialised paths with it. */
+double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);
+
 /* The training table a model was built on (NULL for a prediction-only model). */
 const bnn_table *bnn_model_train(const bnn_model *m);
 

@@ -34,6 +34,7 @@ struct bnn_model {
     size_t n_weights, dim;
     int max_width, sum_width;    /* over layer outputs (w_1..w_L), and w_0 for max */
     size_t work_len;
+    bnn_fused *fused;            /* one hidden layer with training data: the fused kernel */
     double prior_const;          /* -n_weights/2 log(2 pi sigma^2) + inverse-gamma normaliser */
 };
 
@@ -166,6 +167,16 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             m->label[i] = (int)v;
         }
     }
+    if (train && m->L == 2) {
+        m->fused = bnn_fused_new(train->x, train->y, m->label, train->n, m->width[0],
+                                 m->width[1], m->width[2], spec->hidden_act, spec->output_act);
+        if (!m->fused) {
+            bnn_model_free(m);
+            return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
+        }
+        size_t fw = bnn_fused_work(m->fused);
+        m->work_len = fw > m->work_len ? fw : m->work_len;
+    }
     *out = m;
     return BNN_OK;
 }
@@ -174,6 +185,7 @@ void bnn_model_free(bnn_model *m)
 {
     if (!m)
         return;
+    bnn_fused_free(m->fused);
     free(m->label);
     free(m->ones);
     free(m);
@@ -361,7 +373,7 @@ static double classification_loglik(const bnn_model *m, const double *z, double 
     return ll;
 }
 
-static double model_logp(const void *ctx, double *work, const double *theta, double *grad)
+double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad)
 {
     const bnn_model *m = ctx;
     size_t n = m->train->n;
@@ -394,6 +406,35 @@ static double model_logp(const void *ctx, double *work, const double *theta, dou
         if (m->spec.task == BNN_TASK_REGRESSION)
             grad[m->n_weights] = -0.5 * (double)n + 0.5 * exp(-eta) * sse - m->spec.nu1 +
                                  m->spec.nu2 * exp(-eta);
+    }
+    return isnan(lp) ? -INFINITY : lp;
+}
+
+/* A network with one hidden layer through the fused kernel (fused.c): the same density as
+ * bnn_model_logp_blas, 1.5-3x faster on the study's networks. */
+static double fused_logp(const void *ctx, double *work, const double *theta, double *grad)
+{
+    const bnn_model *m = ctx;
+    size_t nw = m->n_weights;
+    double data = bnn_fused_eval(m->fused, theta, grad, work);
+    double ss = 0.0, inv = 1.0 / m->spec.prior_var;
+    for (size_t j = 0; j < nw; j++)
+        ss += theta[j] * theta[j];
+    double lp = m->prior_const - 0.5 * ss * inv;
+    if (m->spec.task == BNN_TASK_CLASSIFICATION) {
+        lp += data;
+        if (grad)
+            for (size_t j = 0; j < nw; j++)
+                grad[j] -= theta[j] * inv;
+    } else {
+        double n = (double)m->train->n, eta = theta[nw], prec = exp(-eta);
+        double nu1 = m->spec.nu1, nu2 = m->spec.nu2;
+        lp += -0.5 * n * (LOG_2PI + eta) - 0.5 * prec * data - nu1 * eta - nu2 * prec;
+        if (grad) {
+            for (size_t j = 0; j < nw; j++)
+                grad[j] = prec * grad[j] - theta[j] * inv;
+            grad[nw] = -0.5 * n + 0.5 * prec * data - nu1 + nu2 * prec;
+        }
     }
     return isnan(lp) ? -INFINITY : lp;
 }
@@ -527,7 +568,7 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.work_len = m->work_len;
     int linear = m->L == 1 && m->spec.task == BNN_TASK_REGRESSION &&
                  m->spec.output_act == BNN_ACT_IDENTITY;
-    d.logp = !m->train ? NULL : linear ? linear_logp : model_logp;
+    d.logp = !m->train ? NULL : linear ? linear_logp : m->fused ? fused_logp : bnn_model_logp_blas;
     d.drift = m->train ? model_drift : NULL;
     d.ctx = m;
     return d;
