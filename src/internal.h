@@ -53,6 +53,7 @@ double bnn_quantile_sorted(const double *s, size_t n, double p);
  * g = sum_i r_i d f_i / d theta (regression), or the log-likelihood with g its gradient
  * (softmax); g may be NULL. work holds bnn_fused_work(f) doubles. */
 typedef struct bnn_fused bnn_fused;
+#define BNN_FUSED_MAXK 16       /* more outputs: the BLAS path */
 bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
                          int H, int K, bnn_activation hidden, bnn_activation out);
 void bnn_fused_free(bnn_fused *f);

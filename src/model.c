@@ -167,7 +167,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             m->label[i] = (int)v;
         }
     }
-    if (train && m->L == 2) {
+    if (train && m->L == 2 && m->width[2] <= BNN_FUSED_MAXK) {
         m->fused = bnn_fused_new(train->x, train->y, m->label, train->n, m->width[0],
                                  m->width[1], m->width[2], spec->hidden_act, spec->output_act);
         if (!m->fused) {

@@ -121,6 +121,99 @@ static void test_gradients(gsl_rng *r)
         }
 }
 
+/* The fused one-hidden-layer kernel (fused.c) against the general BLAS path, on row counts
+ * that fill no, one and several 8-row blocks, every activation, both regression outputs
+ * and softmax with the specialised (2, 3) and general (5) class counts; and past
+ * BNN_FUSED_MAXK classes the BLAS path is the one used, gradient still right. */
+static void test_fused(gsl_rng *r)
+{
+    bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
+    size_t rows[] = {1, 8, 37};
+    int Ks[] = {0, -1, 2, 3, 5}; /* 0: sigmoid output, -1: identity output */
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 5; k++) {
+            double worst_lp = 0.0, worst_g = 0.0;
+            for (int ri = 0; ri < 3; ri++) {
+                int K = Ks[k] > 0 ? Ks[k] : 0;
+                bnn_table *t = random_table(r, rows[ri], 4, K);
+                bnn_model_spec sp;
+                bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION,
+                                     4, K);
+                sp.hidden[0] = 7; /* one tile of 4 and a remainder of 3 */
+                sp.hidden_act = acts[a];
+                if (Ks[k] == -1)
+                    sp.output_act = BNN_ACT_IDENTITY;
+                bnn_model *m = NULL;
+                bnn_model_new(&m, &sp, t, NULL);
+                bnn_density d = bnn_model_density(m);
+                double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
+                double *g1 = bnn_zalloc(d.dim), *g2 = bnn_zalloc(d.dim);
+                for (int rep = 0; rep < 4; rep++) {
+                    double scale = rep < 2 ? 0.8 : rep == 2 ? 5.0 : 1e3;
+                    for (size_t j = 0; j < d.dim; j++)
+                        th[j] = gsl_ran_gaussian(r, scale);
+                    if (d.dim > d.n_weights)
+                        th[d.n_weights] = gsl_ran_gaussian(r, 1.0);
+                    double l1 = eval(&d, work, th, g1);
+                    double l2 = bnn_model_logp_blas(m, work, th, g2);
+                    double gmax = 0.0, gd = 0.0;
+                    for (size_t j = 0; j < d.dim; j++) {
+                        gmax = fmax(gmax, fabs(g2[j]));
+                        gd = fmax(gd, fabs(g1[j] - g2[j]));
+                    }
+                    worst_lp = fmax(worst_lp, fabs(l1 - l2) / (1.0 + fabs(l2)));
+                    worst_g = fmax(worst_g, gd / (1.0 + gmax));
+                }
+                free(work);
+                free(th);
+                free(g1);
+                free(g2);
+                bnn_model_free(m);
+                bnn_table_free(t);
+            }
+            CHECK_VERBOSE(worst_lp < 1e-12 && worst_g < 1e-12,
+                          "fused kernel = BLAS path: act=%-7s %s K=%d, n = 1, 8, 37: "
+                          "rel err logp %.1e, gradient %.1e", act_name(acts[a]),
+                          Ks[k] == 0 ? "sigmoid out " : Ks[k] < 0 ? "identity out" : "softmax     ",
+                          Ks[k] > 0 ? Ks[k] : 1, worst_lp, worst_g);
+        }
+
+    /* more classes than the kernel takes: the BLAS path, checked by finite differences */
+    bnn_table *t = random_table(r, 30, 3, BNN_FUSED_MAXK + 1);
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 1, BNN_TASK_CLASSIFICATION, 3, BNN_FUSED_MAXK + 1);
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, t, NULL);
+    bnn_density d = bnn_model_density(m);
+    double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
+    for (size_t j = 0; j < d.dim; j++)
+        th[j] = gsl_ran_gaussian(r, 0.8);
+    double e = grad_error(&d, th, work);
+    CHECK_VERBOSE(d.logp == bnn_model_logp_blas && e < 1e-6,
+                  "%d classes use the BLAS path: gradient max rel err %.1e",
+                  BNN_FUSED_MAXK + 1, e);
+    free(work);
+    free(th);
+    bnn_model_free(m);
+    bnn_table_free(t);
+
+    /* the kernel's own exp and log against libm */
+    double we = 0.0, wl = 0.0;
+    for (int i = 0; i <= 20000; i++) {
+        double x = -708.0 + 1416.0 * i / 20000.0 + 1e-3 * gsl_rng_uniform(r);
+        x = fmin(x, 708.0);
+        double ex, lx;
+        bnn_fused_exp_log(x, &ex, &lx);
+        we = fmax(we, fabs(ex - exp(x)) / exp(x));
+        double s = exp(gsl_ran_flat(r, -690.0, 690.0));
+        bnn_fused_exp_log(s, &ex, &lx);
+        wl = fmax(wl, fabs(lx - log(s)) / fmax(1.0, fabs(log(s))));
+    }
+    CHECK_VERBOSE(we < 1e-15 && wl < 1e-15,
+                  "kernel exp on [-708, 708]: max rel err %.1e; log on [e^-690, e^690]: %.1e",
+                  we, wl);
+}
+
 /* Linear regression, 2 rows, 1 input, written out by hand. */
 static void test_hand_linear(void)
 {
@@ -422,6 +515,7 @@ int main(void)
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 20240402);
     test_gradients(r);
+    test_fused(r);
     test_hand_linear();
     test_hand_nn();
     test_stability(r);
