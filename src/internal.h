@@ -62,6 +62,13 @@ double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double
 /* The kernel's vector exp and log at one point, for the tests. */
 void bnn_fused_exp_log(double x, double *e, double *l);
 
+/* linear.c: the sum of squared residuals of y on (x, 1) at beta = (w, b) from sufficient
+ * statistics; g (may be NULL) receives -1/2 d SSE / d beta = Z'(y - Z beta). */
+typedef struct bnn_linear_ss bnn_linear_ss;
+bnn_linear_ss *bnn_linear_ss_new(const bnn_table *t);
+void bnn_linear_ss_free(bnn_linear_ss *s);
+double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *beta, double *g);
+
 /* The model's log density through the general BLAS path, whatever bnn_model_density
  * picks: the tests compare the specialised paths with it. */
 double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);

@@ -214,6 +214,59 @@ static void test_fused(gsl_rng *r)
                   we, wl);
 }
 
+/* The linear regression through sufficient statistics (linear.c) against the row-by-row
+ * BLAS path: near the least-squares fit (where the residuals are small and cancellation
+ * would show), far from it, and on data whose columns repeat (singular Z'Z: the expansion
+ * falls back to beta0 = 0). */
+static void test_linear_ss(gsl_rng *r)
+{
+    for (int dup = 0; dup < 2; dup++) {
+        size_t n = 203, p = 4;
+        bnn_table *t = random_table(r, n, p, 0);
+        for (size_t i = 0; i < n; i++) {
+            if (dup)
+                t->x[i * p + 3] = t->x[i * p + 1];
+            /* y = a near-exact linear function plus noise 1e-3, offset 10 */
+            t->y[i] = 10.0 + 0.5 * t->x[i * p] - 0.25 * t->x[i * p + 2] +
+                      1e-3 * gsl_ran_gaussian(r, 1.0);
+        }
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, (int)p, 0);
+        bnn_model *m = NULL;
+        bnn_model_new(&m, &sp, t, NULL);
+        bnn_density d = bnn_model_density(m);
+        double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
+        double *g1 = bnn_zalloc(d.dim), *g2 = bnn_zalloc(d.dim);
+        double worst_lp = 0.0, worst_g = 0.0;
+        for (int rep = 0; rep < 20; rep++) {
+            double spread = rep < 10 ? 1e-4 : 3.0;
+            double fit[5] = {0.5, 0.0, -0.25, 0.0, 10.0};
+            for (size_t j = 0; j <= p; j++)
+                th[j] = fit[j] + gsl_ran_gaussian(r, spread);
+            th[p + 1] = log(1e-6) + gsl_ran_gaussian(r, 1.0);
+            double l1 = eval(&d, work, th, g1);
+            double l2 = bnn_model_logp_blas(m, work, th, g2);
+            double gmax = 0.0, gd = 0.0;
+            for (size_t j = 0; j < d.dim; j++) {
+                gmax = fmax(gmax, fabs(g2[j]));
+                gd = fmax(gd, fabs(g1[j] - g2[j]));
+            }
+            worst_lp = fmax(worst_lp, fabs(l1 - l2) / (1.0 + fabs(l2)));
+            worst_g = fmax(worst_g, gd / (1.0 + gmax));
+        }
+        CHECK_VERBOSE(d.logp != bnn_model_logp_blas && worst_lp < 1e-10 && worst_g < 1e-10,
+                      "linear regression by sufficient statistics = row by row%s: rel err "
+                      "logp %.1e, gradient %.1e", dup ? " (repeated column)" : "", worst_lp,
+                      worst_g);
+        free(work);
+        free(th);
+        free(g1);
+        free(g2);
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+}
+
 /* Linear regression, 2 rows, 1 input, written out by hand. */
 static void test_hand_linear(void)
 {
@@ -516,6 +569,7 @@ int main(void)
     gsl_rng_set(r, 20240402);
     test_gradients(r);
     test_fused(r);
+    test_linear_ss(r);
     test_hand_linear();
     test_hand_nn();
     test_stability(r);
