@@ -198,7 +198,11 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
     out->k = k;
     for (size_t c = 0; c < M; c++)
         out->partial |= ch[c].status != NULL;
+    /* CmdStan writes NUTS as algorithm = hmc, engine = nuts: name the engine then */
     out->algorithm = ch[0].algorithm;
+    if (ch[0].algorithm && ch[0].engine && strcmp(ch[0].algorithm, "hmc") == 0 &&
+        strcmp(ch[0].engine, "static") != 0)
+        out->algorithm = ch[0].engine;
     return 0;
 }
 

@@ -144,6 +144,7 @@ awk -F, '!/^#/ && NR > 1 && $1 != "lp__" { if ($4 > 0) deep++; if ($5 > 1) lf++;
     && ok "nuts: treedepth__ and n_leapfrog__ carry real values" || bad "nuts sampler columns"
 grep -q '^#     algorithm = hmc$' "$T/nuts/chain-1.csv" && grep -q '^#       engine = nuts$' "$T/nuts/chain-1.csv" && ok "nuts: CmdStan's algorithm/engine lines" || bad "algorithm lines"
 "$B" summary "$T/nuts" >"$T/out" && grep -q "^E-BFMI per chain:" "$T/out" && ok "summary reports E-BFMI for nuts" || bad "summary E-BFMI"
+grep -q "^bnnmc summary of .*, sampler nuts$" "$T/out" && ok "summary names the sampler nuts (not CmdStan's 'hmc')" || bad "summary sampler name: $(head -1 "$T/out")"
 expect 0 "gibbs on the linear regression" "" "$B" sample --dataset mackey-glass --model linear --sampler gibbs --samples 400 --out "$T/gibbs" --quiet
 expect 2 "gibbs refuses a network" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --sampler gibbs --samples 400 --out "$T/gibbs-nn" --quiet
 expect 2 "bad --target-accept" "--target-accept: must be in (0, 1)" "$B" sample --dataset blobs3 --sampler nuts --target-accept 1.5 --out "$T/x"
