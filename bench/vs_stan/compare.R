@@ -7,7 +7,9 @@
 # (summed over chains: core-seconds), gradient evaluations per second per core (leapfrog
 # steps over the chains' warmup + sampling time), minimum bulk ESS over parameters and over
 # test predictions, ESS per core-second, maximum R-hat of the parameters and of the test
-# predictions, divergences; then the ratios bnnmc / Stan.
+# predictions, divergences; then the ratios bnnmc / Stan. Where Stan's chains do not converge
+# (R-hat > 1.01), one more bnnmc row ("bnnmc xS"): warm-up and draws S times longer, S the
+# ratio of the two runs' total core-seconds, i.e. what bnnmc does in Stan's time.
 suppressMessages({
   library(rstan)
   library(posterior)
@@ -70,11 +72,11 @@ stan_case <- function(model, name) {
        depth_hits = depth_hits, stepsize = stepsize)
 }
 
-bnnmc_case <- function(model, name) {
-  out <- file.path(out_root, paste0(model, "-", name))
+bnnmc_case <- function(model, name, scale = 1) {
+  out <- file.path(out_root, paste0(model, "-", name, "-x", scale))
   cmd <- c("sample", "--train", file.path(data_dir, name, "train.txt"), "--test",
            file.path(data_dir, name, "test.txt"), "--model", model, "--sampler", "nuts",
-           "--chains", "4", "--threads", "2", "--samples", "2000", "--burn-in", "1000",
+           "--chains", "4", "--threads", "2", "--samples", 2000 * scale, "--burn-in", 1000 * scale,
            "--seed", "1", "--quiet", "--out", out)
   if (model == "linear") cmd <- c(cmd, "--output", "identity")
   status <- system2(bnnmc, cmd)
@@ -111,20 +113,26 @@ jsonlite_free_read <- function(path) {
 }
 
 fmt <- function(x, d = 2) formatC(x, format = "g", digits = 4)
-cat(sprintf("%-15s %-6s %9s %11s %9s %9s %9s %9s %7s %8s %5s %6s %9s\n", "case", "tool",
+cat(sprintf("%-15s %-9s %9s %11s %9s %9s %9s %9s %7s %8s %5s %6s %9s\n", "case", "tool",
             "samp s", "grad/s/core", "min ESS", "pred ESS", "ESS/s", "pESS/s", "max R^", "pred R^",
             "div", "depth", "step"))
 for (case in cases) {
   parts <- strsplit(case, "-")[[1]]
   r <- list(stan = stan_case(parts[1], parts[2]), bnnmc = bnnmc_case(parts[1], parts[2]))
+  # Where Stan's chains have not converged (R-hat > 1.01), also what bnnmc does in Stan's
+  # time: warm-up and draws scaled by the ratio of the two runs' total core-seconds.
+  if (r$stan$rhat > 1.01 || r$stan$prhat > 1.01) {
+    scale <- max(1, floor(r$stan$total / r$bnnmc$total))
+    r[[paste0("bnnmc x", scale)]] <- bnnmc_case(parts[1], parts[2], scale)
+  }
   for (tool in names(r)) {
     x <- r[[tool]]
-    cat(sprintf("%-15s %-6s %9.1f %11.0f %9.0f %9.0f %9.3g %9.3g %7.3f %8.3f %5d %6d %9.3g\n", case,
+    cat(sprintf("%-15s %-9s %9.1f %11.0f %9.0f %9.0f %9.3g %9.3g %7.3f %8.3f %5d %6d %9.3g\n", case,
                 tool, x$seconds, x$grad_per_s, x$ess, x$pess, x$ess / x$seconds, x$pess / x$seconds,
                 x$rhat, x$prhat, as.integer(x$div), as.integer(x$depth_hits), x$stepsize))
   }
   a <- r$bnnmc; b <- r$stan
-  cat(sprintf("%-15s %-6s %9s %10.1fx %9s %9s %8.1fx %8.1fx\n", case, "ratio", "",
+  cat(sprintf("%-15s %-9s %9s %10.1fx %9s %9s %8.1fx %8.1fx\n", case, "ratio", "",
               a$grad_per_s / b$grad_per_s, "", "", (a$ess / a$seconds) / (b$ess / b$seconds),
               (a$pess / a$seconds) / (b$pess / b$seconds)))
 }
