@@ -1,13 +1,12 @@
-/* fused.c — the log-likelihood and its gradient for a network with one hidden layer, in
- * one pass over the data, eight rows at a time.
+/* fused.c — the log-likelihood and its gradient for a network with one hidden layer,
+ * eight rows at a time, without BLAS.
  *
  * The study's networks are tiny (4..34 inputs, 10 hidden units, 1..3 outputs): through BLAS
  * each of the five matrix products per evaluation costs more in call overhead and in
- * writing intermediate matrices than in arithmetic. Here each SIMD lane carries one row:
- * the forward pass, the activation, the output, the residual and every gradient term of a
- * block of eight rows happen while the block is in registers, and the gradient is summed
- * lane-wise, so no horizontal reduction happens inside the loop (an earlier prototype that
- * looped over rows one at a time lost to BLAS on exactly those reductions).
+ * writing intermediate matrices than in arithmetic. Here each SIMD lane carries one row,
+ * and the gradient is summed lane-wise, so no horizontal reduction happens inside any loop
+ * over rows (an earlier prototype that looped over rows one at a time lost to BLAS on
+ * exactly those reductions).
  *
  * The data are repacked once, block by block and feature-major within a block
  * (x[block][feature][lane]), so a feature of eight rows is one contiguous vector load. The
@@ -19,7 +18,7 @@
  * to double precision; tests/test_model.c checks them against libm), so this file needs no
  * fast-math and keeps IEEE semantics: summation order is fixed, results reproducible.
  *
- * Where the time goes (perf, sunspot's network, 5.5 us per call): the exponentials of the
+ * Where the time goes (perf, sunspot's network, about 5 us per call): the exponentials of the
  * hidden units are about half of the vector instructions, the forward products a quarter;
  * the loop is bound by floating-point throughput (about one 8-lane operation per cycle on
  * this Zen 4, which splits each into two 4-lane halves). Writing splat() as a brace
@@ -243,10 +242,10 @@ static inline INLINE void colsum(const double *Y, int q, size_t nblk, double *ou
  *
  * Three passes over the blocks: (1) hidden activations A; (2) outputs, loss and deltas DO
  * of the output layer, DH of the hidden layer; (3) the weight gradients as the products
- * X^T DH and A^T DO with register tiles. Separate passes, not one: a 64-byte vector
- * stored and loaded back within a few cycles misses store-to-load forwarding (measured 40%
- * slower), and accumulating the gradient inside the row loop loads and stores D*H
- * accumulators per block. */
+ * X^T DH and A^T DO with register tiles. Separate passes, not one: the first version
+ * summed the outputs in memory inside the hidden-unit loop, a serial load-add-store chain
+ * (27% slower on sunspot), and accumulating the gradient inside the row loop loads and
+ * stores D*H accumulators per block (slower than BLAS on ionosphere's 34 inputs). */
 static inline INLINE double kernel(const bnn_fused *f, const double *restrict theta,
                                    double *restrict g, double *restrict work,
                                    bnn_activation hid, bnn_activation out, int K)
@@ -314,6 +313,8 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
             for (int k = 0; k < K; k++)
                 o[k] = ld(yb + k * VL) * mask - o[k] * inv;
         }
+        if (!g)
+            continue; /* the log density alone (random-walk proposals) */
         /* o: d/dz of the output layer per row (0 on pad rows); back to the hidden layer */
         for (int k = 0; k < K; k++)
             st(Ob + k * VL, o[k]);

@@ -133,6 +133,7 @@ static void test_fused(gsl_rng *r)
     for (int a = 0; a < 3; a++)
         for (int k = 0; k < 5; k++) {
             double worst_lp = 0.0, worst_g = 0.0;
+            int same_no_grad = 1;
             for (int ri = 0; ri < 3; ri++) {
                 int K = Ks[k] > 0 ? Ks[k] : 0;
                 bnn_table *t = random_table(r, rows[ri], 4, K);
@@ -156,6 +157,8 @@ static void test_fused(gsl_rng *r)
                         th[d.n_weights] = gsl_ran_gaussian(r, 1.0);
                     double l1 = eval(&d, work, th, g1);
                     double l2 = bnn_model_logp_blas(m, work, th, g2);
+                    /* without a gradient the kernel skips the backward work: same value */
+                    same_no_grad &= eval(&d, work, th, NULL) == l1;
                     double gmax = 0.0, gd = 0.0;
                     for (size_t j = 0; j < d.dim; j++) {
                         gmax = fmax(gmax, fabs(g2[j]));
@@ -171,6 +174,7 @@ static void test_fused(gsl_rng *r)
                 bnn_model_free(m);
                 bnn_table_free(t);
             }
+            CHECK(same_no_grad, "fused kernel: logp without gradient differs");
             CHECK_VERBOSE(worst_lp < 1e-12 && worst_g < 1e-12,
                           "fused kernel = BLAS path: act=%-7s %s K=%d, n = 1, 8, 37: "
                           "rel err logp %.1e, gradient %.1e", act_name(acts[a]),
