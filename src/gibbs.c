@@ -15,11 +15,11 @@
 #include "sampler.h"
 
 struct bnn_gibbs_ws {
-    const bnn_table *t;
-    size_t d;                  /* weights: inputs + bias */
+    const bnn_linear_ss *ss;   /* the model's Z'Z, Z'y and sum of squared residuals */
+    size_t n, d;               /* rows; weights: inputs + bias */
     double prior_var, nu1, nu2;
-    gsl_matrix *xtx, *A;
-    gsl_vector *xty, *r, *mean, *z;
+    gsl_matrix *A;
+    gsl_vector *r, *mean, *z;
 };
 
 bnn_status bnn_gibbs_alloc(bnn_chain *c, bnn_error *err)
@@ -32,33 +32,26 @@ bnn_status bnn_gibbs_alloc(bnn_chain *c, bnn_error *err)
         return bnn_fail(err, BNN_EINVAL, "gibbs: only the linear regression (no hidden layer, "
                         "identity output) has the conjugate conditionals it needs");
     const bnn_table *t = bnn_model_train(m);
+    const bnn_linear_ss *ss = bnn_model_linear_ss(m);
+    if (!ss)
+        return bnn_fail(err, BNN_EINVAL, "gibbs: the model has no training data");
     bnn_gibbs_ws *w = calloc(1, sizeof *w);
     if (!w)
         return BNN_ENOMEM;
     size_t d = t->p + 1;
-    w->t = t;
+    w->ss = ss;
+    w->n = t->n;
     w->d = d;
     w->prior_var = sp->prior_var;
     w->nu1 = sp->nu1;
     w->nu2 = sp->nu2;
-    w->xtx = gsl_matrix_calloc(d, d);
     w->A = gsl_matrix_alloc(d, d);
-    w->xty = gsl_vector_calloc(d);
     w->r = gsl_vector_alloc(d);
     w->mean = gsl_vector_alloc(d);
     w->z = gsl_vector_alloc(d);
     c->gibbs = w;
-    if (!w->xtx || !w->A || !w->xty || !w->r || !w->mean || !w->z)
+    if (!w->A || !w->r || !w->mean || !w->z)
         return BNN_ENOMEM;
-    for (size_t i = 0; i < t->n; i++) {
-        const double *x = t->x + i * t->p;
-        for (size_t a = 0; a < d; a++) {
-            double xa = a < t->p ? x[a] : 1.0;
-            w->xty->data[a] += xa * t->y[i];
-            for (size_t b = 0; b < d; b++)
-                *gsl_matrix_ptr(w->xtx, a, b) += xa * (b < t->p ? x[b] : 1.0);
-        }
-    }
     return BNN_OK;
 }
 
@@ -67,9 +60,7 @@ void bnn_gibbs_free(bnn_chain *c)
     bnn_gibbs_ws *w = c->gibbs;
     if (!w)
         return;
-    gsl_matrix_free(w->xtx);
     gsl_matrix_free(w->A);
-    gsl_vector_free(w->xty);
     gsl_vector_free(w->r);
     gsl_vector_free(w->mean);
     gsl_vector_free(w->z);
@@ -90,15 +81,15 @@ static void gibbs_info(bnn_step_info *info, double accept_stat, double lp)
 int bnn_step_gibbs(bnn_chain *c, bnn_step_info *info)
 {
     bnn_gibbs_ws *w = c->gibbs;
-    const bnn_table *t = w->t;
     size_t d = w->d;
+    const double *ztz = bnn_linear_ss_ztz(w->ss), *zty = bnn_linear_ss_zty(w->ss);
     double tau2 = exp(c->theta[d]);
     /* w | tau^2 */
     for (size_t a = 0; a < d; a++) {
         for (size_t b = 0; b < d; b++)
-            gsl_matrix_set(w->A, a, b, gsl_matrix_get(w->xtx, a, b) / tau2);
+            gsl_matrix_set(w->A, a, b, ztz[a * d + b] / tau2);
         *gsl_matrix_ptr(w->A, a, a) += 1.0 / w->prior_var;
-        gsl_vector_set(w->r, a, gsl_vector_get(w->xty, a) / tau2);
+        gsl_vector_set(w->r, a, zty[a] / tau2);
     }
     if (gsl_linalg_cholesky_decomp1(w->A) != GSL_SUCCESS) {   /* A = L L' (lower) */
         /* A is positive definite for any finite tau^2; a failure means an overflowed one:
@@ -113,15 +104,8 @@ int bnn_step_gibbs(bnn_chain *c, bnn_step_info *info)
     for (size_t a = 0; a < d; a++)
         c->theta[a] = gsl_vector_get(w->mean, a) + gsl_vector_get(w->z, a);
     /* tau^2 | w */
-    double sse = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const double *x = t->x + i * t->p;
-        double f = c->theta[t->p];
-        for (size_t j = 0; j < t->p; j++)
-            f += x[j] * c->theta[j];
-        sse += (t->y[i] - f) * (t->y[i] - f);
-    }
-    double shape = w->nu1 + 0.5 * (double)t->n, rate = w->nu2 + 0.5 * sse;
+    double sse = bnn_linear_ss_sse(w->ss, c->theta, NULL);
+    double shape = w->nu1 + 0.5 * (double)w->n, rate = w->nu2 + 0.5 * sse;
     c->theta[d] = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
     c->lp = c->d->logp(c->d->ctx, c->work, c->theta, NULL);
     gibbs_info(info, 1.0, c->lp);

@@ -433,12 +433,8 @@ int bnn_step_mala(bnn_chain *c, bnn_step_info *info)
     info->divergent = 0;
     int accept = bnn_metropolis(c, log_alpha, &info->accept_stat);
     if (accept) {
-        double *t = c->theta;
-        c->theta = c->prop;
-        c->prop = t;
-        t = c->grad;
-        c->grad = c->gprop;
-        c->gprop = t;
+        bnn_swap(&c->theta, &c->prop);
+        bnn_swap(&c->grad, &c->gprop);
         c->lp = lp;
     }
     info->energy = -c->lp;

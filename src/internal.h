@@ -68,6 +68,12 @@ typedef struct bnn_linear_ss bnn_linear_ss;
 bnn_linear_ss *bnn_linear_ss_new(const bnn_table *t);
 void bnn_linear_ss_free(bnn_linear_ss *s);
 double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *beta, double *g);
+/* Z'Z ((p+1) x (p+1), row-major) and Z'y: the Gibbs sampler's conditionals use them too */
+const double *bnn_linear_ss_ztz(const bnn_linear_ss *s);
+const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
+/* The model's sufficient statistics: non-NULL for a linear regression with identity output
+ * built on training data. */
+const bnn_linear_ss *bnn_model_linear_ss(const bnn_model *m);
 
 /* The model's log density through the general BLAS path, whatever bnn_model_density
  * picks: the tests compare the specialised paths with it. */

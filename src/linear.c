@@ -19,7 +19,8 @@
 
 struct bnn_linear_ss {
     size_t d;            /* p + 1 */
-    double *A;           /* d x d, row-major */
+    double *A;           /* Z'Z, d x d, row-major */
+    double *zty;         /* Z'y */
     double *beta0, *c;   /* d each */
     double S0;
 };
@@ -29,6 +30,7 @@ void bnn_linear_ss_free(bnn_linear_ss *s)
     if (!s)
         return;
     free(s->A);
+    free(s->zty);
     free(s->beta0);
     free(s->c);
     free(s);
@@ -36,8 +38,9 @@ void bnn_linear_ss_free(bnn_linear_ss *s)
 
 /* beta0 = A^-1 Z'y by Cholesky (GSL); left at 0 when A is singular (a constant or repeated
  * column): the expansion stays exact, only less cancellation-proof. */
-static void least_squares(bnn_linear_ss *s, const double *zty)
+static void least_squares(bnn_linear_ss *s)
 {
+    const double *zty = s->zty;
     size_t d = s->d;
     gsl_matrix *L = gsl_matrix_alloc(d, d);
     gsl_vector *b = gsl_vector_alloc(d), *x = gsl_vector_alloc(d);
@@ -67,11 +70,10 @@ bnn_linear_ss *bnn_linear_ss_new(const bnn_table *t)
     size_t p = t->p, d = p + 1;
     s->d = d;
     s->A = calloc(d * d, sizeof *s->A);
+    s->zty = calloc(d, sizeof *s->zty);
     s->beta0 = calloc(d, sizeof *s->beta0);
     s->c = calloc(d, sizeof *s->c);
-    double *zty = calloc(d, sizeof *zty);
-    if (!s->A || !s->beta0 || !s->c || !zty) {
-        free(zty);
+    if (!s->A || !s->zty || !s->beta0 || !s->c) {
         bnn_linear_ss_free(s);
         return NULL;
     }
@@ -79,13 +81,12 @@ bnn_linear_ss *bnn_linear_ss_new(const bnn_table *t)
         const double *x = t->x + i * p;
         for (size_t a = 0; a < d; a++) {
             double za = a < p ? x[a] : 1.0;
-            zty[a] += za * t->y[i];
+            s->zty[a] += za * t->y[i];
             for (size_t b = 0; b < d; b++)
                 s->A[a * d + b] += za * (b < p ? x[b] : 1.0);
         }
     }
-    least_squares(s, zty);
-    free(zty);
+    least_squares(s);
     for (size_t i = 0; i < t->n; i++) {
         const double *x = t->x + i * p;
         double r = t->y[i] - s->beta0[p];
@@ -116,3 +117,6 @@ double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *restrict beta,
     }
     return s->S0 - 2.0 * lin + quad;
 }
+
+const double *bnn_linear_ss_ztz(const bnn_linear_ss *s) { return s->A; }
+const double *bnn_linear_ss_zty(const bnn_linear_ss *s) { return s->zty; }

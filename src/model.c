@@ -208,6 +208,7 @@ void bnn_model_free(bnn_model *m)
 
 const bnn_model_spec *bnn_model_get_spec(const bnn_model *m) { return &m->spec; }
 const bnn_table *bnn_model_train(const bnn_model *m) { return m->train; }
+const bnn_linear_ss *bnn_model_linear_ss(const bnn_model *m) { return m->ss; }
 size_t bnn_model_dim(const bnn_model *m) { return m->dim; }
 int bnn_model_n_outputs(const bnn_model *m) { return m->width[m->L]; }
 
@@ -332,9 +333,9 @@ static void backward(const bnn_model *m, const double *theta, const double *x, s
     }
 }
 
-/* Log-likelihood of the regression outputs; writes d loglik / d z_L into delta. */
-static double regression_loglik(const bnn_model *m, const double *yhat, double eta,
-                                double *delta, double *sse_out)
+/* Sum of squared residuals of the regression outputs; writes d loglik / d z_L into delta
+ * (the residuals times 1/tau^2, through the sigmoid output's derivative). */
+static double regression_sse(const bnn_model *m, const double *yhat, double eta, double *delta)
 {
     const double *y = m->train->y;
     size_t n = m->train->n;
@@ -347,8 +348,30 @@ static double regression_loglik(const bnn_model *m, const double *yhat, double e
     }
     if (delta && m->spec.output_act == BNN_ACT_SIGMOID)
         act_backward(BNN_ACT_SIGMOID, yhat, delta, n);
-    *sse_out = sse;
-    return -0.5 * (double)n * (LOG_2PI + eta) - 0.5 * prec * sse;
+    return sse;
+}
+
+/* The Gaussian prior on the weights; its gradient is added into grad (may be NULL). */
+static double prior_logp(const bnn_model *m, const double *theta, double *grad)
+{
+    double ss = 0.0, inv = 1.0 / m->spec.prior_var;
+    for (size_t j = 0; j < m->n_weights; j++)
+        ss += theta[j] * theta[j];
+    if (grad)
+        for (size_t j = 0; j < m->n_weights; j++)
+            grad[j] -= theta[j] * inv;
+    return m->prior_const - 0.5 * ss * inv;
+}
+
+/* Gaussian noise of variance tau^2 = e^eta given the sum of squared residuals, plus the
+ * inverse-gamma prior on tau^2 with the Jacobian of eta; *g_eta (may be NULL) receives the
+ * derivative in eta. */
+static double noise_logp(const bnn_model *m, double sse, double eta, double *g_eta)
+{
+    double n = (double)m->train->n, prec = exp(-eta), nu1 = m->spec.nu1, nu2 = m->spec.nu2;
+    if (g_eta)
+        *g_eta = -0.5 * n + 0.5 * prec * sse - nu1 + nu2 * prec;
+    return -0.5 * n * (LOG_2PI + eta) - 0.5 * prec * sse - nu1 * eta - nu2 * prec;
 }
 
 /* Categorical log-likelihood with log-sum-exp; delta = onehot - softmax. e (n x K scratch)
@@ -397,31 +420,32 @@ double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, d
     double *out = act_buf(m, work, n, m->L);
     double *delta = work + n * (size_t)m->sum_width;
     double *spare = delta + n * (size_t)m->max_width;
-    double lp;
     double *dl = grad ? delta : NULL;
-    double sse = 0.0, eta = 0.0;
-    if (m->spec.task == BNN_TASK_REGRESSION) {
-        eta = theta[m->n_weights];
-        lp = regression_loglik(m, out, eta, dl, &sse);
-        double nu1 = m->spec.nu1, nu2 = m->spec.nu2;
-        /* log p(eta) = log IG(e^eta; nu1, nu2) + eta (Jacobian) */
-        lp += -nu1 * eta - nu2 * exp(-eta);
-    } else {
-        lp = classification_loglik(m, out, dl, spare);
-    }
-    double ss = 0.0;
-    for (size_t j = 0; j < m->n_weights; j++)
-        ss += theta[j] * theta[j];
-    lp += m->prior_const - 0.5 * ss / m->spec.prior_var;
-    if (grad) {
+    int reg = m->spec.task == BNN_TASK_REGRESSION;
+    double eta = reg ? theta[m->n_weights] : 0.0;
+    double data = reg ? regression_sse(m, out, eta, dl) : classification_loglik(m, out, dl, spare);
+    if (grad)
         backward(m, theta, x, n, work, delta, spare, grad);
-        double inv = 1.0 / m->spec.prior_var;
-        for (size_t j = 0; j < m->n_weights; j++)
-            grad[j] -= theta[j] * inv;
-        if (m->spec.task == BNN_TASK_REGRESSION)
-            grad[m->n_weights] = -0.5 * (double)n + 0.5 * exp(-eta) * sse - m->spec.nu1 +
-                                 m->spec.nu2 * exp(-eta);
+    double lp = reg ? noise_logp(m, data, eta, grad ? grad + m->n_weights : NULL) : data;
+    lp += prior_logp(m, theta, grad);
+    return isnan(lp) ? -INFINITY : lp;
+}
+
+/* The log density from the data term of a specialised path: for regression the sum of
+ * squared residuals with grad = sum_i r_i d f_i / d theta over the weights (not yet scaled
+ * by 1/tau^2), for classification the log-likelihood with grad its gradient. */
+static double complete_logp(const bnn_model *m, double data, const double *theta, double *grad)
+{
+    size_t nw = m->n_weights;
+    double lp = data;
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        double eta = theta[nw], prec = exp(-eta);
+        if (grad)
+            for (size_t j = 0; j < nw; j++)
+                grad[j] *= prec;
+        lp = noise_logp(m, data, eta, grad ? grad + nw : NULL);
     }
+    lp += prior_logp(m, theta, grad);
     return isnan(lp) ? -INFINITY : lp;
 }
 
@@ -430,53 +454,17 @@ double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, d
 static double fused_logp(const void *ctx, double *work, const double *theta, double *grad)
 {
     const bnn_model *m = ctx;
-    size_t nw = m->n_weights;
-    double data = bnn_fused_eval(m->fused, theta, grad, work);
-    double ss = 0.0, inv = 1.0 / m->spec.prior_var;
-    for (size_t j = 0; j < nw; j++)
-        ss += theta[j] * theta[j];
-    double lp = m->prior_const - 0.5 * ss * inv;
-    if (m->spec.task == BNN_TASK_CLASSIFICATION) {
-        lp += data;
-        if (grad)
-            for (size_t j = 0; j < nw; j++)
-                grad[j] -= theta[j] * inv;
-    } else {
-        double n = (double)m->train->n, eta = theta[nw], prec = exp(-eta);
-        double nu1 = m->spec.nu1, nu2 = m->spec.nu2;
-        lp += -0.5 * n * (LOG_2PI + eta) - 0.5 * prec * data - nu1 * eta - nu2 * prec;
-        if (grad) {
-            for (size_t j = 0; j < nw; j++)
-                grad[j] = prec * grad[j] - theta[j] * inv;
-            grad[nw] = -0.5 * n + 0.5 * prec * data - nu1 + nu2 * prec;
-        }
-    }
-    return isnan(lp) ? -INFINITY : lp;
+    return complete_logp(m, bnn_fused_eval(m->fused, theta, grad, work), theta, grad);
 }
 
 /* The linear regression with identity output through its sufficient statistics
  * (linear.c): O(p^2) per call whatever the number of rows; the same density as
  * bnn_model_logp_blas. */
-static double linear_logp(const void *ctx, double *work, const double *restrict theta,
-                          double *restrict grad)
+static double linear_logp(const void *ctx, double *work, const double *theta, double *grad)
 {
     const bnn_model *m = ctx;
     (void)work;
-    size_t n = m->train->n, p = m->train->p;
-    double eta = theta[p + 1], prec = exp(-eta);
-    double sse = bnn_linear_ss_sse(m->ss, theta, grad);
-    double ss = 0.0;
-    for (size_t j = 0; j <= p; j++)
-        ss += theta[j] * theta[j];
-    double nu1 = m->spec.nu1, nu2 = m->spec.nu2, inv = 1.0 / m->spec.prior_var;
-    double lp = -0.5 * (double)n * (LOG_2PI + eta) - 0.5 * prec * sse - nu1 * eta -
-                nu2 * prec + m->prior_const - 0.5 * ss * inv;
-    if (grad) {
-        for (size_t j = 0; j <= p; j++)
-            grad[j] = prec * grad[j] - theta[j] * inv;
-        grad[p + 1] = -0.5 * (double)n + 0.5 * prec * sse - nu1 + nu2 * prec;
-    }
-    return isnan(lp) ? -INFINITY : lp;
+    return complete_logp(m, bnn_linear_ss_sse(m->ss, theta, grad), theta, grad);
 }
 
 /* ------------------------------------------------------------ the study's Langevin map */

@@ -240,9 +240,7 @@ static int step_rw(bnn_chain *c, double *accept_stat)
     double lp = d->logp(d->ctx, c->work, c->prop, NULL);
     if (!bnn_metropolis(c, lp - c->lp, accept_stat))
         return 0;
-    double *t = c->theta;
-    c->theta = c->prop;
-    c->prop = t;
+    bnn_swap(&c->theta, &c->prop);
     c->lp = lp;
     c->g_valid = 0;
     return 1;
@@ -267,12 +265,8 @@ static int step_langevin(bnn_chain *c, double *accept_stat)
     }
     if (!bnn_metropolis(c, log_alpha, accept_stat))
         return 0;
-    double *t = c->theta;
-    c->theta = c->prop;
-    c->prop = t;
-    t = c->g;
-    c->g = c->gprop;
-    c->gprop = t;
+    bnn_swap(&c->theta, &c->prop);
+    bnn_swap(&c->g, &c->gprop);
     c->lp = lp;
     return 1;
 }

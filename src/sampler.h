@@ -67,6 +67,14 @@ void bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info);
  * that probability to accept_stat; returns 1 when accepted. */
 int bnn_metropolis(bnn_chain *c, double log_alpha, double *accept_stat);
 
+/* Exchanges two state buffers (an accepted proposal becomes the state without a copy). */
+static inline void bnn_swap(double **a, double **b)
+{
+    double *t = *a;
+    *a = *b;
+    *b = t;
+}
+
 /* log N(x | gy, diag(scale^2)) without its constant: the Langevin proposal's log q. */
 double bnn_langevin_log_q(size_t dim, const double *scale, const double *x, const double *gy);
 /* g(theta): the density's drift, or theta + lr grad log p when it has none. */

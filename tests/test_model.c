@@ -121,6 +121,25 @@ static void test_gradients(gsl_rng *r)
         }
 }
 
+/* The density's path against the general BLAS path at th: updates the largest relative
+ * errors of the log density and of the gradient (relative to 1 + the largest |gradient|);
+ * returns the path's log density. */
+static double against_blas(const bnn_model *m, const bnn_density *d, double *work,
+                           const double *th, double *g1, double *g2, double *worst_lp,
+                           double *worst_g)
+{
+    double l1 = eval(d, work, th, g1);
+    double l2 = bnn_model_logp_blas(m, work, th, g2);
+    double gmax = 0.0, gd = 0.0;
+    for (size_t j = 0; j < d->dim; j++) {
+        gmax = fmax(gmax, fabs(g2[j]));
+        gd = fmax(gd, fabs(g1[j] - g2[j]));
+    }
+    *worst_lp = fmax(*worst_lp, fabs(l1 - l2) / (1.0 + fabs(l2)));
+    *worst_g = fmax(*worst_g, gd / (1.0 + gmax));
+    return l1;
+}
+
 /* The fused one-hidden-layer kernel (fused.c) against the general BLAS path, on row counts
  * that fill no, one and several 8-row blocks, every activation, both regression outputs
  * and softmax with the specialised (2, 3) and general (5) class counts; and past
@@ -155,17 +174,9 @@ static void test_fused(gsl_rng *r)
                         th[j] = gsl_ran_gaussian(r, scale);
                     if (d.dim > d.n_weights)
                         th[d.n_weights] = gsl_ran_gaussian(r, 1.0);
-                    double l1 = eval(&d, work, th, g1);
-                    double l2 = bnn_model_logp_blas(m, work, th, g2);
+                    double l1 = against_blas(m, &d, work, th, g1, g2, &worst_lp, &worst_g);
                     /* without a gradient the kernel skips the backward work: same value */
                     same_no_grad &= eval(&d, work, th, NULL) == l1;
-                    double gmax = 0.0, gd = 0.0;
-                    for (size_t j = 0; j < d.dim; j++) {
-                        gmax = fmax(gmax, fabs(g2[j]));
-                        gd = fmax(gd, fabs(g1[j] - g2[j]));
-                    }
-                    worst_lp = fmax(worst_lp, fabs(l1 - l2) / (1.0 + fabs(l2)));
-                    worst_g = fmax(worst_g, gd / (1.0 + gmax));
                 }
                 free(work);
                 free(th);
@@ -248,15 +259,7 @@ static void test_linear_ss(gsl_rng *r)
             for (size_t j = 0; j <= p; j++)
                 th[j] = fit[j] + gsl_ran_gaussian(r, spread);
             th[p + 1] = log(1e-6) + gsl_ran_gaussian(r, 1.0);
-            double l1 = eval(&d, work, th, g1);
-            double l2 = bnn_model_logp_blas(m, work, th, g2);
-            double gmax = 0.0, gd = 0.0;
-            for (size_t j = 0; j < d.dim; j++) {
-                gmax = fmax(gmax, fabs(g2[j]));
-                gd = fmax(gd, fabs(g1[j] - g2[j]));
-            }
-            worst_lp = fmax(worst_lp, fabs(l1 - l2) / (1.0 + fabs(l2)));
-            worst_g = fmax(worst_g, gd / (1.0 + gmax));
+            against_blas(m, &d, work, th, g1, g2, &worst_lp, &worst_g);
         }
         CHECK_VERBOSE(d.logp != bnn_model_logp_blas && worst_lp < 1e-10 && worst_g < 1e-10,
                       "linear regression by sufficient statistics = row by row%s: rel err "
