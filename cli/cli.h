@@ -36,6 +36,8 @@ typedef struct {
     double step, step_eta, lr, langevin_prob;
     double target_accept, int_time;   /* 0: the sampler's default */
     int max_depth, no_adapt_metric;
+    double stepsize;          /* 0: the sampler's default */
+    int no_adapt;
     int force, quiet;
 } sample_opts;
 

@@ -69,7 +69,11 @@ static const char sample_usage[] =
     "                          (default 0.574 for mala, 0.8 for hmc and nuts)\n"
     "  --max-depth D           nuts: tree depth limit (default 10)\n"
     "  --int-time T            hmc: integration time; leapfrog steps = T / step (default 2 pi)\n"
-    "  --no-adapt-metric       mala/hmc/nuts: keep the identity metric\n";
+    "  --no-adapt-metric       mala/hmc/nuts: keep the identity metric\n"
+    "  --stepsize E            mala/hmc/nuts: initial step size (default 1, mala 0.1); hmc and\n"
+    "                          nuts search from it before tuning it, as Stan does\n"
+    "  --no-adapt              mala/hmc/nuts: no tuning at all: the step size is --stepsize\n"
+    "                          throughout and the metric the identity (Stan's adapt engaged=0)\n";
 
 static int parse_sampler(const char *C, const char *s)
 {
@@ -146,7 +150,7 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_STEP, O_STEPETA, O_LR, O_LPROB, O_INIT, O_FORCE, O_QUIET, O_HELP,
-        O_TARGET_ACC, O_MAXDEPTH, O_INTTIME, O_NOADAPT
+        O_TARGET_ACC, O_MAXDEPTH, O_INTTIME, O_NOADAPT, O_STEPSIZE, O_NOADAPT_ALL
     };
     static const struct option longopts[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -165,7 +169,8 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
         {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP},
         {"target-accept", required_argument, 0, O_TARGET_ACC},
         {"max-depth", required_argument, 0, O_MAXDEPTH}, {"int-time", required_argument, 0, O_INTTIME},
-        {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {0, 0, 0, 0}};
+        {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
+        {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {0, 0, 0, 0}};
     static const char *const tasks[] = {"auto", "regression", "classification", NULL};
     static const char *const models[] = {"linear", "nn", NULL};
     static const char *const acts[] = {"identity", "sigmoid", "tanh", "relu", NULL};
@@ -247,6 +252,12 @@ static void parse_sample(sample_opts *o, int argc, char **argv, const char *C, c
                 die_usage(C, "--int-time: must be positive, got %s", optarg);
             break;
         case O_NOADAPT: o->no_adapt_metric = 1; break;
+        case O_STEPSIZE:
+            o->stepsize = parse_double(C, "--stepsize", optarg);
+            if (!(o->stepsize > 0) || !isfinite(o->stepsize))
+                die_usage(C, "--stepsize: must be a positive number, got %s", optarg);
+            break;
+        case O_NOADAPT_ALL: o->no_adapt = 1; break;
         case O_HELP:
             fputs(usage, stdout);
             exit(0);
@@ -503,6 +514,9 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(sa, "max_depth", rc->max_depth);
     cJSON_AddNumberToObject(sa, "int_time", rc->int_time);
     cJSON_AddBoolToObject(sa, "adapt_metric", rc->adapt_metric);
+    cJSON_AddBoolToObject(sa, "adapt", rc->adapt);
+    if (rc->stepsize > 0)
+        cJSON_AddNumberToObject(sa, "stepsize", rc->stepsize);
     if (o->init)
         cJSON_AddStringToObject(sa, "init", o->init);
     else
@@ -617,6 +631,8 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
     if (o->int_time > 0)
         rc.int_time = o->int_time;
     rc.adapt_metric = !o->no_adapt_metric;
+    rc.stepsize = o->stepsize;
+    rc.adapt = !o->no_adapt;
     rc.model = m;
     rc.init = init;
     progress_state ps = {isatty(2), 0};

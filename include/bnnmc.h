@@ -258,6 +258,12 @@ typedef struct {
      * is estimated in Stan's expanding windows (adapt_metric) */
     double target_accept;
     int adapt_metric;
+    /* mala, hmc, nuts: the initial step size (0: 1, or 0.1 for mala). With adapt = 1 (the
+     * default) hmc and nuts start from it Stan's step-size search, and burn-in tunes it;
+     * with adapt = 0 it is used as given for every iteration and nothing is tuned (Stan's
+     * adapt engaged = 0) */
+    double stepsize;
+    int adapt;
     int max_depth;            /* nuts: tree depth limit (10) */
     double int_time;          /* hmc: integration time, leapfrog steps = int_time / step */
     /* gibbs: the model whose density is sampled (linear regression, identity output) */

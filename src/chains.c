@@ -25,6 +25,7 @@ typedef struct {
     atomic_size_t *accepted;            /* per chain */
     size_t *kept;                       /* per chain */
     bnn_status *status;                 /* per chain */
+    bnn_error *errs;                    /* per chain: why it failed */
 } run_shared;
 
 static double now(void)
@@ -62,7 +63,7 @@ static void run_chain(run_shared *sh, int ci)
     /* mt19937 seeds from 32 bits: fold the 64-bit hash */
     uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
     bnn_status st = bnn_chain_init(&c, d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
-                                   sh->init + (size_t)ci * d->dim);
+                                   sh->init + (size_t)ci * d->dim, &sh->errs[ci]);
     if (st) {
         sh->status[ci] = st;
         return;
@@ -76,8 +77,10 @@ static void run_chain(run_shared *sh, int ci)
         }
         bnn_step_info info;
         int a = bnn_chain_step(&c, &info);
-        if (it < cfg->n_burn)
-            bnn_chain_adapt(&c, it, &info);
+        if (it < cfg->n_burn && (st = bnn_chain_adapt(&c, it, &info, &sh->errs[ci])) != BNN_OK) {
+            sh->status[ci] = st;
+            break;
+        }
         if (it >= cfg->n_burn) {
             acc_post += (size_t)a;
             prop_post++;
@@ -141,6 +144,7 @@ void bnn_run_config_default(bnn_run_config *c)
     c->progress_interval = 1.0;
     c->target_accept = 0;
     c->adapt_metric = 1;
+    c->adapt = 1;
     c->max_depth = 10;
     c->int_time = 2 * M_PI;
 }
@@ -198,6 +202,8 @@ static bnn_status check_config(const bnn_density *d, const bnn_run_config *c, bn
             return bnn_fail(err, BNN_EINVAL, "gibbs samples only the linear regression (--model "
                             "linear, identity output): it needs conjugate conditionals");
     }
+    if (!(c->stepsize >= 0) || !isfinite(c->stepsize))
+        return bnn_fail(err, BNN_EINVAL, "run: step size %g is not a finite number >= 0", c->stepsize);
     if (c->target_accept < 0 || c->target_accept >= 1)
         return bnn_fail(err, BNN_EINVAL, "run: target acceptance %g is not in (0, 1)", c->target_accept);
     if ((c->sampler == BNN_SAMPLER_NUTS && (c->max_depth < 1 || c->max_depth > 20)) ||
@@ -249,7 +255,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->divergent = malloc((size_t)M * n_kept * sizeof(int));
     dr->step_final = calloc((size_t)M, sizeof(double));
     dr->inv_metric = calloc((size_t)M * dim, sizeof(double));
-    dr->adapted = cfg->n_burn > 0 && (cfg->sampler == BNN_SAMPLER_MALA ||
+    dr->adapted = cfg->n_burn > 0 && cfg->adapt && (cfg->sampler == BNN_SAMPLER_MALA ||
                                       cfg->sampler == BNN_SAMPLER_HMC || cfg->sampler == BNN_SAMPLER_NUTS);
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
@@ -258,12 +264,13 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.accepted = calloc((size_t)M, sizeof *sh.accepted);
     sh.kept = calloc((size_t)M, sizeof *sh.kept);
     sh.status = calloc((size_t)M, sizeof *sh.status);
+    sh.errs = calloc((size_t)M, sizeof *sh.errs);
     int T = cfg->threads < M ? cfg->threads : M;
     tid = calloc((size_t)T, sizeof *tid);
     if (!dr->theta || !dr->lp || !dr->accept_stat || !dr->stepsize || !dr->energy ||
         !dr->treedepth || !dr->n_leapfrog || !dr->divergent || !dr->step_final ||
         !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
-        !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !tid) {
+        !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !sh.errs || !tid) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
                       "parameters", M, n_kept, dim);
         goto done;
@@ -325,7 +332,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     for (int c = 0; c < M; c++) {
         if (sh.status[c] && sh.status[c] != BNN_EINTR && !st)
             st = bnn_fail(err, sh.status[c], "run: chain %d failed: %s", c + 1,
-                          bnn_status_str(sh.status[c]));
+                          sh.errs[c].msg[0] ? sh.errs[c].msg : bnn_status_str(sh.status[c]));
         if (sh.kept[c] < min_kept)
             min_kept = sh.kept[c];
         size_t it = atomic_load(&sh.iter_done[c]);
@@ -360,6 +367,7 @@ done:
     free(sh.accepted);
     free(sh.kept);
     free(sh.status);
+    free(sh.errs);
     if (st && st != BNN_EINTR) {
         bnn_draws_free(dr);
         return st;

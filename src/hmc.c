@@ -8,8 +8,11 @@
  * NUTS follows Stan's base_nuts: the trajectory doubles forward or backward at random; a
  * subtree's draw is chosen by multinomial weights exp(-H); the generalised no-U-turn
  * criterion p_sharp(-) . rho > 0 and p_sharp(+) . rho > 0 is checked across every merged
- * subtree and, as Stan added in 2.20, across the joins between subtrees; an energy error
- * above 1000 is a divergence and ends the doubling. */
+ * subtree and across the joins between subtrees (Stan 2.21 and later: before each
+ * extension the momenta at the trajectory's old far end become the inner end of the new
+ * side, so the stopping rule does not depend on where the start point sits in the tree,
+ * which detailed balance needs); an energy error above 1000 is a divergence and ends the
+ * doubling. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,16 +310,18 @@ int bnn_step_nuts(bnn_chain *c, bnn_step_info *info)
         if (gsl_rng_uniform(c->rng) > 0.5) {
             point_swap(&w->z, &w->z_fwd);
             memcpy(w->rho_bck, w->rho, n * sizeof(double));
-            memcpy(w->p_bck_fwd, w->p_fwd_bck, n * sizeof(double));
-            memcpy(w->p_sharp_bck_fwd, w->p_sharp_fwd_bck, n * sizeof(double));
+            /* the old forward end becomes the inner end on the backward side */
+            memcpy(w->p_bck_fwd, w->p_fwd_fwd, n * sizeof(double));
+            memcpy(w->p_sharp_bck_fwd, w->p_sharp_fwd_fwd, n * sizeof(double));
             valid = build_tree(c, depth, &w->z_propose, w->p_sharp_fwd_bck, w->p_sharp_fwd_fwd,
                                w->rho_fwd, w->p_fwd_bck, w->p_fwd_fwd, 1.0, &log_sum_weight_subtree);
             point_swap(&w->z_fwd, &w->z);
         } else {
             point_swap(&w->z, &w->z_bck);
             memcpy(w->rho_fwd, w->rho, n * sizeof(double));
-            memcpy(w->p_fwd_bck, w->p_bck_fwd, n * sizeof(double));
-            memcpy(w->p_sharp_fwd_bck, w->p_sharp_bck_fwd, n * sizeof(double));
+            /* the old backward end becomes the inner end on the forward side */
+            memcpy(w->p_fwd_bck, w->p_bck_bck, n * sizeof(double));
+            memcpy(w->p_sharp_fwd_bck, w->p_sharp_bck_bck, n * sizeof(double));
             valid = build_tree(c, depth, &w->z_propose, w->p_sharp_bck_fwd, w->p_sharp_bck_bck,
                                w->rho_bck, w->p_bck_fwd, w->p_bck_bck, -1.0, &log_sum_weight_subtree);
             point_swap(&w->z_bck, &w->z);
@@ -443,26 +448,34 @@ int bnn_step_mala(bnn_chain *c, bnn_step_info *info)
 
 /* ------------------------------------------------------------ initial step size */
 
-void bnn_init_stepsize(bnn_chain *c)
+/* One leapfrog step of size eps from theta with a fresh momentum: H0 - H after it. */
+static double one_step_delta_H(bnn_chain *c)
 {
-    if (!(c->eps > 0) || c->eps > 1e7)
-        return;
     bnn_nuts_ws *w = c->nuts;
+    start_point(c, &w->z);
+    double H0 = hamiltonian(c, &w->z);
+    leapfrog(c, &w->z, c->eps);
+    return H0 - hamiltonian(c, &w->z);
+}
+
+bnn_status bnn_init_stepsize(bnn_chain *c, bnn_error *err)
+{
+    /* as Stan's: skip extreme step sizes, which could loop for ever */
+    if (!(c->eps > 0) || c->eps > 1e7)
+        return BNN_OK;
     const double log08 = log(0.8);
-    int direction = 0;
-    for (int tries = 0; tries < 200; tries++) {
-        start_point(c, &w->z);
-        double H0 = hamiltonian(c, &w->z);
-        leapfrog(c, &w->z, c->eps);
-        double delta_H = H0 - hamiltonian(c, &w->z);
-        if (direction == 0) {   /* the first trial only sets the direction, as Stan's */
-            direction = delta_H > log08 ? 1 : -1;
-            continue;
-        }
+    /* the first trial only sets the direction, as Stan's */
+    int direction = one_step_delta_H(c) > log08 ? 1 : -1;
+    for (;;) {
+        double delta_H = one_step_delta_H(c);
         if ((direction == 1 && !(delta_H > log08)) || (direction == -1 && !(delta_H < log08)))
-            break;
+            return BNN_OK;
         c->eps = direction == 1 ? 2 * c->eps : 0.5 * c->eps;
-        if (c->eps > 1e7 || c->eps < 1e-12)
-            break;
+        if (c->eps > 1e7)
+            return bnn_fail(err, BNN_ENUMERIC, "the step-size search passed 1e7: the posterior "
+                            "is improper (check the model and its priors)");
+        if (c->eps == 0)
+            return bnn_fail(err, BNN_ENUMERIC, "no acceptably small step size could be found "
+                            "(is the log density continuous and finite at the starting point?)");
     }
 }

@@ -141,26 +141,30 @@ static int adaptive(bnn_sampler s)
     return s == BNN_SAMPLER_MALA || s == BNN_SAMPLER_HMC || s == BNN_SAMPLER_NUTS;
 }
 
-void bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info)
+bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err)
 {
     if (!c->adapting)
-        return;
+        return BNN_OK;
     da_learn(&c->da, &c->eps, info->accept_stat);
     if (c->va.on && va_learn(&c->va, c->inv_metric, c->theta, c->d->dim)) {
-        if (c->cfg->sampler != BNN_SAMPLER_MALA)
-            bnn_init_stepsize(c);
+        if (c->cfg->sampler != BNN_SAMPLER_MALA) {
+            bnn_status st = bnn_init_stepsize(c, err);
+            if (st)
+                return st;
+        }
         da_restart(&c->da, c->eps);
     }
     if (it + 1 == c->cfg->n_burn) {
         c->eps = exp(c->da.x_bar);   /* the averaged iterate, as Stan ends warmup */
         c->adapting = 0;
     }
+    return BNN_OK;
 }
 
 /* ------------------------------------------------------------ the chain */
 
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_config *cfg,
-                          unsigned long seed, const double *theta0)
+                          unsigned long seed, const double *theta0, bnn_error *err)
 {
     memset(c, 0, sizeof *c);
     c->d = d;
@@ -171,7 +175,7 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     c->buf = malloc(9 * n * sizeof(double));
     if (!c->rng || !c->work || !c->buf) {
         bnn_chain_free(c);
-        return BNN_ENOMEM;
+        return bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", n);
     }
     gsl_rng_set(c->rng, seed);
     double *b = c->buf;
@@ -190,9 +194,10 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     bnn_status st = BNN_OK;
     if (cfg->sampler == BNN_SAMPLER_HMC || cfg->sampler == BNN_SAMPLER_NUTS ||
         cfg->sampler == BNN_SAMPLER_MALA)
-        st = bnn_nuts_alloc(c);
+        if ((st = bnn_nuts_alloc(c)) != BNN_OK)
+            bnn_fail(err, st, "out of memory for the trajectory of a chain of dimension %zu", n);
     if (!st && cfg->sampler == BNN_SAMPLER_GIBBS)
-        st = bnn_gibbs_alloc(c, NULL);
+        st = bnn_gibbs_alloc(c, err);
     if (st) {
         bnn_chain_free(c);
         return st;
@@ -200,11 +205,19 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     if (adaptive(cfg->sampler)) {
         double delta = cfg->target_accept > 0 ? cfg->target_accept
                                               : (cfg->sampler == BNN_SAMPLER_MALA ? 0.574 : 0.8);
-        c->eps = cfg->sampler == BNN_SAMPLER_MALA ? 0.1 : 1.0;
-        if (cfg->sampler != BNN_SAMPLER_MALA)
-            bnn_init_stepsize(c);
+        double eps0 = cfg->stepsize > 0 ? cfg->stepsize
+                                        : (cfg->sampler == BNN_SAMPLER_MALA ? 0.1 : 1.0);
+        c->eps = eps0;
+        if (!cfg->adapt)
+            return BNN_OK;   /* Stan's adapt engaged = 0: the step as given, no search */
+        if (cfg->sampler != BNN_SAMPLER_MALA && (st = bnn_init_stepsize(c, err)) != BNN_OK) {
+            bnn_chain_free(c);
+            return st;
+        }
         c->da.delta = delta;
-        da_restart(&c->da, c->eps);
+        /* Stan centres the first window's dual averaging on ten times the step size it
+         * was given, not on the one its search found (later windows: the search's). */
+        da_restart(&c->da, eps0);
         va_init(&c->va, cfg->n_burn, cfg->adapt_metric,
                 cfg->sampler == BNN_SAMPLER_MALA ? cfg->n_burn / 5 : 0);
         c->adapting = cfg->n_burn > 0;

@@ -55,13 +55,16 @@ typedef struct {
     bnn_gibbs_ws *gibbs;
 } bnn_chain;
 
+/* Fails with the reason in err (which may be NULL): out of memory, or Stan's step-size
+ * search failed. */
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_config *cfg,
-                          unsigned long seed, const double *theta0);
+                          unsigned long seed, const double *theta0, bnn_error *err);
 void bnn_chain_free(bnn_chain *c);
 /* One iteration; returns 1 if the state moved (a proposal was accepted). */
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
-/* After iteration it (0-based) of burn-in: adapts step size and metric. */
-void bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info);
+/* After iteration it (0-based) of burn-in: adapts step size and metric. Fails (reason in
+ * err) when the step-size search after a metric window fails. */
+bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err);
 
 /* Accepts with probability min(1, exp(log_alpha)), NaN counting as a rejection; writes
  * that probability to accept_stat; returns 1 when accepted. */
@@ -86,8 +89,10 @@ void bnn_nuts_free(bnn_chain *c);
 int bnn_step_nuts(bnn_chain *c, bnn_step_info *info);
 int bnn_step_hmc(bnn_chain *c, bnn_step_info *info);
 int bnn_step_mala(bnn_chain *c, bnn_step_info *info);
-/* Stan's heuristic: double or halve eps until one leapfrog step's acceptance crosses 0.8. */
-void bnn_init_stepsize(bnn_chain *c);
+/* Stan's heuristic: double or halve eps until one leapfrog step's acceptance crosses 0.8.
+ * As Stan's, fails (BNN_ENUMERIC, reason in err) when eps passes 1e7 ("the posterior is
+ * improper") or halves to 0. */
+bnn_status bnn_init_stepsize(bnn_chain *c, bnn_error *err);
 /* log q of MALA's proposal x given y (gradient gy at y), without constants. */
 double bnn_mala_log_q(const bnn_chain *c, const double *x, const double *y, const double *gy);
 

@@ -109,6 +109,107 @@ static void test_gibbs_vs_nuts(void)
     gsl_rng_free(r);
 }
 
+/* ---- NUTS with a fixed step on a 2-D standard normal: deep trees, no adaptation ----
+ * NUTS's stopping rule must be reversible; the edge momenta of Stan's pre-2.21 bug made
+ * E[x^2] 3-4.6% too large here. The estimate of E[(x1^2 + x2^2) / 2] = 1 has an MCSE of
+ * about 0.12% at these lengths, so the test sees any error above 0.5% (4 MCSE); it checks
+ * that power as well as the value. */
+
+static double std2_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    if (grad) {
+        grad[0] = -th[0];
+        grad[1] = -th[1];
+    }
+    return -0.5 * (th[0] * th[0] + th[1] * th[1]);
+}
+
+static void test_nuts_fixed_step(void)
+{
+    bnn_density d = {2, 2, 0, std2_logp, NULL, NULL};
+    const double steps[] = {0.1, 0.05};
+    for (int k = 0; k < 2; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = BNN_SAMPLER_NUTS;
+        rc.adapt = 0;
+        rc.stepsize = steps[k];
+        rc.n_iter = 540100;
+        rc.n_burn = 100;
+        rc.chains = 4;
+        rc.threads = 2;
+        rc.seed = 31 + (uint64_t)k;
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run: %s", err.msg);
+        if (!dr)
+            continue;
+        size_t M = (size_t)dr->chains, N = dr->n_kept, S = M * N;
+        double *y = malloc(S * sizeof *y), mean = 0, var = 0, depth = 0;
+        for (size_t s = 0; s < S; s++) {
+            const double *x = dr->theta + s * 2;
+            y[s] = 0.5 * (x[0] * x[0] + x[1] * x[1]);
+            mean += y[s];
+            depth += dr->treedepth[s];
+        }
+        mean /= (double)S;
+        for (size_t s = 0; s < S; s++)
+            var += (y[s] - mean) * (y[s] - mean);
+        var /= (double)(S - 1);
+        double ess = bnn_ess(y, M, N), mcse = sqrt(var / ess), z = (mean - 1) / mcse;
+        CHECK_VERBOSE(fabs(z) < 4 && 4 * mcse < 0.005,
+                      "NUTS, fixed step %.2f, 2-D standard normal, mean tree depth %.1f: "
+                      "E[x^2] = %.5f, MCSE %.5f (z %+.2f; detects errors above %.2f%%)",
+                      steps[k], depth / (double)S, mean, mcse, z, 400 * mcse);
+        free(y);
+        bnn_draws_free(dr);
+    }
+}
+
+/* ---- NUTS against Gibbs's exact draws on the Mackey-Glass linear regression ----
+ * The lags are strongly correlated, so NUTS's trees are deep (depth 7-8). Gibbs draws the
+ * conditionals exactly. Every sd must agree within 1.5% and every mean within 4 joint
+ * MCSE; the sds' joint relative MCSE is checked to be below 0.375%, so a 1.5% error is
+ * at least 4 MCSE. (The edge-momentum bug made NUTS's sds 1.6-2.9% too large here.) */
+static void test_nuts_vs_gibbs_mackey(void)
+{
+    bnn_table *train = NULL, *test = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_dataset_make("mackey-glass", 1, &train, &test, &err) == BNN_OK, "%s", err.msg);
+    if (!train)
+        return;
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, (int)train->p, 0);
+    bnn_model *m = NULL;
+    CHECK(bnn_model_new(&m, &sp, train, &err) == BNN_OK, "%s", err.msg);
+    bnn_draws *g = run_model(m, BNN_SAMPLER_GIBBS, 201000, 1000, 1, 2, 11);
+    bnn_draws *n = run_model(m, BNN_SAMPLER_NUTS, 35000, 1000, 1, 4, 12);
+    size_t dim = bnn_model_dim(m);
+    for (size_t j = 0; g && n && j < dim; j++) {
+        moments a = draw_moments(g, j), b = draw_moments(n, j);
+        double zm = (a.mean - b.mean) / hypot(a.mcse_mean, b.mcse_mean);
+        double ratio = sqrt(b.var / a.var);
+        /* the sd's relative MCSE is half the variance's */
+        double se = 0.5 * hypot(a.mcse_var / a.var, b.mcse_var / b.var);
+        CHECK_VERBOSE(fabs(zm) < 4 && fabs(ratio - 1) < 0.015 && se < 0.00375,
+                      "NUTS vs Gibbs, Mackey-Glass linear regression, coordinate %zu: means "
+                      "%.5f / %.5f (z %+.2f), sd ratio %.4f (MCSE %.4f), ESS %.0f / %.0f", j,
+                      b.mean, a.mean, zm, ratio, se, b.ess, a.ess);
+    }
+    double depth = 0;
+    for (size_t s = 0; n && s < (size_t)n->chains * n->n_kept; s++)
+        depth += n->treedepth[s];
+    if (n)
+        printf("       (NUTS mean tree depth %.2f)\n", depth / (double)(n->chains * n->n_kept));
+    bnn_draws_free(g);
+    bnn_draws_free(n);
+    bnn_model_free(m);
+    bnn_table_free(train);
+    bnn_table_free(test);
+}
+
 static void test_sbc(void)
 {
     bnn_sampler s[] = {BNN_SAMPLER_GIBBS, BNN_SAMPLER_NUTS};
@@ -162,6 +263,51 @@ static void test_funnel(void)
     bnn_draws_free(dr);
 }
 
+/* ---- Stan's step-size search fails loudly, not silently ---- */
+
+static double flat_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    (void)th;
+    if (grad)
+        grad[0] = 0;
+    return 0;
+}
+
+/* finite only at 0: every step away is -inf, so no step size is small enough */
+static double spike_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    if (grad)
+        grad[0] = 0;
+    return th[0] == 0 ? 0 : -INFINITY;
+}
+
+static void test_stepsize_search_fails(void)
+{
+    bnn_logp_fn fns[] = {flat_logp, spike_logp};
+    const char *want[] = {"improper", "no acceptably small step size"};
+    for (int k = 0; k < 2; k++) {
+        bnn_density d = {1, 1, 0, fns[k], NULL, NULL};
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = BNN_SAMPLER_NUTS;
+        rc.n_iter = 20;
+        rc.n_burn = 10;
+        rc.chains = 1;
+        double zero = 0;
+        rc.init = &zero;
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        bnn_status st = bnn_run(&d, &rc, &dr, &err);
+        CHECK_VERBOSE(st == BNN_ENUMERIC && strstr(err.msg, want[k]) && !dr,
+                      "a failing step-size search is an error: status %d, '%s'", (int)st, err.msg);
+        bnn_draws_free(dr);
+    }
+}
+
 static void test_gibbs_refuses(void)
 {
     bnn_table *t = bnn_table_new(3, 1, "t");
@@ -184,10 +330,13 @@ static void test_gibbs_refuses(void)
 
 int main(void)
 {
+    test_nuts_fixed_step();
+    test_nuts_vs_gibbs_mackey();
     test_gauss100();
     test_gibbs_vs_nuts();
     test_sbc();
     test_funnel();
     test_gibbs_refuses();
+    test_stepsize_search_fails();
     return check_done("test_hmc");
 }

@@ -197,7 +197,7 @@ static void test_correction(void)
     rc.lr = 0.2;
     bnn_chain c;
     double th0[2] = {0.3, -1.0};
-    bnn_chain_init(&c, &d, &rc, 99, th0);
+    bnn_chain_init(&c, &d, &rc, 99, th0, NULL);
     double worst = 0;
     int accepted = 0;
     for (int it = 0; it < 200; it++) {
