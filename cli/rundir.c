@@ -409,6 +409,7 @@ static const cJSON *json_find(const cJSON *o, const char *key)
     return o;
 }
 
+
 static const char *json_kind(const cJSON *v)
 {
     if (cJSON_IsString(v))
@@ -424,13 +425,30 @@ static const char *json_kind(const cJSON *v)
     return "an object";
 }
 
+/* Says which part of key is missing: the key, or an enclosing item that is no object. */
+static void json_missing(run_json *j, const char *key)
+{
+    char prefix[256];
+    for (const char *dot = strchr(key, '.'); dot; dot = strchr(dot + 1, '.')) {
+        snprintf(prefix, sizeof prefix, "%.*s", (int)(dot - key), key);
+        const cJSON *v = json_find(j->root, prefix);
+        if (!v)
+            break;
+        if (!cJSON_IsObject(v)) {
+            json_fail(j, "%s is %s, not an object", prefix, json_kind(v));
+            return;
+        }
+    }
+    json_fail(j, "%s is missing", key);
+}
+
 /* The item at key if is() accepts it; else NULL and a message saying what was wanted. */
 static const cJSON *json_want(run_json *j, const char *key, cJSON_bool (*is)(const cJSON *),
                               const char *want)
 {
     const cJSON *v = json_find(j->root, key);
     if (!v)
-        json_fail(j, "%s is missing", key);
+        json_missing(j, key);
     else if (!is(v))
         json_fail(j, "%s is %s, not %s", key, json_kind(v), want);
     return v && is(v) ? v : NULL;
@@ -483,7 +501,7 @@ long run_json_int(run_json *j, const char *key, long lo, long hi)
 {
     const cJSON *v = json_find(j->root, key);
     if (!v) {
-        json_fail(j, "%s is missing", key);
+        json_missing(j, key);
         return lo;
     }
     return json_int_of(j, v, key, -1, lo, hi);
@@ -728,10 +746,11 @@ static void check_metrics(run_folder *r, size_t chains)
     if (j->err[0])
         return;
     if (cls != (r->spec.task == BNN_TASK_CLASSIFICATION))
-        json_fail(j, "task is '%s', config.json's model.task is '%s'", task_names[cls],
-                  task_names[!cls]);
+        json_fail(j, "task is '%s', but %s's model.task is '%s'", task_names[cls],
+                  r->config.path, task_names[!cls]);
     if (r->chains != chains)
-        json_fail(j, "chains is %zu, config.json's sampler.chains is %zu", r->chains, chains);
+        json_fail(j, "chains is %zu, but %s's sampler.chains is %zu", r->chains,
+                  r->config.path, chains);
     json_numbers(j, "acceptance", r->chains);
     static const char *const blocks[2] = {"train", "test"};
     static const char *const keys[2][5] = {
@@ -744,14 +763,17 @@ static void check_metrics(run_folder *r, size_t chains)
         snprintf(data_key, sizeof data_key, "data.%s", blocks[b]);
         /* a run predicts its data sets once it has kept a draw */
         r->has_pred[b] = r->draws > 0 && run_json_has(&r->config, data_key);
+        if (r->draws > 0 && !r->has_pred[b] && run_json_has(j, blocks[b]))
+            json_fail(j, "has a block '%s', but %s has no %s", blocks[b], r->config.path, data_key);
         if (!r->has_pred[b])
             continue;
         snprintf(key, sizeof key, "%s.rows", blocks[b]);
         snprintf(data_key, sizeof data_key, "data.%s.rows", blocks[b]);
         long rows = run_json_int(j, key, 1, LONG_MAX);
-        if (!j->err[0] && rows != run_json_int(&r->config, data_key, 1, LONG_MAX))
-            json_fail(j, "%s is %ld, config.json's %s is %ld", key, rows, data_key,
-                      run_json_int(&r->config, data_key, 1, LONG_MAX));
+        long data_rows = run_json_int(&r->config, data_key, 1, LONG_MAX);
+        if (!j->err[0] && rows != data_rows)
+            json_fail(j, "%s is %ld, but %s's %s is %ld", key, rows, r->config.path, data_key,
+                      data_rows);
         for (int k = 0; k < 5 && keys[cls][k]; k++) {
             snprintf(key, sizeof key, "%s.%s", blocks[b], keys[cls][k]);
             run_json_metric(j, key);
@@ -771,8 +793,8 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
                                                 "treedepth__", "n_leapfrog__", "divergent__",
                                                 "energy__"};
     if (c->ncol != 7 + r->params) {
-        fail_msg(err, errlen, "%s: %zu columns, the run's model (config.json) needs %zu: 7 "
-                 "sampler columns and %zu parameters", path, c->ncol, 7 + r->params, r->params);
+        fail_msg(err, errlen, "%s: %zu columns, but the model of %s needs %zu: 7 sampler "
+                 "columns and %zu parameters", path, c->ncol, r->config.path, 7 + r->params, r->params);
         return -1;
     }
     for (size_t j = 0; j < c->ncol; j++) {
@@ -782,14 +804,14 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
         else
             bnn_model_param_name(m, j - 7, name, sizeof name);
         if (strcmp(c->names[j], name) != 0) {
-            fail_msg(err, errlen, "%s: column %zu is '%.40s', the run's model names it '%s'",
-                     path, j + 1, c->names[j], name);
+            fail_msg(err, errlen, "%s: column %zu is '%.40s', but the model of %s names it '%s'",
+                     path, j + 1, c->names[j], r->config.path, name);
             return -1;
         }
     }
     if (c->nrow != r->draws) {
-        fail_msg(err, errlen, "%s: %zu draws, metrics.json says %zu per chain (truncated file?)",
-                 path, c->nrow, r->draws);
+        fail_msg(err, errlen, "%s: %zu draws, but %s says %zu per chain (truncated file?)",
+                 path, c->nrow, r->metrics.path, r->draws);
         return -1;
     }
     if (!file_ends_with(path, CHAIN_CSV_END)) {
@@ -797,8 +819,8 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
         return -1;
     }
     if ((c->status != NULL) != r->partial) {
-        fail_msg(err, errlen, "%s: %s, but config.json's status is '%.60s'", path,
-                 c->status ? "marked partial" : "not marked partial", r->status);
+        fail_msg(err, errlen, "%s: %s, but %s's status is '%.60s'", path,
+                 c->status ? "marked partial" : "not marked partial", r->config.path, r->status);
         return -1;
     }
     return 0;
@@ -898,8 +920,8 @@ static int load_pred(run_folder *r, int b, char *err, size_t errlen)
     snprintf(key, sizeof key, "%s.rows", names[b]);
     size_t rows = (size_t)run_json_int(&r->metrics, key, 1, LONG_MAX);
     if (t->nrow != rows) {
-        fail_msg(err, errlen, "%s: %zu rows, metrics.json says %zu (truncated file?)", path,
-                 t->nrow, rows);
+        fail_msg(err, errlen, "%s: %zu rows, but %s says %zu (truncated file?)", path,
+                 t->nrow, r->metrics.path, rows);
         return -1;
     }
     for (size_t i = 0; i < t->nrow; i++)
