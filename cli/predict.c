@@ -81,6 +81,7 @@ int cmd_predict(int argc, char **argv)
     st = bnn_table_read(&t, data, 0, &err);
     if (st) {
         fprintf(stderr, "bnnmc: %s\n", err.msg);
+        bnn_draws_free(dr);
         bnn_model_free(m);
         return EXIT_USAGE;
     }
@@ -103,6 +104,7 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "bnnmc: %s:%zu:1: %zu columns; the run's model takes %d inputs "
                 "(optionally followed by the target)\n", data, t->line[0], t->p + 1, sp.n_inputs);
         bnn_table_free(t);
+        bnn_draws_free(dr);
         bnn_model_free(m);
         return EXIT_USAGE;
     }

@@ -668,8 +668,13 @@ static int table_read(run_table *t, const char *path, const char *header, int te
             if (!nv || (text_first && !nf))
                 die_runtime("%s: out of memory reading it", path);
         }
-        if (table_row(t, line, path, lineno, err, errlen) != 0)
+        if (t->first)
+            t->first[t->nrow] = NULL;
+        if (table_row(t, line, path, lineno, err, errlen) != 0) {
+            if (t->first)   /* the row's name, when read before the problem */
+                free(t->first[t->nrow]);
             goto done;
+        }
         t->nrow++;
     }
     rc = 0;
