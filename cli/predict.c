@@ -74,7 +74,7 @@ int cmd_predict(int argc, char **argv)
     bnn_draws *dr = NULL;
     if (!st)
         st = run_folder_draws(&r, m, &dr, &err);
-    run_folder_free(&r);   /* the draws are copied: the chains' text need not stay */
+    run_folder_free(&r);   /* the draws are copied out: the chains need not stay */
     if (st)
         die_status(st, &err);
     bnn_table *t = NULL;

@@ -324,9 +324,9 @@ static int file_ends_with(const char *path, const char *tail)
 {
     size_t n = strlen(tail);
     char buf[64];
-    FILE *f = fopen(path, "rb");
-    if (!f || n > sizeof buf)
-        return f ? fclose(f), 0 : 0;
+    FILE *f = n <= sizeof buf ? fopen(path, "rb") : NULL;
+    if (!f)
+        return 0;
     int ok = fseek(f, -(long)n, SEEK_END) == 0 && fread(buf, 1, n, f) == n && memcmp(buf, tail, n) == 0;
     fclose(f);
     return ok;
