@@ -474,6 +474,8 @@ static size_t choose_params(const run_folder *r, const char *params_opt, size_t 
             rows[np++] = found;
         }
         free(buf);
+        if (np == 0)
+            die_usage("plot", "--params: give at least one parameter name");
         return np;
     }
     for (size_t i = 0; i < sum->nrow; i++)
