@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include <cJSON.h>
+
 #include "bnnmc.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -61,8 +63,6 @@ void rundir_prepare(const char *dir, int force);
 /* A chain's draws in CmdStan's CSV layout. status is NULL for a complete run. */
 int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, int chain,
                     const sample_opts *o, const char *model_name, const char *status);
-/* Reads the draws of chain-1.csv ... of a run folder back (constrained -> unconstrained). */
-bnn_status read_run_draws(const char *dir, const bnn_model *m, bnn_draws **out, bnn_error *err);
 
 /* Per-row predictions (pred-train.csv, pred-test.csv, bnnmc predict). */
 int write_pred_csv(FILE *f, const bnn_prediction *p);
@@ -83,10 +83,80 @@ typedef struct {
 int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen);
 void stan_csv_free(stan_csv *c);
 
+/* ---- reading a run folder back (rundir.c) ----
+ * summary, plot and predict read a run folder only through run_folder_load: a folder with a
+ * missing file, truncated or invalid JSON, JSON of the wrong shape, or a truncated or
+ * malformed CSV is refused whole, with one line naming the file. A run stopped by Ctrl-C
+ * ("partial" in its files) is whole. */
+
+/* A JSON file of a run folder. The accessors take a dotted key path ("model.inputs"); on a
+ * missing key or a wrong type they record the first problem in err (one line naming the
+ * file and the key) and return a harmless value, so a reader asks for everything it needs
+ * and then tests err[0] once. */
+enum { RUN_ERR_LEN = 8600 };     /* room for a message naming any path */
+
+typedef struct {
+    char path[4200];
+    cJSON *root;
+    char err[RUN_ERR_LEN];    /* "" while every access succeeded */
+} run_json;
+
+/* Reads and parses DIR/NAME, which must hold a JSON object. 0, or -1 with j->err set. */
+int run_json_load(run_json *j, const char *dir, const char *name);
+void run_json_free(run_json *j);
+int run_json_has(const run_json *j, const char *key);
+const char *run_json_str(run_json *j, const char *key);              /* "" on a problem */
+double run_json_num(run_json *j, const char *key);                   /* NaN on a problem */
+/* A number or null (JSON has no NaN: cJSON writes NaN and infinities as null). */
+double run_json_metric(run_json *j, const char *key);
+long run_json_int(run_json *j, const char *key, long lo, long hi);   /* lo on a problem */
+/* Index in names (NULL-terminated) of the string at key; 0 on a problem. */
+int run_json_choice(run_json *j, const char *key, const char *const *names);
+/* An array of at most max integers in lo..hi into v; its length, 0 on a problem. */
+int run_json_ints(run_json *j, const char *key, int *v, int max, long lo, long hi);
+
+/* A CSV with one header line (pred-*.csv, summary.csv); NA reads as NaN. */
+typedef struct {
+    size_t nrow, ncol;
+    char **first;             /* column 1 of each row as text (summary.csv's names) */
+    double *v;                /* nrow x ncol; column 1 is NaN where it is text */
+} run_table;
+
+/* summary.csv's columns and the last two of a pred CSV (the others depend on the task). */
+enum { SUM_MEAN = 1, SUM_ESS_BULK = 7, SUM_RHAT = 9, SUM_NCOL = 11 };
+enum { PRED_OBSERVED = 1, PRED_MEAN = 2, PRED_Q025 = 4, PRED_Q975 = 6 };
+#define PRED_PROB(k) (2 + (k))          /* classification: p0 ... */
+#define PRED_CLASS(K) (2 + (K))         /* classification: predicted */
+#define PRED_RHAT(t) ((t)->ncol - 2)
+#define PRED_ESS(t) ((t)->ncol - 1)
+
+typedef struct {
+    const char *dir;
+    run_json config, metrics;
+    int partial;              /* stopped early (Ctrl-C): the files say "partial" */
+    const char *status;       /* config.json's status: "complete" or "partial: ..." */
+    bnn_model_spec spec;      /* the model, from config.json */
+    size_t params;            /* its parameters */
+    size_t chains, draws;     /* chain files, kept draws in each */
+    stan_csv *chain;          /* chain-1.csv ... */
+    int has_summary;          /* summary.csv (written when draws >= 4) */
+    run_table summary;
+    int has_pred[2];          /* pred-train.csv, pred-test.csv */
+    run_table pred[2];
+} run_folder;
+
+/* Reads every file of the run folder dir and checks each against the others (dir must
+ * outlive r). 0, or -1 with a one-line message naming the file in err. */
+int run_folder_load(run_folder *r, const char *dir, char *err, size_t errlen);
+void run_folder_free(run_folder *r);
+/* The draws of r's chains for model m (built from r->spec), constrained -> unconstrained. */
+bnn_status run_folder_draws(const run_folder *r, const bnn_model *m, bnn_draws **out, bnn_error *err);
+
 /* ---- summaries (summary.c) ---- */
 
 int cmd_summary(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+#define SUMMARY_CSV_HEADER "name,mean,sd,q5,q50,q95,mcse_mean,ess_bulk,ess_tail,rhat,rhat_gr"
 /* summary.csv: one row per name, the columns of ../shared/GUIDE.md. 0 or -1 (errno). */
 int write_summary_csv(const char *path, char **names, const bnn_summary *s, size_t k);
 

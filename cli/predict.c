@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cJSON.h>
-
 #include "cli.h"
 
 static const char predict_usage[] =
@@ -19,85 +17,6 @@ static const char predict_usage[] =
     "accuracy is printed on stderr). Writes CSV to stdout or FILE: per row the observed value,\n"
     "the predictive mean, sd and 2.5/50/97.5% quantiles (regression), or the class\n"
     "probabilities and the predicted class (classification).\n";
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-static double num(const cJSON *o, const char *k, const char *path)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(v))
-        die_usage("predict", "%s: model.%s is missing", path, k);
-    return v->valuedouble;
-}
-
-static const char *str(const cJSON *o, const char *k, const char *path)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsString(v))
-        die_usage("predict", "%s: model.%s is missing", path, k);
-    return v->valuestring;
-}
-
-static bnn_activation act_of(const char *s, const char *path)
-{
-    static const char *names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, names[i]) == 0)
-            return (bnn_activation)i;
-    die_usage("predict", "%s: unknown activation '%s'", path, s);
-}
-
-/* The model of a run folder, rebuilt from its config.json (prediction only). */
-static void load_spec(const char *dir, bnn_model_spec *sp)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    char *text = slurp(path);
-    if (!text)
-        die_usage("predict", "%s: cannot read: %s (is %s a run folder?)", path, strerror(errno), dir);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    const cJSON *mo = root ? cJSON_GetObjectItemCaseSensitive(root, "model") : NULL;
-    if (!mo)
-        die_usage("predict", "%s: not a bnnmc config (no \"model\")", path);
-    memset(sp, 0, sizeof *sp);
-    sp->task = strcmp(str(mo, "task", path), "classification") == 0 ? BNN_TASK_CLASSIFICATION
-                                                                     : BNN_TASK_REGRESSION;
-    sp->n_inputs = (int)num(mo, "inputs", path);
-    sp->n_classes = (int)num(mo, "classes", path);
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(mo, "hidden"), *e;
-    cJSON_ArrayForEach(e, h)
-    {
-        if (sp->n_hidden < BNN_MAX_HIDDEN && cJSON_IsNumber(e))
-            sp->hidden[sp->n_hidden++] = e->valueint;
-    }
-    sp->hidden_act = act_of(str(mo, "activation", path), path);
-    sp->output_act = act_of(str(mo, "output", path), path);
-    sp->prior_var = num(mo, "prior_var", path);
-    sp->nu1 = num(mo, "nu1", path);
-    sp->nu2 = num(mo, "nu2", path);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
-    if (cJSON_IsString(status) && strcmp(status->valuestring, "complete") != 0)
-        fprintf(stderr, "bnnmc predict: note: the run in %s is %s\n", dir, status->valuestring);
-    cJSON_Delete(root);
-}
 
 int cmd_predict(int argc, char **argv)
 {
@@ -134,17 +53,35 @@ int cmd_predict(int argc, char **argv)
     if (!data)
         die_usage("predict", "--data FILE is required");
 
-    bnn_model_spec sp;
-    load_spec(dir, &sp);
+    run_folder r;
+    char msg[RUN_ERR_LEN];
+    if (run_folder_load(&r, dir, msg, sizeof msg) != 0) {
+        fprintf(stderr, "bnnmc predict: %s\n", msg);
+        return EXIT_USAGE;
+    }
+    if (r.draws == 0) {
+        fprintf(stderr, "bnnmc predict: %s/chain-1.csv: no draws (the run was stopped before it "
+                "kept one)\n", dir);
+        run_folder_free(&r);
+        return EXIT_USAGE;
+    }
+    if (r.partial)
+        fprintf(stderr, "bnnmc predict: note: the run in %s is %s\n", dir, r.status);
+    bnn_model_spec sp = r.spec;
     bnn_model *m = NULL;
     bnn_error err = {0};
     bnn_status st = bnn_model_new(&m, &sp, NULL, &err);
+    bnn_draws *dr = NULL;
+    if (!st)
+        st = run_folder_draws(&r, m, &dr, &err);
+    run_folder_free(&r);   /* the draws are copied out: the chains need not stay */
     if (st)
         die_status(st, &err);
     bnn_table *t = NULL;
     st = bnn_table_read(&t, data, 0, &err);
     if (st) {
         fprintf(stderr, "bnnmc: %s\n", err.msg);
+        bnn_draws_free(dr);
         bnn_model_free(m);
         return EXIT_USAGE;
     }
@@ -167,6 +104,7 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "bnnmc: %s:%zu:1: %zu columns; the run's model takes %d inputs "
                 "(optionally followed by the target)\n", data, t->line[0], t->p + 1, sp.n_inputs);
         bnn_table_free(t);
+        bnn_draws_free(dr);
         bnn_model_free(m);
         return EXIT_USAGE;
     }
@@ -176,10 +114,6 @@ int cmd_predict(int argc, char **argv)
         if (st)
             die_status(st, &err);
     }
-    bnn_draws *dr = NULL;
-    st = read_run_draws(dir, m, &dr, &err);
-    if (st)
-        die_status(st, &err);
     bnn_prediction *p = NULL;
     st = bnn_predict(m, dr, t, has_y, seed, threads, &p, &err);
     if (st)

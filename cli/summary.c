@@ -19,7 +19,7 @@ int write_summary_csv(const char *path, char **names, const bnn_summary *s, size
     FILE *f = path ? fopen(tmp, "w") : stdout;
     if (!f)
         return -1;
-    fprintf(f, "name,mean,sd,q5,q50,q95,mcse_mean,ess_bulk,ess_tail,rhat,rhat_gr\n");
+    fputs(SUMMARY_CSV_HEADER "\n", f);
     for (size_t j = 0; j < k; j++) {
         const bnn_summary *x = &s[j];
         double v[10] = {x->mean, x->sd, x->q5, x->q50, x->q95, x->mcse_mean, x->ess_bulk,
@@ -431,10 +431,35 @@ static const char summary_usage[] =
     "  --json   print JSON\n"
     "  --all    list every parameter (default: the 25 worst)\n";
 
-static double jnum(const cJSON *o, const char *k)
+/* "test.rmse_mean": a metric of one block of metrics.json (checked by run_folder_load). */
+static double metric(run_folder *r, const char *block, const char *key)
 {
-    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    char k[64];
+    snprintf(k, sizeof k, "%s.%s", block, key);
+    return run_json_metric(&r->metrics, k);
+}
+
+/* Per predicted data set: the fit and the R-hat of the predictions. */
+static void print_metrics(run_folder *r)
+{
+    static const char *const blocks[2] = {"train", "test"};
+    for (int b = 0; b < 2; b++) {
+        if (!r->has_pred[b])
+            continue;
+        const char *o = blocks[b];
+        if (r->spec.task == BNN_TASK_REGRESSION)
+            printf("%-5s RMSE %.4f +- %.4f over draws, %.4f of the posterior mean, 95%% coverage "
+                   "%.0f%%, lpd %.3f\n", o, metric(r, o, "rmse_mean"), metric(r, o, "rmse_std"),
+                   metric(r, o, "rmse_of_mean"), 100 * metric(r, o, "coverage95"), metric(r, o, "lpd"));
+        else
+            printf("%-5s accuracy %.2f%% +- %.2f over draws, %.2f%% of the posterior mean, lpd "
+                   "%.3f\n", o, metric(r, o, "accuracy_mean"), metric(r, o, "accuracy_std"),
+                   metric(r, o, "accuracy_of_mean"), metric(r, o, "lpd"));
+        printf("      predictions: R-hat max %.3f, median %.3f, %.0f%% of %.0f rows above 1.01; "
+               "min bulk ESS %.0f\n", metric(r, o, "pred_rhat_max"), metric(r, o, "pred_rhat_median"),
+               100 * metric(r, o, "pred_rhat_share_above_1_01"), metric(r, o, "rows"),
+               metric(r, o, "pred_ess_bulk_min"));
+    }
 }
 
 int cmd_summary(int argc, char **argv)
@@ -455,58 +480,22 @@ int cmd_summary(int argc, char **argv)
     if (optind + 1 != argc)
         die_usage("summary", optind == argc ? "the run folder DIR is required" : "give one run folder");
     const char *dir = argv[optind];
-    char *paths[1024];
-    size_t M = 0;
-    for (; M < 1024; M++) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/chain-%zu.csv", dir, M + 1);
-        if (access(p, F_OK) != 0)
-            break;
-        paths[M] = strdup(p);
-    }
-    if (M == 0) {
-        fprintf(stderr, "bnnmc summary: %s/chain-1.csv: not found (is %s a run folder?)\n", dir, dir);
+    run_folder r;
+    summary_set s;
+    char err[RUN_ERR_LEN];
+    if (run_folder_load(&r, dir, err, sizeof err) != 0) {
+        fprintf(stderr, "bnnmc summary: %s\n", err);
         return EXIT_USAGE;
     }
-    stan_csv *ch = calloc(M, sizeof *ch);
-    summary_set s;
-    char err[512];
-    int bad = !ch || read_chains(paths, M, ch) != 0;
-    if (!bad && summarise_chains(ch, M, threads_default(), &s, err, sizeof err) != 0) {
+    if (summarise_chains(r.chain, r.chains, threads_default(), &s, err, sizeof err) != 0) {
         fprintf(stderr, "bnnmc summary: %s: %s\n", dir, err);
         summary_set_free(&s);
-        for (size_t i = 0; i < M; i++)
-            stan_csv_free(&ch[i]);
-        bad = 1;
-    }
-    if (bad) {
-        for (size_t i = 0; i < M; i++)
-            free(paths[i]);
-        free(ch);
+        run_folder_free(&r);
         return EXIT_USAGE;
-    }
-    char mp[4096];
-    snprintf(mp, sizeof mp, "%s/metrics.json", dir);
-    FILE *f = fopen(mp, "rb");
-    cJSON *met = NULL;
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        char *t = n > 0 ? malloc((size_t)n + 1) : NULL;
-        if (t && fread(t, 1, (size_t)n, f) == (size_t)n) {
-            t[n] = '\0';
-            met = cJSON_Parse(t);
-        }
-        free(t);
-        fclose(f);
     }
     size_t params, rb, eb;
     count_bad(&s, &params, &rb, &eb);
-    const char *blocks[2] = {"train", "test"};
-    int is_nn = 0;
-    for (size_t j = 0; j < s.k; j++)
-        is_nn |= strncmp(s.names[j], "W2.", 3) == 0;
+    int is_nn = r.spec.n_hidden > 0;
     if (json) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "run", dir);
@@ -518,8 +507,7 @@ int cmd_summary(int argc, char **argv)
         cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
         cJSON_AddNumberToObject(root, "max_treedepth_hits", (double)s.depth_hits);
         cJSON_AddItemToObject(root, "parameters", summary_json(&s));
-        if (met)
-            cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(met, 1));
+        cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(r.metrics.root, 1));
         print_json(root);
         cJSON_Delete(root);
     } else {
@@ -527,35 +515,17 @@ int cmd_summary(int argc, char **argv)
                s.algorithm ? ", sampler " : "", s.algorithm ? s.algorithm : "",
                s.partial ? " (a PARTIAL run: stopped early)" : "");
         print_table(&s, all ? s.k : 25);
-        int task_reg = met && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(met, "task")) ? cJSON_GetStringValue(cJSON_GetObjectItem(met, "task")) : "", "regression") == 0;
         printf("\n");
-        for (int b = 0; b < 2 && met; b++) {
-            const cJSON *o = cJSON_GetObjectItemCaseSensitive(met, blocks[b]);
-            if (!o)
-                continue;
-            if (task_reg)
-                printf("%-5s RMSE %.4f +- %.4f over draws, %.4f of the posterior mean, 95%% coverage "
-                       "%.0f%%, lpd %.3f\n", blocks[b], jnum(o, "rmse_mean"), jnum(o, "rmse_std"),
-                       jnum(o, "rmse_of_mean"), 100 * jnum(o, "coverage95"), jnum(o, "lpd"));
-            else
-                printf("%-5s accuracy %.2f%% +- %.2f over draws, %.2f%% of the posterior mean, lpd "
-                       "%.3f\n", blocks[b], jnum(o, "accuracy_mean"), jnum(o, "accuracy_std"),
-                       jnum(o, "accuracy_of_mean"), jnum(o, "lpd"));
-            printf("      predictions: R-hat max %.3f, median %.3f, %.0f%% of %.0f rows above 1.01; "
-                   "min bulk ESS %.0f\n", jnum(o, "pred_rhat_max"), jnum(o, "pred_rhat_median"),
-                   100 * jnum(o, "pred_rhat_share_above_1_01"), jnum(o, "rows"),
-                   jnum(o, "pred_ess_bulk_min"));
-        }
+        print_metrics(&r);
         print_health(&s);
-        const cJSON *te = met ? cJSON_GetObjectItemCaseSensitive(met, "test") : NULL;
-        if (!te && met)
-            te = cJSON_GetObjectItemCaseSensitive(met, "train");
+        /* the verdict on the predictions: of the test rows, or the training rows without */
+        const char *te = r.has_pred[1] ? "test" : r.has_pred[0] ? "train" : NULL;
         printf("\nverdict: %zu of %zu parameters have R-hat > 1.01, %zu have bulk or tail ESS below "
                "100 per chain", rb, params, eb);
         if (te)
             printf("; %.0f of %.0f %s predictions have R-hat > 1.01",
-                   round(jnum(te, "pred_rhat_share_above_1_01") * jnum(te, "rows")), jnum(te, "rows"),
-                   cJSON_GetObjectItemCaseSensitive(met, "test") ? "test" : "train");
+                   round(metric(&r, te, "pred_rhat_share_above_1_01") * metric(&r, te, "rows")),
+                   metric(&r, te, "rows"), te);
         printf(".\n");
         if (is_nn)
             printf("note: a network's weights are not identifiable (hidden units can swap places, "
@@ -563,12 +533,7 @@ int cmd_summary(int argc, char **argv)
                    "everything that matters; the R-hat\nof the predictions is the diagnostic that "
                    "means something for a network.\n");
     }
-    cJSON_Delete(met);
     summary_set_free(&s);
-    for (size_t i = 0; i < M; i++) {
-        stan_csv_free(&ch[i]);
-        free(paths[i]);
-    }
-    free(ch);
+    run_folder_free(&r);
     return 0;
 }
