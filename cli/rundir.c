@@ -131,7 +131,9 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
     fprintf(f, "# model = %s\n", model_name);
     fprintf(f, "# method = sample (Default)\n");
     fprintf(f, "#   sample\n");
-    fprintf(f, "#     num_samples = %zu\n", dr->n_kept * dr->thin);
+    /* CmdStan's num_samples is the sampling iterations asked for, before thinning */
+    size_t n_sampling = status ? dr->n_kept * dr->thin : (size_t)o->samples - dr->n_burn;
+    fprintf(f, "#     num_samples = %zu\n", n_sampling);
     fprintf(f, "#     num_warmup = %zu\n", dr->n_burn);
     fprintf(f, "#     save_warmup = 0 (Default)\n");
     fprintf(f, "#     thin = %zu\n", dr->thin);
@@ -148,7 +150,7 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
     if (s == BNN_SAMPLER_HMC)
         fprintf(f, "#         int_time = %g\n", o->int_time > 0 ? o->int_time : 2 * M_PI);
     if (dr->adapted)
-        fprintf(f, "#       metric = diag_e\n");
+        fprintf(f, "#       metric = %s\n", o->no_adapt_metric ? "unit_e" : "diag_e");
     if (s == BNN_SAMPLER_RW || s == BNN_SAMPLER_LANGEVIN)
         fprintf(f, "#       step = %g\n#       step_eta = %g\n", o->step, o->step_eta);
     if (s == BNN_SAMPLER_LANGEVIN)

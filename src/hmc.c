@@ -377,17 +377,24 @@ int bnn_step_hmc(bnn_chain *c, bnn_step_info *info)
     double steps = floor(c->cfg->int_time / c->eps);
     int L0 = steps < 1 ? 1 : (steps > 1024 ? 1024 : (int)steps);
     int L = 1 + (int)gsl_rng_uniform_int(c->rng, (unsigned long)(2 * L0 - 1));
-    int divergent = 0;
-    for (int l = 0; l < L && !divergent; l++) {
+    /* Every one of the L steps is taken even after an energy error above 1000: stopping
+     * there (or rejecting for it) would make the move's acceptance depend on the path,
+     * which the reverse move does not share. Only a non-finite energy ends the path early:
+     * from there the end point is non-finite too, so the move is rejected either way. */
+    int divergent = 0, l = 0;
+    double h = H0;
+    while (l < L && isfinite(h)) {
         leapfrog(c, &w->z, c->eps);
-        divergent = hamiltonian(c, &w->z) - H0 > MAX_DELTA_H;
+        l++;
+        h = hamiltonian(c, &w->z);
+        divergent |= h - H0 > MAX_DELTA_H;
     }
-    double h = hamiltonian(c, &w->z);
     info->stepsize = c->eps;
     info->treedepth = 0;
-    info->n_leapfrog = L;
+    info->n_leapfrog = l;
     info->divergent = divergent;
-    int accept = bnn_metropolis(c, divergent ? -INFINITY : H0 - h, &info->accept_stat);
+    /* divergent is reported, not acted on: the test is on the end point alone */
+    int accept = bnn_metropolis(c, H0 - h, &info->accept_stat);
     if (accept) {
         memcpy(c->theta, w->z.q, n * sizeof(double));
         memcpy(c->grad, w->z.g, n * sizeof(double));

@@ -70,7 +70,10 @@ static void da_learn(bnn_dual_avg *a, double *eps, double accept_stat)
 }
 
 /* Stan's windowed_adaptation: buffers 75 / window 25 / 50, shrunk to 15% / 75% / 10% of a
- * short warmup; no metric estimation under 20 warmup iterations. term_min raises the
+ * short warmup; no metric estimation under 20 warmup iterations. A deliberate difference:
+ * for 20..149 warm-up iterations Stan announces the shrunk windows but, as its
+ * set_window_params returns before restart(), never ends one: its metric stays the
+ * identity. Here the shrunk windows are used, as Stan's message says. term_min raises the
  * terminal buffer (the step size's last tuning, after the final metric) where the
  * warm-up is long enough: MALA's acceptance is far more sensitive to its step than
  * NUTS's, and Stan's 50 iterations left it at a fifth of its target. */
@@ -124,7 +127,8 @@ static int va_learn(bnn_var_adapt *v, double *inv_metric, const double *q, size_
         va_next_window(v);
         double n = (double)v->n;
         for (size_t j = 0; j < dim; j++) {
-            double var = n > 1 ? v->m2[j] / (n - 1) : 1.0;
+            /* as Stan's: with one draw in the window the current metric is regularised */
+            double var = n > 1 ? v->m2[j] / (n - 1) : inv_metric[j];
             inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
             v->mean[j] = v->m2[j] = 0;
         }
@@ -147,6 +151,11 @@ bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, b
         return BNN_OK;
     da_learn(&c->da, &c->eps, info->accept_stat);
     if (c->va.on && va_learn(&c->va, c->inv_metric, c->theta, c->d->dim)) {
+        for (size_t j = 0; j < c->d->dim; j++)
+            if (!isfinite(c->inv_metric[j]) || !(c->inv_metric[j] > 0))
+                return bnn_fail(err, BNN_ENUMERIC, "numerical overflow in metric adaptation "
+                                "(coordinate %zu's variance over the window is %g)", j + 1,
+                                c->inv_metric[j]);
         if (c->cfg->sampler != BNN_SAMPLER_MALA) {
             bnn_status st = bnn_init_stepsize(c, err);
             if (st)
@@ -191,6 +200,13 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_density *d, const bnn_run_conf
     memcpy(c->theta, theta0, n * sizeof(double));
     c->lp = d->logp(d->ctx, c->work, c->theta, NULL);
     c->g_valid = 0;
+    if (!isfinite(c->lp)) {
+        /* Stan refuses such a start too; every later test would compare with it */
+        double lp = c->lp;
+        bnn_chain_free(c);
+        return bnn_fail(err, BNN_ENUMERIC, "the log density at the starting point is %g, not "
+                        "finite (check --init or the data)", lp);
+    }
     bnn_status st = BNN_OK;
     if (cfg->sampler == BNN_SAMPLER_HMC || cfg->sampler == BNN_SAMPLER_NUTS ||
         cfg->sampler == BNN_SAMPLER_MALA)

@@ -306,6 +306,19 @@ static void test_stepsize_search_fails(void)
                       "a failing step-size search is an error: status %d, '%s'", (int)st, err.msg);
         bnn_draws_free(dr);
     }
+    /* and a start where the density is not finite is refused before anything runs */
+    bnn_density d = {1, 1, 0, spike_logp, NULL, NULL};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.chains = 1;
+    double one = 1;
+    rc.init = &one;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    bnn_status st = bnn_run(&d, &rc, &dr, &err);
+    CHECK_VERBOSE(st == BNN_ENUMERIC && strstr(err.msg, "starting point") && !dr,
+                  "a start with log density -inf is refused: status %d, '%s'", (int)st, err.msg);
+    bnn_draws_free(dr);
 }
 
 static void test_gibbs_refuses(void)
