@@ -312,7 +312,8 @@ typedef struct {
 
 /* Runs cfg->chains chains of the sampler over d, cfg->threads at a time. Each chain's
  * draws depend only on (cfg, chain index), so they are bitwise identical for every
- * thread count. Sets OpenBLAS to one thread: chains are the unit of parallelism. */
+ * thread count. OpenBLAS runs on one thread during the run (chains are the unit of
+ * parallelism) and gets the caller's thread count back at the end. */
 bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **out,
                    bnn_error *err);
 void bnn_draws_free(bnn_draws *dr);

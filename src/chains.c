@@ -230,7 +230,9 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     if (st)
         return st;
     bnn_gsl_setup();
-    openblas_set_num_threads(1);
+    /* chains are the unit of parallelism: BLAS on one thread inside each while they run,
+     * and the caller's setting back at the end */
+    int blas_threads = openblas_get_num_threads();
     int M = cfg->chains;
     size_t dim = d->dim;
     size_t n_kept = (cfg->n_iter - cfg->n_burn + cfg->thin - 1) / cfg->thin;
@@ -295,6 +297,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.dr = dr;
     sh.init = cfg->init ? cfg->init : init;
     atomic_init(&sh.next_chain, 0);
+    openblas_set_num_threads(1);
     double t0 = now();
     int started = 0;
     for (; started < T; started++)
@@ -361,6 +364,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     }
     dr->n_iter_done = min_iter;
 done:
+    openblas_set_num_threads(blas_threads);
     free(init);
     free(tid);
     free(sh.iter_done);

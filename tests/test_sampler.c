@@ -9,6 +9,10 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+/* OpenBLAS's own calls (its cblas.h clashes with GSL's gsl_cblas.h, included above) */
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+
 #include "../src/sampler.h"
 #include "check.h"
 #include "stats.h"
@@ -320,6 +324,25 @@ static void test_bad_config(void)
           "burn-in >= iterations refused: %s", err.msg);
 }
 
+/* The header promises no global state left changed: OpenBLAS's thread count included. */
+static void test_blas_threads_restored(void)
+{
+    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.n_iter = 20;
+    rc.n_burn = 10;
+    rc.chains = 2;
+    rc.threads = 2;
+    openblas_set_num_threads(2);
+    bnn_draws *dr = NULL;
+    bnn_status st = bnn_run(&d, &rc, &dr, NULL);
+    int after = openblas_get_num_threads();
+    CHECK_VERBOSE(st == BNN_OK && after == 2, "bnn_run gives OpenBLAS its thread count back "
+                  "(2 before, %d after)", after);
+    bnn_draws_free(dr);
+}
+
 int main(void)
 {
     test_correction();
@@ -328,5 +351,6 @@ int main(void)
     test_threads();
     test_stop();
     test_bad_config();
+    test_blas_threads_restored();
     return check_done("test_sampler");
 }
