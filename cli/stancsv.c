@@ -314,7 +314,7 @@ static int warmup_rows(const stan_csv *c, const run_config *rc, long marker_rows
                 return fail(err, errlen, "%s: save_warmup = 1 without a valid num_warmup (or "
                             "warmup) and thin: cannot tell warm-up rows from draws", path);
         } else {
-            header_rows = (rc->num_warmup + rc->thin - 1) / rc->thin;
+            header_rows = rc->num_warmup / rc->thin + (rc->num_warmup % rc->thin != 0);   /* ceil, no overflow */
         }
     }
     if (marker_rows >= 0 && header_rows >= 0 && marker_rows != header_rows)

@@ -220,7 +220,6 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
             return -1;
         }
     }
-    size_t N = common_length(ch, M);
     size_t *cols = malloc(ncol * sizeof *cols), k = 0;
     if (!cols) {
         snprintf(err, errlen, "out of memory");
@@ -238,6 +237,11 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
         free(cols);
         return -1;
     }
+    /* warnings only once the input is known good: a refused input gets one error line */
+    for (size_t c = 0; c < M; c++)
+        if (ch[c].warning)
+            fprintf(stderr, "bnnmc: warning: %s\n", ch[c].warning);
+    size_t N = common_length(ch, M);
     sampler_health(ch, M, out);
     double *x = malloc(k * M * N * sizeof *x);
     unsigned char *bad = calloc(k, 1);
@@ -401,8 +405,6 @@ static void print_json(cJSON *root)
     }
 }
 
-/* Reads every chain; the reader's warnings are printed only once all were read, so that a
- * refused file gives its one error line alone. */
 static int read_chains(char **paths, size_t M, stan_csv *ch)
 {
     char err[512];
@@ -413,9 +415,6 @@ static int read_chains(char **paths, size_t M, stan_csv *ch)
                 stan_csv_free(&ch[d]);
             return -1;
         }
-    for (size_t c = 0; c < M; c++)
-        if (ch[c].warning)
-            fprintf(stderr, "bnnmc: warning: %s\n", ch[c].warning);
     return 0;
 }
 

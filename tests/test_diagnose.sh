@@ -101,6 +101,8 @@ refuse "40 rows before '# Adaptation terminated' where the header means 50" "w1.
 with_warmup "$C1" "$T/w1.csv" 1000 1 30 0
 refuse "stopped during warm-up (no draws after it)" "w1.csv" "$T/w1.csv" "$C2"
 grep -q 'warm-up' "$T/err" && ok "... and the message says the rows were warm-up" || bad "message does not mention warm-up: $(cat "$T/err")"
+printf '# num_warmup = 9223372036854775807\n# save_warmup = 1\n# thin = 2\nlp__,a\n1,2\n3,4\n5,6\n7,8\n9,1\n' >"$T/bigwarm.csv"
+refuse "num_warmup = 2^63 - 1 (no overflow): every row is warm-up" "bigwarm.csv: 0 draws after its 5 warm-up rows" "$T/bigwarm.csv"
 
 # ---------------------------------------------------------------- 2. chains of unequal length
 awk '/^#/ || !hdr { if (!/^#/) hdr = 1; print; next } ++n <= 150' "$C2" >"$T/c2short.csv"
@@ -152,6 +154,8 @@ printf 'lp__,a\n1,2\n4,5\n7,8\n1,2\n' >"$T/a.csv"
 refuse "chains with different column names" "ac.csv: column 3 is 'c'" "$T/ab.csv" "$T/ac.csv"
 refuse "chains with different column counts" "a.csv: 2 columns" "$T/ab.csv" "$T/a.csv"
 refuse "a missing file" "nope.csv: cannot open" "$T/nope.csv"
+printf 'lp__,a\n1,2\n3,4\n5,' >"$T/cutfew.csv"
+refuse "a cut-short last row and too few draws: the error alone" "cutfew.csv: 2 draws: too few" "$T/cutfew.csv"
 
 # ---------------------------------------------------------------- 4. leniency
 # body FILE: the chain without its closing comment lines (as a run that was stopped leaves it)
