@@ -1,7 +1,11 @@
-/* stancsv.c — reading CmdStan-format CSV files (ours and Stan's): comment lines, one header
- * of column names, numeric rows. Errors name file, line and column. */
+/* stancsv.c — reading CmdStan-format CSV files (ours, CmdStan's and rstan's): comment lines,
+ * one header of column names, numeric rows. Warm-up rows (save_warmup = 1) are left out.
+ * Errors name file, line and column; the reader never prints: what a caller should hear
+ * about but that does not stop the read is returned in stan_csv.warning. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,41 +27,307 @@ void stan_csv_free(stan_csv *c)
 {
     if (!c)
         return;
-    for (size_t j = 0; j < c->ncol; j++)
+    for (size_t j = 0; c->names && j < c->ncol; j++)
         free(c->names[j]);
     free(c->names);
     free(c->v);
     free(c->status);
     free(c->algorithm);
     free(c->engine);
+    free(c->warning);
+    free(c->path);
     memset(c, 0, sizeof *c);
 }
 
-static char *comment_value(const char *line, const char *key)
+/* ------------------------------------------------------------ comment lines */
+
+/* The value of "# key = value", "#   key = value (Default)" (CmdStan) or "# key=value"
+ * (rstan) into out (at most outlen - 1 bytes); 1 when line holds key, else 0. */
+static int comment_value(const char *line, const char *key, char *out, size_t outlen)
 {
-    /* "# key = value" or "#   key = value (Default)" */
     const char *p = line + 1;
     while (*p == ' ')
         p++;
     size_t k = strlen(key);
     if (strncmp(p, key, k) != 0)
-        return NULL;
+        return 0;
     p += k;
     while (*p == ' ')
         p++;
     if (*p != '=')
-        return NULL;
+        return 0;
     p++;
     while (*p == ' ')
         p++;
     size_t n = strcspn(p, " \r\n");
-    char *v = malloc(n + 1);
-    if (v) {
-        memcpy(v, p, n);
-        v[n] = '\0';
-    }
-    return v;
+    n = n < outlen - 1 ? n : outlen - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 1;
 }
+
+/* A count from a header value: >= 0, or -1 when it is not a plain non-negative integer. */
+static long header_count(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return end == s || *end != '\0' || errno || v < 0 ? -1 : v;
+}
+
+/* 0/1 (CmdStan before 2.33 and rstan) or false/true (later CmdStan); -1 otherwise. */
+static int header_flag(const char *s)
+{
+    if (strcmp(s, "1") == 0 || strcmp(s, "true") == 0)
+        return 1;
+    if (strcmp(s, "0") == 0 || strcmp(s, "false") == 0)
+        return 0;
+    return -1;
+}
+
+/* What the comment lines before the column names say about the rows that follow. */
+typedef struct {
+    long num_warmup;          /* -1: not given */
+    int save_warmup;          /* -1: not given */
+    long thin;                /* 1 when not given; -1 when given but not a count >= 1 */
+} run_config;
+
+static int set_string(char **dst, const char *v)
+{
+    if (*dst)
+        return 0;             /* the first occurrence counts */
+    *dst = strdup(v);
+    return *dst ? 0 : -1;
+}
+
+/* rstan writes "sampler_t=NUTS(diag_e)", "HMC(...)" or "Fixed_param" where CmdStan writes
+ * "algorithm = hmc" and "engine = nuts|static". */
+static int set_rstan_sampler(stan_csv *c, const char *v)
+{
+    if (strncmp(v, "NUTS", 4) == 0)
+        return set_string(&c->algorithm, "hmc") || set_string(&c->engine, "nuts");
+    if (strncmp(v, "HMC", 3) == 0)
+        return set_string(&c->algorithm, "hmc") || set_string(&c->engine, "static");
+    if (strncmp(v, "Fixed_param", 11) == 0)
+        return set_string(&c->algorithm, "fixed_param");
+    return 0;
+}
+
+/* One comment line before the header: the settings diagnostics need. -1: out of memory. */
+static int header_comment(const char *line, stan_csv *c, run_config *rc)
+{
+    char v[128];
+    if (comment_value(line, "bnnmc_status", v, sizeof v))
+        return set_string(&c->status, v);
+    if (comment_value(line, "algorithm", v, sizeof v))
+        return set_string(&c->algorithm, v);
+    if (comment_value(line, "engine", v, sizeof v))
+        return set_string(&c->engine, v);
+    if (comment_value(line, "sampler_t", v, sizeof v))
+        return set_rstan_sampler(c, v);
+    if (comment_value(line, "max_depth", v, sizeof v) || comment_value(line, "max_treedepth", v, sizeof v)) {
+        long d = header_count(v);
+        c->max_depth = d > 0 && d < 1000 ? (int)d : 0;   /* 0: the default, 10 */
+    } else if (comment_value(line, "num_warmup", v, sizeof v) || comment_value(line, "warmup", v, sizeof v))
+        rc->num_warmup = header_count(v);
+    else if (comment_value(line, "save_warmup", v, sizeof v))
+        rc->save_warmup = header_flag(v);
+    else if (comment_value(line, "thin", v, sizeof v))
+        rc->thin = header_count(v) >= 1 ? header_count(v) : -1;
+    return 0;
+}
+
+/* "# Adaptation terminated": CmdStan and rstan write it between the warm-up rows and the
+ * kept draws of an adaptive sampler. */
+static int adaptation_marker(const char *line)
+{
+    const char *p = line + 1;
+    while (*p == ' ')
+        p++;
+    return strncmp(p, "Adaptation terminated", 21) == 0;
+}
+
+/* ------------------------------------------------------------ header */
+
+/* Up to 20 bytes of a field for a message, non-printable bytes as '?', so that binary
+ * input still gives one readable line. */
+static void field_excerpt(const char *s, char out[24])
+{
+    size_t n = 0;
+    for (; s[n] && s[n] != ',' && n < 20; n++)
+        out[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+    out[n] = '\0';
+}
+
+typedef struct {
+    const char *name;
+    size_t col;
+} named_col;
+
+static int by_name(const void *a, const void *b)
+{
+    const named_col *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d ? d : (x->col > y->col) - (x->col < y->col);
+}
+
+/* A repeated column name (Stan's own readers key draws by name): sorted, so 20000 columns
+ * take milliseconds. */
+static int check_unique_names(const stan_csv *c, const char *path, size_t lineno, char *err,
+                              size_t errlen)
+{
+    named_col *s = malloc(c->ncol * sizeof *s);
+    if (!s)
+        return fail(err, errlen, "%s: out of memory reading %zu column names", path, c->ncol);
+    for (size_t j = 0; j < c->ncol; j++)
+        s[j] = (named_col){c->names[j], j};
+    qsort(s, c->ncol, sizeof *s, by_name);
+    int rc = 0;
+    for (size_t j = 1; j < c->ncol && !rc; j++)
+        if (strcmp(s[j].name, s[j - 1].name) == 0)
+            rc = fail(err, errlen, "%s:%zu:%zu: column name '%.60s' repeats column %zu's", path,
+                      lineno, s[j].col + 1, s[j].name, s[j - 1].col + 1);
+    free(s);
+    return rc;
+}
+
+/* The column names: non-empty, printable, not numbers, each once. line is modified. */
+static int read_header(char *line, stan_csv *c, const char *path, size_t lineno, char *err,
+                       size_t errlen)
+{
+    size_t ncol = 1;
+    for (const char *q = line; *q; q++)
+        ncol += *q == ',';
+    c->names = calloc(ncol, sizeof *c->names);
+    if (!c->names)
+        return fail(err, errlen, "%s: out of memory reading %zu column names", path, ncol);
+    c->ncol = ncol;
+    size_t numeric = 0;
+    char *q = line;
+    for (size_t j = 0; j < ncol; j++) {
+        size_t n = strcspn(q, ",");
+        if (n == 0)
+            return fail(err, errlen, "%s:%zu:%zu: empty column name in the header", path, lineno, j + 1);
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)q[i] <= 0x20 || (unsigned char)q[i] >= 0x7f) {
+                char ex[24];
+                field_excerpt(q, ex);
+                return fail(err, errlen, "%s:%zu:%zu: column name '%s' has a space or a byte that "
+                            "is not printable ASCII: not a CmdStan CSV header", path, lineno, j + 1, ex);
+            }
+        char *end;
+        strtod(q, &end);
+        numeric += end == q + n;
+        c->names[j] = strndup(q, n);
+        if (!c->names[j])
+            return fail(err, errlen, "%s: out of memory reading %zu column names", path, ncol);
+        q += n + 1;
+    }
+    if (numeric == ncol)
+        return fail(err, errlen, "%s:%zu: the first line that is not a comment holds numbers, not "
+                    "column names: the header is missing", path, lineno);
+    return check_unique_names(c, path, lineno, err, errlen);
+}
+
+/* ------------------------------------------------------------ rows */
+
+typedef enum { ROW_OK, ROW_SHORT, ROW_LONG, ROW_NOT_NUMBER } row_result;
+
+/* Parses the ncol values of line into out. *col receives the 1-based column of a bad field
+ * (or the count of values read for ROW_SHORT). */
+static row_result parse_row(const char *line, size_t ncol, double *out, size_t *col)
+{
+    const char *q = line;
+    for (size_t j = 0;; j++) {
+        char *end;
+        double x = strtod(q, &end);
+        *col = j + 1;
+        if (j == ncol)
+            return ROW_LONG;
+        if (end == q || (*end != ',' && *end != '\0'))
+            return ROW_NOT_NUMBER;
+        out[j] = x;
+        if (*end == '\0') {
+            *col = j + 1;
+            return j + 1 == ncol ? ROW_OK : ROW_SHORT;
+        }
+        q = end + 1;
+    }
+}
+
+/* The start of a number as a write cut short leaves it: digits, sign, point, exponent, or
+ * the start of nan/inf; anything else is not a cut-off number but garbage. */
+static int number_prefix(const char *s)
+{
+    if (s[strspn(s, "0123456789+-.eE")] == '\0')
+        return 1;
+    if (*s == '-' || *s == '+')
+        s++;
+    size_t n = strlen(s);
+    return n <= 3 && (strncmp(s, "nan", n) == 0 || strncmp(s, "inf", n) == 0);
+}
+
+/* A last line without a newline whose values stop early (or whose last value is cut):
+ * what a run killed while writing leaves. */
+static int cut_short(const char *line, row_result r, size_t col, size_t ncol)
+{
+    if (r == ROW_SHORT)
+        return 1;
+    if (r != ROW_NOT_NUMBER || col > ncol)
+        return 0;
+    const char *last = strrchr(line, ',');
+    last = last ? last + 1 : line;
+    size_t commas = 0;
+    for (const char *q = line; *q; q++)
+        commas += *q == ',';
+    return commas + 1 == col && number_prefix(last);
+}
+
+static int grow_rows(stan_csv *c, size_t *cap)
+{
+    size_t want = *cap ? 2 * *cap : 16;
+    if (want > SIZE_MAX / sizeof(double) / c->ncol)
+        return -1;
+    double *nv = realloc(c->v, want * c->ncol * sizeof *nv);
+    if (!nv)
+        return -1;
+    c->v = nv;
+    *cap = want;
+    return 0;
+}
+
+/* ------------------------------------------------------------ warm-up */
+
+/* How many of the nrow rows read are warm-up rows. The header's count (ceil(num_warmup /
+ * thin) with save_warmup = 1, CmdStan's and rstan's rule; none for CmdStan's fixed_param,
+ * which runs no warm-up) and the rows before "# Adaptation terminated" must agree where both
+ * exist; fewer rows than the header's count: the run stopped during warm-up. */
+static int warmup_rows(const stan_csv *c, const run_config *rc, long marker_rows, size_t marker_line,
+                       const char *path, size_t *out, char *err, size_t errlen)
+{
+    long header_rows = -1;
+    if (rc->save_warmup == 0 || (c->algorithm && strcmp(c->algorithm, "fixed_param") == 0))
+        header_rows = 0;
+    else if (rc->save_warmup == 1) {
+        if (rc->num_warmup < 0 || rc->thin < 1) {
+            if (marker_rows < 0)
+                return fail(err, errlen, "%s: save_warmup = 1 without a valid num_warmup (or "
+                            "warmup) and thin: cannot tell warm-up rows from draws", path);
+        } else {
+            header_rows = rc->num_warmup / rc->thin + (rc->num_warmup % rc->thin != 0);   /* ceil, no overflow */
+        }
+    }
+    if (marker_rows >= 0 && header_rows >= 0 && marker_rows != header_rows)
+        return fail(err, errlen, "%s:%zu: %ld rows come before '# Adaptation terminated', the "
+                    "header (num_warmup %ld, thin %ld, save_warmup %d) means %ld warm-up rows",
+                    path, marker_line, marker_rows, rc->num_warmup, rc->thin, rc->save_warmup,
+                    header_rows);
+    long w = marker_rows >= 0 ? marker_rows : (header_rows >= 0 ? header_rows : 0);
+    *out = (size_t)w < c->nrow ? (size_t)w : c->nrow;
+    return 0;
+}
+
+/* ------------------------------------------------------------ the file */
 
 int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
 {
@@ -65,92 +335,97 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
     FILE *f = fopen(path, "r");
     if (!f)
         return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    c->path = strdup(path);
+    if (!c->path) {
+        fclose(f);
+        return fail(err, errlen, "%s: out of memory", path);
+    }
+    run_config cfg = {-1, -1, 1};
     char *line = NULL;
-    size_t linecap = 0, lineno = 0, cap = 0;
+    size_t linecap = 0, lineno = 0, cap = 0, marker_line = 0, nonblank = 0;
+    long marker_rows = -1;
     ssize_t len;
     int rc = 0;
-    while ((len = getline(&line, &linecap, f)) != -1) {
+    errno = 0;
+    while (!rc && (len = getline(&line, &linecap, f)) != -1) {
         lineno++;
+        if (memchr(line, '\0', (size_t)len)) {
+            rc = fail(err, errlen, "%s:%zu: a NUL byte: binary data, not a CmdStan CSV file", path, lineno);
+            break;
+        }
+        int newline = len > 0 && line[len - 1] == '\n';
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        if (line[0] == '#') {
-            char *v;
-            if (!c->status && (v = comment_value(line, "bnnmc_status")))
-                c->status = v;
-            else if (!c->algorithm && (v = comment_value(line, "algorithm")))
-                c->algorithm = v;
-            else if (!c->engine && (v = comment_value(line, "engine")))
-                c->engine = v;
-            else if ((v = comment_value(line, "max_depth"))) {
-                c->max_depth = atoi(v);
-                free(v);
-            }
-            continue;
-        }
         if (len == 0)
             continue;
-        if (!c->names) {
-            c->ncol = 1;
-            for (char *q = line; *q; q++)
-                c->ncol += *q == ',';
-            c->names = calloc(c->ncol, sizeof *c->names);
-            if (!c->names) {
+        nonblank++;
+        if (line[0] == '#') {
+            if (!c->names && header_comment(line, c, &cfg) != 0)
                 rc = fail(err, errlen, "%s: out of memory", path);
-                break;
-            }
-            size_t j = 0;
-            for (char *tok = strtok(line, ","); tok && j < c->ncol; tok = strtok(NULL, ","))
-                c->names[j++] = strdup(tok);
-            if (j != c->ncol) {
-                rc = fail(err, errlen, "%s:%zu: empty column name in the header", path, lineno);
-                break;
+            else if (c->names && marker_rows < 0 && adaptation_marker(line)) {
+                marker_rows = (long)c->nrow;
+                marker_line = lineno;
             }
             continue;
         }
-        if (c->nrow == cap) {
-            cap = cap ? 2 * cap : 1024;
-            double *nv = realloc(c->v, cap * c->ncol * sizeof *nv);
-            if (!nv) {
-                rc = fail(err, errlen, "%s: out of memory", path);
-                break;
-            }
-            c->v = nv;
+        if (!c->names) {
+            rc = read_header(line, c, path, lineno, err, errlen);
+            continue;
         }
-        char *q = line;
-        size_t j = 0;
-        for (;;) {
-            char *end;
-            double x = strtod(q, &end);
-            if (end == q || (*end != ',' && *end != '\0')) {
-                rc = fail(err, errlen, "%s:%zu:%zu: '%.20s' is not a number", path, lineno, j + 1, q);
-                break;
-            }
-            if (j == c->ncol) {
-                rc = fail(err, errlen, "%s:%zu:%zu: more values than the header's %zu columns",
-                          path, lineno, j + 1, c->ncol);
-                break;
-            }
-            c->v[c->nrow * c->ncol + j++] = x;
-            if (*end == '\0')
-                break;
-            q = end + 1;
-        }
-        if (rc)
+        if (c->nrow == cap && grow_rows(c, &cap) != 0) {
+            rc = fail(err, errlen, "%s:%zu: out of memory for %zu rows of %zu columns", path,
+                      lineno, c->nrow + 1, c->ncol);
             break;
-        if (j != c->ncol) {
+        }
+        size_t col;
+        row_result r = parse_row(line, c->ncol, c->v + c->nrow * c->ncol, &col);
+        if (r == ROW_OK) {
+            c->nrow++;
+            continue;
+        }
+        if (!newline && cut_short(line, r, col, c->ncol)) {
+            char w[512];
+            snprintf(w, sizeof w, "%s:%zu: the last row stops after %zu of %zu values (a run "
+                     "stopped while writing?): left out", path, lineno, r == ROW_SHORT ? col : col - 1, c->ncol);
+            c->warning = strdup(w);   /* no warning when out of memory: the read is still right */
+            break;
+        }
+        char ex[24];
+        if (r == ROW_NOT_NUMBER) {
+            const char *q = line;
+            for (size_t j = 1; j < col; j++)
+                q = strchr(q, ',') + 1;
+            field_excerpt(q, ex);
+            rc = fail(err, errlen, "%s:%zu:%zu: '%s' is not a number", path, lineno, col, ex);
+        } else if (r == ROW_LONG) {
+            rc = fail(err, errlen, "%s:%zu:%zu: more values than the header's %zu columns", path,
+                      lineno, col, c->ncol);
+        } else {
             rc = fail(err, errlen, "%s:%zu:%zu: %zu values, the header has %zu columns", path,
-                      lineno, j + 1, j, c->ncol);
-            break;
+                      lineno, col + 1, col, c->ncol);
         }
-        c->nrow++;
     }
+    if (!rc && ferror(f))
+        rc = fail(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
     free(line);
     fclose(f);
+    if (!rc && !c->names)
+        rc = nonblank ? fail(err, errlen, "%s: only comment lines, no header of column names: not "
+                             "a CmdStan CSV file", path)
+                      : fail(err, errlen, "%s: empty file: not a CmdStan CSV file", path);
+    size_t w = 0;
+    if (!rc)
+        rc = warmup_rows(c, &cfg, marker_rows, marker_line, path, &w, err, errlen);
+    if (rc) {
+        stan_csv_free(c);
+        return rc;
+    }
+    if (w) {
+        memmove(c->v, c->v + w * c->ncol, (c->nrow - w) * c->ncol * sizeof *c->v);
+        c->nrow -= w;
+        c->nwarmup = w;
+    }
     if (c->max_depth <= 0)
         c->max_depth = 10;
-    if (!rc && !c->names)
-        rc = fail(err, errlen, "%s: no header line: not a CmdStan CSV file", path);
-    if (rc)
-        stan_csv_free(c);
-    return rc;
+    return 0;
 }

@@ -14,8 +14,9 @@
 
 int write_summary_csv(const char *path, char **names, const bnn_summary *s, size_t k)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    char tmp[4200] = "";
+    if (path)   /* NULL: stdout, for diagnose --csv */
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = path ? fopen(tmp, "w") : stdout;
     if (!f)
         return -1;
@@ -49,6 +50,7 @@ typedef struct {
     size_t divergent;         /* sum of divergent__ when present */
     size_t depth_hits;        /* draws whose treedepth__ reached the limit (NUTS) */
     size_t draws;             /* all draws of all chains */
+    size_t warmup;            /* warm-up rows left out, all chains */
     int max_depth, has_trees, has_energy;
     double *ebfmi;            /* per chain, NaN without energy__ */
     int partial;
@@ -84,21 +86,21 @@ static void sampler_health(stan_csv *ch, size_t M, summary_set *out)
     int engine_nuts = ch[0].engine && strcmp(ch[0].engine, "nuts") == 0;
     int engine_hmc = engine_nuts || (ch[0].engine && strcmp(ch[0].engine, "static") == 0);
     out->has_trees = jt >= 0 && engine_nuts;
-    out->has_energy = je >= 0 && engine_hmc;
+    out->has_energy = je >= 0 && engine_hmc && out->ebfmi;   /* no E-BFMI without memory */
     for (size_t c = 0; c < M; c++) {
         const double *v = ch[c].v;
         size_t n = ch[c].nrow;
         out->draws += n;
         for (size_t i = 0; i < n; i++) {
             if (jd >= 0)
-                out->divergent += v[i * ncol + (size_t)jd] != 0;
+                out->divergent += v[i * ncol + (size_t)jd] > 0;   /* Stan writes 0 or 1; NaN is none */
             if (out->has_trees)
                 out->depth_hits += v[i * ncol + (size_t)jt] >= out->max_depth;
         }
         double mean = 0, num = 0, den = 0;
         if (out->ebfmi)
             out->ebfmi[c] = NAN;
-        if (!out->has_energy || n < 2 || !out->ebfmi)
+        if (!out->has_energy || n < 2)
             continue;
         for (size_t i = 0; i < n; i++)
             mean += v[i * ncol + (size_t)je] / (double)n;
@@ -129,9 +131,74 @@ static void print_health(const summary_set *s)
     if (s->has_energy) {
         printf("E-BFMI per chain:");
         for (size_t c = 0; c < s->M; c++)
-            printf(" %.3f", s->ebfmi[c]);
+            printf(isnan(s->ebfmi[c]) ? " NA" : " %.3f", s->ebfmi[c]);   /* NaN: constant energy__ */
         printf("\n");
     }
+}
+
+/* Every chain has chain 1's columns, in its order; -1 with a message naming the files. */
+static int same_columns(const stan_csv *ch, size_t M, char *err, size_t errlen)
+{
+    for (size_t c = 1; c < M; c++) {
+        if (ch[c].ncol != ch[0].ncol) {
+            snprintf(err, errlen, "%s: %zu columns, %s has %zu", ch[c].path, ch[c].ncol,
+                     ch[0].path, ch[0].ncol);
+            return -1;
+        }
+        for (size_t j = 0; j < ch[0].ncol; j++)
+            if (strcmp(ch[c].names[j], ch[0].names[j]) != 0) {
+                snprintf(err, errlen, "%s: column %zu is '%.60s' where %s has '%.60s'", ch[c].path,
+                         j + 1, ch[c].names[j], ch[0].path, ch[0].names[j]);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* The draws per chain the diagnostics use: the shortest chain's (R-hat and ESS need chains
+ * of one length), with a warning naming the shortest and longest when they differ. */
+static size_t common_length(const stan_csv *ch, size_t M)
+{
+    size_t lo = 0, hi = 0;
+    for (size_t c = 1; c < M; c++) {
+        lo = ch[c].nrow < ch[lo].nrow ? c : lo;
+        hi = ch[c].nrow > ch[hi].nrow ? c : hi;
+    }
+    if (ch[lo].nrow != ch[hi].nrow)
+        fprintf(stderr, "bnnmc: warning: chains differ in length: %s has %zu draws, %s has %zu; "
+                "the statistics use the first %zu draws of each chain\n", ch[hi].path, ch[hi].nrow,
+                ch[lo].path, ch[lo].nrow, ch[lo].nrow);
+    return ch[lo].nrow;
+}
+
+static bnn_summary summary_nan(void)
+{
+    return (bnn_summary){.mean = NAN, .sd = NAN, .q5 = NAN, .q50 = NAN, .q95 = NAN,
+                         .mcse_mean = NAN, .mcse_sd = NAN, .mcse_q5 = NAN, .mcse_q50 = NAN,
+                         .mcse_q95 = NAN, .ess_bulk = NAN, .ess_tail = NAN, .ess_basic = NAN,
+                         .rhat = NAN, .rhat_basic = NAN, .rhat_gr = NAN};
+}
+
+/* Columns with a NaN or infinite draw get NA for every statistic (a mean or quantile of
+ * them would mislead); one note on stderr names the first few. */
+static void blank_nonfinite(summary_set *out, const unsigned char *bad)
+{
+    size_t n = 0;
+    char names[400] = "";
+    for (size_t q = 0; q < out->k; q++) {
+        if (!bad[q])
+            continue;
+        out->s[q] = summary_nan();
+        if (n < 5) {
+            size_t l = strlen(names);
+            snprintf(names + l, sizeof names - l, "%s%.60s", n ? ", " : "", out->names[q]);
+        }
+        n++;
+    }
+    if (n)
+        fprintf(stderr, "bnnmc: note: %zu column%s NaN or infinite draws, %s diagnostics are NA: "
+                "%s%s\n", n, n == 1 ? " has" : "s have", n == 1 ? "its" : "their", names,
+                n > 5 ? ", ..." : "");
 }
 
 /* Summarises lp__ and every column whose name does not end in "__". */
@@ -139,23 +206,19 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
                             size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    size_t ncol = ch[0].ncol, N = ch[0].nrow;
-    for (size_t c = 1; c < M; c++) {
-        if (ch[c].ncol != ncol) {
-            snprintf(err, errlen, "chain %zu has %zu columns, chain 1 has %zu", c + 1, ch[c].ncol, ncol);
+    size_t ncol = ch[0].ncol;
+    if (same_columns(ch, M, err, errlen) != 0)
+        return -1;
+    for (size_t c = 0; c < M; c++) {
+        out->warmup += ch[c].nwarmup;
+        if (ch[c].nrow < 4) {
+            char after[64] = "";
+            if (ch[c].nwarmup)
+                snprintf(after, sizeof after, " after its %zu warm-up rows", ch[c].nwarmup);
+            snprintf(err, errlen, "%s: %zu draws%s: too few to diagnose (4 needed)", ch[c].path,
+                     ch[c].nrow, after);
             return -1;
         }
-        for (size_t j = 0; j < ncol; j++)
-            if (strcmp(ch[c].names[j], ch[0].names[j]) != 0) {
-                snprintf(err, errlen, "chain %zu's column %zu is '%s', chain 1's is '%s'", c + 1,
-                         j + 1, ch[c].names[j], ch[0].names[j]);
-                return -1;
-            }
-        N = ch[c].nrow < N ? ch[c].nrow : N;
-    }
-    if (N < 4) {
-        snprintf(err, errlen, "only %zu draws per chain: too few to diagnose", N);
-        return -1;
     }
     size_t *cols = malloc(ncol * sizeof *cols), k = 0;
     if (!cols) {
@@ -168,13 +231,26 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
         if (strcmp(nm, "lp__") == 0 || l < 2 || strcmp(nm + l - 2, "__") != 0)
             cols[k++] = j;
     }
+    if (k == 0) {
+        snprintf(err, errlen, "%s: no parameter columns, only sampler columns (names ending in __)",
+                 ch[0].path);
+        free(cols);
+        return -1;
+    }
+    /* warnings only once the input is known good: a refused input gets one error line */
+    for (size_t c = 0; c < M; c++)
+        if (ch[c].warning)
+            fprintf(stderr, "bnnmc: warning: %s\n", ch[c].warning);
+    size_t N = common_length(ch, M);
     sampler_health(ch, M, out);
     double *x = malloc(k * M * N * sizeof *x);
+    unsigned char *bad = calloc(k, 1);
     out->names = malloc(k * sizeof *out->names);
     out->s = malloc(k * sizeof *out->s);
-    if (!x || !out->names || !out->s || !cols) {
+    if (!x || !bad || !out->names || !out->s) {
         snprintf(err, errlen, "out of memory");
         free(x);
+        free(bad);
         free(cols);
         summary_set_free(out);
         return -1;
@@ -182,11 +258,18 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
     for (size_t q = 0; q < k; q++) {
         out->names[q] = ch[0].names[cols[q]];
         for (size_t c = 0; c < M; c++)
-            for (size_t i = 0; i < N; i++)
-                x[(q * M + c) * N + i] = ch[c].v[i * ncol + cols[q]];
+            for (size_t i = 0; i < N; i++) {
+                double v = ch[c].v[i * ncol + cols[q]];
+                bad[q] |= !isfinite(v);
+                x[(q * M + c) * N + i] = v;
+            }
     }
     bnn_status st = bnn_summarise_many(x, k, M, N, threads, out->s);
+    out->k = k;
+    if (!st)
+        blank_nonfinite(out, bad);
     free(x);
+    free(bad);
     free(cols);
     if (st) {
         summary_set_free(out);
@@ -195,7 +278,6 @@ static int summarise_chains(stan_csv *ch, size_t M, int threads, summary_set *ou
     }
     out->M = M;
     out->N = N;
-    out->k = k;
     for (size_t c = 0; c < M; c++)
         out->partial |= ch[c].status != NULL;
     /* CmdStan writes NUTS as algorithm = hmc, engine = nuts: name the engine then */
@@ -398,15 +480,24 @@ int cmd_diagnose(int argc, char **argv)
         cJSON *root = cJSON_CreateObject();
         cJSON_AddNumberToObject(root, "chains", (double)s.M);
         cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
+        cJSON_AddNumberToObject(root, "warmup_draws_left_out", (double)s.warmup);
         cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
         cJSON_AddNumberToObject(root, "max_treedepth_hits", (double)s.depth_hits);
+        if (s.has_energy) {
+            cJSON *arr = cJSON_AddArrayToObject(root, "ebfmi");
+            for (size_t i = 0; arr && i < s.M; i++)
+                cJSON_AddItemToArray(arr, isnan(s.ebfmi[i]) ? cJSON_CreateNull() : cJSON_CreateNumber(s.ebfmi[i]));
+        }
         cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
         cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
         cJSON_AddItemToObject(root, "parameters", summary_json(&s));
         print_json(root);
         cJSON_Delete(root);
     } else {
-        printf("%zu chains x %zu draws%s\n\n", s.M, s.N, s.partial ? " (a PARTIAL run)" : "");
+        printf("%zu chains x %zu draws%s", s.M, s.N, s.partial ? " (a PARTIAL run)" : "");
+        if (s.warmup)
+            printf(" after warm-up (%zu warm-up rows left out)", s.warmup);
+        printf("\n\n");
         print_table(&s, all ? s.k : 25);
         printf("\n");
         print_health(&s);
