@@ -127,6 +127,15 @@ static int split_line(char *line, fields *fs)
     return 0;
 }
 
+/* A CR followed by more of the line. CRLF line ends (and a CR before trailing blanks) are
+ * fine, as CR is a blank to split_line; a CR inside a line almost always means the file has
+ * classic Mac CR-only line ends, and splitting on blanks would read it as one long row. */
+static int has_inner_cr(const char *line)
+{
+    const char *cr = strchr(line, '\r');
+    return cr && cr[strspn(cr, " \t\r")] != '\0';
+}
+
 /* 0 on success; 1 if not a number; 2 if a number but not finite. */
 static int parse_number(const char *s, double *v)
 {
@@ -186,6 +195,11 @@ bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn
             p += strlen(p);
         }
         lineno++;
+        if (has_inner_cr(line)) {
+            st = bnn_fail(err, BNN_EPARSE, "%s:%zu: a carriage return inside a line (CR-only line "
+                          "ends? save the file with LF or CRLF line ends)", path, lineno);
+            goto done;
+        }
         int empty = split_line(line, &fs);
         if (empty < 0) {
             st = bnn_fail(err, BNN_ENOMEM, "%s:%zu: out of memory", path, lineno);

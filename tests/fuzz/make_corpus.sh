@@ -21,6 +21,7 @@ done
 t=$C/table
 printf 'x1,x2,y\n1.5,2,0\n-3e-2,4.25,1\n0x1p-3,7,1\n' >"$t/header-comma.csv"
 printf '1\t2\t3\r\n4\t5\t6\r\n\r\n7\t8\t9\r\n' >"$t/tabs-crlf.txt"
+printf '1 2 3\r4 5 6\r' >"$t/cr-only.txt"
 printf '  1 , 2 ,3\n4,5 , 6\n' >"$t/comma-blanks.txt"
 printf '1,,3\n' >"$t/empty-field.txt"
 printf '1,2,3,\n' >"$t/trailing-comma.txt"
