@@ -149,14 +149,28 @@ static int parse_number(const char *s, double *v)
     return 0;
 }
 
+/* The first 40 bytes of a field as they can go into a one-line message: control bytes
+ * (vertical tab, form feed, escape sequences) as \xHH, so that no terminal breaks the line
+ * or acts on them. out holds at least 4 * 40 + 1 bytes. */
+static void printable_field(const char *f, char *out)
+{
+    for (int i = 0; i < 40 && f[i]; i++) {
+        unsigned char c = (unsigned char)f[i];
+        if (c < 0x20 || c == 0x7f)
+            out += sprintf(out, "\\x%02x", c);
+        else
+            *out++ = (char)c;
+    }
+    *out = '\0';
+}
+
 static bnn_status field_error(bnn_error *err, const char *path, size_t line, size_t col,
                               const char *field, int why)
 {
-    if (why == 2)
-        return bnn_fail(err, BNN_EPARSE, "%s:%zu:%zu: '%s' is not a finite number", path, line,
-                        col, field);
-    return bnn_fail(err, BNN_EPARSE, "%s:%zu:%zu: '%.40s' is not a number", path, line, col,
-                    field);
+    char shown[4 * 40 + 1];
+    printable_field(field, shown);
+    return bnn_fail(err, BNN_EPARSE, "%s:%zu:%zu: '%s' is not a %snumber", path, line, col, shown,
+                    why == 2 ? "finite " : "");
 }
 
 bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err)

@@ -67,10 +67,13 @@ void fuzz_remove(const char *name)
 void fuzz_check_error(const char *msg, const char *path)
 {
     const char *why = NULL;
+    int control = 0;   /* a byte that breaks the line (\n \r \v \f) or drives the terminal */
+    for (const char *p = msg; *p; p++)
+        control |= ((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f;
     if (!msg[0])
         why = "is empty";
-    else if (strchr(msg, '\n'))
-        why = "is more than one line";
+    else if (control)
+        why = "holds a control character (more than one line?)";
     else if (!strstr(msg, path))
         why = "does not name the file";
     if (why) {

@@ -19,7 +19,8 @@ void fuzz_write(const char *name, const uint8_t *data, size_t len, char *path, s
 /* Removes fuzz_dir()/name if present. */
 void fuzz_remove(const char *name);
 
-/* The project's standard for bad input: a non-empty, one-line message that names the file.
+/* The project's standard for bad input: a non-empty, one-line message that names the file
+ * (no control character but tab: none can break the line or drive the terminal).
  * Aborts (a finding) when msg breaks it. */
 void fuzz_check_error(const char *msg, const char *path);
 
