@@ -3,11 +3,13 @@
 #   make test   install what is missing, build, run the whole test suite
 #   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  the benchmarks on ../shared/data
+#   make fuzz   the libFuzzer harnesses of tests/fuzz/, FUZZ_SECONDS each (clang, ASan+UBSan)
 BUILD ?= build
 DATA ?= $(CURDIR)/../shared/data
 JOBS ?= 2
+FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build test demo asan bench clean
+.PHONY: all setup build test demo asan bench fuzz clean
 
 all: build
 
@@ -34,5 +36,12 @@ bench: build
 	./$(BUILD)/bench_sampler $(DATA)
 	sh bench/study_table.sh $(DATA) ./$(BUILD)/bnnmc
 
+# a build of its own: clang, only the library, the cli readers and the harnesses
+fuzz:
+	@sh scripts/setup.sh --fuzz
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DBNNMC_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -47,6 +47,12 @@ int cmd_sample(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 
+/* Starting values from an --init file (init.c) into init (chains x the model's dim, the
+ * sampler's unconstrained scale): one row for every chain or one row per chain, tau2 > 0.
+ * Errors (BNN_EPARSE, BNN_EIO, BNN_ENOMEM) name the file, line and column. */
+bnn_status read_init_file(const char *path, const bnn_model *m, size_t chains, double *init,
+                          bnn_error *err);
+
 /* ---- run folder (rundir.c) ---- */
 
 /* Writes path atomically: to path.tmp, then rename; a half-written file never has the

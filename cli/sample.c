@@ -339,40 +339,18 @@ static double *make_init(const sample_opts *o, const bnn_model *m, const bnn_den
     double *init = calloc(M * dim, sizeof *init), *work = calloc(d->work_len + 1, sizeof *work);
     if (!init || !work)
         die_runtime("out of memory");
-    if (!o->init) {
+    if (o->init) {
+        bnn_error err = {0};
+        if (read_init_file(o->init, m, M, init, &err) != BNN_OK) {
+            /* a missing or unreadable --init file is an input error too */
+            fprintf(stderr, "bnnmc: %s\n", err.msg);
+            exit(EXIT_USAGE);
+        }
+    } else {
         for (size_t c = 0; c < M; c++)
             if (bnn_model_init(m, bnn_chain_seed(o->seed, (int)c, 2), init + c * dim, work) != BNN_OK)
                 die_runtime("out of memory drawing starting points");
-        free(work);
-        return init;
     }
-    bnn_table *t = NULL;
-    bnn_error err = {0};
-    bnn_status st = bnn_table_read(&t, o->init, 0, &err);
-    if (st) {
-        fprintf(stderr, "bnnmc: --init: %s\n", err.msg);
-        exit(EXIT_USAGE);
-    }
-    if (t->p + 1 != dim)
-        die_usage("sample", "--init: %s:%zu:1: %zu values per row, the model has %zu parameters",
-                  o->init, t->line[0], t->p + 1, dim);
-    if (t->n != 1 && t->n != M)
-        die_usage("sample", "--init: %s has %zu rows; give 1 (every chain) or %zu (--chains)",
-                  o->init, t->n, M);
-    const bnn_model_spec *sp = bnn_model_get_spec(m);
-    for (size_t c = 0; c < M; c++) {
-        size_t r = t->n == 1 ? 0 : c;
-        double *x = init + c * dim;
-        memcpy(x, t->x + r * t->p, t->p * sizeof *x);
-        x[dim - 1] = t->y[r];
-        if (sp->task == BNN_TASK_REGRESSION) {
-            if (!(x[dim - 1] > 0))
-                die_usage("sample", "--init: %s:%zu:%zu: tau2 must be positive", o->init,
-                          t->line[r], dim);
-            x[dim - 1] = log(x[dim - 1]);
-        }
-    }
-    bnn_table_free(t);
     free(work);
     return init;
 }

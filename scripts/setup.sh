@@ -1,12 +1,17 @@
 #!/bin/sh
 # setup.sh — installs the Debian packages bnnmc builds and tests with, when missing.
-# Usage: sh scripts/setup.sh [--r]   (--r also installs R with posterior, coda and rstan
-# for the cross-checks against the reference implementations; CI uses it)
+# Usage: sh scripts/setup.sh [--r] [--fuzz]   (--r also installs R with posterior, coda and
+# rstan for the cross-checks against the reference implementations; CI uses it. --fuzz
+# also installs clang and its sanitizer/libFuzzer runtime, for `make fuzz`)
 set -eu
 pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev gnuplot-nox jq bc"
-if [ "${1:-}" = "--r" ]; then
-    pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan"
-fi
+for a in "$@"; do
+    case $a in
+    --r) pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan" ;;
+    --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+    *) echo "setup: unknown option '$a' (use --r, --fuzz)" >&2; exit 2 ;;
+    esac
+done
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -127,6 +127,15 @@ static int split_line(char *line, fields *fs)
     return 0;
 }
 
+/* A CR followed by more of the line. CRLF line ends (and a CR before trailing blanks) are
+ * fine, as CR is a blank to split_line; a CR inside a line almost always means the file has
+ * classic Mac CR-only line ends, and splitting on blanks would read it as one long row. */
+static int has_inner_cr(const char *line)
+{
+    const char *cr = strchr(line, '\r');
+    return cr && cr[strspn(cr, " \t\r")] != '\0';
+}
+
 /* 0 on success; 1 if not a number; 2 if a number but not finite. */
 static int parse_number(const char *s, double *v)
 {
@@ -140,14 +149,28 @@ static int parse_number(const char *s, double *v)
     return 0;
 }
 
+/* The first 40 bytes of a field as they can go into a one-line message: control bytes
+ * (vertical tab, form feed, escape sequences) as \xHH, so that no terminal breaks the line
+ * or acts on them. out holds at least 4 * 40 + 1 bytes. */
+static void printable_field(const char *f, char *out)
+{
+    for (int i = 0; i < 40 && f[i]; i++) {
+        unsigned char c = (unsigned char)f[i];
+        if (c < 0x20 || c == 0x7f)
+            out += sprintf(out, "\\x%02x", c);
+        else
+            *out++ = (char)c;
+    }
+    *out = '\0';
+}
+
 static bnn_status field_error(bnn_error *err, const char *path, size_t line, size_t col,
                               const char *field, int why)
 {
-    if (why == 2)
-        return bnn_fail(err, BNN_EPARSE, "%s:%zu:%zu: '%s' is not a finite number", path, line,
-                        col, field);
-    return bnn_fail(err, BNN_EPARSE, "%s:%zu:%zu: '%.40s' is not a number", path, line, col,
-                    field);
+    char shown[4 * 40 + 1];
+    printable_field(field, shown);
+    return bnn_fail(err, BNN_EPARSE, "%s:%zu:%zu: '%s' is not a %snumber", path, line, col, shown,
+                    why == 2 ? "finite " : "");
 }
 
 bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err)
@@ -186,6 +209,11 @@ bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn
             p += strlen(p);
         }
         lineno++;
+        if (has_inner_cr(line)) {
+            st = bnn_fail(err, BNN_EPARSE, "%s:%zu: a carriage return inside a line (CR-only line "
+                          "ends? save the file with LF or CRLF line ends)", path, lineno);
+            goto done;
+        }
         int empty = split_line(line, &fs);
         if (empty < 0) {
             st = bnn_fail(err, BNN_ENOMEM, "%s:%zu: out of memory", path, lineno);

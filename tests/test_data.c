@@ -73,6 +73,14 @@ static void test_malformed(void)
     expect_error("emptyfield.txt", "1,2,3\n4,,6\n", BNN_EPARSE, "emptyfield.txt:2:2: empty field");
     expect_error("trailcomma.txt", "1,2,3,\n", BNN_EPARSE, "trailcomma.txt:1:4: empty field");
     expect_error("onecol.txt", "1\n2\n", BNN_EPARSE, "onecol.txt:1:1: a row needs at least one input");
+    /* a control character in a field is shown escaped, so the message stays one line */
+    expect_error("ctl.txt", "1 2 3\n4 \v\x1b[2J 6\n", BNN_EPARSE,
+                 "ctl.txt:2:2: '\\x0b\\x1b[2J' is not a number");
+    /* CR-only line endings (classic Mac) must not read as one long row */
+    expect_error("cr.txt", "1 2 3\r4 5 6\r7 8 9\r", BNN_EPARSE,
+                 "cr.txt:1: a carriage return inside a line");
+    expect_error("crlate.txt", "1 2 3\r\n4 5 6\r7 8 9\r\n", BNN_EPARSE,
+                 "crlate.txt:2: a carriage return inside a line");
     /* a NUL byte cannot go through a C string: write it by hand */
     snprintf(p, sizeof p, "%s/nul.txt", tmpdir);
     FILE *f = fopen(p, "wb");

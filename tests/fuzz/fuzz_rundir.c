@@ -1,0 +1,144 @@
+/* fuzz_rundir.c — libFuzzer harness for the readers of a run folder: its chain CSVs and
+ * metrics.json (`bnnmc summary DIR`), and the draws `bnnmc predict` reads back
+ * (read_run_draws, cli/rundir.c) and predicts from.
+ *
+ * Input: the folder's files, each introduced by a line "%%%% NAME" with NAME one of
+ * run_files[] below; bytes before the first such line are ignored. Example:
+ *     %%%% config.json
+ *     {"model": {...}}
+ *     %%%% chain-1.csv
+ *     lp__,...
+ * To fuzz a new run-folder loader, change load_run() only. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../cli/cli.h"
+#include "fuzz_common.h"
+
+static const char *const run_files[] = {"config.json", "metrics.json", "chain-1.csv",
+                                        "chain-2.csv", "chain-3.csv", "chain-4.csv", NULL};
+
+static const char marker[] = "%%%% ";
+
+/* Writes [body, end) as the run file called name (namelen bytes), if it is one. */
+static void put_file(const char *name, size_t namelen, const char *body, const char *end)
+{
+    for (int i = 0; name && run_files[i]; i++)
+        if (namelen == strlen(run_files[i]) && memcmp(name, run_files[i], namelen) == 0) {
+            char path[512];
+            fuzz_write(run_files[i], (const uint8_t *)body, (size_t)(end - body), path,
+                       sizeof path);
+        }
+}
+
+/* Writes the files the input holds into fuzz_dir(), after removing the last input's. */
+static void unpack(const uint8_t *data, size_t size)
+{
+    for (int i = 0; run_files[i]; i++)
+        fuzz_remove(run_files[i]);
+    const size_t ml = sizeof marker - 1;
+    const char *p = (const char *)data, *end = p + size;
+    const char *name = NULL, *body = NULL;
+    size_t namelen = 0;
+    for (;;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        if ((size_t)(eol - p) >= ml && memcmp(p, marker, ml) == 0) {
+            put_file(name, namelen, body, p);
+            name = p + ml;
+            namelen = (size_t)(eol - name);
+            body = nl ? nl + 1 : end;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    put_file(name, namelen, body, end);
+}
+
+/* Counts chain names that start with prefix. */
+static size_t count_prefix(const stan_csv *c, const char *prefix)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < c->ncol; j++)
+        n += strncmp(c->names[j], prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+/* The model chain-1.csv's column names describe (linear, or one hidden layer: W1.*, b1.*,
+ * W2.*, b2.*, and tau2 for regression), or NULL when they describe none. */
+static bnn_model *model_for_chain(const char *dir)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/chain-1.csv", dir);
+    stan_csv c;
+    if (stan_csv_read(path, &c, err, sizeof err) != 0)
+        return NULL;
+    size_t w1 = count_prefix(&c, "W1."), b1 = count_prefix(&c, "b1."), b2 = count_prefix(&c, "b2.");
+    int regression = count_prefix(&c, "tau2") > 0;
+    stan_csv_free(&c);
+    size_t outputs = b2 ? b2 : b1, p = b1 ? w1 / b1 : 0;
+    if (p == 0 || p > 64 || b1 > 64 || outputs > 20 || (regression ? outputs != 1 : outputs < 2))
+        return NULL;
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, b2 > 0, regression ? BNN_TASK_REGRESSION : BNN_TASK_CLASSIFICATION,
+                         (int)p, regression ? 0 : (int)outputs);
+    if (b2)
+        sp.hidden[0] = (int)b1;
+    bnn_model *m = NULL;
+    bnn_error e = {0};
+    return bnn_model_new(&m, &sp, NULL, &e) == BNN_OK ? m : NULL;
+}
+
+/* `bnnmc predict`'s path after its config: the draws, then predictions for three rows. */
+static void predict_from(const char *dir, const bnn_model *m)
+{
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    if (read_run_draws(dir, m, &dr, &err) != BNN_OK) {
+        fuzz_check_error(err.msg, dir);
+        return;
+    }
+    size_t p = (size_t)bnn_model_get_spec(m)->n_inputs;
+    bnn_table *t = bnn_table_new(3, p, "rows.txt");
+    if (!t)
+        abort();
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < p; j++)
+            t->x[i * p + j] = (double)i - (double)j / 2;
+        t->y[i] = (double)(i % 2);
+    }
+    bnn_prediction *pr = NULL;
+    if (bnn_predict(m, dr, t, 1, 1, 1, &pr, &err) == BNN_OK) {
+        FILE *f = fopen("/dev/null", "w");
+        if (!f || write_pred_csv(f, pr) != 0)
+            abort();
+        fclose(f);
+        bnn_prediction_free(pr);
+    }
+    bnn_table_free(t);
+    bnn_draws_free(dr);
+}
+
+/* The run-folder loaders under test. */
+static void load_run(const char *dir)
+{
+    char *text[] = {"summary", (char *)dir, NULL};
+    char *json[] = {"summary", "--json", (char *)dir, NULL};
+    cmd_summary(2, text);
+    cmd_summary(3, json);
+    bnn_model *m = model_for_chain(dir);
+    if (m) {
+        predict_from(dir, m);
+        bnn_model_free(m);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    unpack(data, size);
+    load_run(fuzz_dir());
+    return 0;
+}
