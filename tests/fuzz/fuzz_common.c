@@ -70,6 +70,9 @@ void fuzz_check_error(const char *msg, const char *path)
     int control = 0;   /* a byte that breaks the line (\n \r \v \f) or drives the terminal */
     for (const char *p = msg; *p; p++)
         control |= ((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f;
+    /* set while a known finding of this kind is unfixed, so a campaign can look past it */
+    if (getenv("BNNMC_FUZZ_ALLOW_CONTROL"))
+        control = 0;
     if (!msg[0])
         why = "is empty";
     else if (control)
