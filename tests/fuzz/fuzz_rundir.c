@@ -1,6 +1,6 @@
 /* fuzz_rundir.c — libFuzzer harness for the readers of a run folder: its chain CSVs and
  * metrics.json (`bnnmc summary DIR`), and the draws `bnnmc predict` reads back
- * (read_run_draws, cli/rundir.c) and predicts from.
+ * (run_folder_load and run_folder_draws, cli/rundir.c) and predicts from.
  *
  * Input: the folder's files, each introduced by a line "%%%% NAME" with NAME one of
  * run_files[] below; bytes before the first such line are ignored. Example:
@@ -18,7 +18,8 @@
 #include "fuzz_common.h"
 
 static const char *const run_files[] = {"config.json", "metrics.json", "chain-1.csv",
-                                        "chain-2.csv", "chain-3.csv", "chain-4.csv", NULL};
+                                        "chain-2.csv", "chain-3.csv", "chain-4.csv",
+                                        "summary.csv", "pred-train.csv", "pred-test.csv", NULL};
 
 static const char marker[] = "%%%% ";
 
@@ -58,50 +59,27 @@ static void unpack(const uint8_t *data, size_t size)
     put_file(name, namelen, body, end);
 }
 
-/* Counts chain names that start with prefix. */
-static size_t count_prefix(const stan_csv *c, const char *prefix)
+/* `bnnmc predict`'s path: the folder through run_folder_load, the model from its config,
+ * the draws read back, then predictions for three rows. */
+static void predict_from(const char *dir)
 {
-    size_t n = 0;
-    for (size_t j = 0; j < c->ncol; j++)
-        n += strncmp(c->names[j], prefix, strlen(prefix)) == 0;
-    return n;
-}
-
-/* The model chain-1.csv's column names describe (linear, or one hidden layer: W1.*, b1.*,
- * W2.*, b2.*, and tau2 for regression), or NULL when they describe none. */
-static bnn_model *model_for_chain(const char *dir)
-{
-    char path[512], err[512];
-    snprintf(path, sizeof path, "%s/chain-1.csv", dir);
-    stan_csv c;
-    if (stan_csv_read(path, &c, err, sizeof err) != 0)
-        return NULL;
-    size_t w1 = count_prefix(&c, "W1."), b1 = count_prefix(&c, "b1."), b2 = count_prefix(&c, "b2.");
-    int regression = count_prefix(&c, "tau2") > 0;
-    stan_csv_free(&c);
-    size_t outputs = b2 ? b2 : b1, p = b1 ? w1 / b1 : 0;
-    if (p == 0 || p > 64 || b1 > 64 || outputs > 20 || (regression ? outputs != 1 : outputs < 2))
-        return NULL;
-    bnn_model_spec sp;
-    bnn_model_spec_study(&sp, b2 > 0, regression ? BNN_TASK_REGRESSION : BNN_TASK_CLASSIFICATION,
-                         (int)p, regression ? 0 : (int)outputs);
-    if (b2)
-        sp.hidden[0] = (int)b1;
-    bnn_model *m = NULL;
-    bnn_error e = {0};
-    return bnn_model_new(&m, &sp, NULL, &e) == BNN_OK ? m : NULL;
-}
-
-/* `bnnmc predict`'s path after its config: the draws, then predictions for three rows. */
-static void predict_from(const char *dir, const bnn_model *m)
-{
-    bnn_draws *dr = NULL;
-    bnn_error err = {0};
-    if (read_run_draws(dir, m, &dr, &err) != BNN_OK) {
-        fuzz_check_error(err.msg, dir);
+    run_folder r;
+    char msg[RUN_ERR_LEN];
+    if (run_folder_load(&r, dir, msg, sizeof msg) != 0) {
+        fuzz_check_error(msg, dir);
         return;
     }
-    size_t p = (size_t)bnn_model_get_spec(m)->n_inputs;
+    bnn_model *m = NULL;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    if (bnn_model_new(&m, &r.spec, NULL, &err) != BNN_OK ||
+        run_folder_draws(&r, m, &dr, &err) != BNN_OK) {
+        fuzz_check_error(err.msg, dir);
+        bnn_model_free(m);
+        run_folder_free(&r);
+        return;
+    }
+    size_t p = (size_t)r.spec.n_inputs;
     bnn_table *t = bnn_table_new(3, p, "rows.txt");
     if (!t)
         abort();
@@ -120,6 +98,8 @@ static void predict_from(const char *dir, const bnn_model *m)
     }
     bnn_table_free(t);
     bnn_draws_free(dr);
+    bnn_model_free(m);
+    run_folder_free(&r);
 }
 
 /* The run-folder loaders under test. */
@@ -129,11 +109,7 @@ static void load_run(const char *dir)
     char *json[] = {"summary", "--json", (char *)dir, NULL};
     cmd_summary(2, text);
     cmd_summary(3, json);
-    bnn_model *m = model_for_chain(dir);
-    if (m) {
-        predict_from(dir, m);
-        bnn_model_free(m);
-    }
+    predict_from(dir);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
