@@ -265,12 +265,22 @@ int write_pred_csv(FILE *f, const bnn_prediction *p)
 
 static void fail_msg(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A message quotes bytes from a damaged file: a line break or terminal escape among them
+ * would break the one-line error, so control bytes are shown as '?'. */
+static void one_line(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 static void fail_msg(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    one_line(err);
 }
 
 /* The bytes of path, NUL-terminated, with their count in *len; NULL with a message. */
@@ -349,6 +359,7 @@ static void json_fail(run_json *j, const char *fmt, ...)
     if (n > 0 && (size_t)n < sizeof j->err)
         vsnprintf(j->err + n, sizeof j->err - (size_t)n, fmt, ap);
     va_end(ap);
+    one_line(j->err);
 }
 
 int run_json_load(run_json *j, const char *dir, const char *name)
