@@ -23,6 +23,7 @@ for h in "$@"; do
     w=$B/fuzz/$h
     mkdir -p "$w/corpus" "$w/artifacts"
     rc=0
+    before=$(find "$w/artifacts" -type f | wc -l)
     # -close_fd_mask=3: the readers' own stdout/stderr are dropped, sanitizer reports kept
     # shellcheck disable=SC2086
     nice "$exe" -max_total_time="$S" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 \
@@ -39,6 +40,9 @@ for h in "$@"; do
     # -fork mode prints no final stats: its status lines start with the run count
     [ -n "$runs" ] || runs=$(grep -E '^#[0-9]+.*cov: ' "$w/log" | tail -n 1 | sed 's/^#\([0-9]*\).*/\1/')
     echo "fuzz_$h: $runs runs in ${S}s; $last"
+    # -fork with -ignore_crashes exits 0 after crashes: count what it saved instead
+    after=$(find "$w/artifacts" -type f | wc -l)
+    [ "$after" -eq "$before" ] || [ "$rc" -ne 0 ] || rc=1
     if [ "$rc" -ne 0 ]; then
         status=1
         echo "fuzz_$h: FAILED (exit $rc): the input is in $w/artifacts/; log $w/log" >&2
