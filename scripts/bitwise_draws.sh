@@ -1,7 +1,8 @@
 #!/bin/sh
 # bitwise_draws.sh — the guard rail of a refactor: every sampler on every kind of model, on
-# fixed seeds, and one sha256 per run of its draws (the chain CSVs without their timing
-# lines). Record before moving code, check after: every line must match.
+# fixed seeds, and one sha256 per run of its draws (the chain CSVs' column names and rows;
+# the '#' comment lines, which name settings and timings, are left out). Record before
+# moving code, check after: every line must match.
 #
 # usage: scripts/bitwise_draws.sh record FILE [BNNMC]   write the hashes to FILE
 #        scripts/bitwise_draws.sh check FILE [BNNMC]    exit 1 when any run's draws changed
@@ -40,7 +41,7 @@ echo "$runs" | while IFS='|' read -r name opts; do
     # shellcheck disable=SC2086
     "$B" sample $opts --samples 300 --burn-in 150 --chains 2 --threads 2 --seed 7 --quiet \
         --force --out "$tmp/run" > /dev/null
-    h=$(cat "$tmp"/run/chain-*.csv | grep -v -e '^#.*seconds (' -e '^# bnnmc_version' |
+    h=$(cat "$tmp"/run/chain-*.csv | grep -v '^#' |
         sha256sum | cut -c1-64)
     echo "$name $h" >> "$out"
 done
