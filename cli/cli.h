@@ -31,7 +31,7 @@ typedef struct {
     int activation;           /* bnn_activation */
     int output;               /* -1 default, else bnn_activation */
     double prior_var, nu1, nu2;
-    int sampler;              /* bnn_sampler, -1 default */
+    const char *sampler;      /* a kernel's name; NULL: the model's default */
     long samples, thin, chains, threads;
     double burn_in;
     unsigned long seed;
@@ -68,7 +68,8 @@ void rundir_prepare(const char *dir, int force);
 
 /* A chain's draws in CmdStan's CSV layout. status is NULL for a complete run. */
 int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, int chain,
-                    const sample_opts *o, const char *model_name, const char *status);
+                    const sample_opts *o, const bnn_run_config *rc, const char *model_name,
+                    const char *status);
 
 /* Per-row predictions (pred-train.csv, pred-test.csv, bnnmc predict). */
 int write_pred_csv(FILE *f, const bnn_prediction *p);

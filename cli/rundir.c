@@ -116,7 +116,7 @@ void rundir_prepare(const char *dir, int force)
 }
 
 int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, int c,
-                    const sample_opts *o, const char *model_name, const char *status)
+                    const sample_opts *o, const bnn_run_config *rc, const char *model_name, const char *status)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -137,30 +137,26 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
     fprintf(f, "#     num_warmup = %zu\n", dr->n_burn);
     fprintf(f, "#     save_warmup = 0 (Default)\n");
     fprintf(f, "#     thin = %zu\n", dr->thin);
-    int s = o->sampler;
+    const bnn_kernel *k = dr->kernel;
     fprintf(f, "#     adapt\n#       engaged = %d\n", dr->adapted);
     if (dr->adapted)
-        fprintf(f, "#       delta = %g\n", o->target_accept > 0 ? o->target_accept
-                                                             : (s == BNN_SAMPLER_MALA ? 0.574 : 0.8));
-    /* CmdStan names its NUTS "algorithm = hmc, engine = nuts"; keep that for readers */
-    fprintf(f, "#     algorithm = %s\n", s == BNN_SAMPLER_NUTS ? "hmc" : bnn_sampler_name((bnn_sampler)s));
-    fprintf(f, "#       engine = %s\n", s == BNN_SAMPLER_HMC ? "static" : bnn_sampler_name((bnn_sampler)s));
-    if (s == BNN_SAMPLER_NUTS)
-        fprintf(f, "#         max_depth = %d\n", o->max_depth ? o->max_depth : 10);
-    if (s == BNN_SAMPLER_HMC)
-        fprintf(f, "#         int_time = %g\n", o->int_time > 0 ? o->int_time : 2 * M_PI);
+        fprintf(f, "#       delta = %g\n", rc->target_accept > 0 ? rc->target_accept : k->target_accept);
+    /* CmdStan names its NUTS "algorithm = hmc, engine = nuts"; the kernel keeps that */
+    fprintf(f, "#     algorithm = %s\n", k->algorithm);
+    fprintf(f, "#       engine = %s\n", k->engine);
+    for (size_t i = 0; k->options && k->options[i].name; i++)
+        fprintf(f, "#         %s = %g\n", k->options[i].name,
+                bnn_run_config_get(rc, k, k->options[i].name));
     if (dr->adapted)
-        fprintf(f, "#       metric = %s\n", o->no_adapt_metric ? "unit_e" : "diag_e");
-    if (s == BNN_SAMPLER_RW || s == BNN_SAMPLER_LANGEVIN)
-        fprintf(f, "#       step = %g\n#       step_eta = %g\n", o->step, o->step_eta);
-    if (s == BNN_SAMPLER_LANGEVIN)
-        fprintf(f, "#       lr = %g\n#       langevin_prob = %g\n", o->lr, o->langevin_prob);
+        fprintf(f, "#       metric = %s\n", rc->adapt_metric ? "diag_e" : "unit_e");
     fprintf(f, "# id = %d\n", c + 1);
     fprintf(f, "# data\n#   file = %s\n", o->dataset ? o->dataset : o->train);
     fprintf(f, "# random\n#   seed = %lu\n", o->seed);
     fprintf(f, "# output\n#   file = chain-%d.csv\n", c + 1);
     fprintf(f, "# bnnmc_version = %s\n", BNNMC_VERSION);
     fprintf(f, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__");
+    for (size_t e = 0; e < dr->n_extra; e++)
+        fprintf(f, ",%s", k->columns[e]);
     size_t dim = dr->dim;
     char name[64];
     for (size_t j = 0; j < dim; j++) {
@@ -188,6 +184,8 @@ int write_chain_csv(const char *path, const bnn_model *m, const bnn_draws *dr, i
         /* full precision: summary and predict recompute from these files exactly */
         fprintf(f, "%.17g,%.6g,%.9g,%d,%d,%d,%.17g", dr->lp[k], dr->accept_stat[k], dr->stepsize[k],
                 dr->treedepth[k], dr->n_leapfrog[k], dr->divergent[k], dr->energy[k]);
+        for (size_t e = 0; e < dr->n_extra; e++)
+            fprintf(f, ",%.9g", dr->extra[k * dr->n_extra + e]);
         for (size_t j = 0; j < dim; j++)
             fprintf(f, ",%.17g", v[j]);
         fputc('\n', f);

@@ -75,18 +75,18 @@ static const char sample_usage[] =
     "  --no-adapt              mala/hmc/nuts: no tuning at all: the step size is --stepsize\n"
     "                          throughout and the metric the identity (Stan's adapt engaged=0)\n";
 
-static int parse_sampler(const char *C, const char *s)
+static const char *parse_sampler(const char *C, const char *s)
 {
-    int k = bnn_sampler_from_name(s);
-    if (k < 0) {
-        char list[128] = "";
-        for (int i = 0; i <= BNN_SAMPLER_GIBBS; i++) {
+    const bnn_kernel *k = bnn_kernel_find(s);
+    if (!k) {
+        char list[256] = "";
+        for (size_t i = 0; bnn_kernel_at(i); i++) {
             strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
-            strncat(list, bnn_sampler_name((bnn_sampler)i), sizeof list - strlen(list) - 1);
+            strncat(list, bnn_kernel_at(i)->name, sizeof list - strlen(list) - 1);
         }
         die_usage(C, "--sampler: '%s' is not one of %s", s, list);
     }
-    return k;
+    return k->name;
 }
 
 static void parse_hidden(sample_opts *o, const char *s)
@@ -112,7 +112,7 @@ static void defaults(sample_opts *o)
     o->activation = BNN_ACT_SIGMOID;
     o->output = -1;
     o->prior_var = o->nu1 = o->nu2 = NAN;
-    o->sampler = -1;
+    o->sampler = NULL;
     o->samples = 10000;
     o->burn_in = 0.5;
     o->thin = 1;
@@ -132,8 +132,8 @@ static void model_defaults(sample_opts *o)
         o->nu1 = 0.0;
     if (isnan(o->nu2))
         o->nu2 = 0.0;
-    if (o->sampler < 0)
-        o->sampler = o->nn ? BNN_SAMPLER_LANGEVIN : BNN_SAMPLER_RW;
+    if (!o->sampler)
+        o->sampler = o->nn ? "langevin" : "rw";
     if (isnan(o->step))
         o->step = o->nn ? 0.025 : 0.02;
     if (isnan(o->step_eta))
@@ -477,20 +477,17 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(mo, "nu2", sp->nu2);
     cJSON_AddNumberToObject(mo, "parameters", (double)bnn_model_dim(m));
     cJSON *sa = cJSON_AddObjectToObject(root, "sampler");
-    cJSON_AddStringToObject(sa, "sampler", bnn_sampler_name(rc->sampler));
+    cJSON_AddStringToObject(sa, "sampler", rc->sampler);
     cJSON_AddNumberToObject(sa, "samples", (double)rc->n_iter);
     cJSON_AddNumberToObject(sa, "burn_in", (double)rc->n_burn);
     cJSON_AddNumberToObject(sa, "thin", (double)rc->thin);
     cJSON_AddNumberToObject(sa, "chains", rc->chains);
     cJSON_AddNumberToObject(sa, "threads", rc->threads);
     cJSON_AddNumberToObject(sa, "seed", (double)rc->seed);
-    cJSON_AddNumberToObject(sa, "step", rc->step);
-    cJSON_AddNumberToObject(sa, "step_eta", rc->step_eta);
-    cJSON_AddNumberToObject(sa, "lr", rc->lr);
-    cJSON_AddNumberToObject(sa, "langevin_prob", rc->langevin_prob);
+    const bnn_kernel *k = bnn_kernel_find(rc->sampler);
+    for (size_t i = 0; k->options && k->options[i].name; i++)
+        cJSON_AddNumberToObject(sa, k->options[i].name, bnn_run_config_get(rc, k, k->options[i].name));
     cJSON_AddNumberToObject(sa, "target_accept", rc->target_accept);
-    cJSON_AddNumberToObject(sa, "max_depth", rc->max_depth);
-    cJSON_AddNumberToObject(sa, "int_time", rc->int_time);
     cJSON_AddBoolToObject(sa, "adapt_metric", rc->adapt_metric);
     cJSON_AddBoolToObject(sa, "adapt", rc->adapt);
     if (rc->stepsize > 0)
@@ -590,7 +587,7 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
     double *init = make_init(o, m, &d);
     bnn_run_config rc;
     bnn_run_config_default(&rc);
-    rc.sampler = (bnn_sampler)o->sampler;
+    rc.sampler = o->sampler;
     rc.n_iter = (size_t)o->samples;
     rc.n_burn = o->burn_in < 1 ? (size_t)floor(o->burn_in * (double)o->samples) : (size_t)o->burn_in;
     if (rc.n_burn >= rc.n_iter)
@@ -599,19 +596,21 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
     rc.chains = (int)o->chains;
     rc.threads = (int)o->threads;
     rc.seed = o->seed;
-    rc.step = o->step;
-    rc.step_eta = o->step_eta;
-    rc.lr = o->lr;
-    rc.langevin_prob = o->langevin_prob;
+    /* the kernel's own settings, where it has them */
+    const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    const struct {
+        const char *name;
+        double v;
+    } set[] = {{"step", o->step}, {"step_eta", o->step_eta}, {"lr", o->lr},
+               {"langevin_prob", o->langevin_prob}, {"max_depth", o->max_depth},
+               {"int_time", o->int_time}};
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (bnn_kernel_option(k, set[i].name) && set[i].v > 0)
+            bnn_run_config_set(&rc, set[i].name, set[i].v);
     rc.target_accept = o->target_accept;
-    if (o->max_depth)
-        rc.max_depth = o->max_depth;
-    if (o->int_time > 0)
-        rc.int_time = o->int_time;
     rc.adapt_metric = !o->no_adapt_metric;
     rc.stepsize = o->stepsize;
     rc.adapt = !o->no_adapt;
-    rc.model = m;
     rc.init = init;
     progress_state ps = {isatty(2), 0};
     if (!o->quiet) {
@@ -649,7 +648,7 @@ static void run(sample_opts *o, run_result *res, bnn_model **m_out, bnn_table **
     for (int c = 0; c < rc.chains; c++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/chain-%d.csv", o->out, c + 1);
-        if (write_chain_csv(path, m, dr, c, o, model_name(o), res->partial ? status : NULL))
+        if (write_chain_csv(path, m, dr, c, o, &rc, model_name(o), res->partial ? status : NULL))
             die_runtime("%s: cannot write: %s", path, strerror(errno));
     }
     res->draws = dr;
@@ -769,7 +768,7 @@ int cmd_demo(int argc, char **argv)
         printf("-%d", sp->hidden[l]);
     printf("-%d, %zu parameters; sampler %s, %d chains x %ld iterations (%zu burn-in), "
            "%zu draws kept per chain\n", bnn_model_n_outputs(m), bnn_model_dim(m),
-           bnn_sampler_name((bnn_sampler)o.sampler), (int)o.chains, o.samples,
+           o.sampler, (int)o.chains, o.samples,
            r.draws->n_burn, r.draws->n_kept);
     printf("  acceptance per chain:");
     for (int c = 0; c < r.draws->chains; c++)
@@ -781,7 +780,7 @@ int cmd_demo(int argc, char **argv)
     if (pd)
         printf("  convergence: prediction R-hat max %.3f, median %.3f, %.0f%% of rows above 1.01 "
                "(want none)%s\n", pd->rhat_max, pd->rhat_median, 100 * pd->rhat_share_above,
-               pd->rhat_max > 1.01 && o.sampler != BNN_SAMPLER_NUTS ? "; try --sampler nuts" : "");
+               pd->rhat_max > 1.01 && strcmp(o.sampler, "nuts") != 0 ? "; try --sampler nuts" : "");
     printf("  sampling took %.2f s, everything %.2f s\n", r.seconds_sampling, r.seconds_total);
     printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), summary.csv, "
            "metrics.json, pred-train.csv, pred-test.csv\n", o.out, o.chains);

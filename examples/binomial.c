@@ -71,11 +71,11 @@ static double centred_sq(double t, double m)
 int main(void)
 {
     binomial b = {20, 7};
-    bnn_density d = {1, 1, 0, binomial_logp, NULL, &b};
+    bnn_density d = {.dim = 1, .n_weights = 1, .logp = binomial_logp, .ctx = &b};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
-    rc.sampler = BNN_SAMPLER_RW;
-    rc.step = 1.2;
+    rc.sampler = "rw";
+    bnn_run_config_set(&rc, "step", 1.2);
     rc.n_iter = 20000;
     rc.n_burn = 1000;
     rc.chains = 4;

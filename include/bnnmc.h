@@ -6,7 +6,9 @@
  *   2. tables          numeric data read from text files or generated
  *   3. the density     the interface every model implements and every sampler uses
  *   4. models          linear / logistic / feed-forward network posteriors
- *   5. sampling        chains of MCMC draws over any density
+ *   5. sampling        the kernels (samplers) and chains of MCMC draws over any density
+ *   6. diagnostics     R-hat, ESS, MCSE and quantiles as R's posterior computes them
+ *   7. predictions     the posterior predictive distribution of a model on a table
  *
  * The library never prints and never exits; it reports through bnn_error. (It switches off
  * GSL's abort-on-error handler, once, the first time it reaches GSL: GSL's failures come
@@ -130,13 +132,31 @@ typedef double (*bnn_logp_fn)(const void *ctx, double *work, const double *theta
 typedef void (*bnn_drift_fn)(const void *ctx, double *work, double lr, const double *theta,
                              double *out);
 
+/*
+ * Optional, for samplers that draw from exact conditionals (gibbs): the density is a
+ * regression with Gaussian noise, y_i ~ N(f(x_i; w), tau^2) for n_rows rows, tau^2 ~
+ * inverse-gamma(nu1, nu2), and eta = log tau^2 at coordinate eta. sse(ctx, work, theta) is
+ * the sum of squared residuals at theta. When f is linear in the first n_linear coordinates,
+ * f = Z w, with a N(0, prior_var) prior on each, ztz (n_linear x n_linear, row-major) and zty
+ * are Z'Z and Z'y; otherwise n_linear = 0 and they are NULL.
+ */
+typedef struct {
+    size_t n_rows, eta;
+    double nu1, nu2;
+    double (*sse)(const void *ctx, double *work, const double *theta);
+    size_t n_linear;
+    const double *ztz, *zty;
+    double prior_var;
+} bnn_gaussian_noise;
+
 typedef struct {
     size_t dim;
     size_t n_weights;
     size_t work_len;
     bnn_logp_fn logp;
-    bnn_drift_fn drift;        /* may be NULL */
+    bnn_drift_fn drift;                /* may be NULL */
     const void *ctx;
+    const bnn_gaussian_noise *noise;   /* may be NULL */
 } bnn_density;
 
 /* ---------------------------------------------------------------- 4. models */
@@ -219,20 +239,49 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
 
 /* ---------------------------------------------------------------- 5. sampling */
 
+/*
+ * A sampler is a transition kernel: a constant object in the library's registry, named on
+ * the command line by --sampler NAME. Its own settings (a random walk's step, NUTS's
+ * maximum tree depth, ...) are listed by its options table, with their defaults; a run sets
+ * them by name (bnn_run_config_set). The kernels: "rw" random-walk Metropolis-Hastings;
+ * "langevin" the study's Langevin-gradient / random-walk mixture; "mala" Metropolis-adjusted
+ * Langevin; "hmc" static HMC; "nuts" the No-U-Turn sampler as Stan's (multinomial,
+ * generalised U-turn criterion); "gibbs" exact conditionals (needs bnn_density.noise with
+ * a linear f). mala, hmc and nuts tune their step size and diagonal metric during burn-in.
+ */
 typedef enum {
-    BNN_SAMPLER_RW = 0,        /* random-walk Metropolis-Hastings */
-    BNN_SAMPLER_LANGEVIN,      /* the study's Langevin-gradient / random-walk mixture */
-    BNN_SAMPLER_MALA,          /* Metropolis-adjusted Langevin, adapted step and metric */
-    BNN_SAMPLER_HMC,           /* static HMC: integration time int_time, adapted */
-    BNN_SAMPLER_NUTS,          /* the No-U-Turn sampler as Stan's (multinomial, generalised
-                                  U-turn criterion), adapted step and diagonal metric */
-    BNN_SAMPLER_GIBBS          /* exact conditional draws; the linear regression only */
-} bnn_sampler;
+    BNN_OPT_REAL,              /* a number in [lo, hi] */
+    BNN_OPT_POSITIVE,          /* a number > 0 (lo, hi unused) */
+    BNN_OPT_INT                /* an integer in [lo, hi] */
+} bnn_option_type;
 
-/* "rw", "langevin", "mala", "hmc", "nuts", "gibbs". */
-const char *bnn_sampler_name(bnn_sampler s);
-/* The sampler called name, or -1. */
-int bnn_sampler_from_name(const char *name);
+typedef struct {
+    const char *name;          /* "max_depth"; on the command line --max-depth */
+    bnn_option_type type;
+    double def, lo, hi;
+    const char *help;          /* one line */
+} bnn_option;
+
+typedef struct bnn_kernel_ops bnn_kernel_ops;   /* how it moves: internal */
+
+typedef struct {
+    const char *name;          /* "nuts" */
+    const char *help;          /* one line */
+    const char *algorithm, *engine;   /* CmdStan's CSV header: "hmc", "nuts" */
+    int adapts;                /* tunes step size and metric in burn-in (bnn_run_config) */
+    double target_accept;      /* adaptive kernels: default mean acceptance to tune to */
+    double stepsize;           /* adaptive kernels: default initial step size */
+    const bnn_option *options; /* its settings, ended by a NULL name */
+    const char *const *columns;   /* its own sampler columns after CmdStan's six ("__"
+                                     names), ended by NULL; NULL when none */
+    const bnn_kernel_ops *ops;
+} bnn_kernel;
+
+/* The i-th kernel of the registry, NULL past the end; the kernel called name, or NULL. */
+const bnn_kernel *bnn_kernel_at(size_t i);
+const bnn_kernel *bnn_kernel_find(const char *name);
+/* The option of k called name, or NULL. */
+const bnn_option *bnn_kernel_option(const bnn_kernel *k, const char *name);
 
 /* What a progress callback sees, summed over chains. */
 typedef struct {
@@ -241,33 +290,35 @@ typedef struct {
     double seconds;           /* wall time since the start */
 } bnn_progress;
 
+enum { BNN_MAX_SETTINGS = 16 };
+
 typedef struct {
-    bnn_sampler sampler;
+    const char *sampler;      /* a kernel's name (default "langevin") */
     size_t n_iter;            /* iterations per chain, burn-in included */
     size_t n_burn;            /* iterations discarded at the start of each chain */
     size_t thin;              /* keep every thin-th iteration after burn-in */
     int chains;
     int threads;              /* worker threads; the draws never depend on it */
     uint64_t seed;            /* chain c's random stream derives from (seed, c) alone */
-    double step;              /* random-walk sd of the weights */
-    double step_eta;          /* random-walk sd of the other coordinates (eta) */
-    double lr;                /* Langevin learning rate */
-    double langevin_prob;     /* probability of a Langevin proposal per iteration */
-    /* mala, hmc, nuts: during burn-in the step size is tuned by dual averaging to this mean
-     * acceptance (0: 0.574 for mala, 0.8 for hmc and nuts) and a diagonal inverse metric
-     * is estimated in Stan's expanding windows (adapt_metric) */
+    /* The kernel's own settings by name, set with bnn_run_config_set; a setting not given
+     * takes the kernel's default, and a name the kernel does not have is an error. */
+    int n_settings;
+    struct {
+        const char *name;
+        double value;
+    } settings[BNN_MAX_SETTINGS];
+    /* adaptive kernels (mala, hmc, nuts): during burn-in the step size is tuned by dual
+     * averaging to this mean acceptance (0: the kernel's default, 0.574 for mala, 0.8 for
+     * hmc and nuts) and a diagonal inverse metric is estimated in Stan's expanding windows
+     * (adapt_metric) */
     double target_accept;
     int adapt_metric;
-    /* mala, hmc, nuts: the initial step size (0: 1, or 0.1 for mala). With adapt = 1 (the
-     * default) hmc and nuts start from it Stan's step-size search, and burn-in tunes it;
-     * with adapt = 0 it is used as given for every iteration and nothing is tuned (Stan's
-     * adapt engaged = 0) */
+    /* adaptive kernels: the initial step size (0: the kernel's default, 1 or 0.1 for mala).
+     * With adapt = 1 (the default) hmc and nuts start from it Stan's step-size search, and
+     * burn-in tunes it; with adapt = 0 it is used as given for every iteration and nothing
+     * is tuned (Stan's adapt engaged = 0) */
     double stepsize;
     int adapt;
-    int max_depth;            /* nuts: tree depth limit (10) */
-    double int_time;          /* hmc: integration time, leapfrog steps = int_time / step */
-    /* gibbs: the model whose density is sampled (linear regression, identity output) */
-    const bnn_model *model;
     /* chains x dim starting points (unconstrained), or NULL for uniform(-2, 2) draws */
     const double *init;
     /* called from the calling thread about every progress_interval seconds, and once at
@@ -281,9 +332,16 @@ typedef struct {
 } bnn_run_config;
 
 /* The study's defaults for the network: langevin, 10000 iterations, half burn-in, 4
- * chains, step 0.025, step-eta 0.2, lr 0.01, probability 0.5; and for the adaptive
- * samplers Stan's: metric adaptation on, max depth 10, integration time 2 pi. */
+ * chains; for the adaptive samplers Stan's: metric adaptation on. The kernels' settings
+ * take their tables' defaults (langevin: step 0.025, step_eta 0.2, lr 0.01, probability
+ * 0.5; nuts: max depth 10; hmc: integration time 2 pi). */
 void bnn_run_config_default(bnn_run_config *c);
+/* Sets the kernel setting name (kept by pointer: a string constant or one that outlives
+ * the config) to value, replacing an earlier value; BNN_EINVAL when the table is full. */
+bnn_status bnn_run_config_set(bnn_run_config *c, const char *name, double value);
+/* The value of setting name for kernel k under c: set, or k's default; NaN when k has no
+ * such option. */
+double bnn_run_config_get(const bnn_run_config *c, const bnn_kernel *k, const char *name);
 
 /* Kept draws of M chains. Every chain keeps n_kept draws (for a stopped run, the number
  * that every chain reached). */
@@ -302,6 +360,9 @@ typedef struct {
     int *n_leapfrog;          /* chains x n_kept: gradient steps (1 without) */
     int *divergent;           /* chains x n_kept: energy error above 1000 */
     double *energy;           /* chains x n_kept: Hamiltonian (or -lp) at the draw */
+    size_t n_extra;           /* the kernel's own sampler columns (bnn_kernel.columns) */
+    double *extra;            /* chains x n_kept x n_extra */
+    const bnn_kernel *kernel; /* the kernel that made the draws */
     int adapted;              /* step size and metric were tuned during burn-in */
     double *step_final;       /* chains: the step size after burn-in */
     double *inv_metric;       /* chains x dim: the diagonal inverse metric after burn-in */
@@ -309,6 +370,10 @@ typedef struct {
     double *seconds_warmup;   /* chains */
     double *seconds_sampling; /* chains */
 } bnn_draws;
+
+/* Checks cfg against d as bnn_run does (the sampler exists, its settings are its own and
+ * in range, it can sample d), so a caller can refuse a run before preparing its output. */
+bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *cfg, bnn_error *err);
 
 /* Runs cfg->chains chains of the sampler over d, cfg->threads at a time. Each chain's
  * draws depend only on (cfg, chain index), so they are bitwise identical for every

@@ -32,8 +32,15 @@ void bnn_vtanh(double *a, size_t n);
 /* a = exp(a) for a <= 0 (values below -745 give exp(-745), about 5e-324). */
 void bnn_vexp(double *a, size_t n);
 
-/* Calls fn(ctx, lo, hi) on contiguous ranges covering [0, n), `threads` at a time (the
- * caller's thread included); returns the first failing status. */
+/* pool.c, the one thread pool. bnn_pool_run calls fn(ctx, i) once for every i in [0, n),
+ * on `threads` threads taking the next i in turn. With a monitor, the calling thread calls
+ * monitor(mctx, 0) about every interval seconds while tasks run and monitor(mctx, 1) at the
+ * end; without, it works too. bnn_parallel_for calls fn(ctx, lo, hi) on contiguous ranges
+ * covering [0, n) that depend on n and threads alone, and returns the first failing status. */
+typedef void (*bnn_task_fn)(void *ctx, size_t i);
+typedef void (*bnn_monitor_fn)(void *mctx, int last);
+void bnn_pool_run(size_t n, int threads, bnn_task_fn fn, void *ctx, bnn_monitor_fn monitor,
+                  void *mctx, double interval);
 typedef bnn_status (*bnn_range_fn)(void *ctx, size_t lo, size_t hi);
 bnn_status bnn_parallel_for(size_t n, int threads, bnn_range_fn fn, void *ctx);
 
@@ -71,15 +78,9 @@ double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *beta, double *g);
 /* Z'Z ((p+1) x (p+1), row-major) and Z'y: the Gibbs sampler's conditionals use them too */
 const double *bnn_linear_ss_ztz(const bnn_linear_ss *s);
 const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
-/* The model's sufficient statistics: non-NULL for a linear regression with identity output
- * built on training data. */
-const bnn_linear_ss *bnn_model_linear_ss(const bnn_model *m);
 
 /* The model's log density through the general BLAS path, whatever bnn_model_density
  * picks: the tests compare the specialised paths with it. */
 double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);
-
-/* The training table a model was built on (NULL for a prediction-only model). */
-const bnn_table *bnn_model_train(const bnn_model *m);
 
 #endif

@@ -42,7 +42,10 @@ struct bnn_model {
     bnn_fused *fused;            /* one hidden layer with training data: the fused kernel */
     bnn_linear_ss *ss;           /* linear regression, identity output: sufficient statistics */
     double prior_const;          /* -n_weights/2 log(2 pi sigma^2) + inverse-gamma normaliser */
+    bnn_gaussian_noise noise;    /* regression with training data: its noise, for Gibbs steps */
 };
+
+static void set_noise(bnn_model *m);
 
 void bnn_model_spec_study(bnn_model_spec *spec, int nn, bnn_task task, int n_inputs,
                           int n_classes)
@@ -191,6 +194,8 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
     }
+    if (train && spec->task == BNN_TASK_REGRESSION)
+        set_noise(m);
     *out = m;
     return BNN_OK;
 }
@@ -207,8 +212,6 @@ void bnn_model_free(bnn_model *m)
 }
 
 const bnn_model_spec *bnn_model_get_spec(const bnn_model *m) { return &m->spec; }
-const bnn_table *bnn_model_train(const bnn_model *m) { return m->train; }
-const bnn_linear_ss *bnn_model_linear_ss(const bnn_model *m) { return m->ss; }
 size_t bnn_model_dim(const bnn_model *m) { return m->dim; }
 int bnn_model_n_outputs(const bnn_model *m) { return m->width[m->L]; }
 
@@ -546,6 +549,35 @@ static void model_drift(const void *ctx, double *work, double lr, const double *
     }
 }
 
+/* The sum of squared residuals at theta, by the density's own path (bitwise the value its
+ * log density uses). */
+static double model_sse(const void *ctx, double *work, const double *theta)
+{
+    const bnn_model *m = ctx;
+    if (m->ss)
+        return bnn_linear_ss_sse(m->ss, theta, NULL);
+    if (m->fused)
+        return bnn_fused_eval(m->fused, theta, NULL, work);
+    forward(m, theta, m->train->x, m->train->n, work);
+    return regression_sse(m, act_buf(m, work, m->train->n, m->L), 0.0, NULL);
+}
+
+static void set_noise(bnn_model *m)
+{
+    bnn_gaussian_noise *nz = &m->noise;
+    nz->n_rows = m->train->n;
+    nz->eta = m->n_weights;
+    nz->nu1 = m->spec.nu1;
+    nz->nu2 = m->spec.nu2;
+    nz->sse = model_sse;
+    if (m->ss) {
+        nz->n_linear = m->n_weights;
+        nz->ztz = bnn_linear_ss_ztz(m->ss);
+        nz->zty = bnn_linear_ss_zty(m->ss);
+        nz->prior_var = m->spec.prior_var;
+    }
+}
+
 bnn_density bnn_model_density(const bnn_model *m)
 {
     bnn_density d;
@@ -554,6 +586,7 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.work_len = m->work_len;
     d.logp = !m->train ? NULL : m->ss ? linear_logp : m->fused ? fused_logp : bnn_model_logp_blas;
     d.drift = m->train ? model_drift : NULL;
+    d.noise = m->train && m->spec.task == BNN_TASK_REGRESSION ? &m->noise : NULL;
     d.ctx = m;
     return d;
 }

@@ -5,6 +5,7 @@
 #define BNNMC_TEST_SBC_H
 
 #include <math.h>
+#include <string.h>
 #include <stdio.h>
 
 #include <gsl/gsl_cdf.h>
@@ -24,7 +25,7 @@ static inline bnn_table *regression_data(gsl_rng *r, size_t n, const double *w, 
     return t;
 }
 
-static inline bnn_draws *run_model_step(const bnn_model *m, bnn_sampler s, size_t iter, size_t burn,
+static inline bnn_draws *run_model_step(const bnn_model *m, const char *s, size_t iter, size_t burn,
                                  size_t thin, int chains, uint64_t seed, double step)
 {
     bnn_density d = bnn_model_density(m);
@@ -37,9 +38,10 @@ static inline bnn_draws *run_model_step(const bnn_model *m, bnn_sampler s, size_
     rc.chains = chains;
     rc.threads = 1;
     rc.seed = seed;
-    rc.model = m;
-    if (step > 0)
-        rc.step = rc.step_eta = step;
+    if (step > 0) {
+        bnn_run_config_set(&rc, "step", step);
+        bnn_run_config_set(&rc, "step_eta", step);
+    }
     bnn_draws *dr = NULL;
     bnn_error err = {0};
     if (bnn_run(&d, &rc, &dr, &err) != BNN_OK)
@@ -47,7 +49,7 @@ static inline bnn_draws *run_model_step(const bnn_model *m, bnn_sampler s, size_
     return dr;
 }
 
-static inline bnn_draws *run_model(const bnn_model *m, bnn_sampler s, size_t iter, size_t burn, size_t thin,
+static inline bnn_draws *run_model(const bnn_model *m, const char *s, size_t iter, size_t burn, size_t thin,
                             int chains, uint64_t seed)
 {
     return run_model_step(m, s, iter, burn, thin, chains, seed, 0);
@@ -58,7 +60,7 @@ static inline bnn_draws *run_model(const bnn_model *m, bnn_sampler s, size_t ite
  * ranks bunch at the ends). If the sampler is right, every rank 0..L is equally likely: a
  * chi-square test over 10 bins, at a fixed seed; *pvalue_out is the smallest p-value over
  * the four parameters. step sets rw/langevin's proposal scale (0: the default). */
-static inline void sbc_run(bnn_sampler s, int reps, size_t thin, double step, double *pvalue_out)
+static inline void sbc_run(const char *s, int reps, size_t thin, double step, double *pvalue_out)
 {
     enum { L = 99, BINS = 10 };
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -101,9 +103,9 @@ static inline void sbc_run(bnn_sampler s, int reps, size_t thin, double step, do
     gsl_rng_free(r);
 }
 
-static inline void sbc(bnn_sampler s, int reps, double *pvalue_out)
+static inline void sbc(const char *s, int reps, double *pvalue_out)
 {
-    sbc_run(s, reps, s == BNN_SAMPLER_GIBBS ? 2 : 3, 0, pvalue_out);
+    sbc_run(s, reps, strcmp(s, "gibbs") == 0 ? 2 : 3, 0, pvalue_out);
 }
 
 

@@ -1,11 +1,11 @@
-/* chains.c — runs M chains on T threads, keeps their draws, reports progress.
+/* run.c — runs M chains of a kernel on T threads, keeps their draws, reports progress; the
+ * run's settings and their checks.
  *
  * Invariant: chain c's draws depend only on (config, c). Its random stream is seeded from
  * a hash of (seed, c); threads only decide which chain runs where and when, and each
  * chain writes only its own slice of the output. So any thread count gives bitwise the
  * same draws. Progress is read by the calling thread from per-chain atomic counters. */
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +13,15 @@
 
 #include <cblas.h>
 
-#include "sampler.h"
+#include "kernel.h"
 
 typedef struct {
+    const bnn_kernel *k;
     const bnn_density *d;
     const bnn_run_config *cfg;
     bnn_draws *dr;
     const double *init;                 /* chains x dim */
-    atomic_int next_chain;
+    double t0;                          /* when sampling started */
     atomic_size_t *iter_done;           /* per chain */
     atomic_size_t *accepted;            /* per chain */
     size_t *kept;                       /* per chain */
@@ -54,15 +55,31 @@ static int stop_requested(const bnn_run_config *cfg)
     return cfg->stop && *cfg->stop;
 }
 
-static void run_chain(run_shared *sh, int ci)
+/* The progress callback, from the calling thread, summed over chains. */
+static void report(void *arg, int last)
 {
+    run_shared *sh = arg;
+    const bnn_run_config *cfg = sh->cfg;
+    bnn_progress p = {0, (size_t)cfg->chains * cfg->n_iter, 0, now() - sh->t0};
+    for (int c = 0; c < cfg->chains; c++) {
+        p.iter_done += atomic_load_explicit(&sh->iter_done[c], memory_order_relaxed);
+        p.accepted += atomic_load_explicit(&sh->accepted[c], memory_order_relaxed);
+    }
+    (void)last;
+    cfg->progress(cfg->progress_user, &p);
+}
+
+static void run_chain(void *arg, size_t i)
+{
+    run_shared *sh = arg;
+    int ci = (int)i;
     const bnn_run_config *cfg = sh->cfg;
     const bnn_density *d = sh->d;
     bnn_draws *dr = sh->dr;
     bnn_chain c;
     /* mt19937 seeds from 32 bits: fold the 64-bit hash */
     uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
-    bnn_status st = bnn_chain_init(&c, d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
+    bnn_status st = bnn_chain_init(&c, sh->k, d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
                                    sh->init + (size_t)ci * d->dim, &sh->errs[ci]);
     if (st) {
         sh->status[ci] = st;
@@ -94,6 +111,8 @@ static void run_chain(run_shared *sh, int ci)
                 dr->n_leapfrog[k] = info.n_leapfrog;
                 dr->divergent[k] = info.divergent;
                 dr->energy[k] = info.energy;
+                for (size_t e = 0; e < dr->n_extra; e++)
+                    dr->extra[k * dr->n_extra + e] = info.extra[e];
                 kept++;
             }
         }
@@ -115,55 +134,46 @@ static void run_chain(run_shared *sh, int ci)
     bnn_chain_free(&c);
 }
 
-static void *worker(void *arg)
-{
-    run_shared *sh = arg;
-    for (;;) {
-        int ci = atomic_fetch_add(&sh->next_chain, 1);
-        if (ci >= sh->cfg->chains)
-            break;
-        run_chain(sh, ci);
-    }
-    return NULL;
-}
-
 void bnn_run_config_default(bnn_run_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->sampler = BNN_SAMPLER_LANGEVIN;
+    c->sampler = "langevin";
     c->n_iter = 10000;
     c->n_burn = 5000;
     c->thin = 1;
     c->chains = 4;
     c->threads = 1;
     c->seed = 1;
-    c->step = 0.025;
-    c->step_eta = 0.2;
-    c->lr = 0.01;
-    c->langevin_prob = 0.5;
     c->progress_interval = 1.0;
     c->target_accept = 0;
     c->adapt_metric = 1;
     c->adapt = 1;
-    c->max_depth = 10;
-    c->int_time = 2 * M_PI;
 }
 
-static const char *const sampler_names[] = {"rw", "langevin", "mala", "hmc", "nuts", "gibbs"};
-
-const char *bnn_sampler_name(bnn_sampler s)
+bnn_status bnn_run_config_set(bnn_run_config *c, const char *name, double value)
 {
-    if ((int)s < 0 || (size_t)s >= sizeof sampler_names / sizeof sampler_names[0])
-        return "?";
-    return sampler_names[s];
+    for (int i = 0; i < c->n_settings; i++)
+        if (strcmp(c->settings[i].name, name) == 0) {
+            c->settings[i].value = value;
+            return BNN_OK;
+        }
+    if (c->n_settings >= BNN_MAX_SETTINGS)
+        return BNN_EINVAL;
+    c->settings[c->n_settings].name = name;
+    c->settings[c->n_settings].value = value;
+    c->n_settings++;
+    return BNN_OK;
 }
 
-int bnn_sampler_from_name(const char *name)
+double bnn_run_config_get(const bnn_run_config *c, const bnn_kernel *k, const char *name)
 {
-    for (size_t i = 0; i < sizeof sampler_names / sizeof sampler_names[0]; i++)
-        if (strcmp(name, sampler_names[i]) == 0)
-            return (int)i;
-    return -1;
+    const bnn_option *o = bnn_kernel_option(k, name);
+    if (!o)
+        return NAN;
+    for (int i = 0; i < c->n_settings; i++)
+        if (strcmp(c->settings[i].name, name) == 0)
+            return c->settings[i].value;
+    return o->def;
 }
 
 void bnn_draws_free(bnn_draws *dr)
@@ -178,6 +188,7 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->n_leapfrog);
     free(dr->divergent);
     free(dr->energy);
+    free(dr->extra);
     free(dr->step_final);
     free(dr->inv_metric);
     free(dr->accept_rate);
@@ -186,39 +197,60 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr);
 }
 
-static bnn_status check_config(const bnn_density *d, const bnn_run_config *c, bnn_error *err)
+/* Is value a valid setting o? */
+static int option_ok(const bnn_option *o, double v)
+{
+    switch (o->type) {
+    case BNN_OPT_POSITIVE: return v > 0 && isfinite(v);
+    case BNN_OPT_INT: return v >= o->lo && v <= o->hi && v == floor(v);
+    default: return v >= o->lo && v <= o->hi;
+    }
+}
+
+bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_error *err)
 {
     if (!d || !d->logp || d->dim == 0)
         return bnn_fail(err, BNN_EINVAL, "run: the density has no dimension or no logp");
     if (d->n_weights > d->dim)
         return bnn_fail(err, BNN_EINVAL, "run: n_weights %zu > dim %zu", d->n_weights, d->dim);
-    if ((int)c->sampler < 0 || c->sampler > BNN_SAMPLER_GIBBS)
-        return bnn_fail(err, BNN_EINVAL, "run: unknown sampler %d", (int)c->sampler);
-    if (c->sampler == BNN_SAMPLER_GIBBS) {
-        const bnn_model_spec *sp = c->model ? bnn_model_get_spec(c->model) : NULL;
-        if (!sp || d->ctx != (const void *)c->model)
-            return bnn_fail(err, BNN_EINVAL, "run: gibbs needs the model whose density it samples");
-        if (sp->task != BNN_TASK_REGRESSION || sp->n_hidden != 0 || sp->output_act != BNN_ACT_IDENTITY)
-            return bnn_fail(err, BNN_EINVAL, "gibbs samples only the linear regression (--model "
-                            "linear, identity output): it needs conjugate conditionals");
+    const bnn_kernel *k = c->sampler ? bnn_kernel_find(c->sampler) : NULL;
+    if (!k) {
+        char list[256] = "";
+        for (size_t i = 0; bnn_kernel_at(i); i++) {
+            strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
+            strncat(list, bnn_kernel_at(i)->name, sizeof list - strlen(list) - 1);
+        }
+        return bnn_fail(err, BNN_EINVAL, "run: unknown sampler '%s' (one of %s)",
+                        c->sampler ? c->sampler : "(none)", list);
+    }
+    for (int i = 0; i < c->n_settings; i++) {
+        const bnn_option *o = bnn_kernel_option(k, c->settings[i].name);
+        if (!o)
+            return bnn_fail(err, BNN_EINVAL, "run: %s has no setting '%s'", k->name,
+                            c->settings[i].name);
+        if (!option_ok(o, c->settings[i].value)) {
+            if (o->type == BNN_OPT_POSITIVE)
+                return bnn_fail(err, BNN_EINVAL, "run: %s's %s must be positive, not %g",
+                                k->name, o->name, c->settings[i].value);
+            return bnn_fail(err, BNN_EINVAL, "run: %s's %s must be %s in %g..%g, not %g",
+                            k->name, o->name, o->type == BNN_OPT_INT ? "an integer" : "a number",
+                            o->lo, o->hi, c->settings[i].value);
+        }
+    }
+    if (k->ops->check) {
+        bnn_status st = k->ops->check(d, c, err);
+        if (st)
+            return st;
     }
     if (!(c->stepsize >= 0) || !isfinite(c->stepsize))
         return bnn_fail(err, BNN_EINVAL, "run: step size %g is not a finite number >= 0", c->stepsize);
     if (c->target_accept < 0 || c->target_accept >= 1)
         return bnn_fail(err, BNN_EINVAL, "run: target acceptance %g is not in (0, 1)", c->target_accept);
-    if ((c->sampler == BNN_SAMPLER_NUTS && (c->max_depth < 1 || c->max_depth > 20)) ||
-        (c->sampler == BNN_SAMPLER_HMC && !(c->int_time > 0)))
-        return bnn_fail(err, BNN_EINVAL, "run: max depth must be 1..20 and the integration time "
-                        "positive");
     if (c->n_iter < 1 || c->n_burn >= c->n_iter || c->thin < 1)
         return bnn_fail(err, BNN_EINVAL, "run: need burn-in (%zu) < iterations (%zu) and thin "
                         ">= 1", c->n_burn, c->n_iter);
     if (c->chains < 1 || c->threads < 1)
         return bnn_fail(err, BNN_EINVAL, "run: need at least one chain and one thread");
-    if (!(c->step > 0) || !(c->step_eta > 0) || !(c->lr > 0) || !(c->langevin_prob >= 0) ||
-        !(c->langevin_prob <= 1))
-        return bnn_fail(err, BNN_EINVAL, "run: step, step-eta and lr must be positive and the "
-                        "Langevin probability in [0, 1]");
     return BNN_OK;
 }
 
@@ -226,9 +258,13 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
                    bnn_error *err)
 {
     *out = NULL;
-    bnn_status st = check_config(d, cfg, err);
+    bnn_status st = bnn_run_check(d, cfg, err);
     if (st)
         return st;
+    const bnn_kernel *k = bnn_kernel_find(cfg->sampler);
+    size_t n_extra = 0;
+    while (k->columns && k->columns[n_extra])
+        n_extra++;
     bnn_gsl_setup();
     /* chains are the unit of parallelism: BLAS on one thread inside each while they run,
      * and the caller's setting back at the end */
@@ -239,13 +275,14 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     bnn_draws *dr = calloc(1, sizeof *dr);
     run_shared sh = {0};
     double *init = NULL;
-    pthread_t *tid = NULL;
     if (!dr)
         return bnn_fail(err, BNN_ENOMEM, "run: out of memory");
     dr->chains = M;
     dr->dim = dim;
     dr->n_kept = n_kept;
     dr->n_burn = cfg->n_burn;
+    dr->kernel = k;
+    dr->n_extra = n_extra;
     dr->thin = cfg->thin;
     dr->theta = malloc((size_t)M * n_kept * dim * sizeof(double));
     dr->lp = malloc((size_t)M * n_kept * sizeof(double));
@@ -255,10 +292,10 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->treedepth = malloc((size_t)M * n_kept * sizeof(int));
     dr->n_leapfrog = malloc((size_t)M * n_kept * sizeof(int));
     dr->divergent = malloc((size_t)M * n_kept * sizeof(int));
+    dr->extra = malloc((size_t)M * n_kept * n_extra * sizeof(double) + 1);
     dr->step_final = calloc((size_t)M, sizeof(double));
     dr->inv_metric = calloc((size_t)M * dim, sizeof(double));
-    dr->adapted = cfg->n_burn > 0 && cfg->adapt && (cfg->sampler == BNN_SAMPLER_MALA ||
-                                      cfg->sampler == BNN_SAMPLER_HMC || cfg->sampler == BNN_SAMPLER_NUTS);
+    dr->adapted = cfg->n_burn > 0 && cfg->adapt && k->adapts;
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
@@ -267,12 +304,10 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.kept = calloc((size_t)M, sizeof *sh.kept);
     sh.status = calloc((size_t)M, sizeof *sh.status);
     sh.errs = calloc((size_t)M, sizeof *sh.errs);
-    int T = cfg->threads < M ? cfg->threads : M;
-    tid = calloc((size_t)T, sizeof *tid);
     if (!dr->theta || !dr->lp || !dr->accept_stat || !dr->stepsize || !dr->energy ||
         !dr->treedepth || !dr->n_leapfrog || !dr->divergent || !dr->step_final ||
         !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
-        !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !sh.errs || !tid) {
+        !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !sh.errs || !dr->extra) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
                       "parameters", M, n_kept, dim);
         goto done;
@@ -292,45 +327,15 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
             }
         }
     }
+    sh.k = k;
     sh.d = d;
     sh.cfg = cfg;
     sh.dr = dr;
     sh.init = cfg->init ? cfg->init : init;
-    atomic_init(&sh.next_chain, 0);
     openblas_set_num_threads(1);
-    double t0 = now();
-    int started = 0;
-    for (; started < T; started++)
-        if (pthread_create(&tid[started], NULL, worker, &sh) != 0)
-            break;
-    if (started == 0) {
-        worker(&sh);   /* no thread could start: run here */
-    } else if (cfg->progress) {
-        size_t total = (size_t)M * cfg->n_iter;
-        for (;;) {
-            struct timespec nap = {0, 50 * 1000 * 1000};
-            double next = now() + (cfg->progress_interval > 0 ? cfg->progress_interval : 1.0);
-            size_t done_iter = 0;
-            while (now() < next) {
-                nanosleep(&nap, NULL);
-                done_iter = 0;
-                for (int c = 0; c < M; c++)
-                    done_iter += atomic_load_explicit(&sh.iter_done[c], memory_order_relaxed);
-                if (done_iter == total || atomic_load(&sh.next_chain) >= M + started)
-                    break;
-            }
-            bnn_progress p = {done_iter, total, 0, now() - t0};
-            for (int c = 0; c < M; c++)
-                p.accepted += atomic_load_explicit(&sh.accepted[c], memory_order_relaxed);
-            if (done_iter == total || atomic_load(&sh.next_chain) >= M + started) {
-                cfg->progress(cfg->progress_user, &p);
-                break;
-            }
-            cfg->progress(cfg->progress_user, &p);
-        }
-    }
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
+    sh.t0 = now();
+    bnn_pool_run((size_t)M, cfg->threads, run_chain, &sh, cfg->progress ? report : NULL, &sh,
+                 cfg->progress_interval > 0 ? cfg->progress_interval : 1.0);
     size_t min_kept = n_kept, min_iter = cfg->n_iter;
     for (int c = 0; c < M; c++) {
         if (sh.status[c] && sh.status[c] != BNN_EINTR && !st)
@@ -359,6 +364,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
             memmove(dr->treedepth + to, dr->treedepth + from, min_kept * sizeof(int));
             memmove(dr->n_leapfrog + to, dr->n_leapfrog + from, min_kept * sizeof(int));
             memmove(dr->divergent + to, dr->divergent + from, min_kept * sizeof(int));
+            memmove(dr->extra + to * n_extra, dr->extra + from * n_extra,
+                    min_kept * n_extra * sizeof(double));
         }
         dr->n_kept = min_kept;
     }
@@ -366,7 +373,6 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
 done:
     openblas_set_num_threads(blas_threads);
     free(init);
-    free(tid);
     free(sh.iter_done);
     free(sh.accepted);
     free(sh.kept);

@@ -1,0 +1,123 @@
+/* kernel.h — what a transition kernel is to the chain that runs it (internal).
+ *
+ * A kernel is one file (kernel_NAME.c) defining a `const bnn_kernel bnn_kernel_NAME` and its
+ * ops, plus one line in registry.c. The chain driver (chain.c, run.c) names no kernel: it
+ * resolves the kernel's settings, calls its ops and, for a kernel with `adapts`, tunes the
+ * step size and metric in burn-in (adapt.c). Kernels use only this header, the density,
+ * and the shared move code (metropolis.c, hamiltonian.c); never each other, never a model.
+ */
+#ifndef BNNMC_KERNEL_H
+#define BNNMC_KERNEL_H
+
+#include <gsl/gsl_rng.h>
+
+#include "internal.h"
+
+enum {
+    BNN_MAX_OPTIONS = 8,      /* settings of one kernel */
+    BNN_MAX_COLUMNS = 8       /* a kernel's own sampler columns */
+};
+
+/* What one transition reports: CmdStan's sampler columns, then the kernel's own. */
+typedef struct {
+    double accept_stat, stepsize, energy;
+    int treedepth, n_leapfrog, divergent;
+    double extra[BNN_MAX_COLUMNS];
+} bnn_step_info;
+
+/* Step-size adaptation by dual averaging (Nesterov; Hoffman & Gelman 2014), Stan's
+ * constants. */
+typedef struct {
+    double mu, s_bar, x_bar, counter;
+    double delta;            /* target mean acceptance */
+} bnn_dual_avg;
+
+/* Stan's windowed estimation of the diagonal inverse metric: an initial fast buffer, slow
+ * windows that double, a terminal fast buffer; Welford's running variance in a window. */
+typedef struct {
+    int on;
+    size_t n_warmup, init_buffer, term_buffer, base_window;
+    size_t counter, window_size, next_window;
+    size_t n;                /* draws in the current window */
+    double *mean, *m2;       /* dim each */
+} bnn_var_adapt;
+
+typedef struct bnn_chain bnn_chain;
+
+/* The kernel's behaviour. Every function but step may be NULL. */
+struct bnn_kernel_ops {
+    /* Can the kernel sample d under cfg? (A setting's range is checked by the driver.) */
+    bnn_status (*check)(const bnn_density *d, const bnn_run_config *cfg, bnn_error *err);
+    /* Allocates c->state (the kernel's buffers) after the chain's common state is set. */
+    bnn_status (*init)(bnn_chain *c, bnn_error *err);
+    /* One transition from c->theta (and c->lp); returns 1 when the state moved. */
+    int (*step)(bnn_chain *c, bnn_step_info *info);
+    void (*free)(bnn_chain *c);
+    /* Stan's step-size search (hmc, nuts): run at the start of warm-up and after every
+     * metric window; fails when no step size works. */
+    int search_stepsize;
+    /* when not 0, a terminal buffer of at least warm-up / term_buffer_div iterations, where
+     * it fits (mala, 5: the step size's last tuning after the final metric; its acceptance
+     * is far more sensitive to the step than NUTS's, and Stan's 50 iterations left it at a
+     * fifth of its target) */
+    size_t term_buffer_div;
+};
+
+/* Everything one chain owns. Buffers are allocated once by bnn_chain_init, so a step
+ * allocates nothing. */
+struct bnn_chain {
+    const bnn_density *d;
+    const bnn_run_config *cfg;
+    const bnn_kernel *k;
+    double opt[BNN_MAX_OPTIONS];   /* the kernel's settings, in its table's order */
+    gsl_rng *rng;
+    double *work;            /* the density's scratch */
+    double *buf;             /* backing store of the vectors below */
+    double *theta;           /* the state */
+    double lp;               /* log density at theta */
+    double *grad;            /* grad log p(theta) when grad_valid (gradient kernels) */
+    int grad_valid;
+    /* adaptive kernels: step size, diagonal inverse metric and their tuning */
+    double eps;
+    double *inv_metric;
+    bnn_dual_avg da;
+    bnn_var_adapt va;
+    int adapting;
+    void *search;            /* the step-size search's scratch (hamiltonian.c) */
+    void *state;             /* the kernel's own */
+};
+
+/* Fails with the reason in err (which may be NULL): out of memory, a non-finite start, or
+ * Stan's step-size search failed. */
+bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
+                          const bnn_run_config *cfg, unsigned long seed, const double *theta0,
+                          bnn_error *err);
+void bnn_chain_free(bnn_chain *c);
+/* One iteration; returns 1 if the state moved (a proposal was accepted). */
+int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
+
+/* adapt.c: sets up the tuning of an adaptive kernel's chain (Stan's step-size search
+ * included); after iteration it (0-based) of burn-in, adapts step size and metric. Both
+ * fail (reason in err) when the step-size search fails. */
+bnn_status bnn_adapt_init(bnn_chain *c, bnn_error *err);
+bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err);
+
+/* metropolis.c: accepts with probability min(1, exp(log_alpha)), NaN counting as a
+ * rejection; writes that probability to accept_stat; returns 1 when accepted. */
+int bnn_metropolis(gsl_rng *rng, double log_alpha, double *accept_stat);
+/* A random-walk Metropolis move: prop = theta + scale .* N(0, I), accepted by the density
+ * ratio; on acceptance theta and prop exchange buffers and c->lp is updated. 1 if moved. */
+int bnn_rw_move(bnn_chain *c, double **prop, const double *scale, double *accept_stat);
+/* The CmdStan columns of a kernel without trees: step as stepsize__, one "leapfrog", no
+ * divergence, energy -lp. */
+void bnn_step_info_plain(bnn_step_info *info, double accept_stat, double step, double lp);
+
+/* Exchanges two state buffers (an accepted proposal becomes the state without a copy). */
+static inline void bnn_swap(double **a, double **b)
+{
+    double *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+#endif
