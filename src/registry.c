@@ -5,7 +5,7 @@
 #include "kernel.h"
 
 extern const bnn_kernel bnn_kernel_rw, bnn_kernel_langevin, bnn_kernel_mala, bnn_kernel_hmc,
-    bnn_kernel_nuts, bnn_kernel_gibbs;
+    bnn_kernel_nuts, bnn_kernel_gibbs, bnn_kernel_slice;
 
 static const bnn_kernel *const kernels[] = {
     &bnn_kernel_rw,
@@ -14,6 +14,7 @@ static const bnn_kernel *const kernels[] = {
     &bnn_kernel_hmc,
     &bnn_kernel_nuts,
     &bnn_kernel_gibbs,
+    &bnn_kernel_slice,
 };
 
 const bnn_kernel *bnn_kernel_at(size_t i)
