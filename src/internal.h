@@ -82,4 +82,7 @@ double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, d
 /* The training table a model was built on (NULL for a prediction-only model). */
 const bnn_table *bnn_model_train(const bnn_model *m);
 
+/* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
+size_t bnn_model_eta_index(const bnn_model *m);
+
 #endif
