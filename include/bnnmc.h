@@ -204,8 +204,9 @@ void bnn_model_param_name(const bnn_model *m, size_t i, char *buf, size_t len);
 void bnn_model_constrain(const bnn_model *m, const double *theta, double *out);
 /* The inverse: the reported vector (as in the run folder's draws or an --init file) to the
  * unconstrained one (tau2 -> eta = log tau2); in and theta may be the same array. A value
- * outside its domain (tau2 not positive and finite) gives BNN_EINVAL, a message naming the
- * parameter, and NaN at its coordinate of theta, so a caller can point at it. */
+ * outside its domain (tau2 not positive and finite) gives BNN_EINVAL and a message naming
+ * the parameter; theta is then zero but for a NaN at that value's coordinate, so a caller
+ * can point at it. */
 bnn_status bnn_model_unconstrain(const bnn_model *m, const double *in, double *theta,
                                  bnn_error *err);
 

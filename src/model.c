@@ -607,15 +607,16 @@ void bnn_model_constrain(const bnn_model *m, const double *theta, double *out)
 bnn_status bnn_model_unconstrain(const bnn_model *m, const double *in, double *theta,
                                  bnn_error *err)
 {
-    memmove(theta, in, m->n_weights * sizeof *theta);
-    if (m->dim == m->n_weights)
-        return BNN_OK;
-    double tau2 = in[m->n_weights];
+    double tau2 = m->dim > m->n_weights ? in[m->n_weights] : 1.0;
     if (!(tau2 > 0) || !isfinite(tau2)) {
+        /* a caller that points at the refused value finds it as theta's one NaN */
+        memset(theta, 0, m->dim * sizeof *theta);
         theta[m->n_weights] = NAN;
         return bnn_fail(err, BNN_EINVAL, "tau2 must be positive and finite, got %g", tau2);
     }
-    theta[m->n_weights] = log(tau2);
+    memmove(theta, in, m->n_weights * sizeof *theta);
+    if (m->dim > m->n_weights)
+        theta[m->n_weights] = log(tau2);
     return BNN_OK;
 }
 
