@@ -1,13 +1,15 @@
-/* predict.c — `bnnmc predict DIR --data FILE`: predictions for new rows from a run's draws. */
+/* cmd_predict.c — `bnnmc predict DIR --data FILE`: predictions for new rows from a run's
+ * draws. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "cli.h"
+#include "commands.h"
+#include "rundir.h"
+#include "util.h"
 
 static const char predict_usage[] =
     "usage: bnnmc predict DIR --data FILE [--out FILE] [--threads T] [--seed S]\n"
@@ -27,21 +29,17 @@ int cmd_predict(int argc, char **argv)
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     const char *data = NULL, *outp = NULL, *dir = NULL;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = cores > 0 ? (int)cores : 1;
+    int threads = cpu_count();
     unsigned long seed = 1;
-    opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = next_option("predict", argc, argv, longopts)) != -1) {
         switch (c) {
         case 'd': data = optarg; break;
         case 'o': outp = optarg; break;
         case 't': threads = (int)parse_long("predict", "--threads", optarg, 1, 1024); break;
         case 's': seed = (unsigned long)parse_long("predict", "--seed", optarg, 0, 4294967295L); break;
         case 'h': fputs(predict_usage, stdout); return 0;
-        case ':': die_usage("predict", "%s needs a value", argv[optind - 1]);
-        default: die_usage("predict", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -118,16 +116,16 @@ int cmd_predict(int argc, char **argv)
     st = bnn_predict(m, dr, t, has_y, seed, threads, &p, &err);
     if (st)
         die_status(st, &err);
-    FILE *f = stdout;
-    char tmp[4200];
     if (outp) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", outp);
-        f = fopen(tmp, "w");
-        if (!f)
+        atomic_file a;
+        if (atomic_open(&a, outp) != 0)
             die_runtime("%s: cannot write: %s", outp, strerror(errno));
+        write_pred_csv(a.f, p);   /* a write error shows in atomic_close */
+        if (atomic_close(&a) != 0)
+            die_runtime("%s: cannot write: %s", outp, strerror(errno));
+    } else if (write_pred_csv(stdout, p) != 0) {
+        die_runtime("stdout: cannot write: %s", strerror(errno));
     }
-    if (write_pred_csv(f, p) != 0 || (outp && (fclose(f) != 0 || rename(tmp, outp) != 0)))
-        die_runtime("%s: cannot write: %s", outp ? outp : "stdout", strerror(errno));
     if (has_y) {
         if (sp.task == BNN_TASK_REGRESSION)
             fprintf(stderr, "bnnmc predict: %zu rows, %zu draws: RMSE %.4g +- %.3g over draws, "
