@@ -1,5 +1,4 @@
 /* cmd_datasets.c — `bnnmc datasets`: the built-in data sets, listed or written out. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,15 +17,13 @@ static void write_table(const bnn_table *t, const char *dir, const char *name)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     atomic_file a;
-    if (atomic_open(&a, path) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    atomic_open_or_exit(&a, path);
     for (size_t i = 0; i < t->n; i++) {
         for (size_t j = 0; j < t->p; j++)
             fprintf(a.f, "%.17g ", t->x[i * t->p + j]);
         fprintf(a.f, "%.17g\n", t->y[i]);
     }
-    if (atomic_close(&a) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    atomic_close_or_exit(&a);
 }
 
 static int write_dataset(const char *name, const char *dir)

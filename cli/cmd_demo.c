@@ -32,6 +32,36 @@ static void print_block(const char *name, const bnn_prediction *p)
                p->metric_mean, p->metric_std, p->metric_of_mean);
 }
 
+/* What was run and how it went, on stdout. */
+static void print_report(const sample_opts *o, const run_result *r)
+{
+    const bnn_model *m = r->model;
+    const bnn_model_spec *sp = bnn_model_get_spec(m);
+    printf("\nbnnmc demo: %s on %s\n", o->nn ? "Bayesian neural network" : "linear model",
+           o->dataset ? o->dataset : o->train);
+    printf("  model %d", sp->n_inputs);
+    for (int l = 0; l < sp->n_hidden; l++)
+        printf("-%d", sp->hidden[l]);
+    printf("-%d, %zu parameters; sampler %s, %d chains x %ld iterations (%zu burn-in), "
+           "%zu draws kept per chain\n", bnn_model_n_outputs(m), bnn_model_dim(m),
+           bnn_sampler_name((bnn_sampler)o->sampler), (int)o->chains, o->samples,
+           r->draws->n_burn, r->draws->n_kept);
+    printf("  acceptance per chain:");
+    for (int c = 0; c < r->draws->chains; c++)
+        printf(" %.2f", r->draws->accept_rate[c]);
+    printf("\n");
+    print_block("train", r->pred_train);
+    print_block("test", r->pred_test);
+    const bnn_prediction *pd = r->pred_test ? r->pred_test : r->pred_train;
+    if (pd)
+        printf("  convergence: prediction R-hat max %.3f, median %.3f, %.0f%% of rows above 1.01 "
+               "(want none)%s\n", pd->rhat_max, pd->rhat_median, 100 * pd->rhat_share_above,
+               pd->rhat_max > 1.01 && o->sampler != BNN_SAMPLER_NUTS ? "; try --sampler nuts" : "");
+    printf("  sampling took %.2f s, everything %.2f s\n", r->seconds_sampling, r->seconds_total);
+    printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), summary.csv, "
+           "metrics.json, pred-train.csv, pred-test.csv\n", o->out, o->chains);
+}
+
 int cmd_demo(int argc, char **argv)
 {
     sample_opts o;
@@ -48,31 +78,7 @@ int cmd_demo(int argc, char **argv)
         return 0;
     run_result r;
     run_sample(&o, &r);
-    const bnn_model *m = r.model;
-    const bnn_model_spec *sp = bnn_model_get_spec(m);
-    printf("\nbnnmc demo: %s on %s\n", o.nn ? "Bayesian neural network" : "linear model",
-           o.dataset ? o.dataset : o.train);
-    printf("  model %d", sp->n_inputs);
-    for (int l = 0; l < sp->n_hidden; l++)
-        printf("-%d", sp->hidden[l]);
-    printf("-%d, %zu parameters; sampler %s, %d chains x %ld iterations (%zu burn-in), "
-           "%zu draws kept per chain\n", bnn_model_n_outputs(m), bnn_model_dim(m),
-           bnn_sampler_name((bnn_sampler)o.sampler), (int)o.chains, o.samples,
-           r.draws->n_burn, r.draws->n_kept);
-    printf("  acceptance per chain:");
-    for (int c = 0; c < r.draws->chains; c++)
-        printf(" %.2f", r.draws->accept_rate[c]);
-    printf("\n");
-    print_block("train", r.pred_train);
-    print_block("test", r.pred_test);
-    const bnn_prediction *pd = r.pred_test ? r.pred_test : r.pred_train;
-    if (pd)
-        printf("  convergence: prediction R-hat max %.3f, median %.3f, %.0f%% of rows above 1.01 "
-               "(want none)%s\n", pd->rhat_max, pd->rhat_median, 100 * pd->rhat_share_above,
-               pd->rhat_max > 1.01 && o.sampler != BNN_SAMPLER_NUTS ? "; try --sampler nuts" : "");
-    printf("  sampling took %.2f s, everything %.2f s\n", r.seconds_sampling, r.seconds_total);
-    printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), summary.csv, "
-           "metrics.json, pred-train.csv, pred-test.csv\n", o.out, o.chains);
+    print_report(&o, &r);
     if (r.draws->n_kept >= 4 && system("command -v gnuplot >/dev/null 2>&1") == 0) {
         if (plot_run(o.out, NULL) == 0)
             printf("  figures: %s/plots/trace, posterior, predictions, rhat (.png, .svg)\n", o.out);

@@ -55,14 +55,7 @@ static void out_open(out_file *o, const char *pdir, const char *name)
     char path[4200];
     if (snprintf(path, sizeof path, "%s/%s", pdir, name) >= (int)sizeof path)
         die_runtime("%.200s...: the folder's name is too long", pdir);
-    if (atomic_open(o, path) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
-}
-
-static void out_close(out_file *o)
-{
-    if (atomic_close(o) != 0)
-        die_runtime("%s: cannot write: %s", o->path, strerror(errno));
+    atomic_open_or_exit(o, path);
 }
 
 /* Runs gnuplot on the script twice: PNG then SVG of the same figure. Frees the script. */
@@ -80,7 +73,7 @@ static void render(const char *pdir, const char *name, script *s)
         fprintf(o.f, "set output '%s/%s.%s'\ncd '%s/data'\n", pdir, name, svg ? "svg" : "png", pdir);
         fwrite(s->text, 1, s->len, o.f);
         fputs("unset multiplot\nset output\n", o.f);
-        out_close(&o);
+        atomic_close_or_exit(&o);
         snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>'%s/gnuplot.log'", o.path, pdir);
         if (system(cmd) != 0)
             die_runtime("gnuplot failed on %s (see %s/gnuplot.log)", o.path, pdir);
@@ -141,7 +134,7 @@ static void write_trace(const char *pdir, const run_folder *r, size_t k, int j, 
         }
         fputc('\n', o.f);
     }
-    out_close(&o);
+    atomic_close_or_exit(&o);
     if (!(*lo <= *hi))
         *lo = *hi = 0;   /* no finite draw: an empty histogram */
 }
@@ -178,7 +171,7 @@ static void write_hist(const char *pdir, const run_folder *r, size_t k, int j, d
             fprintf(o.f, " %.9g", cnt[c * BINS + (size_t)b]);
         fputc('\n', o.f);
     }
-    out_close(&o);
+    atomic_close_or_exit(&o);
     free(cnt);
 }
 
@@ -277,7 +270,7 @@ static int regression_preds(const char *pdir, const char *name, const run_table 
         fprintf(o.f, "%zu %zu %.9g %.9g %.9g %.9g\n", k + 1, order[k].row + 1, r[PRED_MEAN],
                 r[PRED_Q025], r[PRED_Q975], r[PRED_OBSERVED]);
     }
-    out_close(&o);
+    atomic_close_or_exit(&o);
     free(order);
     return sorted;
 }
@@ -316,13 +309,13 @@ static void classification_preds(const char *pdir, const char *name, const run_t
     for (int b = 0; b < RB; b++)
         if (cnt[b] > 0)
             fprintf(o.f, "%d %.6g %.6g %.0f\n", b, conf[b] / cnt[b], acc[b] / cnt[b], cnt[b]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     snprintf(fn, sizeof fn, "data/class-accuracy-%s.dat", name);
     out_open(&o, pdir, fn);
     fprintf(o.f, "# class accuracy_percent rows\n");
     for (int k = 0; k < K; k++)
         fprintf(o.f, "%d %.6g %.0f\n", k, tot[k] > 0 ? 100 * right[k] / tot[k] : 0, tot[k]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     free(right);
     free(tot);
 }
@@ -392,7 +385,7 @@ static void plot_rhat(const char *pdir, const run_folder *r)
         if (strcmp(sum->first[i], "lp__") != 0)
             fprintf(o.f, "%s %.6g %.6g\n", sum->first[i], sum->v[i * sum->ncol + SUM_RHAT],
                     sum->v[i * sum->ncol + SUM_ESS_BULK]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     int pk = r->has_pred[1] ? 1 : 0;
     const run_table *p = &r->pred[pk];
     out_open(&o, pdir, "data/rhat-predictions.dat");
@@ -400,7 +393,7 @@ static void plot_rhat(const char *pdir, const run_folder *r)
     for (size_t i = 0; r->has_pred[pk] && i < p->nrow; i++)
         fprintf(o.f, "%zu %.6g %.6g\n", i + 1, p->v[i * p->ncol + PRED_RHAT(p)],
                 p->v[i * p->ncol + PRED_ESS(p)]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     script s;
     script_open(&s);
     fprintf(s.f, "set multiplot layout 2,2 title 'Convergence: R-hat (want < 1.01) and bulk ESS (want > 100 per chain = %zu)'\n"

@@ -171,19 +171,18 @@ void rundir_write_chain(const char *dir, int c, const bnn_model *m, const bnn_dr
     snprintf(path, sizeof path, "%s/chain-%d.csv", dir, c + 1);
     enum { BUF = 1 << 20 };   /* a large buffer: a chain file is many short fprintf calls */
     char *buf = malloc(BUF);
+    if (!buf)
+        die_runtime("%s: out of memory for a write buffer", path);
     atomic_file a;
-    if (!buf || atomic_open(&a, path) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(buf ? errno : ENOMEM));
+    atomic_open_or_exit(&a, path);
     setvbuf(a.f, buf, _IOFBF, BUF);
     put_chain_settings(a.f, dr, c, o, status);
     if (put_chain_draws(a.f, m, dr, c) != 0) {
         atomic_discard(&a);
         die_runtime("%s: cannot write: %s", path, strerror(errno));
     }
-    int rc = atomic_close(&a);
+    atomic_close_or_exit(&a);
     free(buf);
-    if (rc != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
 }
 
 /* ",rhat,ess_bulk\n" of row i, NA where undefined (constant predictions). */
@@ -241,16 +240,19 @@ int write_pred_csv(FILE *f, const bnn_prediction *p)
     return ferror(f) ? -1 : 0;
 }
 
+void write_pred_file(const char *path, const bnn_prediction *p)
+{
+    atomic_file a;
+    atomic_open_or_exit(&a, path);
+    write_pred_csv(a.f, p);   /* a write error shows at the close */
+    atomic_close_or_exit(&a);
+}
+
 void rundir_write_pred(const char *dir, const char *name, const bnn_prediction *p)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    atomic_file a;
-    if (atomic_open(&a, path) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
-    write_pred_csv(a.f, p);   /* a write error shows in atomic_close */
-    if (atomic_close(&a) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    write_pred_file(path, p);
 }
 
 /* ------------------------------------------------------------ JSON files */
@@ -264,13 +266,11 @@ static void write_json(const char *dir, const char *name, const cJSON *root)
     if (!s)
         die_runtime("%s: out of memory formatting JSON", path);
     atomic_file a;
-    if (atomic_open(&a, path) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    atomic_open_or_exit(&a, path);
     fputs(s, a.f);
     fputc('\n', a.f);
     cJSON_free(s);
-    if (atomic_close(&a) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    atomic_close_or_exit(&a);
 }
 
 static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_table *train,
@@ -464,11 +464,9 @@ void rundir_write_summary(const char *dir, const bnn_model *m, const bnn_draws *
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     atomic_file a;
-    if (atomic_open(&a, path) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
-    put_summary_csv(a.f, names, s, K);   /* a write error shows in atomic_close */
-    if (atomic_close(&a) != 0)
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
+    atomic_open_or_exit(&a, path);
+    put_summary_csv(a.f, names, s, K);   /* a write error shows at the close */
+    atomic_close_or_exit(&a);
     for (size_t j = 0; j < K; j++)
         free(names[j]);
     free(names);

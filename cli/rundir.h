@@ -59,6 +59,8 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
 
 /* The rows of a pred CSV (also `bnnmc predict`'s output). 0, or -1 on a write error. */
 int write_pred_csv(FILE *f, const bnn_prediction *p);
+/* A pred CSV at path, atomically (`bnnmc predict --out`); exits 1 when it cannot. */
+void write_pred_file(const char *path, const bnn_prediction *p);
 /* The rows of summary.csv, one per name (also `bnnmc diagnose --csv`). 0, or -1. */
 int put_summary_csv(FILE *f, char **names, const bnn_summary *s, size_t k);
 

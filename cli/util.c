@@ -157,16 +157,16 @@ void atomic_discard(atomic_file *a)
     errno = e;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len)
+void atomic_open_or_exit(atomic_file *a, const char *path)
 {
-    atomic_file a;
-    if (atomic_open(&a, path) != 0)
-        return -1;
-    if (fwrite(data, 1, len, a.f) != len) {
-        atomic_discard(&a);
-        return -1;
-    }
-    return atomic_close(&a);
+    if (atomic_open(a, path) != 0)
+        die_runtime("%s: cannot write: %s", path, strerror(errno));
+}
+
+void atomic_close_or_exit(atomic_file *a)
+{
+    if (atomic_close(a) != 0)
+        die_runtime("%s: cannot write: %s", a->path, strerror(errno));
 }
 
 void file_sha256(const char *path, char hex[65])

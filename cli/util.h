@@ -65,8 +65,10 @@ int atomic_open(atomic_file *a, const char *path);
 int atomic_close(atomic_file *a);
 /* Closes and removes the temporary file: the write is abandoned. */
 void atomic_discard(atomic_file *a);
-/* Writes len bytes of data to path atomically. 0, or -1 with errno. */
-int write_file_atomic(const char *path, const char *data, size_t len);
+/* atomic_open and atomic_close for the writers of results: on failure they exit 1 with
+ * one line naming the file (a write error shows at the close). */
+void atomic_open_or_exit(atomic_file *a, const char *path);
+void atomic_close_or_exit(atomic_file *a);
 
 /* sha256 of a file's bytes as 64 hex characters; "" when unreadable. */
 void file_sha256(const char *path, char hex[65]);
