@@ -4,24 +4,13 @@
  * about but that does not stop the read is returned in stan_csv.warning. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#include "stancsv.h"
+#include "util.h"
 
 void stan_csv_free(stan_csv *c)
 {
@@ -178,15 +167,15 @@ static int check_unique_names(const stan_csv *c, const char *path, size_t lineno
 {
     named_col *s = malloc(c->ncol * sizeof *s);
     if (!s)
-        return fail(err, errlen, "%s: out of memory reading %zu column names", path, c->ncol);
+        return set_error(err, errlen, "%s: out of memory reading %zu column names", path, c->ncol);
     for (size_t j = 0; j < c->ncol; j++)
         s[j] = (named_col){c->names[j], j};
     qsort(s, c->ncol, sizeof *s, by_name);
     int rc = 0;
     for (size_t j = 1; j < c->ncol && !rc; j++)
         if (strcmp(s[j].name, s[j - 1].name) == 0)
-            rc = fail(err, errlen, "%s:%zu:%zu: column name '%.60s' repeats column %zu's", path,
-                      lineno, s[j].col + 1, s[j].name, s[j - 1].col + 1);
+            rc = set_error(err, errlen, "%s:%zu:%zu: column name '%.60s' repeats column %zu's", path,
+                           lineno, s[j].col + 1, s[j].name, s[j - 1].col + 1);
     free(s);
     return rc;
 }
@@ -200,32 +189,32 @@ static int read_header(char *line, stan_csv *c, const char *path, size_t lineno,
         ncol += *q == ',';
     c->names = calloc(ncol, sizeof *c->names);
     if (!c->names)
-        return fail(err, errlen, "%s: out of memory reading %zu column names", path, ncol);
+        return set_error(err, errlen, "%s: out of memory reading %zu column names", path, ncol);
     c->ncol = ncol;
     size_t numeric = 0;
     char *q = line;
     for (size_t j = 0; j < ncol; j++) {
         size_t n = strcspn(q, ",");
         if (n == 0)
-            return fail(err, errlen, "%s:%zu:%zu: empty column name in the header", path, lineno, j + 1);
+            return set_error(err, errlen, "%s:%zu:%zu: empty column name in the header", path, lineno, j + 1);
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)q[i] <= 0x20 || (unsigned char)q[i] >= 0x7f) {
                 char ex[24];
                 field_excerpt(q, ex);
-                return fail(err, errlen, "%s:%zu:%zu: column name '%s' has a space or a byte that "
-                            "is not printable ASCII: not a CmdStan CSV header", path, lineno, j + 1, ex);
+                return set_error(err, errlen, "%s:%zu:%zu: column name '%s' has a space or a byte that "
+                                 "is not printable ASCII: not a CmdStan CSV header", path, lineno, j + 1, ex);
             }
         char *end;
         strtod(q, &end);
         numeric += end == q + n;
         c->names[j] = strndup(q, n);
         if (!c->names[j])
-            return fail(err, errlen, "%s: out of memory reading %zu column names", path, ncol);
+            return set_error(err, errlen, "%s: out of memory reading %zu column names", path, ncol);
         q += n + 1;
     }
     if (numeric == ncol)
-        return fail(err, errlen, "%s:%zu: the first line that is not a comment holds numbers, not "
-                    "column names: the header is missing", path, lineno);
+        return set_error(err, errlen, "%s:%zu: the first line that is not a comment holds numbers, not "
+                         "column names: the header is missing", path, lineno);
     return check_unique_names(c, path, lineno, err, errlen);
 }
 
@@ -311,17 +300,17 @@ static int warmup_rows(const stan_csv *c, const run_config *rc, long marker_rows
     else if (rc->save_warmup == 1) {
         if (rc->num_warmup < 0 || rc->thin < 1) {
             if (marker_rows < 0)
-                return fail(err, errlen, "%s: save_warmup = 1 without a valid num_warmup (or "
-                            "warmup) and thin: cannot tell warm-up rows from draws", path);
+                return set_error(err, errlen, "%s: save_warmup = 1 without a valid num_warmup (or "
+                                 "warmup) and thin: cannot tell warm-up rows from draws", path);
         } else {
             header_rows = rc->num_warmup / rc->thin + (rc->num_warmup % rc->thin != 0);   /* ceil, no overflow */
         }
     }
     if (marker_rows >= 0 && header_rows >= 0 && marker_rows != header_rows)
-        return fail(err, errlen, "%s:%zu: %ld rows come before '# Adaptation terminated', the "
-                    "header (num_warmup %ld, thin %ld, save_warmup %d) means %ld warm-up rows",
-                    path, marker_line, marker_rows, rc->num_warmup, rc->thin, rc->save_warmup,
-                    header_rows);
+        return set_error(err, errlen, "%s:%zu: %ld rows come before '# Adaptation terminated', the "
+                         "header (num_warmup %ld, thin %ld, save_warmup %d) means %ld warm-up rows",
+                         path, marker_line, marker_rows, rc->num_warmup, rc->thin, rc->save_warmup,
+                         header_rows);
     long w = marker_rows >= 0 ? marker_rows : (header_rows >= 0 ? header_rows : 0);
     *out = (size_t)w < c->nrow ? (size_t)w : c->nrow;
     return 0;
@@ -334,11 +323,11 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
     memset(c, 0, sizeof *c);
     FILE *f = fopen(path, "r");
     if (!f)
-        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     c->path = strdup(path);
     if (!c->path) {
         fclose(f);
-        return fail(err, errlen, "%s: out of memory", path);
+        return set_error(err, errlen, "%s: out of memory", path);
     }
     run_config cfg = {-1, -1, 1};
     char *line = NULL;
@@ -350,7 +339,8 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
     while (!rc && (len = getline(&line, &linecap, f)) != -1) {
         lineno++;
         if (memchr(line, '\0', (size_t)len)) {
-            rc = fail(err, errlen, "%s:%zu: a NUL byte: binary data, not a CmdStan CSV file", path, lineno);
+            rc = set_error(err, errlen, "%s:%zu: a NUL byte: binary data, not a CmdStan CSV file",
+                           path, lineno);
             break;
         }
         int newline = len > 0 && line[len - 1] == '\n';
@@ -361,7 +351,7 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
         nonblank++;
         if (line[0] == '#') {
             if (!c->names && header_comment(line, c, &cfg) != 0)
-                rc = fail(err, errlen, "%s: out of memory", path);
+                rc = set_error(err, errlen, "%s: out of memory", path);
             else if (c->names && marker_rows < 0 && adaptation_marker(line)) {
                 marker_rows = (long)c->nrow;
                 marker_line = lineno;
@@ -373,8 +363,8 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
             continue;
         }
         if (c->nrow == cap && grow_rows(c, &cap) != 0) {
-            rc = fail(err, errlen, "%s:%zu: out of memory for %zu rows of %zu columns", path,
-                      lineno, c->nrow + 1, c->ncol);
+            rc = set_error(err, errlen, "%s:%zu: out of memory for %zu rows of %zu columns", path,
+                           lineno, c->nrow + 1, c->ncol);
             break;
         }
         size_t col;
@@ -385,7 +375,7 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
         }
         if (!newline && cut_short(line, r, col, c->ncol)) {
             char w[512];
-            snprintf(w, sizeof w, "%s:%zu: the last row stops after %zu of %zu values (a run "
+            set_error(w, sizeof w, "%s:%zu: the last row stops after %zu of %zu values (a run "
                      "stopped while writing?): left out", path, lineno, r == ROW_SHORT ? col : col - 1, c->ncol);
             c->warning = strdup(w);   /* no warning when out of memory: the read is still right */
             break;
@@ -396,23 +386,23 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
             for (size_t j = 1; j < col; j++)
                 q = strchr(q, ',') + 1;
             field_excerpt(q, ex);
-            rc = fail(err, errlen, "%s:%zu:%zu: '%s' is not a number", path, lineno, col, ex);
+            rc = set_error(err, errlen, "%s:%zu:%zu: '%s' is not a number", path, lineno, col, ex);
         } else if (r == ROW_LONG) {
-            rc = fail(err, errlen, "%s:%zu:%zu: more values than the header's %zu columns", path,
-                      lineno, col, c->ncol);
+            rc = set_error(err, errlen, "%s:%zu:%zu: more values than the header's %zu columns", path,
+                           lineno, col, c->ncol);
         } else {
-            rc = fail(err, errlen, "%s:%zu:%zu: %zu values, the header has %zu columns", path,
-                      lineno, col + 1, col, c->ncol);
+            rc = set_error(err, errlen, "%s:%zu:%zu: %zu values, the header has %zu columns", path,
+                           lineno, col + 1, col, c->ncol);
         }
     }
     if (!rc && ferror(f))
-        rc = fail(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+        rc = set_error(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
     free(line);
     fclose(f);
     if (!rc && !c->names)
-        rc = nonblank ? fail(err, errlen, "%s: only comment lines, no header of column names: not "
-                             "a CmdStan CSV file", path)
-                      : fail(err, errlen, "%s: empty file: not a CmdStan CSV file", path);
+        rc = nonblank ? set_error(err, errlen, "%s: only comment lines, no header of column names: not "
+                                  "a CmdStan CSV file", path)
+                      : set_error(err, errlen, "%s: empty file: not a CmdStan CSV file", path);
     size_t w = 0;
     if (!rc)
         rc = warmup_rows(c, &cfg, marker_rows, marker_line, path, &w, err, errlen);

@@ -169,6 +169,12 @@ typedef enum {
     BNN_ACT_SOFTMAX            /* output layer of classification only */
 } bnn_activation;
 
+/* An activation's name as the run folder and the options spell it: "identity", "sigmoid",
+ * "tanh", "relu", "softmax" ("?" for a value out of range). */
+const char *bnn_activation_name(bnn_activation a);
+/* The activation of that name, or -1 when there is none. */
+int bnn_activation_from_name(const char *name);
+
 #define BNN_MAX_HIDDEN 8
 
 /*
@@ -216,6 +222,13 @@ int bnn_model_n_outputs(const bnn_model *m);
 void bnn_model_param_name(const bnn_model *m, size_t i, char *buf, size_t len);
 /* Maps the unconstrained vector to the reported one (eta -> tau2 = exp(eta)). */
 void bnn_model_constrain(const bnn_model *m, const double *theta, double *out);
+/* The inverse: the reported vector (as in the run folder's draws or an --init file) to the
+ * unconstrained one (tau2 -> eta = log tau2); in and theta may be the same array. A value
+ * outside its domain (tau2 not positive and finite) gives BNN_EINVAL and a message naming
+ * the parameter; theta is then zero but for a NaN at that value's coordinate, so a caller
+ * can point at it. */
+bnn_status bnn_model_unconstrain(const bnn_model *m, const double *in, double *theta,
+                                 bnn_error *err);
 
 /* A starting point: weights ~ N(0, 1) from seed (the study's), and for regression eta =
  * log of the mean squared residual there. work is the density's work array. */

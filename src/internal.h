@@ -83,4 +83,7 @@ const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
  * picks: the tests compare the specialised paths with it. */
 double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);
 
+/* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
+size_t bnn_model_eta_index(const bnn_model *m);
+
 #endif

@@ -46,6 +46,23 @@ struct bnn_model {
 };
 
 static void set_noise(bnn_model *m);
+/* in the order of bnn_activation */
+static const char *const activation_names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
+
+const char *bnn_activation_name(bnn_activation a)
+{
+    if ((int)a < 0 || (size_t)a >= sizeof activation_names / sizeof activation_names[0])
+        return "?";
+    return activation_names[a];
+}
+
+int bnn_activation_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof activation_names / sizeof activation_names[0]; i++)
+        if (strcmp(name, activation_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
 
 void bnn_model_spec_study(bnn_model_spec *spec, int nn, bnn_task task, int n_inputs,
                           int n_classes)
@@ -617,6 +634,27 @@ void bnn_model_constrain(const bnn_model *m, const double *theta, double *out)
     memcpy(out, theta, m->n_weights * sizeof *out);
     if (m->dim > m->n_weights)
         out[m->n_weights] = exp(theta[m->n_weights]);
+}
+
+bnn_status bnn_model_unconstrain(const bnn_model *m, const double *in, double *theta,
+                                 bnn_error *err)
+{
+    double tau2 = m->dim > m->n_weights ? in[m->n_weights] : 1.0;
+    if (!(tau2 > 0) || !isfinite(tau2)) {
+        /* a caller that points at the refused value finds it as theta's one NaN */
+        memset(theta, 0, m->dim * sizeof *theta);
+        theta[m->n_weights] = NAN;
+        return bnn_fail(err, BNN_EINVAL, "tau2 must be positive and finite, got %g", tau2);
+    }
+    memmove(theta, in, m->n_weights * sizeof *theta);
+    if (m->dim > m->n_weights)
+        theta[m->n_weights] = log(tau2);
+    return BNN_OK;
+}
+
+size_t bnn_model_eta_index(const bnn_model *m)
+{
+    return m->n_weights;
 }
 
 size_t bnn_model_predict_work(const bnn_model *m, size_t n)

@@ -293,8 +293,9 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
     }
     double *tau = reg ? tau2 + S : NULL, *prec = reg ? tau2 + 2 * S : NULL;
     double *lnorm = reg ? tau2 + 3 * S : NULL;
+    size_t eta_at = reg ? bnn_model_eta_index(m) : 0;
     for (size_t s = 0; reg && s < S; s++) {
-        double eta = dr->theta[s * dr->dim + dr->dim - 1];
+        double eta = dr->theta[s * dr->dim + eta_at];
         tau2[s] = exp(eta);
         tau[s] = exp(0.5 * eta);
         prec[s] = exp(-eta);

@@ -33,6 +33,47 @@ expect 2 "unknown option" "unknown option '--bogus'" "$B" sample --dataset blobs
 expect 2 "missing value" "--samples needs a value" "$B" sample --dataset blobs3 --samples
 expect 2 "bad number" "--samples: 'ten' is not an integer" "$B" sample --dataset blobs3 --samples ten
 expect 2 "bad choice" "--sampler: 'gibss' is not one of" "$B" sample --dataset blobs3 --sampler gibss
+# kernel settings: options built from every kernel's table, checked against the chosen one
+"$B" sample --help > "$T/help"
+for k in rw langevin mala hmc nuts gibbs slice; do
+    grep -q "^  $k " "$T/help" || bad "sample --help lists sampler $k"
+done
+grep -q -- "--max-depth N .*nuts: tree depth limit.*\[10\]" "$T/help" && grep -q -- "--step X .*rw/langevin" "$T/help" &&
+    ok "sample --help lists the samplers and their settings from the registry" || bad "sample --help's samplers: $(cat "$T/help")"
+expect 2 "a setting of another sampler is refused" "--max-depth is not a setting of --sampler langevin (its settings: --step, --step-eta, --lr, --langevin-prob)" "$B" sample --dataset blobs3 --max-depth 12 --out "$T/x"
+expect 2 "a sampler without settings says so" "--lr is not a setting of --sampler mala (it has none)" "$B" sample --dataset blobs3 --sampler mala --lr 0.1 --out "$T/x"
+expect 2 "a setting out of its table's range" "--max-depth: 21 is out of range 1..20" "$B" sample --dataset blobs3 --sampler nuts --max-depth 21 --out "$T/x"
+expect 2 "a real setting out of range" "--langevin-prob: must be in [0,1], got 2" "$B" sample --dataset blobs3 --langevin-prob 2 --out "$T/x"
+expect 2 "gibbs on a network is refused before the folder is made" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --task regression --sampler gibbs --out "$T/gibbs-nn"
+[ ! -e "$T/gibbs-nn" ] && ok "no folder for a refused sampler" || bad "a folder was made for a refused sampler"
+# a kernel with its own sampler column (slice: n_evals__) writes it and reads it back
+expect 0 "slice sampler run" "" "$B" sample --dataset mackey-glass --model linear --sampler slice --samples 60 --chains 2 --quiet --out "$T/slice"
+grep -q "^lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,n_evals__,W1.1.1" "$T/slice/chain-1.csv" &&
+    grep -q "#         width = 1" "$T/slice/chain-1.csv" && grep -q '"max_steps"' "$T/slice/config.json" &&
+    ok "the kernel's column and settings in the chain CSV and config.json" || bad "slice's column or settings missing: $(head -40 "$T/slice/chain-1.csv")"
+expect 0 "summary reads a run with a kernel's own column" "" "$B" summary "$T/slice"
+grep -q "^W1.1.1 " "$T/out" && ok "summary of the slice run lists the parameters" || bad "summary of the slice run: $(cat "$T/out")"
+# the activations the options take, named from the library's table
+expect 2 "--activation lists only hidden activations" "--activation: 'softmax' is not one of sigmoid|tanh|relu" "$B" sample --dataset blobs3 --activation softmax --out "$T/x"
+expect 2 "--activation refuses identity" "--activation: 'identity' is not one of sigmoid|tanh|relu" "$B" sample --dataset blobs3 --activation identity --out "$T/x"
+expect 2 "--output takes identity or sigmoid" "--output: 'relu' is not one of identity|sigmoid" "$B" sample --dataset blobs3 --output relu --out "$T/x"
+# a file name with a line break in it is shown with '?', so the error stays one line
+expect 2 "a line break in a file name stays out of the message" "no?such.csv: cannot open" "$B" diagnose "$T/no
+such.csv"
+# every command of 'bnnmc --help' (main.c's table) answers its own --help
+"$B" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }' >"$T/cmds"
+n=0
+while read -r c; do
+    "$B" "$c" --help >"$T/out" 2>"$T/err" && grep -q "usage: bnnmc $c" "$T/out" && n=$((n + 1)) || bad "bnnmc $c --help: $(cat "$T/err")"
+done <"$T/cmds"
+[ "$n" -eq 7 ] && [ "$(wc -l <"$T/cmds")" -eq 7 ] && ok "bnnmc --help lists 7 commands, each with its --help" || bad "bnnmc --help lists $(wc -l <"$T/cmds") commands, $n with a --help"
+# a write that fails part-way (here the file size limit) leaves no half file under the
+# final name: datasets --write writes atomically, as every run-folder file is written
+mkdir "$T/lim"
+(trap '' XFSZ; ulimit -f 4; exec "$B" datasets --write mackey-glass "$T/lim") 2>"$T/err"
+code=$?
+[ $code -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "lim/train.txt: cannot write" "$T/err" && [ -z "$(ls "$T/lim")" ] \
+    && ok "datasets --write leaves no half-written file" || bad "datasets --write under a size limit: exit $code, files: $(ls "$T/lim"), $(cat "$T/err")"
 expect 2 "no data" "--train FILE or --dataset NAME is required" "$B" sample
 expect 2 "unknown dataset" "unknown data set 'nope'" "$B" sample --dataset nope --out "$T/x"
 printf '1 2 3\n4 x 6\n' >"$T/bad.txt"
@@ -143,7 +184,7 @@ awk -F, '!/^#/ && $1 != "lp__" && NF > 7 { if (($8 - 0.1)^2 + ($12 - 0.5)^2 + ($
 printf '0.1 0.2 0.3\n' >"$T/init3.txt"
 expect 2 "--init with the wrong count" "3 values per row, the model has 6 parameters" "$B" sample --dataset mackey-glass --model linear --init "$T/init3.txt" --out "$T/x" --quiet
 printf '0.1 0.2 0.3 0.4 0.5 -1\n' >"$T/initneg.txt"
-expect 2 "--init with tau2 <= 0" "tau2 must be positive" "$B" sample --dataset mackey-glass --model linear --init "$T/initneg.txt" --out "$T/x" --quiet
+expect 2 "--init with tau2 <= 0" "initneg.txt:1:6: tau2 must be positive" "$B" sample --dataset mackey-glass --model linear --init "$T/initneg.txt" --out "$T/x" --quiet
 
 # the adaptive samplers write real sampler columns and CmdStan's adaptation block
 "$B" sample --dataset mackey-glass --model linear --output identity --sampler nuts --samples 600 --chains 2 --out "$T/nuts" --quiet 2>"$T/err"

@@ -570,6 +570,59 @@ static void test_bad_spec(void)
     bnn_table_free(t);
 }
 
+/* bnn_model_unconstrain inverts bnn_model_constrain on every kind of model (in place too),
+ * refuses a tau2 that is not positive and finite, marking its coordinate, and the
+ * activation names round-trip. */
+static void test_unconstrain(gsl_rng *r)
+{
+    bnn_table *t = random_table(r, 10, 3, 0), *tc = random_table(r, 10, 3, 3);
+    struct { int nn; bnn_task task; bnn_table *t; int K; } kinds[] = {
+        {1, BNN_TASK_REGRESSION, t, 0}, {0, BNN_TASK_REGRESSION, t, 0},
+        {1, BNN_TASK_CLASSIFICATION, tc, 3}, {0, BNN_TASK_CLASSIFICATION, tc, 3}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, kinds[k].nn, kinds[k].task, 3, kinds[k].K);
+        bnn_model *m = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_model_new(&m, &sp, kinds[k].t, &err) == BNN_OK, "model %zu: %s", k, err.msg);
+        size_t dim = bnn_model_dim(m);
+        double *th = malloc(3 * dim * sizeof *th), *c = th + dim, *back = th + 2 * dim;
+        for (size_t j = 0; j < dim; j++)
+            th[j] = gsl_ran_gaussian(r, 2.0);
+        bnn_model_constrain(m, th, c);
+        CHECK(bnn_model_unconstrain(m, c, back, &err) == BNN_OK, "model %zu: %s", k, err.msg);
+        double worst = 0;
+        for (size_t j = 0; j < dim; j++)
+            worst = fmax(worst, fabs(back[j] - th[j]));
+        CHECK(worst < 1e-12, "model %zu: unconstrain(constrain(theta)) is off by %g", k, worst);
+        CHECK(bnn_model_unconstrain(m, c, c, &err) == BNN_OK && memcmp(c, back, dim * sizeof *c) == 0,
+              "model %zu: in place differs", k);
+        if (kinds[k].task == BNN_TASK_REGRESSION) {
+            bnn_model_constrain(m, th, c);
+            CHECK(c[dim - 1] == exp(th[dim - 1]), "model %zu: tau2 is not exp(eta)", k);
+            double bad[3] = {0.0, -1.0, INFINITY};
+            for (int b = 0; b < 3; b++) {
+                c[dim - 1] = bad[b];
+                bnn_status st = bnn_model_unconstrain(m, c, back, &err);
+                size_t nan_at = dim;
+                for (size_t j = 0; j < dim; j++)
+                    nan_at = isnan(back[j]) ? (nan_at == dim ? j : dim + 1) : nan_at;
+                CHECK(st == BNN_EINVAL && strstr(err.msg, "tau2 must be positive") && nan_at == dim - 1,
+                      "model %zu: tau2 = %g gives %d '%s', NaN at %zu", k, bad[b], (int)st, err.msg, nan_at);
+            }
+        }
+        free(th);
+        bnn_model_free(m);
+    }
+    for (int a = BNN_ACT_IDENTITY; a <= BNN_ACT_SOFTMAX; a++)
+        CHECK(bnn_activation_from_name(bnn_activation_name((bnn_activation)a)) == a,
+              "activation %d does not round-trip its name '%s'", a, bnn_activation_name((bnn_activation)a));
+    CHECK(strcmp(bnn_activation_name(BNN_ACT_TANH), "tanh") == 0 && bnn_activation_from_name("softplus") == -1 &&
+          strcmp(bnn_activation_name((bnn_activation)99), "?") == 0, "activation names");
+    bnn_table_free(t);
+    bnn_table_free(tc);
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -584,6 +637,7 @@ int main(void)
     test_predict(r);
     test_predict_batch(r);
     test_bad_spec();
+    test_unconstrain(r);
     gsl_rng_free(r);
     return check_done("test_model");
 }

@@ -55,6 +55,16 @@ R="$T/blobs3"
 "$B" plot "$R" --params nope 2>"$T/err"; [ $? -eq 2 ] && grep -q "no parameter 'nope'" "$T/err" && ok "--params refuses an unknown name" || bad "--params check"
 "$B" plot "$R" --params W1.1.1,b2.3 2>/dev/null && [ "$(grep -c '^plot ' "$R/plots/trace.gp")" -eq 2 ] && grep -q "ylabel .W1.1.1" "$R/plots/trace.gp" \
     && grep -q "ylabel .b2.3" "$R/plots/trace.gp" && ok "--params W1.1.1,b2.3: two trace panels, those two" || bad "--params"
+# a write that fails part-way (here the file size limit) leaves no half file under a
+# plotted file's name: every file of plots/ is written atomically
+rm -rf "$T/lim"
+cp -r "$T/mackey-glass" "$T/lim"
+rm -rf "$T/lim/plots"
+(trap '' XFSZ; ulimit -f 4; exec "$B" plot "$T/lim") 2>"$T/err"
+code=$?
+[ $code -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "data/trace-1.dat: cannot write" "$T/err" &&
+    [ -d "$T/lim/plots/data" ] && [ -z "$(ls "$T/lim/plots/data")" ] \
+    && ok "plot leaves no half-written file" || bad "plot under a size limit: exit $code, files: $(ls "$T/lim/plots/data"), $(cat "$T/err")"
 PATH=/nonexistent "$B" plot "$R" 2>"$T/err"; [ $? -eq 1 ] && grep -q "gnuplot is not installed" "$T/err" && ok "says what is missing without gnuplot" || bad "missing gnuplot message: $(cat "$T/err")"
 
 # 256 chains (sample takes up to 1024): a trace column and a histogram per chain; the scripts

@@ -148,6 +148,22 @@ fresh; awk -F, -v OFS=, 'NR == 4 { $1 = 9 } 1' "$R/$f" >"$T/d/$f"; refused "$f w
 f=summary.csv
 fresh; sed '3s/^[^,]*,/nope,/' "$R/$f" >"$T/d/$f"; refused "$f naming a parameter the chains lack" $f
 
+# a regression run's chain with tau2 <= 0: predict refuses it, naming the file, draw and
+# column (it took log tau2 = NaN and predicted NaN)
+L="$T/lin"
+mkdir "$T/mg"
+if "$B" sample --dataset mackey-glass --model linear --samples 40 --chains 2 --out "$L" --quiet 2>"$T/err" &&
+    "$B" datasets --write mackey-glass "$T/mg"; then
+    awk -F, -v OFS=, '!/^#/ && ++n == 4 { $NF = -1 } 1' "$L/chain-2.csv" >"$T/c" && mv "$T/c" "$L/chain-2.csv"
+    "$B" predict "$L" --data "$T/mg/test.txt" >"$T/out" 2>"$T/err"
+    got=$?
+    [ $got -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && [ ! -s "$T/out" ] &&
+        grep -qF "$L/chain-2.csv: draw 3, column 13 (tau2): tau2 must be positive" "$T/err" \
+        && ok "predict refuses a draw with tau2 <= 0" || bad "predict on tau2 = -1: exit $got, $(cat "$T/err")"
+else
+    bad "cannot make the regression run: $(cat "$T/err")"
+fi
+
 # a run stopped by Ctrl-C is marked partial, and is whole: every command reads it
 P="$T/part"
 "$B" sample --dataset blobs3 --samples 5000000 --burn-in 0 --thin 10 --chains 2 --out "$P" --quiet 2>"$T/err" &

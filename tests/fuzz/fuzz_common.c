@@ -1,9 +1,10 @@
-/* fuzz_common.c — scratch files for the harnesses, and stand-ins for cli/main.c.
+/* fuzz_common.c — scratch files for the harnesses, and stand-ins for cli/die.c.
  *
- * cli/main.c holds main() and the die_* functions, which exit(). A harness links the cli
- * readers without main.c and with the die_* below instead, which print the message and
+ * cli/die.c holds the die_* functions, which exit(). A harness links the cli readers
+ * without main.c and die.c and with the die_* below instead, which print the message and
  * abort(): a reader that exits on bad input instead of returning an error is then a crash
- * the fuzzer reports, with the input that caused it. */
+ * the fuzzer reports, with the input that caused it. (The option parsers of cli/util.c
+ * exit through die_usage, so a harness that reaches one with a bad value aborts too.) */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../cli/cli.h"
+#include "../../cli/util.h"
 #include "fuzz_common.h"
 
 static char scratch[256];   /* set once per process by fuzz_dir() */
@@ -85,7 +86,7 @@ void fuzz_check_error(const char *msg, const char *path)
     }
 }
 
-/* ---- stand-ins for cli/main.c ---- */
+/* ---- stand-ins for cli/die.c ---- */
 
 static void die_abort(const char *who, const char *fmt, va_list ap) __attribute__((noreturn));
 
@@ -112,28 +113,14 @@ void die_runtime(const char *fmt, ...)
     die_abort("die_runtime", fmt, ap);
 }
 
+void die_input(const bnn_error *err)
+{
+    fprintf(stderr, "fuzz: a reader called die_input: %s\n", err->msg);
+    abort();
+}
+
 void die_status(bnn_status st, const bnn_error *err)
 {
     fprintf(stderr, "fuzz: a reader called die_status (%s): %s\n", bnn_status_str(st), err->msg);
-    abort();
-}
-
-/* Option parsing is not under test; a harness that reaches these is wrong. */
-double parse_double(const char *cmd, const char *opt, const char *s)
-{
-    fprintf(stderr, "fuzz: parse_double(%s, %s, %s) called\n", cmd, opt, s);
-    abort();
-}
-
-long parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi)
-{
-    fprintf(stderr, "fuzz: parse_long(%s, %s, %s, %ld, %ld) called\n", cmd, opt, s, lo, hi);
-    abort();
-}
-
-int parse_choice(const char *cmd, const char *opt, const char *s, const char *const *names)
-{
-    (void)names;
-    fprintf(stderr, "fuzz: parse_choice(%s, %s, %s) called\n", cmd, opt, s);
     abort();
 }

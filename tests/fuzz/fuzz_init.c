@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../cli/cli.h"
+#include "../../cli/init.h"
 #include "fuzz_common.h"
 
 static bnn_model *make_model(uint8_t b0, uint8_t b1)

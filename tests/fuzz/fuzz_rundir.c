@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cli/cli.h"
+#include "../../cli/commands.h"
+#include "../../cli/rundir.h"
 #include "fuzz_common.h"
 
 static const char *const run_files[] = {"config.json", "metrics.json", "chain-1.csv",

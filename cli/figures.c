@@ -1,12 +1,11 @@
-/* plot.c — `bnnmc plot DIR`: trace, posterior, prediction and R-hat/ESS figures, drawn by
- * gnuplot (Debian gnuplot-nox) as PNG for viewing and SVG for papers.
+/* figures.c — a run's figures (`bnnmc plot DIR`, and `bnnmc demo` at its end): trace,
+ * posterior, prediction and R-hat/ESS figures, drawn by gnuplot (Debian gnuplot-nox) as PNG
+ * for viewing and SVG for papers.
  *
  * bnnmc computes every plotted number itself and writes it to DIR/plots/data/ (a .dat file
- * per panel); a
- * gnuplot script per figure (a .gp file beside each figure, kept so it can be restyled by
- * hand) only draws those files. */
+ * per panel); a gnuplot script per figure (a .gp file beside each figure, kept so it can be
+ * restyled by hand) only draws those files. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "figures.h"
+#include "rundir.h"
+#include "util.h"
 
 enum { WIDTH = 1200, HEIGHT = 800, MAX_PARAMS = 6, BINS = 40, KEY_CHAINS = 8 };
 
@@ -46,26 +47,15 @@ static void script_close(script *s)
     s->f = NULL;
 }
 
-/* A file of DIR/plots/ being written, with its name for messages. */
-typedef struct {
-    FILE *f;
-    char path[4200];
-} out_file;
+/* A file of DIR/plots/ being written (atomically, as every file of a run folder). */
+typedef atomic_file out_file;
 
 static void out_open(out_file *o, const char *pdir, const char *name)
 {
-    if (snprintf(o->path, sizeof o->path, "%s/%s", pdir, name) >= (int)sizeof o->path)
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/%s", pdir, name) >= (int)sizeof path)
         die_runtime("%.200s...: the folder's name is too long", pdir);
-    o->f = fopen(o->path, "w");
-    if (!o->f)
-        die_runtime("%s: cannot write: %s", o->path, strerror(errno));
-}
-
-static void out_close(out_file *o)
-{
-    int bad = ferror(o->f);
-    if (fclose(o->f) != 0 || bad)
-        die_runtime("%s: cannot write: %s", o->path, strerror(errno));
+    atomic_open_or_exit(o, path);
 }
 
 /* Runs gnuplot on the script twice: PNG then SVG of the same figure. Frees the script. */
@@ -83,7 +73,7 @@ static void render(const char *pdir, const char *name, script *s)
         fprintf(o.f, "set output '%s/%s.%s'\ncd '%s/data'\n", pdir, name, svg ? "svg" : "png", pdir);
         fwrite(s->text, 1, s->len, o.f);
         fputs("unset multiplot\nset output\n", o.f);
-        out_close(&o);
+        atomic_close_or_exit(&o);
         snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>'%s/gnuplot.log'", o.path, pdir);
         if (system(cmd) != 0)
             die_runtime("gnuplot failed on %s (see %s/gnuplot.log)", o.path, pdir);
@@ -144,7 +134,7 @@ static void write_trace(const char *pdir, const run_folder *r, size_t k, int j, 
         }
         fputc('\n', o.f);
     }
-    out_close(&o);
+    atomic_close_or_exit(&o);
     if (!(*lo <= *hi))
         *lo = *hi = 0;   /* no finite draw: an empty histogram */
 }
@@ -181,7 +171,7 @@ static void write_hist(const char *pdir, const run_folder *r, size_t k, int j, d
             fprintf(o.f, " %.9g", cnt[c * BINS + (size_t)b]);
         fputc('\n', o.f);
     }
-    out_close(&o);
+    atomic_close_or_exit(&o);
     free(cnt);
 }
 
@@ -280,7 +270,7 @@ static int regression_preds(const char *pdir, const char *name, const run_table 
         fprintf(o.f, "%zu %zu %.9g %.9g %.9g %.9g\n", k + 1, order[k].row + 1, r[PRED_MEAN],
                 r[PRED_Q025], r[PRED_Q975], r[PRED_OBSERVED]);
     }
-    out_close(&o);
+    atomic_close_or_exit(&o);
     free(order);
     return sorted;
 }
@@ -319,13 +309,13 @@ static void classification_preds(const char *pdir, const char *name, const run_t
     for (int b = 0; b < RB; b++)
         if (cnt[b] > 0)
             fprintf(o.f, "%d %.6g %.6g %.0f\n", b, conf[b] / cnt[b], acc[b] / cnt[b], cnt[b]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     snprintf(fn, sizeof fn, "data/class-accuracy-%s.dat", name);
     out_open(&o, pdir, fn);
     fprintf(o.f, "# class accuracy_percent rows\n");
     for (int k = 0; k < K; k++)
         fprintf(o.f, "%d %.6g %.0f\n", k, tot[k] > 0 ? 100 * right[k] / tot[k] : 0, tot[k]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     free(right);
     free(tot);
 }
@@ -395,7 +385,7 @@ static void plot_rhat(const char *pdir, const run_folder *r)
         if (strcmp(sum->first[i], "lp__") != 0)
             fprintf(o.f, "%s %.6g %.6g\n", sum->first[i], sum->v[i * sum->ncol + SUM_RHAT],
                     sum->v[i * sum->ncol + SUM_ESS_BULK]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     int pk = r->has_pred[1] ? 1 : 0;
     const run_table *p = &r->pred[pk];
     out_open(&o, pdir, "data/rhat-predictions.dat");
@@ -403,7 +393,7 @@ static void plot_rhat(const char *pdir, const run_folder *r)
     for (size_t i = 0; r->has_pred[pk] && i < p->nrow; i++)
         fprintf(o.f, "%zu %.6g %.6g\n", i + 1, p->v[i * p->ncol + PRED_RHAT(p)],
                 p->v[i * p->ncol + PRED_ESS(p)]);
-    out_close(&o);
+    atomic_close_or_exit(&o);
     script s;
     script_open(&s);
     fprintf(s.f, "set multiplot layout 2,2 title 'Convergence: R-hat (want < 1.01) and bulk ESS (want > 100 per chain = %zu)'\n"
@@ -434,23 +424,6 @@ static void plot_rhat(const char *pdir, const run_folder *r)
     script_close(&s);
     render(pdir, "rhat", &s);
 }
-
-/* ------------------------------------------------------------ the command */
-
-static const char plot_usage[] =
-    "usage: bnnmc plot DIR [--params NAME,NAME,...]\n"
-    "\n"
-    "Draws the figures of a run into DIR/plots/, each as PNG and SVG:\n"
-    "  trace        one panel per parameter, every chain in its own colour\n"
-    "  posterior    histograms of the same parameters, chains overlaid\n"
-    "  predictions  regression: observed values, posterior mean and 95% predictive band in\n"
-    "               row order, train and test; classification: reliability diagram and\n"
-    "               accuracy per class\n"
-    "  rhat         R-hat and bulk ESS over parameters and over test predictions, with the\n"
-    "               1.01 and 100-per-chain lines\n"
-    "--params chooses the parameters (names as in summary.csv; default: the worst few by\n"
-    "R-hat, and tau2). The plotted numbers are in DIR/plots/data/, the gnuplot scripts beside\n"
-    "the figures. Needs gnuplot (Debian: apt-get install gnuplot-nox).\n";
 
 /* The summary.csv rows to draw: those named by --params (comma-separated), or the worst
  * few by R-hat, and tau2. Exits 2 on an unknown name. */
@@ -546,29 +519,4 @@ int plot_run(const char *dir, const char *params_opt)
     plot_rhat(pdir, &r);
     run_folder_free(&r);
     return 0;
-}
-
-int cmd_plot(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"params", required_argument, 0, 'p'},
-                                              {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *params = NULL;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p': params = optarg; break;
-        case 'h': fputs(plot_usage, stdout); return 0;
-        case ':': die_usage("plot", "%s needs a value", argv[optind - 1]);
-        default: die_usage("plot", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind + 1 != argc)
-        die_usage("plot", optind == argc ? "the run folder DIR is required" : "give one run folder");
-    int rc = plot_run(argv[optind], params);
-    if (rc == 0)
-        fprintf(stderr, "bnnmc plot: trace, posterior, predictions and rhat (.png, .svg) in %s/plots/\n",
-                argv[optind]);
-    return rc;
 }

@@ -1,0 +1,127 @@
+/* cmd_summary.c — `bnnmc summary DIR`: the diagnostics of a run folder's chains, the run's
+ * metrics and the R-hat of its predictions, with a one-line verdict. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cJSON.h>
+
+#include "chain_summary.h"
+#include "commands.h"
+#include "rundir.h"
+#include "util.h"
+
+static const char summary_usage[] =
+    "usage: bnnmc summary DIR [--json] [--all]\n"
+    "\n"
+    "Diagnostics and metrics of a finished (or partial) run: per parameter R-hat\n"
+    "(rank-normalised split, and the study's Gelman-Rubin), bulk/tail ESS and MCSE, the worst\n"
+    "first; the R-hat and ESS of the predictions; the run's metrics; a one-line verdict.\n"
+    "  --json   print JSON\n"
+    "  --all    list every parameter (default: the 25 worst)\n";
+
+/* "test.rmse_mean": a metric of one block of metrics.json (checked by run_folder_load). */
+static double metric(run_folder *r, const char *block, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s.%s", block, key);
+    return run_json_metric(&r->metrics, k);
+}
+
+/* Per predicted data set: the fit and the R-hat of the predictions. */
+static void print_metrics(run_folder *r)
+{
+    static const char *const blocks[2] = {"train", "test"};
+    for (int b = 0; b < 2; b++) {
+        if (!r->has_pred[b])
+            continue;
+        const char *o = blocks[b];
+        if (r->spec.task == BNN_TASK_REGRESSION)
+            printf("%-5s RMSE %.4f +- %.4f over draws, %.4f of the posterior mean, 95%% coverage "
+                   "%.0f%%, lpd %.3f\n", o, metric(r, o, "rmse_mean"), metric(r, o, "rmse_std"),
+                   metric(r, o, "rmse_of_mean"), 100 * metric(r, o, "coverage95"), metric(r, o, "lpd"));
+        else
+            printf("%-5s accuracy %.2f%% +- %.2f over draws, %.2f%% of the posterior mean, lpd "
+                   "%.3f\n", o, metric(r, o, "accuracy_mean"), metric(r, o, "accuracy_std"),
+                   metric(r, o, "accuracy_of_mean"), metric(r, o, "lpd"));
+        printf("      predictions: R-hat max %.3f, median %.3f, %.0f%% of %.0f rows above 1.01; "
+               "min bulk ESS %.0f\n", metric(r, o, "pred_rhat_max"), metric(r, o, "pred_rhat_median"),
+               100 * metric(r, o, "pred_rhat_share_above_1_01"), metric(r, o, "rows"),
+               metric(r, o, "pred_ess_bulk_min"));
+    }
+}
+
+int cmd_summary(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"json", no_argument, 0, 'j'}, {"all", no_argument, 0, 'a'},
+                                              {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, all = 0, c;
+    optind = 1;
+    while ((c = next_option("summary", argc, argv, longopts)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'a': all = 1; break;
+        case 'h': fputs(summary_usage, stdout); return 0;
+        }
+    }
+    if (optind + 1 != argc)
+        die_usage("summary", optind == argc ? "the run folder DIR is required" : "give one run folder");
+    const char *dir = argv[optind];
+    run_folder r;
+    summary_set s;
+    char err[RUN_ERR_LEN];
+    if (run_folder_load(&r, dir, err, sizeof err) != 0) {
+        fprintf(stderr, "bnnmc summary: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (summarise_chains(r.chain, r.chains, cpu_count(), &s, err, sizeof err) != 0) {
+        fprintf(stderr, "bnnmc summary: %s: %s\n", dir, err);
+        summary_set_free(&s);
+        run_folder_free(&r);
+        return EXIT_USAGE;
+    }
+    size_t params, rb, eb;
+    count_bad(&s, &params, &rb, &eb);
+    int is_nn = r.spec.n_hidden > 0;
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "run", dir);
+        cJSON_AddNumberToObject(root, "chains", (double)s.M);
+        cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
+        cJSON_AddBoolToObject(root, "partial", s.partial);
+        cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
+        cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
+        cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
+        cJSON_AddNumberToObject(root, "max_treedepth_hits", (double)s.depth_hits);
+        cJSON_AddItemToObject(root, "parameters", summary_json(&s));
+        cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(r.metrics.root, 1));
+        print_json(root);
+        cJSON_Delete(root);
+    } else {
+        printf("bnnmc summary of %s: %zu chains x %zu draws%s%s%s\n\n", dir, s.M, s.N,
+               s.algorithm ? ", sampler " : "", s.algorithm ? s.algorithm : "",
+               s.partial ? " (a PARTIAL run: stopped early)" : "");
+        print_table(&s, all ? s.k : 25);
+        printf("\n");
+        print_metrics(&r);
+        print_health(&s);
+        /* the verdict on the predictions: of the test rows, or the training rows without */
+        const char *te = r.has_pred[1] ? "test" : r.has_pred[0] ? "train" : NULL;
+        printf("\nverdict: %zu of %zu parameters have R-hat > 1.01, %zu have bulk or tail ESS below "
+               "100 per chain", rb, params, eb);
+        if (te)
+            printf("; %.0f of %.0f %s predictions have R-hat > 1.01",
+                   round(metric(&r, te, "pred_rhat_share_above_1_01") * metric(&r, te, "rows")),
+                   metric(&r, te, "rows"), te);
+        printf(".\n");
+        if (is_nn)
+            printf("note: a network's weights are not identifiable (hidden units can swap places, "
+                   "signs can flip),\nso their R-hat stays high even when the chains agree on "
+                   "everything that matters; the R-hat\nof the predictions is the diagnostic that "
+                   "means something for a network.\n");
+    }
+    summary_set_free(&s);
+    run_folder_free(&r);
+    return 0;
+}

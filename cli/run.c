@@ -1,0 +1,249 @@
+/* run.c — the sampling pipeline of `bnnmc sample` and `bnnmc demo`: data, model, starting
+ * points, chains, predictions; the run folder is written as the run goes (rundir.c). */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "run.h"
+#include "rundir.h"
+#include "util.h"
+
+/* Loads train (and test) and settles the task; exits 2 naming the place on bad input. */
+static void load_data(sample_opts *o, bnn_table **train, bnn_table **test, int *n_classes)
+{
+    bnn_error err = {0};
+    bnn_status st;
+    *test = NULL;
+    if (o->dataset) {
+        st = bnn_dataset_make(o->dataset, 1, train, test, &err);
+    } else {
+        st = bnn_table_read(train, o->train, o->target_col, &err);
+        if (!st && o->test) {
+            st = bnn_table_read(test, o->test, o->target_col, &err);
+            if (!st)
+                st = bnn_table_check_inputs(*test, *train, &err);
+        }
+    }
+    if (st)
+        die_input(&err);
+    *n_classes = 0;
+    if (o->task == BNN_TASK_AUTO) {
+        o->task = bnn_table_infer_task(*train, n_classes);
+        if (!o->quiet)
+            fprintf(stderr, "bnnmc: task %s inferred from the targets of %s (--task sets it)\n",
+                    o->task == BNN_TASK_CLASSIFICATION ? "classification" : "regression",
+                    (*train)->source);
+    }
+    if (o->task == BNN_TASK_CLASSIFICATION) {
+        *n_classes = 0;
+        st = bnn_table_check_classes(*train, n_classes, &err);
+        if (!st && *test)
+            st = bnn_table_check_classes(*test, n_classes, &err);
+        if (st)
+            die_status(st, &err);
+    }
+}
+
+static void build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spec *spec)
+{
+    bnn_model_spec_study(spec, o->nn, (bnn_task)o->task, (int)p, n_classes);
+    if (o->nn) {
+        spec->n_hidden = o->n_hidden;
+        memcpy(spec->hidden, o->hidden, sizeof spec->hidden);
+        spec->hidden_act = (bnn_activation)o->activation;
+    }
+    if (o->task == BNN_TASK_REGRESSION && o->output >= 0)
+        spec->output_act = (bnn_activation)o->output;
+    spec->prior_var = o->prior_var;
+    spec->nu1 = o->nu1;
+    spec->nu2 = o->nu2;
+}
+
+/* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the
+ * study's distribution with a seed per chain. */
+static double *make_init(const sample_opts *o, const bnn_model *m, const bnn_density *d)
+{
+    size_t dim = d->dim, M = (size_t)o->chains;
+    double *init = calloc(M * dim, sizeof *init), *work = calloc(d->work_len + 1, sizeof *work);
+    if (!init || !work)
+        die_runtime("out of memory");
+    if (o->init) {
+        bnn_error err = {0};
+        if (read_init_file(o->init, m, M, init, &err) != BNN_OK)
+            die_input(&err);
+    } else {
+        for (size_t c = 0; c < M; c++)
+            if (bnn_model_init(m, bnn_chain_seed(o->seed, (int)c, 2), init + c * dim, work) != BNN_OK)
+                die_runtime("out of memory drawing starting points");
+    }
+    free(work);
+    return init;
+}
+
+/* ------------------------------------------------------------ progress and Ctrl-C */
+
+/* The command line's one piece of global state: a signal handler can reach nothing else.
+ * Set by Ctrl-C or SIGTERM; bnn_run reads it and stops every chain. */
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct {
+    int tty;
+    double last_print;
+} progress_state;
+
+static void on_progress(void *user, const bnn_progress *p)
+{
+    progress_state *ps = user;
+    int final = p->iter_done == p->iter_total;
+    if (!ps->tty && !final && p->seconds - ps->last_print < 5.0)
+        return;
+    ps->last_print = p->seconds;
+    double rate = p->seconds > 0 ? (double)p->iter_done / p->seconds : 0;
+    double left = rate > 0 ? (double)(p->iter_total - p->iter_done) / rate : 0;
+    fprintf(stderr, "%s%zu/%zu iterations (%3.0f%%)  %.0f it/s  accepted %.1f%%  %s %.0fs%s",
+            ps->tty ? "\r" : "", p->iter_done, p->iter_total,
+            100.0 * (double)p->iter_done / (double)p->iter_total, rate,
+            p->iter_done ? 100.0 * (double)p->accepted / (double)p->iter_done : 0.0,
+            final ? "took" : "left", final ? p->seconds : left, ps->tty ? "   " : "\n");
+    if (ps->tty && final)
+        fputc('\n', stderr);
+}
+
+/* ------------------------------------------------------------ the run */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The library's settings for what o asks (o's model defaults already applied). */
+static void run_config(const sample_opts *o, const double *init,
+                       progress_state *ps, bnn_run_config *rc)
+{
+    bnn_run_config_default(rc);
+    rc->sampler = o->sampler;
+    rc->n_iter = (size_t)o->samples;
+    rc->n_burn = o->burn_in < 1 ? (size_t)floor(o->burn_in * (double)o->samples) : (size_t)o->burn_in;
+    if (rc->n_burn >= rc->n_iter)
+        die_usage("sample", "--burn-in %g leaves no draws of --samples %ld", o->burn_in, o->samples);
+    rc->thin = (size_t)o->thin;
+    rc->chains = (int)o->chains;
+    rc->threads = (int)o->threads;
+    rc->seed = o->seed;
+    for (int i = 0; i < o->n_settings; i++)
+        bnn_run_config_set(rc, o->settings[i].name, o->settings[i].value);
+    rc->target_accept = o->target_accept;
+    rc->adapt_metric = !o->no_adapt_metric;
+    rc->stepsize = o->stepsize;
+    rc->adapt = !o->no_adapt;
+    rc->init = init;
+    if (!o->quiet) {
+        rc->progress = on_progress;
+        rc->progress_user = ps;
+        rc->progress_interval = ps->tty ? 0.2 : 1.0;
+    }
+    rc->stop = &stop_flag;
+}
+
+/* Ctrl-C and SIGTERM stop the chains; the draws made so far are written, marked partial. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The predictions of the train (and test) rows from the kept draws, into the run folder. */
+static void predict_rows(const sample_opts *o, const bnn_run_config *rc, run_result *res)
+{
+    bnn_error err = {0};
+    bnn_status st = bnn_predict(res->model, res->draws, res->train, 1, o->seed, rc->threads,
+                                &res->pred_train, &err);
+    if (!st && res->test)
+        st = bnn_predict(res->model, res->draws, res->test, 1, o->seed + 1, rc->threads,
+                         &res->pred_test, &err);
+    if (st)
+        die_status(st, &err);
+    rundir_write_pred(o->out, "pred-train.csv", res->pred_train);
+    if (res->pred_test)
+        rundir_write_pred(o->out, "pred-test.csv", res->pred_test);
+}
+
+void run_sample(sample_opts *o, run_result *res)
+{
+    double t_start = now();
+    memset(res, 0, sizeof *res);
+    rundir_check(o->out, o->force);   /* before any work: refuse to clobber a run */
+    int K = 0;
+    load_data(o, &res->train, &res->test, &K);
+    bnn_model_spec spec;
+    build_spec(o, res->train->p, K, &spec);
+    bnn_error err = {0};
+    bnn_status st = bnn_model_new(&res->model, &spec, res->train, &err);
+    if (st)
+        die_status(st, &err);
+    const bnn_model *m = res->model;
+    bnn_density d = bnn_model_density(m);
+    double *init = make_init(o, m, &d);
+    progress_state ps = {isatty(2), 0};
+    bnn_run_config rc;
+    run_config(o, init, &ps, &rc);
+    if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)   /* before the folder is touched */
+        die_status(st, &err);
+
+    rundir_prepare(o->out, o->force);
+    rundir_write_config(o->out, o, m, res->train, res->test, &rc, "running");
+    catch_stop_signals();
+    double t0 = now();
+    st = bnn_run(&d, &rc, &res->draws, &err);
+    res->seconds_sampling = now() - t0;
+    if (st && st != BNN_EINTR)
+        die_status(st, &err);
+    const bnn_draws *dr = res->draws;
+    res->partial = st == BNN_EINTR;
+    char status[256] = "complete";
+    if (res->partial) {
+        snprintf(status, sizeof status, "partial: stopped after %zu of %zu iterations per chain",
+                 dr->n_iter_done, rc.n_iter);
+        fprintf(stderr, "\nbnnmc: interrupted; writing the %zu draws per chain made so far, "
+                "marked partial\n", dr->n_kept);
+    }
+    for (int c = 0; c < rc.chains; c++)
+        rundir_write_chain(o->out, c, m, dr, o, &rc, res->partial ? status : NULL);
+    if (dr->n_kept > 0)
+        predict_rows(o, &rc, res);
+    if (dr->n_kept >= 4)
+        rundir_write_summary(o->out, m, dr, rc.threads);
+    res->seconds_total = now() - t_start;
+    rundir_write_metrics(o->out, (bnn_task)o->task, dr, res->partial ? status : NULL,
+                         res->pred_train, res->pred_test, res->seconds_sampling,
+                         res->seconds_total);
+    rundir_write_config(o->out, o, m, res->train, res->test, &rc, status);
+    free(init);
+}
+
+void run_result_free(run_result *r)
+{
+    bnn_prediction_free(r->pred_train);
+    bnn_prediction_free(r->pred_test);
+    bnn_draws_free(r->draws);
+    bnn_model_free(r->model);
+    bnn_table_free(r->train);
+    bnn_table_free(r->test);
+    memset(r, 0, sizeof *r);
+}

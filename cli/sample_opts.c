@@ -1,0 +1,327 @@
+/* sample_opts.c — the options of `bnnmc sample` and `bnnmc demo`: defaults, parsing, and
+ * the study's settings for whichever model was chosen. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sample_opts.h"
+#include "util.h"
+
+static const char *parse_sampler(const char *C, const char *s)
+{
+    const bnn_kernel *k = bnn_kernel_find(s);
+    if (!k) {
+        char list[256] = "";
+        for (size_t i = 0; bnn_kernel_at(i); i++) {
+            strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
+            strncat(list, bnn_kernel_at(i)->name, sizeof list - strlen(list) - 1);
+        }
+        die_usage(C, "--sampler: '%s' is not one of %s", s, list);
+    }
+    return k->name;
+}
+
+/* ------------------------------------------------------------ kernel settings */
+
+/* Every kernel's options, each name once (kernels that share a name share its meaning:
+ * test_cli checks that their tables agree), as command-line options: max_depth is
+ * --max-depth. */
+enum { MAX_KOPTS = 48, O_KERNEL = 1000 };
+
+typedef struct {
+    size_t n;
+    const bnn_option *opt[MAX_KOPTS];
+    char flag[MAX_KOPTS][40];          /* "max-depth" */
+} kernel_opts;
+
+static void kernel_opts_collect(kernel_opts *ko)
+{
+    ko->n = 0;
+    for (size_t i = 0; bnn_kernel_at(i); i++) {
+        const bnn_kernel *k = bnn_kernel_at(i);
+        for (size_t j = 0; k->options && k->options[j].name; j++) {
+            size_t q = 0;
+            while (q < ko->n && strcmp(ko->opt[q]->name, k->options[j].name) != 0)
+                q++;
+            if (q < ko->n || ko->n == MAX_KOPTS)
+                continue;
+            ko->opt[q] = &k->options[j];
+            snprintf(ko->flag[q], sizeof ko->flag[q], "%s", k->options[j].name);
+            for (char *c = ko->flag[q]; *c; c++)
+                *c = *c == '_' ? '-' : *c;
+            ko->n++;
+        }
+    }
+}
+
+static void set_setting(sample_opts *o, const char *name, double v)
+{
+    for (int i = 0; i < o->n_settings; i++)
+        if (strcmp(o->settings[i].name, name) == 0) {
+            o->settings[i].value = v;
+            return;
+        }
+    if (o->n_settings < BNN_MAX_SETTINGS) {
+        o->settings[o->n_settings].name = name;
+        o->settings[o->n_settings].value = v;
+        o->n_settings++;
+    }
+}
+
+static int has_setting(const sample_opts *o, const char *name)
+{
+    for (int i = 0; i < o->n_settings; i++)
+        if (strcmp(o->settings[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* --FLAG VALUE for the kernel option op, checked against its table. */
+static double parse_setting(const char *C, const char *flag, const bnn_option *op, const char *s)
+{
+    char opt[64];
+    snprintf(opt, sizeof opt, "--%s", flag);
+    if (op->type == BNN_OPT_INT)
+        return (double)parse_long(C, opt, s, (long)op->lo, (long)op->hi);
+    double v = parse_double(C, opt, s);
+    if (op->type == BNN_OPT_POSITIVE && !(v > 0))
+        die_usage(C, "%s: must be positive, got %s", opt, s);
+    if (op->type == BNN_OPT_REAL && !(v >= op->lo && v <= op->hi))
+        die_usage(C, "%s: must be in [%g,%g], got %s", opt, op->lo, op->hi, s);
+    return v;
+}
+
+/* Every setting given must be one of the chosen kernel's. */
+static void check_settings(const sample_opts *o, const char *C)
+{
+    const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    for (int i = 0; i < o->n_settings; i++) {
+        if (bnn_kernel_option(k, o->settings[i].name))
+            continue;
+        char list[256] = "", flag[40];
+        for (size_t j = 0; k->options && k->options[j].name; j++) {
+            snprintf(flag, sizeof flag, "%s--%s", j ? ", " : "", k->options[j].name);
+            for (char *c = flag; *c; c++)
+                *c = *c == '_' ? '-' : *c;
+            strncat(list, flag, sizeof list - strlen(list) - 1);
+        }
+        snprintf(flag, sizeof flag, "%s", o->settings[i].name);
+        for (char *c = flag; *c; c++)
+            *c = *c == '_' ? '-' : *c;
+        die_usage(C, "--%s is not a setting of --sampler %s (%s%s)", flag, k->name,
+                  list[0] ? "its settings: " : "it has none", list);
+    }
+}
+
+void sample_opts_print_samplers(FILE *f)
+{
+    fprintf(f, "samplers (--sampler NAME):\n");
+    for (size_t i = 0; bnn_kernel_at(i); i++)
+        fprintf(f, "  %-22s  %s\n", bnn_kernel_at(i)->name, bnn_kernel_at(i)->help);
+    fprintf(f, "sampler settings (each for the samplers named; the default in brackets):\n");
+    kernel_opts ko;
+    kernel_opts_collect(&ko);
+    for (size_t q = 0; q < ko.n; q++) {
+        char head[64], users[128] = "";
+        snprintf(head, sizeof head, "--%s %s", ko.flag[q], ko.opt[q]->type == BNN_OPT_INT ? "N" : "X");
+        for (size_t i = 0; bnn_kernel_at(i); i++)
+            if (bnn_kernel_option(bnn_kernel_at(i), ko.opt[q]->name)) {
+                strncat(users, users[0] ? "/" : "", sizeof users - strlen(users) - 1);
+                strncat(users, bnn_kernel_at(i)->name, sizeof users - strlen(users) - 1);
+            }
+        fprintf(f, "  %-22s  %s: %s [%g]\n", head, users, ko.opt[q]->help, ko.opt[q]->def);
+    }
+    fprintf(f, "  (rw and langevin on the study's models: --step 0.025 --step-eta 0.2 for nn, "
+               "0.02 and 0.01 for linear)\n");
+}
+
+static void parse_hidden(sample_opts *o, const char *s)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    o->n_hidden = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (o->n_hidden == BNN_MAX_HIDDEN)
+            die_usage("sample", "--hidden: at most %d layers", BNN_MAX_HIDDEN);
+        o->hidden[o->n_hidden++] = (int)parse_long("sample", "--hidden", tok, 1, 100000);
+    }
+    if (o->n_hidden == 0)
+        die_usage("sample", "--hidden: '%s' lists no layer width", s);
+}
+
+void sample_opts_defaults(sample_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->nn = 1;
+    o->n_hidden = 1;
+    o->hidden[0] = 10;
+    o->activation = BNN_ACT_SIGMOID;
+    o->output = -1;
+    o->prior_var = o->nu1 = o->nu2 = NAN;
+    o->sampler = NULL;
+    o->samples = 10000;
+    o->burn_in = 0.5;
+    o->thin = 1;
+    o->chains = 4;
+    o->seed = 1;
+    o->threads = cpu_count();
+}
+
+/* The study's defaults for whichever model was chosen, where the user gave none. */
+static void model_defaults(sample_opts *o)
+{
+    if (isnan(o->prior_var))
+        o->prior_var = o->nn ? 25.0 : 5.0;
+    if (isnan(o->nu1))
+        o->nu1 = 0.0;
+    if (isnan(o->nu2))
+        o->nu2 = 0.0;
+    if (!o->sampler)
+        o->sampler = o->nn ? "langevin" : "rw";
+    /* the study's random-walk scales for its two models */
+    const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    const bnn_option *step = bnn_kernel_option(k, "step"), *step_eta = bnn_kernel_option(k, "step_eta");
+    if (step && !has_setting(o, "step"))
+        set_setting(o, step->name, o->nn ? 0.025 : 0.02);
+    if (step_eta && !has_setting(o, "step_eta"))
+        set_setting(o, step_eta->name, o->nn ? 0.2 : 0.01);
+}
+
+/* An activation by name, one of those allowed (a mask of 1 << bnn_activation). */
+static int parse_activation(const char *C, const char *opt, const char *s, unsigned allowed)
+{
+    int a = bnn_activation_from_name(s);
+    if (a >= 0 && (allowed & 1u << a))
+        return a;
+    char list[128] = "";
+    for (int i = 0; i <= BNN_ACT_SOFTMAX; i++)
+        if (allowed & 1u << i) {
+            strncat(list, list[0] ? "|" : "", sizeof list - strlen(list) - 1);
+            strncat(list, bnn_activation_name((bnn_activation)i), sizeof list - strlen(list) - 1);
+        }
+    die_usage(C, "%s: '%s' is not one of %s", opt, s, list);
+}
+
+int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, const char *usage)
+{
+    enum {
+        O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
+        O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
+        O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
+        O_NOADAPT_ALL
+    };
+    static const struct option common[] = {
+        {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
+        {"dataset", required_argument, 0, O_DATASET}, {"out", required_argument, 0, O_OUT},
+        {"target-col", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
+        {"model", required_argument, 0, O_MODEL}, {"hidden", required_argument, 0, O_HIDDEN},
+        {"activation", required_argument, 0, O_ACT}, {"output", required_argument, 0, O_OUTPUT},
+        {"prior-var", required_argument, 0, O_PRIOR}, {"nu1", required_argument, 0, O_NU1},
+        {"nu2", required_argument, 0, O_NU2}, {"sampler", required_argument, 0, O_SAMPLER},
+        {"samples", required_argument, 0, O_SAMPLES}, {"burn-in", required_argument, 0, O_BURN},
+        {"thin", required_argument, 0, O_THIN}, {"chains", required_argument, 0, O_CHAINS},
+        {"threads", required_argument, 0, O_THREADS}, {"seed", required_argument, 0, O_SEED},
+        {"init", required_argument, 0, O_INIT}, {"force", no_argument, 0, O_FORCE},
+        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP},
+        {"target-accept", required_argument, 0, O_TARGET_ACC},
+        {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
+        {"no-adapt", no_argument, 0, O_NOADAPT_ALL}};
+    /* the common options, then every kernel's settings (the registry's option tables) */
+    enum { N_COMMON = sizeof common / sizeof common[0] };
+    kernel_opts ko;
+    kernel_opts_collect(&ko);
+    struct option longopts[N_COMMON + MAX_KOPTS + 1];
+    memcpy(longopts, common, sizeof common);
+    for (size_t q = 0; q < ko.n; q++)
+        longopts[N_COMMON + q] = (struct option){ko.flag[q], required_argument, 0, O_KERNEL + (int)q};
+    longopts[N_COMMON + ko.n] = (struct option){0, 0, 0, 0};
+    static const char *const tasks[] = {"auto", "regression", "classification", NULL};
+    static const char *const models[] = {"linear", "nn", NULL};
+    optind = 1;
+    int c;
+    while ((c = next_option(C, argc, argv, longopts)) != -1) {
+        switch (c) {
+        case O_TRAIN: o->train = optarg; break;
+        case O_TEST: o->test = optarg; break;
+        case O_DATASET: o->dataset = optarg; break;
+        case O_OUT: o->out = optarg; break;
+        case O_INIT: o->init = optarg; break;
+        case O_FORCE: o->force = 1; break;
+        case O_QUIET: o->quiet = 1; break;
+        case O_TARGET: o->target_col = (int)parse_long(C, "--target-col", optarg, 1, 1000000); break;
+        case O_TASK: o->task = parse_choice(C, "--task", optarg, tasks); break;
+        case O_MODEL: o->nn = parse_choice(C, "--model", optarg, models); break;
+        case O_HIDDEN: parse_hidden(o, optarg); break;
+        case O_ACT:
+            o->activation = parse_activation(C, "--activation", optarg,
+                                             1u << BNN_ACT_SIGMOID | 1u << BNN_ACT_TANH |
+                                             1u << BNN_ACT_RELU);
+            break;
+        case O_OUTPUT:
+            o->output = parse_activation(C, "--output", optarg,
+                                         1u << BNN_ACT_IDENTITY | 1u << BNN_ACT_SIGMOID);
+            break;
+        case O_PRIOR:
+            o->prior_var = parse_double(C, "--prior-var", optarg);
+            if (!(o->prior_var > 0))
+                die_usage(C, "--prior-var: must be positive, got %s", optarg);
+            break;
+        case O_NU1:
+        case O_NU2: {
+            const char *n = c == O_NU1 ? "--nu1" : "--nu2";
+            double v = parse_double(C, n, optarg);
+            if (v < 0)
+                die_usage(C, "%s: must be >= 0, got %s", n, optarg);
+            *(c == O_NU1 ? &o->nu1 : &o->nu2) = v;
+            break;
+        }
+        case O_SAMPLER: o->sampler = parse_sampler(C, optarg); break;
+        case O_SAMPLES: o->samples = parse_long(C, "--samples", optarg, 2, 1000000000); break;
+        case O_BURN:
+            o->burn_in = parse_double(C, "--burn-in", optarg);
+            if (o->burn_in < 0 || (o->burn_in >= 1 && o->burn_in != floor(o->burn_in)))
+                die_usage(C, "--burn-in: '%s' is neither a fraction in [0,1) nor a count", optarg);
+            break;
+        case O_THIN: o->thin = parse_long(C, "--thin", optarg, 1, 1000000000); break;
+        case O_CHAINS: o->chains = parse_long(C, "--chains", optarg, 1, 1024); break;
+        case O_THREADS: o->threads = parse_long(C, "--threads", optarg, 1, 1024); break;
+        case O_SEED: o->seed = (unsigned long)parse_long(C, "--seed", optarg, 0, 4294967295L); break;
+        case O_TARGET_ACC:
+            o->target_accept = parse_double(C, "--target-accept", optarg);
+            if (!(o->target_accept > 0 && o->target_accept < 1))
+                die_usage(C, "--target-accept: must be in (0, 1), got %s", optarg);
+            break;
+        case O_NOADAPT: o->no_adapt_metric = 1; break;
+        case O_STEPSIZE:
+            o->stepsize = parse_double(C, "--stepsize", optarg);
+            if (!(o->stepsize > 0) || !isfinite(o->stepsize))
+                die_usage(C, "--stepsize: must be a positive number, got %s", optarg);
+            break;
+        case O_NOADAPT_ALL: o->no_adapt = 1; break;
+        case O_HELP:
+            fputs(usage, stdout);
+            sample_opts_print_samplers(stdout);
+            return 1;
+        default:
+            if (c >= O_KERNEL && c < O_KERNEL + (int)ko.n) {
+                size_t q = (size_t)(c - O_KERNEL);
+                set_setting(o, ko.opt[q]->name, parse_setting(C, ko.flag[q], ko.opt[q], optarg));
+            }
+            break;
+        }
+    }
+    if (optind < argc)
+        die_usage(C, "unexpected argument '%s'", argv[optind]);
+    if (o->train && o->dataset)
+        die_usage(C, "give --train or --dataset, not both");
+    if (!o->train && !o->dataset)
+        die_usage(C, "--train FILE or --dataset NAME is required");
+    if (o->test && !o->train)
+        die_usage(C, "--test needs --train");
+    if (!o->out)
+        die_usage(C, "--out DIR is required");
+    model_defaults(o);
+    check_settings(o, C);
+    return 0;
+}

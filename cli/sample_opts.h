@@ -1,0 +1,47 @@
+/* sample_opts.h — what `bnnmc sample` (and `bnnmc demo`) was asked to do: the options,
+ * their defaults and their parsing (sample_opts.c). */
+#ifndef BNNMC_CLI_SAMPLE_OPTS_H
+#define BNNMC_CLI_SAMPLE_OPTS_H
+
+#include <stdio.h>
+
+#include "bnnmc.h"
+
+typedef struct {
+    const char *train, *test, *dataset, *out, *init;
+    int target_col;
+    int task;                 /* bnn_task */
+    int nn;                   /* 1 network, 0 linear */
+    int n_hidden, hidden[BNN_MAX_HIDDEN];
+    int activation;           /* bnn_activation */
+    int output;               /* -1 default, else bnn_activation */
+    double prior_var, nu1, nu2;
+    const char *sampler;      /* a kernel's name; NULL until the model's default is settled */
+    long samples, thin, chains, threads;
+    double burn_in;
+    unsigned long seed;
+    /* the kernel settings given (--max-depth, --step, ...: every kernel's options table),
+     * plus the study's step sizes for its models where the user gave none */
+    int n_settings;
+    struct {
+        const char *name;     /* the option's name in its kernel's table */
+        double value;
+    } settings[BNN_MAX_SETTINGS];
+    double target_accept;     /* 0: the sampler's default */
+    int no_adapt_metric;
+    double stepsize;          /* 0: the sampler's default */
+    int no_adapt;
+    int force, quiet;
+} sample_opts;
+
+/* The defaults before parsing (the model-dependent ones are settled by the parse). */
+void sample_opts_defaults(sample_opts *o);
+/* Parses the options of `bnnmc cmd` into o, exiting 2 on a bad one (a kernel setting the
+ * chosen sampler does not have included). Returns 1 when --help was asked (usage, then the
+ * samplers and their settings from the kernel registry, printed on stdout: the command is
+ * done), else 0. */
+int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *cmd, const char *usage);
+/* The samplers and their settings, from the kernel registry, for --help. */
+void sample_opts_print_samplers(FILE *f);
+
+#endif
