@@ -35,6 +35,14 @@ typedef struct {
     char flag[MAX_KOPTS][40];          /* "max-depth" */
 } kernel_opts;
 
+/* The command-line form of a setting's name: max_depth is max-depth. */
+static void flag_name(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s", name);
+    for (char *c = out; *c; c++)
+        *c = *c == '_' ? '-' : *c;
+}
+
 static void kernel_opts_collect(kernel_opts *ko)
 {
     ko->n = 0;
@@ -47,9 +55,7 @@ static void kernel_opts_collect(kernel_opts *ko)
             if (q < ko->n || ko->n == MAX_KOPTS)
                 continue;
             ko->opt[q] = &k->options[j];
-            snprintf(ko->flag[q], sizeof ko->flag[q], "%s", k->options[j].name);
-            for (char *c = ko->flag[q]; *c; c++)
-                *c = *c == '_' ? '-' : *c;
+            flag_name(ko->flag[q], sizeof ko->flag[q], k->options[j].name);
             ko->n++;
         }
     }
@@ -101,14 +107,11 @@ static void check_settings(const sample_opts *o, const char *C)
             continue;
         char list[256] = "", flag[40];
         for (size_t j = 0; k->options && k->options[j].name; j++) {
-            snprintf(flag, sizeof flag, "%s--%s", j ? ", " : "", k->options[j].name);
-            for (char *c = flag; *c; c++)
-                *c = *c == '_' ? '-' : *c;
+            flag_name(flag, sizeof flag, k->options[j].name);
+            strncat(list, j ? ", --" : "--", sizeof list - strlen(list) - 1);
             strncat(list, flag, sizeof list - strlen(list) - 1);
         }
-        snprintf(flag, sizeof flag, "%s", o->settings[i].name);
-        for (char *c = flag; *c; c++)
-            *c = *c == '_' ? '-' : *c;
+        flag_name(flag, sizeof flag, o->settings[i].name);
         die_usage(C, "--%s is not a setting of --sampler %s (%s%s)", flag, k->name,
                   list[0] ? "its settings: " : "it has none", list);
     }

@@ -9,7 +9,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 
-#include "../src/internal.h"
+#include "../src/model/model_internal.h"
 #include "check.h"
 
 #define LOG_2PI 1.8378770664093454836

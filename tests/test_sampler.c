@@ -13,7 +13,7 @@
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int num_threads);
 
-#include "../src/kernel.h"
+#include "../src/mcmc/kernel.h"
 #include "check.h"
 #include "stats.h"
 

@@ -24,7 +24,7 @@
 #include <cblas.h>
 #include <gsl/gsl_sf_gamma.h>
 
-#include "internal.h"
+#include "model_internal.h"
 
 #define LOG_2PI 1.8378770664093454836
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core.h"
 
 enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = 6 };   /* 6 x 11 >= 64 bits */
 

@@ -13,7 +13,7 @@
 
 #include <fftw3.h>
 
-#include "internal.h"
+#include "../core/core.h"
 
 static size_t pow2_at_least(size_t n)
 {

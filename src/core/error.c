@@ -6,7 +6,7 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "internal.h"
+#include "core.h"
 
 const char *bnn_status_str(bnn_status s)
 {

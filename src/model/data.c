@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "model_internal.h"
 
 bnn_table *bnn_table_new(size_t n, size_t p, const char *source)
 {

@@ -11,7 +11,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "internal.h"
+#include "../core/core.h"
 
 enum {
     BNN_MAX_OPTIONS = 8,      /* settings of one kernel */

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "core.h"
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void bnn_vsigmoid(double *a, size_t n)
 {

@@ -10,7 +10,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "internal.h"
+#include "model_internal.h"
 
 static const bnn_dataset_info datasets[] = {
     {"mackey-glass",

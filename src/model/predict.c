@@ -13,7 +13,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_exp.h>
 
-#include "internal.h"
+#include "model_internal.h"
 
 typedef struct {
     const bnn_model *m;

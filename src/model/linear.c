@@ -15,7 +15,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 
-#include "internal.h"
+#include "model_internal.h"
 
 struct bnn_linear_ss {
     size_t d;            /* p + 1 */

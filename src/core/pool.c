@@ -5,7 +5,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "internal.h"
+#include "core.h"
 
 enum { MAX_THREADS = 256 };
 

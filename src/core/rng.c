@@ -2,7 +2,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "internal.h"
+#include "core.h"
 
 int bnn_gaussian_fill(uint64_t seed, double *x, size_t n)
 {

@@ -1,0 +1,42 @@
+/* model_internal.h — what the model modules share with each other and the tests: the fused
+ * one-hidden-layer kernel, the linear regression's sufficient statistics, the general path
+ * (not public API). Kernels and diagnostics never include it. */
+#ifndef BNNMC_MODEL_INTERNAL_H
+#define BNNMC_MODEL_INTERNAL_H
+
+#include "../core/core.h"
+
+/* fused.c: the log-likelihood of a network with one hidden layer (D inputs, H units of
+ * `hidden`, K outputs of `out`: IDENTITY or SIGMOID with K = 1 and targets y, or SOFTMAX with
+ * labels) and its gradient in one pass over the rows, SIMD across rows. theta and g follow
+ * the model's order (W1, b1, W2, b2). Returns the sum of squared residuals with
+ * g = sum_i r_i d f_i / d theta (regression), or the log-likelihood with g its gradient
+ * (softmax); g may be NULL. work holds bnn_fused_work(f) doubles. */
+typedef struct bnn_fused bnn_fused;
+#define BNN_FUSED_MAXK 16       /* more outputs: the BLAS path */
+bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
+                         int H, int K, bnn_activation hidden, bnn_activation out);
+void bnn_fused_free(bnn_fused *f);
+size_t bnn_fused_work(const bnn_fused *f);
+double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work);
+/* The kernel's vector exp and log at one point, for the tests. */
+void bnn_fused_exp_log(double x, double *e, double *l);
+
+/* linear.c: the sum of squared residuals of y on (x, 1) at beta = (w, b) from sufficient
+ * statistics; g (may be NULL) receives -1/2 d SSE / d beta = Z'(y - Z beta). */
+typedef struct bnn_linear_ss bnn_linear_ss;
+bnn_linear_ss *bnn_linear_ss_new(const bnn_table *t);
+void bnn_linear_ss_free(bnn_linear_ss *s);
+double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *beta, double *g);
+/* Z'Z ((p+1) x (p+1), row-major) and Z'y: the Gibbs sampler's conditionals use them too */
+const double *bnn_linear_ss_ztz(const bnn_linear_ss *s);
+const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
+
+/* The model's log density through the general BLAS path, whatever bnn_model_density
+ * picks: the tests compare the specialised paths with it. */
+double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);
+
+/* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
+size_t bnn_model_eta_index(const bnn_model *m);
+
+#endif
