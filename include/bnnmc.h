@@ -138,7 +138,8 @@ typedef void (*bnn_drift_fn)(const void *ctx, double *work, double lr, const dou
  * inverse-gamma(nu1, nu2), and eta = log tau^2 at coordinate eta. sse(ctx, work, theta) is
  * the sum of squared residuals at theta. When f is linear in the first n_linear coordinates,
  * f = Z w, with a N(0, prior_var) prior on each, ztz (n_linear x n_linear, row-major) and zty
- * are Z'Z and Z'y; otherwise n_linear = 0 and they are NULL.
+ * are Z'Z and Z'y; otherwise n_linear = 0 and they are NULL. (gibbs samples a density whose
+ * coordinates are exactly the n_linear weights and then eta.)
  */
 typedef struct {
     size_t n_rows, eta;
@@ -158,6 +159,8 @@ typedef struct {
     const void *ctx;
     const bnn_gaussian_noise *noise;   /* may be NULL */
 } bnn_density;
+/* (Fields may be added: build a density with a designated initialiser, which zeroes the
+ * rest, as examples/binomial.c does.) */
 
 /* ---------------------------------------------------------------- 4. models */
 
@@ -375,7 +378,8 @@ typedef struct {
     double *energy;           /* chains x n_kept: Hamiltonian (or -lp) at the draw */
     size_t n_extra;           /* the kernel's own sampler columns (bnn_kernel.columns) */
     double *extra;            /* chains x n_kept x n_extra */
-    const bnn_kernel *kernel; /* the kernel that made the draws */
+    const bnn_kernel *kernel; /* the kernel that made the draws (NULL for draws that
+                                 bnn_run did not make, such as a run folder's read back) */
     int adapted;              /* step size and metric were tuned during burn-in */
     double *step_final;       /* chains: the step size after burn-in */
     double *inv_metric;       /* chains x dim: the diagonal inverse metric after burn-in */

@@ -46,6 +46,10 @@ expect 2 "a setting out of its table's range" "--max-depth: 21 is out of range 1
 expect 2 "a real setting out of range" "--langevin-prob: must be in [0,1], got 2" "$B" sample --dataset blobs3 --langevin-prob 2 --out "$T/x"
 expect 2 "gibbs on a network is refused before the folder is made" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --task regression --sampler gibbs --out "$T/gibbs-nn"
 [ ! -e "$T/gibbs-nn" ] && ok "no folder for a refused sampler" || bad "a folder was made for a refused sampler"
+# a setting of 0 is a setting (langevin_prob 0: random walk only), not "use the default"
+expect 0 "--langevin-prob 0 runs" "" "$B" sample --dataset mackey-glass --langevin-prob 0 --samples 40 --chains 1 --quiet --out "$T/lp0"
+grep -q '"langevin_prob":[[:space:]]*0[,}]' "$T/lp0/config.json" && grep -q "#         langevin_prob = 0$" "$T/lp0/chain-1.csv" &&
+    ok "--langevin-prob 0 reaches config.json and the CSV header" || bad "--langevin-prob 0 lost: $(grep langevin_prob "$T/lp0/config.json" "$T/lp0/chain-1.csv")"
 # a kernel with its own sampler column (slice: n_evals__) writes it and reads it back
 expect 0 "slice sampler run" "" "$B" sample --dataset mackey-glass --model linear --sampler slice --samples 60 --chains 2 --quiet --out "$T/slice"
 grep -q "^lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,n_evals__,W1.1.1" "$T/slice/chain-1.csv" &&

@@ -373,6 +373,25 @@ static void test_bad_config(void)
         CHECK_VERBOSE(st == BNN_EINVAL && dr == NULL && strstr(err.msg, bad[i].want),
                       "refused: %s", err.msg);
     }
+    /* a direct bnn_chain_init (no bnn_run_check) refuses what the kernel cannot take */
+    {
+        bnn_chain c;
+        double th0[2] = {0, 0};
+        bnn_run_config_default(&rc);
+        rc.sampler = "nuts";
+        rc.n_settings = 0;
+        bnn_run_config_set(&rc, "max_depth", 25);
+        err.msg[0] = 0;
+        bnn_status s1 = bnn_chain_init(&c, bnn_kernel_find("nuts"), &d, &rc, 1, th0, &err);
+        int said1 = strstr(err.msg, "max_depth 25") != NULL;
+        bnn_run_config_default(&rc);
+        err.msg[0] = 0;
+        bnn_status s2 = bnn_chain_init(&c, bnn_kernel_find("gibbs"), &d, &rc, 1, th0, &err);
+        CHECK_VERBOSE(s1 == BNN_EINVAL && said1 && s2 == BNN_EINVAL &&
+                          strstr(err.msg, "only the linear regression"),
+                      "bnn_chain_init refuses nuts at depth 25 and gibbs without conditionals "
+                      "(%d, %d: %s)", (int)s1, (int)s2, err.msg);
+    }
     /* a setting given twice keeps the last value; unset ones take the table's default */
     bnn_run_config_default(&rc);
     rc.sampler = "nuts";

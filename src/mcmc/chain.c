@@ -12,6 +12,12 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
                           bnn_error *err)
 {
     memset(c, 0, sizeof *c);
+    /* bnn_run has checked this already; a direct caller (the tests) gets the same refusal */
+    if (k->ops->check) {
+        bnn_status st = k->ops->check(d, cfg, err);
+        if (st)
+            return st;
+    }
     c->d = d;
     c->cfg = cfg;
     c->k = k;

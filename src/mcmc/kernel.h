@@ -4,7 +4,7 @@
  * ops, plus one line in registry.c. The chain driver (chain.c, run.c) names no kernel: it
  * resolves the kernel's settings, calls its ops and, for a kernel with `adapts`, tunes the
  * step size and metric in burn-in (adapt.c). Kernels use only this header, the density,
- * and the shared move code (metropolis.c, hamiltonian.c); never each other, never a model.
+ * and the shared move code (metropolis.c, hamiltonian.h); never each other, never a model.
  */
 #ifndef BNNMC_KERNEL_H
 #define BNNMC_KERNEL_H
@@ -83,12 +83,12 @@ struct bnn_chain {
     bnn_dual_avg da;
     bnn_var_adapt va;
     int adapting;
-    void *search;            /* the step-size search's scratch (hamiltonian.c) */
+    void *search;            /* the step-size search's scratch point (adapt.c) */
     void *state;             /* the kernel's own */
 };
 
-/* Fails with the reason in err (which may be NULL): out of memory, a non-finite start, or
- * Stan's step-size search failed. */
+/* Fails with the reason in err (which may be NULL): the kernel cannot sample d, out of
+ * memory, a non-finite start, or Stan's step-size search failed. */
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
                           const bnn_run_config *cfg, unsigned long seed, const double *theta0,
                           bnn_error *err);
@@ -98,7 +98,8 @@ int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
 
 /* adapt.c: sets up the tuning of an adaptive kernel's chain (Stan's step-size search
  * included); after iteration it (0-based) of burn-in, adapts step size and metric. Both
- * fail (reason in err) when the step-size search fails. */
+ * fail (reason in err) when the step-size search fails or, after a window, when the
+ * metric's estimate overflows. */
 bnn_status bnn_adapt_init(bnn_chain *c, bnn_error *err);
 bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err);
 

@@ -48,6 +48,8 @@ static bnn_status nuts_init(bnn_chain *c, bnn_error *err)
 {
     size_t n = c->d->dim;
     int D = (int)c->opt[MAX_DEPTH];
+    if (D < 1 || D > MAX_DEPTH_LIMIT)   /* bnn_run_check refuses these; level[] holds 21 */
+        return bnn_fail(err, BNN_EINVAL, "nuts: max_depth %d is not in 1..%d", D, MAX_DEPTH_LIMIT);
     nuts_state *w = calloc(1, sizeof *w);
     /* 5 points x 3 vectors + 12 vectors, and per level 7 vectors + a point of 3 */
     size_t nvec = 5 * 3 + 12 + (size_t)(D + 1) * 10;

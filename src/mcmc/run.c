@@ -92,7 +92,7 @@ static void run_chain(void *arg, size_t i)
             sh->status[ci] = BNN_EINTR;
             break;
         }
-        bnn_step_info info;
+        bnn_step_info info = {0};
         int a = bnn_chain_step(&c, &info);
         if (it < cfg->n_burn && (st = bnn_chain_adapt(&c, it, &info, &sh->errs[ci])) != BNN_OK) {
             sh->status[ci] = st;
@@ -223,8 +223,10 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
         return bnn_fail(err, BNN_EINVAL, "run: unknown sampler '%s' (one of %s)",
                         c->sampler ? c->sampler : "(none)", list);
     }
+    if (c->n_settings < 0 || c->n_settings > BNN_MAX_SETTINGS)
+        return bnn_fail(err, BNN_EINVAL, "run: %d settings (0..%d)", c->n_settings, BNN_MAX_SETTINGS);
     for (int i = 0; i < c->n_settings; i++) {
-        const bnn_option *o = bnn_kernel_option(k, c->settings[i].name);
+        const bnn_option *o = c->settings[i].name ? bnn_kernel_option(k, c->settings[i].name) : NULL;
         if (!o)
             return bnn_fail(err, BNN_EINVAL, "run: %s has no setting '%s'", k->name,
                             c->settings[i].name);
@@ -237,6 +239,15 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
                             o->lo, o->hi, c->settings[i].value);
         }
     }
+    /* the kernel's own tables must fit the chain's (a kernel definition's error) */
+    size_t n_opt = 0, n_col = 0;
+    while (k->options && k->options[n_opt].name)
+        n_opt++;
+    while (k->columns && k->columns[n_col])
+        n_col++;
+    if (n_opt > BNN_MAX_OPTIONS || n_col > BNN_MAX_COLUMNS)
+        return bnn_fail(err, BNN_EINVAL, "run: kernel %s has %zu options and %zu columns (at most "
+                        "%d and %d)", k->name, n_opt, n_col, BNN_MAX_OPTIONS, BNN_MAX_COLUMNS);
     if (k->ops->check) {
         bnn_status st = k->ops->check(d, c, err);
         if (st)
