@@ -263,7 +263,8 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
  * "langevin" the study's Langevin-gradient / random-walk mixture; "mala" Metropolis-adjusted
  * Langevin; "hmc" static HMC; "nuts" the No-U-Turn sampler as Stan's (multinomial,
  * generalised U-turn criterion); "gibbs" exact conditionals (needs bnn_density.noise with
- * a linear f). mala, hmc and nuts tune their step size and diagonal metric during burn-in.
+ * a linear f); "slice" Neal's slice sampler, one coordinate at a time. mala, hmc and nuts
+ * tune their step size and diagonal metric during burn-in.
  */
 typedef enum {
     BNN_OPT_REAL,              /* a number in [lo, hi] */
