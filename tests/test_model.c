@@ -144,8 +144,16 @@ static double against_blas(const bnn_model *m, const bnn_density *d, double *wor
  * that fill no, one and several 8-row blocks, every activation, both regression outputs
  * and softmax with the specialised (2, 3) and general (5) class counts; and past
  * BNN_FUSED_MAXK classes the BLAS path is the one used, gradient still right. */
+/* The density takes the fused kernel where the processor has AVX-512 (model.c). */
+static int fused_expected(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+}
+
 static void test_fused(gsl_rng *r)
 {
+    int fused_where_fast = 1;
     bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
     size_t rows[] = {1, 8, 37};
     int Ks[] = {0, -1, 2, 3, 5}; /* 0: sigmoid output, -1: identity output */
@@ -166,6 +174,10 @@ static void test_fused(gsl_rng *r)
                 bnn_model *m = NULL;
                 bnn_model_new(&m, &sp, t, NULL);
                 bnn_density d = bnn_model_density(m);
+                /* the density takes the kernel only with AVX-512; test it everywhere */
+                fused_where_fast &= bnn_model_has_fused(m) &&
+                                    (d.logp == bnn_model_logp_fused) == fused_expected();
+                d.logp = bnn_model_logp_fused;
                 double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
                 double *g1 = bnn_zalloc(d.dim), *g2 = bnn_zalloc(d.dim);
                 for (int rep = 0; rep < 4; rep++) {
@@ -193,6 +205,9 @@ static void test_fused(gsl_rng *r)
                           Ks[k] > 0 ? Ks[k] : 1, worst_lp, worst_g);
         }
 
+    CHECK_VERBOSE(fused_where_fast, "a one-hidden-layer network's density takes %s (AVX-512 "
+                  "%s)", fused_expected() ? "the fused kernel" : "the BLAS path",
+                  fused_expected() ? "present" : "absent");
     /* more classes than the kernel takes: the BLAS path, checked by finite differences */
     bnn_table *t = random_table(r, 30, 3, BNN_FUSED_MAXK + 1);
     bnn_model_spec sp;

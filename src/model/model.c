@@ -470,8 +470,9 @@ static double complete_logp(const bnn_model *m, double data, const double *theta
 }
 
 /* A network with one hidden layer through the fused kernel (fused.c): the same density as
- * bnn_model_logp_blas, 1.4-2.5x faster on the study's networks (bench_density). */
-static double fused_logp(const void *ctx, double *work, const double *theta, double *grad)
+ * bnn_model_logp_blas, 1.4-2.5x faster on the study's networks with AVX-512 (bench_density;
+ * without it, slower: see use_fused). */
+double bnn_model_logp_fused(const void *ctx, double *work, const double *theta, double *grad)
 {
     const bnn_model *m = ctx;
     return complete_logp(m, bnn_fused_eval(m->fused, theta, grad, work), theta, grad);
@@ -566,6 +567,25 @@ static void model_drift(const void *ctx, double *work, double lr, const double *
     }
 }
 
+/* Whether the density takes the fused kernel. Only where the processor has AVX-512: the
+ * kernel's 8-lane vectors are native there (1.4-2.5x faster than the BLAS path on the
+ * study's networks, bench_density, session 2), but emulated as pairs under AVX2, where the
+ * BLAS path was measured faster on all four of the study's networks (one process, side by
+ * side: sunspot 2.1x, abalone 3.3x, iris 1.3x, ionosphere 3.5x). */
+int bnn_model_has_fused(const bnn_model *m) { return m->fused != NULL; }
+
+static int use_fused(const bnn_model *m)
+{
+    if (!m->fused)
+        return 0;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 1;
+#endif
+}
+
 /* The sum of squared residuals at theta, by the density's own path (bitwise the value its
  * log density uses). */
 static double model_sse(const void *ctx, double *work, const double *theta)
@@ -573,7 +593,7 @@ static double model_sse(const void *ctx, double *work, const double *theta)
     const bnn_model *m = ctx;
     if (m->ss)
         return bnn_linear_ss_sse(m->ss, theta, NULL);
-    if (m->fused)
+    if (use_fused(m))
         return bnn_fused_eval(m->fused, theta, NULL, work);
     forward(m, theta, m->train->x, m->train->n, work);
     return regression_sse(m, act_buf(m, work, m->train->n, m->L), 0.0, NULL);
@@ -601,7 +621,8 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.dim = m->dim;
     d.n_weights = m->n_weights;
     d.work_len = m->work_len;
-    d.logp = !m->train ? NULL : m->ss ? linear_logp : m->fused ? fused_logp : bnn_model_logp_blas;
+    d.logp = !m->train ? NULL : m->ss ? linear_logp : use_fused(m) ? bnn_model_logp_fused
+                                                                   : bnn_model_logp_blas;
     d.drift = m->train ? model_drift : NULL;
     d.noise = m->train && m->spec.task == BNN_TASK_REGRESSION ? &m->noise : NULL;
     d.ctx = m;

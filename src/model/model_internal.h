@@ -35,6 +35,11 @@ const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
 /* The model's log density through the general BLAS path, whatever bnn_model_density
  * picks: the tests compare the specialised paths with it. */
 double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);
+/* And through the fused kernel, for a model that has one (one hidden layer, at most
+ * BNN_FUSED_MAXK outputs, training data), whether or not the density takes it (it does
+ * only with AVX-512: model.c's use_fused). */
+double bnn_model_logp_fused(const void *ctx, double *work, const double *theta, double *grad);
+int bnn_model_has_fused(const bnn_model *m);
 
 /* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
 size_t bnn_model_eta_index(const bnn_model *m);
