@@ -35,11 +35,13 @@ void bnn_vexp(double *a, size_t n);
 
 /* pool.c, the one thread pool. bnn_pool_run calls fn(ctx, i) once for every i in [0, n),
  * on `threads` threads taking the next i in turn. With a monitor, the calling thread calls
- * monitor(mctx, 0) about every interval seconds while tasks run and monitor(mctx, 1) at the
+ * monitor(mctx) about every interval seconds while tasks run and once more at the
  * end; without, it works too. bnn_parallel_for calls fn(ctx, lo, hi) on contiguous ranges
  * covering [0, n) that depend on n and threads alone, and returns the first failing status. */
 typedef void (*bnn_task_fn)(void *ctx, size_t i);
-typedef void (*bnn_monitor_fn)(void *mctx, int last);
+/* Seconds on the monotonic clock. */
+double bnn_now(void);
+typedef void (*bnn_monitor_fn)(void *mctx);
 void bnn_pool_run(size_t n, int threads, bnn_task_fn fn, void *ctx, bnn_monitor_fn monitor,
                   void *mctx, double interval);
 typedef bnn_status (*bnn_range_fn)(void *ctx, size_t lo, size_t hi);

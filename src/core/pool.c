@@ -30,7 +30,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static double now(void)
+double bnn_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -57,19 +57,19 @@ void bnn_pool_run(size_t n, int threads, bnn_task_fn fn, void *ctx, bnn_monitor_
         worker(&p);   /* also where no thread could start: the work runs here */
     } else {
         struct timespec nap = {0, 50 * 1000 * 1000};
-        double next = now() + interval;
+        double next = bnn_now() + interval;
         while (atomic_load(&p.finished) < started) {
             nanosleep(&nap, NULL);
-            if (now() >= next && atomic_load(&p.finished) < started) {
-                monitor(mctx, 0);
-                next = now() + interval;
+            if (bnn_now() >= next && atomic_load(&p.finished) < started) {
+                monitor(mctx);
+                next = bnn_now() + interval;
             }
         }
     }
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
     if (monitor)
-        monitor(mctx, 1);
+        monitor(mctx);
 }
 
 typedef struct {

@@ -2,6 +2,7 @@
  * stream, step size and metric), the kernel's settings resolved from the run's, and the
  * calls into the kernel. Names no kernel. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,12 +66,32 @@ void bnn_chain_free(bnn_chain *c)
 {
     if (c->rng)
         gsl_rng_free(c->rng);
-    if (c->k && c->k->ops->free)
+    if (c->k && c->k->ops->free && c->state)
         c->k->ops->free(c);
+    free(c->state);
     free(c->search);
     free(c->work);
     free(c->buf);
     memset(c, 0, sizeof *c);
+}
+
+void *bnn_chain_state(bnn_chain *c, size_t bytes, size_t nvec, double **vecs, bnn_error *err)
+{
+    size_t head = (bytes + 63) / 64 * 64;   /* the vectors start on a cache line */
+    size_t n = c->d->dim;
+    if (nvec > (SIZE_MAX - head) / sizeof(double) / (n ? n : 1)) {
+        bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", n);
+        return NULL;
+    }
+    char *s = calloc(1, head + nvec * n * sizeof(double));
+    if (!s) {
+        bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", n);
+        return NULL;
+    }
+    if (vecs)
+        *vecs = (double *)(s + head);
+    c->state = s;
+    return s;
 }
 
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info)

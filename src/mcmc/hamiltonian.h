@@ -15,6 +15,9 @@
 
 #include "kernel.h"
 
+/* An energy error above this is a divergence (Stan's). */
+#define MAX_DELTA_H 1000.0
+
 /* A point of phase space. lp is log p(q); g its gradient. */
 typedef struct {
     double *q, *p, *g;

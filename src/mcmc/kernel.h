@@ -48,10 +48,11 @@ typedef struct bnn_chain bnn_chain;
 struct bnn_kernel_ops {
     /* Can the kernel sample d under cfg? (A setting's range is checked by the driver.) */
     bnn_status (*check)(const bnn_density *d, const bnn_run_config *cfg, bnn_error *err);
-    /* Allocates c->state (the kernel's buffers) after the chain's common state is set. */
+    /* Sets up the kernel's state (bnn_chain_state) after the chain's common state is set. */
     bnn_status (*init)(bnn_chain *c, bnn_error *err);
     /* One transition from c->theta (and c->lp); returns 1 when the state moved. */
     int (*step)(bnn_chain *c, bnn_step_info *info);
+    /* Releases what the state holds besides its own block (the chain frees the block). */
     void (*free)(bnn_chain *c);
     /* Stan's step-size search (hmc, nuts): run at the start of warm-up and after every
      * metric window; fails when no step size works. */
@@ -95,6 +96,10 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
 void bnn_chain_free(bnn_chain *c);
 /* One iteration; returns 1 if the state moved (a proposal was accepted). */
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
+/* The kernel's state, for its init: bytes (its struct, zeroed) and then nvec vectors of the
+ * chain's dimension in one block, the first at *vecs; set as c->state and freed by
+ * bnn_chain_free. NULL, with err set, when out of memory. */
+void *bnn_chain_state(bnn_chain *c, size_t bytes, size_t nvec, double **vecs, bnn_error *err);
 
 /* adapt.c: sets up the tuning of an adaptive kernel's chain (Stan's step-size search
  * included); after iteration it (0-based) of burn-in, adapts step size and metric. Both
@@ -109,6 +114,8 @@ int bnn_metropolis(gsl_rng *rng, double log_alpha, double *accept_stat);
 /* A random-walk Metropolis move: prop = theta + scale .* N(0, I), accepted by the density
  * ratio; on acceptance theta and prop exchange buffers and c->lp is updated. 1 if moved. */
 int bnn_rw_move(bnn_chain *c, double **prop, const double *scale, double *accept_stat);
+/* Per-coordinate random-walk scales: step for the density's weights, step_eta for the rest. */
+void bnn_rw_scale(const bnn_chain *c, double *scale, double step, double step_eta);
 /* The CmdStan columns of a kernel without trees: step as stepsize__, one "leapfrog", no
  * divergence, energy -lp. */
 void bnn_step_info_plain(bnn_step_info *info, double accept_stat, double step, double lp);

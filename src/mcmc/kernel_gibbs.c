@@ -33,23 +33,18 @@ static bnn_status gibbs_check(const bnn_density *d, const bnn_run_config *cfg, b
 static void gibbs_free(bnn_chain *c)
 {
     gibbs_state *w = c->state;
-    if (!w)
-        return;
     gsl_matrix_free(w->A);
     gsl_vector_free(w->r);
     gsl_vector_free(w->mean);
     gsl_vector_free(w->z);
-    free(w);
-    c->state = NULL;
 }
 
 static bnn_status gibbs_init(bnn_chain *c, bnn_error *err)
 {
     size_t d = c->d->noise->n_linear;
-    gibbs_state *w = calloc(1, sizeof *w);
+    gibbs_state *w = bnn_chain_state(c, sizeof *w, 0, NULL, err);
     if (!w)
-        return bnn_fail(err, BNN_ENOMEM, "gibbs: out of memory");
-    c->state = w;
+        return BNN_ENOMEM;
     w->d = d;
     w->A = gsl_matrix_alloc(d, d);
     w->r = gsl_vector_alloc(d);

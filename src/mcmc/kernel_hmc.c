@@ -1,7 +1,6 @@
 /* kernel_hmc.c — static Hamiltonian Monte Carlo with a diagonal metric, its step size and
  * metric tuned in burn-in as Stan's; phase space in hamiltonian.h. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_rng.h>
@@ -15,25 +14,14 @@ static const bnn_option options[] = {
                   "integration time; leapfrog steps = int_time / step size (jittered)"},
     {0}};
 
-#define MAX_DELTA_H 1000.0
-
 static bnn_status hmc_init(bnn_chain *c, bnn_error *err)
 {
-    size_t n = c->d->dim;
-    ps_point *z = malloc(sizeof *z + 3 * n * sizeof(double));
+    double *b;
+    ps_point *z = bnn_chain_state(c, sizeof *z, 3, &b, err);
     if (!z)
-        return bnn_fail(err, BNN_ENOMEM, "out of memory for the trajectory of a chain of "
-                        "dimension %zu", n);
-    double *b = (double *)(z + 1);
-    ps_point_take(z, &b, n);
-    c->state = z;
+        return BNN_ENOMEM;
+    ps_point_take(z, &b, c->d->dim);
     return BNN_OK;
-}
-
-static void hmc_free(bnn_chain *c)
-{
-    free(c->state);
-    c->state = NULL;
 }
 
 /* Static HMC: about int_time / eps leapfrog steps, then one Metropolis test on the energy.
@@ -81,7 +69,7 @@ static int hmc_step(bnn_chain *c, bnn_step_info *info)
 
 
 static const bnn_kernel_ops ops = {
-    .init = hmc_init, .step = hmc_step, .free = hmc_free, .search_stepsize = 1};
+    .init = hmc_init, .step = hmc_step, .search_stepsize = 1};
 
 const bnn_kernel bnn_kernel_hmc = {
     .name = "hmc",

@@ -14,7 +14,6 @@
  * an accepted one hands over g(theta'), computed anyway for the reverse term. So a Langevin
  * iteration costs one drift pass and one log density. */
 #include <math.h>
-#include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -34,33 +33,21 @@ static const bnn_option options[] = {
 typedef struct {
     double *prop, *g, *gprop, *scale;
     int g_valid;              /* g holds g(theta) */
-    double *block;
 } langevin_state;
 
 static bnn_status langevin_init(bnn_chain *c, bnn_error *err)
 {
     size_t n = c->d->dim;
-    langevin_state *s = calloc(1, sizeof *s);
-    if (!s || !(s->block = malloc(4 * n * sizeof(double)))) {
-        free(s);
-        return bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", n);
-    }
-    double **vecs[] = {&s->prop, &s->g, &s->gprop, &s->scale};
-    for (size_t i = 0; i < 4; i++)
-        *vecs[i] = s->block + i * n;
-    for (size_t j = 0; j < n; j++)
-        s->scale[j] = j < c->d->n_weights ? c->opt[STEP] : c->opt[STEP_ETA];
-    c->state = s;
+    double *v;
+    langevin_state *s = bnn_chain_state(c, sizeof *s, 4, &v, err);
+    if (!s)
+        return BNN_ENOMEM;
+    s->prop = v;
+    s->g = v + n;
+    s->gprop = v + 2 * n;
+    s->scale = v + 3 * n;
+    bnn_rw_scale(c, s->scale, c->opt[STEP], c->opt[STEP_ETA]);
     return BNN_OK;
-}
-
-static void langevin_free(bnn_chain *c)
-{
-    langevin_state *s = c->state;
-    if (s)
-        free(s->block);
-    free(s);
-    c->state = NULL;
 }
 
 /* log N(x | gy, diag(scale^2)) without its constant: the proposal's log q. */
@@ -129,8 +116,7 @@ static int langevin_step(bnn_chain *c, bnn_step_info *info)
     return moved;
 }
 
-static const bnn_kernel_ops ops = {
-    .init = langevin_init, .step = langevin_step, .free = langevin_free};
+static const bnn_kernel_ops ops = {.init = langevin_init, .step = langevin_step};
 
 const bnn_kernel bnn_kernel_langevin = {
     .name = "langevin",

@@ -2,7 +2,6 @@
  * x' ~ N(x + eps^2/2 D grad log p(x), eps^2 D), its step size and metric tuned in burn-in
  * (to a mean acceptance of 0.574, Roberts & Rosenthal's optimum). */
 #include <math.h>
-#include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -10,30 +9,17 @@
 
 typedef struct {
     double *prop, *gprop;
-    double *block;
 } mala_state;
 
 static bnn_status mala_init(bnn_chain *c, bnn_error *err)
 {
-    size_t n = c->d->dim;
-    mala_state *s = calloc(1, sizeof *s);
-    if (!s || !(s->block = malloc(2 * n * sizeof(double)))) {
-        free(s);
-        return bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", n);
-    }
-    s->prop = s->block;
-    s->gprop = s->block + n;
-    c->state = s;
+    double *v;
+    mala_state *s = bnn_chain_state(c, sizeof *s, 2, &v, err);
+    if (!s)
+        return BNN_ENOMEM;
+    s->prop = v;
+    s->gprop = v + c->d->dim;
     return BNN_OK;
-}
-
-static void mala_free(bnn_chain *c)
-{
-    mala_state *s = c->state;
-    if (s)
-        free(s->block);
-    free(s);
-    c->state = NULL;
 }
 
 static double log_q(const bnn_chain *c, const double *x, const double *y, const double *gy)
@@ -84,7 +70,7 @@ static int mala_step(bnn_chain *c, bnn_step_info *info)
 
 
 static const bnn_kernel_ops ops = {
-    .init = mala_init, .step = mala_step, .free = mala_free, .term_buffer_div = 5};
+    .init = mala_init, .step = mala_step, .term_buffer_div = 5};
 
 const bnn_kernel bnn_kernel_mala = {
     .name = "mala",

@@ -21,7 +21,6 @@ static const bnn_option options[] = {
     [MAX_DEPTH] = {"max_depth", BNN_OPT_INT, 10, 1, 20, "tree depth limit (2^D - 1 leapfrog steps at most)"},
     {0}};
 
-#define MAX_DELTA_H 1000.0
 enum { MAX_DEPTH_LIMIT = 20 };   /* max_depth's upper bound in the table */
 
 typedef struct {
@@ -41,7 +40,6 @@ typedef struct {
     tree_level level[MAX_DEPTH_LIMIT + 1];
     int n_leapfrog, divergent;
     double sum_metro_prob, H0;
-    double *block;
 } nuts_state;
 
 static bnn_status nuts_init(bnn_chain *c, bnn_error *err)
@@ -50,15 +48,12 @@ static bnn_status nuts_init(bnn_chain *c, bnn_error *err)
     int D = (int)c->opt[MAX_DEPTH];
     if (D < 1 || D > MAX_DEPTH_LIMIT)   /* bnn_run_check refuses these; level[] holds 21 */
         return bnn_fail(err, BNN_EINVAL, "nuts: max_depth %d is not in 1..%d", D, MAX_DEPTH_LIMIT);
-    nuts_state *w = calloc(1, sizeof *w);
     /* 5 points x 3 vectors + 12 vectors, and per level 7 vectors + a point of 3 */
     size_t nvec = 5 * 3 + 12 + (size_t)(D + 1) * 10;
-    if (!w || !(w->block = malloc(nvec * n * sizeof(double)))) {
-        free(w);
-        return bnn_fail(err, BNN_ENOMEM, "out of memory for the trajectory of a chain of "
-                        "dimension %zu", n);
-    }
-    double *b = w->block;
+    double *b;
+    nuts_state *w = bnn_chain_state(c, sizeof *w, nvec, &b, err);
+    if (!w)
+        return BNN_ENOMEM;
     ps_point *pts[5] = {&w->z, &w->z_fwd, &w->z_bck, &w->z_sample, &w->z_propose};
     for (int k = 0; k < 5; k++)
         ps_point_take(pts[k], &b, n);
@@ -77,17 +72,7 @@ static bnn_status nuts_init(bnn_chain *c, bnn_error *err)
     }
     w->dim = n;
     w->max_depth = D;
-    c->state = w;
     return BNN_OK;
-}
-
-static void nuts_free(bnn_chain *c)
-{
-    nuts_state *w = c->state;
-    if (w)
-        free(w->block);
-    free(w);
-    c->state = NULL;
 }
 
 static int criterion(const double *p_sharp_minus, const double *p_sharp_plus, const double *rho,
@@ -253,7 +238,7 @@ static int nuts_step(bnn_chain *c, bnn_step_info *info)
 
 
 static const bnn_kernel_ops ops = {
-    .init = nuts_init, .step = nuts_step, .free = nuts_free, .search_stepsize = 1};
+    .init = nuts_init, .step = nuts_step, .search_stepsize = 1};
 
 const bnn_kernel bnn_kernel_nuts = {
     .name = "nuts",

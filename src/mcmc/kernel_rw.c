@@ -1,7 +1,5 @@
 /* kernel_rw.c — random-walk Metropolis-Hastings: theta' = theta + N(0, diag(scale^2)), the
  * weights' scale `step`, the other coordinates' (eta = log tau^2) `step_eta`. */
-#include <stdlib.h>
-
 #include "kernel.h"
 
 enum { STEP, STEP_ETA };
@@ -14,32 +12,18 @@ static const bnn_option options[] = {
 
 typedef struct {
     double *prop, *scale;
-    double *block;
 } rw_state;
 
 static bnn_status rw_init(bnn_chain *c, bnn_error *err)
 {
-    size_t n = c->d->dim;
-    rw_state *s = calloc(1, sizeof *s);
-    if (!s || !(s->block = malloc(2 * n * sizeof(double)))) {
-        free(s);
-        return bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", n);
-    }
-    s->prop = s->block;
-    s->scale = s->block + n;
-    for (size_t j = 0; j < n; j++)
-        s->scale[j] = j < c->d->n_weights ? c->opt[STEP] : c->opt[STEP_ETA];
-    c->state = s;
+    double *v;
+    rw_state *s = bnn_chain_state(c, sizeof *s, 2, &v, err);
+    if (!s)
+        return BNN_ENOMEM;
+    s->prop = v;
+    s->scale = v + c->d->dim;
+    bnn_rw_scale(c, s->scale, c->opt[STEP], c->opt[STEP_ETA]);
     return BNN_OK;
-}
-
-static void rw_free(bnn_chain *c)
-{
-    rw_state *s = c->state;
-    if (s)
-        free(s->block);
-    free(s);
-    c->state = NULL;
 }
 
 static int rw_step(bnn_chain *c, bnn_step_info *info)
@@ -51,7 +35,7 @@ static int rw_step(bnn_chain *c, bnn_step_info *info)
     return moved;
 }
 
-static const bnn_kernel_ops ops = {.init = rw_init, .step = rw_step, .free = rw_free};
+static const bnn_kernel_ops ops = {.init = rw_init, .step = rw_step};
 
 const bnn_kernel bnn_kernel_rw = {
     .name = "rw",

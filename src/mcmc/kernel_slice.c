@@ -33,22 +33,12 @@ typedef struct {
 
 static bnn_status slice_init(bnn_chain *c, bnn_error *err)
 {
-    slice_state *s = calloc(1, sizeof *s);
-    if (!s || !(s->x = malloc(c->d->dim * sizeof(double)))) {
-        free(s);
-        return bnn_fail(err, BNN_ENOMEM, "out of memory for a chain of dimension %zu", c->d->dim);
-    }
-    c->state = s;
+    double *v;
+    slice_state *s = bnn_chain_state(c, sizeof *s, 1, &v, err);
+    if (!s)
+        return BNN_ENOMEM;
+    s->x = v;
     return BNN_OK;
-}
-
-static void slice_free(bnn_chain *c)
-{
-    slice_state *s = c->state;
-    if (s)
-        free(s->x);
-    free(s);
-    c->state = NULL;
 }
 
 /* log p with coordinate j of s->x set to v (NaN counts as outside the slice) */
@@ -103,7 +93,7 @@ static int slice_step(bnn_chain *c, bnn_step_info *info)
     return 1;
 }
 
-static const bnn_kernel_ops ops = {.init = slice_init, .step = slice_step, .free = slice_free};
+static const bnn_kernel_ops ops = {.init = slice_init, .step = slice_step};
 
 const bnn_kernel bnn_kernel_slice = {
     .name = "slice",

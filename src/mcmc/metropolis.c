@@ -30,6 +30,12 @@ int bnn_rw_move(bnn_chain *c, double **prop, const double *scale, double *accept
     return 1;
 }
 
+void bnn_rw_scale(const bnn_chain *c, double *scale, double step, double step_eta)
+{
+    for (size_t j = 0; j < c->d->dim; j++)
+        scale[j] = j < c->d->n_weights ? step : step_eta;
+}
+
 void bnn_step_info_plain(bnn_step_info *info, double accept_stat, double step, double lp)
 {
     info->accept_stat = accept_stat;

@@ -9,7 +9,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cblas.h>
 
@@ -28,13 +27,6 @@ typedef struct {
     bnn_status *status;                 /* per chain */
     bnn_error *errs;                    /* per chain: why it failed */
 } run_shared;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* SplitMix64: decorrelates the seeds of neighbouring chains. */
 static uint64_t mix64(uint64_t x)
@@ -56,16 +48,15 @@ static int stop_requested(const bnn_run_config *cfg)
 }
 
 /* The progress callback, from the calling thread, summed over chains. */
-static void report(void *arg, int last)
+static void report(void *arg)
 {
     run_shared *sh = arg;
     const bnn_run_config *cfg = sh->cfg;
-    bnn_progress p = {0, (size_t)cfg->chains * cfg->n_iter, 0, now() - sh->t0};
+    bnn_progress p = {0, (size_t)cfg->chains * cfg->n_iter, 0, bnn_now() - sh->t0};
     for (int c = 0; c < cfg->chains; c++) {
         p.iter_done += atomic_load_explicit(&sh->iter_done[c], memory_order_relaxed);
         p.accepted += atomic_load_explicit(&sh->accepted[c], memory_order_relaxed);
     }
-    (void)last;
     cfg->progress(cfg->progress_user, &p);
 }
 
@@ -86,7 +77,7 @@ static void run_chain(void *arg, size_t i)
         return;
     }
     size_t kept = 0, acc_post = 0, prop_post = 0;
-    double t0 = now(), t_burn = t0;
+    double t0 = bnn_now(), t_burn = t0;
     for (size_t it = 0; it < cfg->n_iter; it++) {
         if (stop_requested(cfg)) {
             sh->status[ci] = BNN_EINTR;
@@ -117,12 +108,12 @@ static void run_chain(void *arg, size_t i)
             }
         }
         if (it + 1 == cfg->n_burn)
-            t_burn = now();
+            t_burn = bnn_now();
         atomic_store_explicit(&sh->iter_done[ci], it + 1, memory_order_relaxed);
         if (a)
             atomic_fetch_add_explicit(&sh->accepted[ci], 1, memory_order_relaxed);
     }
-    double t1 = now();
+    double t1 = bnn_now();
     if (cfg->n_burn == 0)
         t_burn = t0;
     dr->seconds_warmup[ci] = t_burn - t0;
@@ -344,7 +335,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.dr = dr;
     sh.init = cfg->init ? cfg->init : init;
     openblas_set_num_threads(1);
-    sh.t0 = now();
+    sh.t0 = bnn_now();
     bnn_pool_run((size_t)M, cfg->threads, run_chain, &sh, cfg->progress ? report : NULL, &sh,
                  cfg->progress_interval > 0 ? cfg->progress_interval : 1.0);
     size_t min_kept = n_kept, min_iter = cfg->n_iter;

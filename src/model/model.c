@@ -40,12 +40,14 @@ struct bnn_model {
     int max_width, sum_width;    /* over layer outputs (w_1..w_L), and w_0 for max */
     size_t work_len;
     bnn_fused *fused;            /* one hidden layer with training data: the fused kernel */
+    int fused_fast;              /* the density takes it (use_fused) */
     bnn_linear_ss *ss;           /* linear regression, identity output: sufficient statistics */
     double prior_const;          /* -n_weights/2 log(2 pi sigma^2) + inverse-gamma normaliser */
     bnn_gaussian_noise noise;    /* regression with training data: its noise, for Gibbs steps */
 };
 
 static void set_noise(bnn_model *m);
+static int fused_is_fast(void);
 /* in the order of bnn_activation */
 static const char *const activation_names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
 
@@ -200,6 +202,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
+        m->fused_fast = fused_is_fast();
         size_t fw = bnn_fused_work(m->fused);
         m->work_len = fw > m->work_len ? fw : m->work_len;
     }
@@ -567,23 +570,27 @@ static void model_drift(const void *ctx, double *work, double lr, const double *
     }
 }
 
-/* Whether the density takes the fused kernel. Only where the processor has AVX-512: the
+/* Whether the density takes the fused kernel (decided once, when the model is built). Only
+ * where the processor has AVX-512: the
  * kernel's 8-lane vectors are native there (1.4-2.5x faster than the BLAS path on the
  * study's networks, bench_density, session 2), but emulated as pairs under AVX2, where the
  * BLAS path was measured faster on all four of the study's networks (one process, side by
  * side: sunspot 2.1x, abalone 3.3x, iris 1.3x, ionosphere 3.5x). */
 int bnn_model_has_fused(const bnn_model *m) { return m->fused != NULL; }
 
-static int use_fused(const bnn_model *m)
+static int fused_is_fast(void)
 {
-    if (!m->fused)
-        return 0;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    return __builtin_cpu_supports("avx512f") != 0;
 #else
     return 1;
 #endif
+}
+
+static int use_fused(const bnn_model *m)
+{
+    return m->fused && m->fused_fast;
 }
 
 /* The sum of squared residuals at theta, by the density's own path (bitwise the value its
