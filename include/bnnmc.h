@@ -305,9 +305,12 @@ typedef struct {
     size_t iter_done, iter_total;
     size_t accepted;          /* accepted proposals so far */
     double seconds;           /* wall time since the start */
+    double seconds_max;       /* the run's time limit (bnn_run_config.max_seconds), or 0 */
 } bnn_progress;
 
 enum { BNN_MAX_SETTINGS = 16 };
+
+typedef struct bnn_draws bnn_draws;   /* a run's draws, below */
 
 typedef struct {
     const char *sampler;      /* a kernel's name (default "langevin") */
@@ -346,6 +349,17 @@ typedef struct {
     /* when not NULL, setting *stop non-zero (from a signal handler, say) ends the run
      * early; bnn_run then returns BNN_EINTR with the draws made so far */
     volatile int *stop;
+    /* Run until converged. With max_seconds > 0, after its n_iter iterations every chain
+     * goes on in rounds of round_iter more (0: n_iter - n_burn); after each round
+     * converged(converged_user, the draws so far) is asked, and a non-zero answer ends the
+     * run. It also ends max_seconds after it started: warm-up always completes, then each
+     * chain stops at its next iteration past the limit, and every chain keeps the draws
+     * that all of them reached (so the draws depend on timing). converged may be NULL:
+     * rounds until the time is up. */
+    double max_seconds;
+    size_t round_iter;
+    int (*converged)(void *user, const bnn_draws *dr);
+    void *converged_user;
 } bnn_run_config;
 
 /* The study's defaults for the network: langevin, 10000 iterations, half burn-in, 4
@@ -362,7 +376,7 @@ double bnn_run_config_get(const bnn_run_config *c, const bnn_kernel *k, const ch
 
 /* Kept draws of M chains. Every chain keeps n_kept draws (for a stopped run, the number
  * that every chain reached). */
-typedef struct {
+struct bnn_draws {
     int chains;
     size_t dim;
     size_t n_kept;
@@ -387,7 +401,9 @@ typedef struct {
     double *accept_rate;      /* chains: accepted / proposed after burn-in */
     double *seconds_warmup;   /* chains */
     double *seconds_sampling; /* chains */
-} bnn_draws;
+    size_t rounds;            /* sampling rounds run (1 without max_seconds) */
+    int converged;            /* bnn_run_config.converged said so */
+};
 
 /* Checks cfg against d as bnn_run does (the sampler exists, its settings are its own and
  * in range, it can sample d), so a caller can refuse a run before preparing its output. */

@@ -18,12 +18,18 @@ typedef struct {
     const bnn_kernel *k;
     const bnn_density *d;
     const bnn_run_config *cfg;
-    bnn_draws *dr;
+    bnn_draws *dr;                      /* strided by stride draws per chain */
+    size_t stride;
     const double *init;                 /* chains x dim */
-    double t0;                          /* when sampling started */
+    double t0;                          /* when the run started */
+    double deadline;                    /* stop sampling then (bnn_now), 0 for never */
+    size_t target;                      /* run every chain up to this iteration */
+    bnn_chain *ch;                      /* per chain */
+    int *live;                          /* per chain: initialised, not yet freed */
     atomic_size_t *iter_done;           /* per chain */
     atomic_size_t *accepted;            /* per chain */
     size_t *kept;                       /* per chain */
+    size_t *acc_post, *prop_post;       /* per chain: acceptances after burn-in */
     bnn_status *status;                 /* per chain */
     bnn_error *errs;                    /* per chain: why it failed */
 } run_shared;
@@ -52,7 +58,8 @@ static void report(void *arg)
 {
     run_shared *sh = arg;
     const bnn_run_config *cfg = sh->cfg;
-    bnn_progress p = {0, (size_t)cfg->chains * cfg->n_iter, 0, bnn_now() - sh->t0};
+    bnn_progress p = {0, (size_t)cfg->chains * sh->target, 0, bnn_now() - sh->t0,
+                      cfg->max_seconds};
     for (int c = 0; c < cfg->chains; c++) {
         p.iter_done += atomic_load_explicit(&sh->iter_done[c], memory_order_relaxed);
         p.accepted += atomic_load_explicit(&sh->accepted[c], memory_order_relaxed);
@@ -60,69 +67,158 @@ static void report(void *arg)
     cfg->progress(cfg->progress_user, &p);
 }
 
+/* Kept draws up to iteration it (exclusive): the iterations after burn-in that thinning
+ * keeps. */
+static size_t kept_upto(const bnn_run_config *cfg, size_t it)
+{
+    return it <= cfg->n_burn ? 0 : (it - cfg->n_burn + cfg->thin - 1) / cfg->thin;
+}
+
+/* Chain ci's draw of iteration `it` into its slice of the output. */
+static void keep_draw(run_shared *sh, int ci, const bnn_chain *c, const bnn_step_info *info)
+{
+    bnn_draws *dr = sh->dr;
+    size_t dim = sh->d->dim;
+    size_t k = (size_t)ci * sh->stride + sh->kept[ci];
+    memcpy(dr->theta + k * dim, c->theta, dim * sizeof(double));
+    dr->lp[k] = c->lp;
+    dr->accept_stat[k] = info->accept_stat;
+    dr->stepsize[k] = info->stepsize;
+    dr->treedepth[k] = info->treedepth;
+    dr->n_leapfrog[k] = info->n_leapfrog;
+    dr->divergent[k] = info->divergent;
+    dr->energy[k] = info->energy;
+    for (size_t e = 0; e < dr->n_extra; e++)
+        dr->extra[k * dr->n_extra + e] = info->extra[e];
+    sh->kept[ci]++;
+}
+
+/* Runs chain ci (starting it on its first call) up to iteration sh->target, or until a
+ * stop, a failure or the deadline. A chain's draws depend on (config, ci) alone. */
 static void run_chain(void *arg, size_t i)
 {
     run_shared *sh = arg;
     int ci = (int)i;
     const bnn_run_config *cfg = sh->cfg;
-    const bnn_density *d = sh->d;
+    bnn_chain *c = &sh->ch[ci];
     bnn_draws *dr = sh->dr;
-    bnn_chain c;
-    /* mt19937 seeds from 32 bits: fold the 64-bit hash */
-    uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
-    bnn_status st = bnn_chain_init(&c, sh->k, d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
-                                   sh->init + (size_t)ci * d->dim, &sh->errs[ci]);
-    if (st) {
-        sh->status[ci] = st;
-        return;
+    bnn_status st;
+    if (!sh->live[ci]) {
+        /* mt19937 seeds from 32 bits: fold the 64-bit hash */
+        uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
+        st = bnn_chain_init(c, sh->k, sh->d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
+                            sh->init + (size_t)ci * sh->d->dim, &sh->errs[ci]);
+        if (st) {
+            sh->status[ci] = st;
+            return;
+        }
+        sh->live[ci] = 1;
     }
-    size_t kept = 0, acc_post = 0, prop_post = 0;
-    double t0 = bnn_now(), t_burn = t0;
-    for (size_t it = 0; it < cfg->n_iter; it++) {
+    double t_last = bnn_now();
+    size_t it = atomic_load_explicit(&sh->iter_done[ci], memory_order_relaxed);
+    for (; it < sh->target; it++) {
         if (stop_requested(cfg)) {
             sh->status[ci] = BNN_EINTR;
             break;
         }
+        if (sh->deadline > 0 && it >= cfg->n_burn && bnn_now() > sh->deadline)
+            break;
         bnn_step_info info = {0};
-        int a = bnn_chain_step(&c, &info);
-        if (it < cfg->n_burn && (st = bnn_chain_adapt(&c, it, &info, &sh->errs[ci])) != BNN_OK) {
+        int a = bnn_chain_step(c, &info);
+        if (it < cfg->n_burn && (st = bnn_chain_adapt(c, it, &info, &sh->errs[ci])) != BNN_OK) {
             sh->status[ci] = st;
             break;
         }
         if (it >= cfg->n_burn) {
-            acc_post += (size_t)a;
-            prop_post++;
-            if ((it - cfg->n_burn) % cfg->thin == 0) {
-                size_t k = (size_t)ci * dr->n_kept + kept;
-                memcpy(dr->theta + k * d->dim, c.theta, d->dim * sizeof(double));
-                dr->lp[k] = c.lp;
-                dr->accept_stat[k] = info.accept_stat;
-                dr->stepsize[k] = info.stepsize;
-                dr->treedepth[k] = info.treedepth;
-                dr->n_leapfrog[k] = info.n_leapfrog;
-                dr->divergent[k] = info.divergent;
-                dr->energy[k] = info.energy;
-                for (size_t e = 0; e < dr->n_extra; e++)
-                    dr->extra[k * dr->n_extra + e] = info.extra[e];
-                kept++;
-            }
+            sh->acc_post[ci] += (size_t)a;
+            sh->prop_post[ci]++;
+            if ((it - cfg->n_burn) % cfg->thin == 0)
+                keep_draw(sh, ci, c, &info);
         }
-        if (it + 1 == cfg->n_burn)
-            t_burn = bnn_now();
+        if (it + 1 == cfg->n_burn) {
+            double t = bnn_now();
+            dr->seconds_warmup[ci] += t - t_last;
+            t_last = t;
+        }
         atomic_store_explicit(&sh->iter_done[ci], it + 1, memory_order_relaxed);
         if (a)
             atomic_fetch_add_explicit(&sh->accepted[ci], 1, memory_order_relaxed);
     }
-    double t1 = bnn_now();
-    if (cfg->n_burn == 0)
-        t_burn = t0;
-    dr->seconds_warmup[ci] = t_burn - t0;
-    dr->seconds_sampling[ci] = t1 - t_burn;
-    dr->accept_rate[ci] = prop_post ? (double)acc_post / (double)prop_post : NAN;
-    dr->step_final[ci] = c.eps;
-    memcpy(dr->inv_metric + (size_t)ci * d->dim, c.inv_metric, d->dim * sizeof(double));
-    sh->kept[ci] = kept;
-    bnn_chain_free(&c);
+    double t = bnn_now();
+    if (it <= cfg->n_burn)
+        dr->seconds_warmup[ci] += t - t_last;
+    else
+        dr->seconds_sampling[ci] += t - t_last;
+    dr->accept_rate[ci] = sh->prop_post[ci] ? (double)sh->acc_post[ci] / (double)sh->prop_post[ci] : NAN;
+    dr->step_final[ci] = c->eps;
+    memcpy(dr->inv_metric + (size_t)ci * sh->d->dim, c->inv_metric, sh->d->dim * sizeof(double));
+}
+
+/* The per-draw arrays of the output, with their element sizes per draw. */
+typedef struct {
+    void **p;
+    size_t size;
+} draw_array;
+
+static size_t draw_arrays(bnn_draws *dr, draw_array *a)
+{
+    size_t n = 0;
+    a[n++] = (draw_array){(void **)&dr->theta, dr->dim * sizeof(double)};
+    a[n++] = (draw_array){(void **)&dr->lp, sizeof(double)};
+    a[n++] = (draw_array){(void **)&dr->accept_stat, sizeof(double)};
+    a[n++] = (draw_array){(void **)&dr->stepsize, sizeof(double)};
+    a[n++] = (draw_array){(void **)&dr->energy, sizeof(double)};
+    a[n++] = (draw_array){(void **)&dr->treedepth, sizeof(int)};
+    a[n++] = (draw_array){(void **)&dr->n_leapfrog, sizeof(int)};
+    a[n++] = (draw_array){(void **)&dr->divergent, sizeof(int)};
+    a[n++] = (draw_array){(void **)&dr->extra, dr->n_extra * sizeof(double)};
+    return n;
+}
+
+/* Moves M chains' slices of `keep` elements of `size` bytes from a stride of `from` to a
+ * stride of `to` elements, in place (the buffer holds M * max(from, to)). */
+static void restride(char *base, size_t size, int M, size_t from, size_t to, size_t keep)
+{
+    if (from == to || size == 0)
+        return;
+    if (to > from)
+        for (int c = M - 1; c >= 1; c--)
+            memmove(base + (size_t)c * to * size, base + (size_t)c * from * size, keep * size);
+    else
+        for (int c = 1; c < M; c++)
+            memmove(base + (size_t)c * to * size, base + (size_t)c * from * size, keep * size);
+}
+
+/* Makes room for `cap` draws per chain (the first `keep` of each chain kept). */
+static bnn_status grow_draws(run_shared *sh, size_t cap, size_t keep)
+{
+    bnn_draws *dr = sh->dr;
+    draw_array a[16];
+    size_t n = draw_arrays(dr, a);
+    int M = dr->chains;
+    for (size_t i = 0; i < n; i++) {
+        size_t bytes = (size_t)M * cap * a[i].size;
+        if (a[i].size && bytes / a[i].size / cap != (size_t)M)
+            return BNN_ENOMEM;
+        void *q = realloc(*a[i].p, bytes + 1);
+        if (!q)
+            return BNN_ENOMEM;
+        *a[i].p = q;
+        restride(q, a[i].size, M, sh->stride, cap, keep);
+    }
+    sh->stride = cap;
+    return BNN_OK;
+}
+
+/* Packs every chain's first `keep` draws together: the stride becomes keep. */
+static void pack_draws(run_shared *sh, size_t keep)
+{
+    draw_array a[16];
+    size_t n = draw_arrays(sh->dr, a);
+    for (size_t i = 0; i < n; i++)
+        restride(*a[i].p, a[i].size, sh->dr->chains, sh->stride, keep, keep);
+    sh->stride = keep;
+    sh->dr->n_kept = keep;
 }
 
 void bnn_run_config_default(bnn_run_config *c)
@@ -256,6 +352,45 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
     return BNN_OK;
 }
 
+/* Starting points when the caller gives none: Stan's uniform(-2, 2) on the unconstrained
+ * scale, from each chain's own stream. */
+static double *default_init(const bnn_run_config *cfg, size_t dim)
+{
+    double *init = malloc((size_t)cfg->chains * dim * sizeof *init + 1);
+    if (!init)
+        return NULL;
+    for (int c = 0; c < cfg->chains; c++) {
+        uint64_t s = bnn_chain_seed(cfg->seed, c, 1);
+        for (size_t j = 0; j < dim; j++) {
+            s = mix64(s);
+            init[(size_t)c * dim + j] = -2.0 + 4.0 * (double)(s >> 11) * 0x1.0p-53;
+        }
+    }
+    return init;
+}
+
+/* One round: every chain on the pool up to sh->target. Returns the first failure (in err),
+ * BNN_EINTR when stopped, else BNN_OK; *all_done is 1 when every chain reached target. */
+static bnn_status run_round(run_shared *sh, int *all_done, bnn_error *err)
+{
+    const bnn_run_config *cfg = sh->cfg;
+    int M = cfg->chains;
+    bnn_pool_run((size_t)M, cfg->threads, run_chain, sh, cfg->progress ? report : NULL, sh,
+                 cfg->progress_interval > 0 ? cfg->progress_interval : 1.0);
+    bnn_status st = BNN_OK;
+    *all_done = 1;
+    for (int c = 0; c < M; c++) {
+        if (sh->status[c] && sh->status[c] != BNN_EINTR && !st)
+            st = bnn_fail(err, sh->status[c], "run: chain %d failed: %s", c + 1,
+                          sh->errs[c].msg[0] ? sh->errs[c].msg : bnn_status_str(sh->status[c]));
+        if (atomic_load(&sh->iter_done[c]) < sh->target)
+            *all_done = 0;
+    }
+    if (!st && stop_requested(cfg))
+        st = BNN_EINTR;
+    return st;
+}
+
 bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **out,
                    bnn_error *err)
 {
@@ -273,7 +408,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     int blas_threads = openblas_get_num_threads();
     int M = cfg->chains;
     size_t dim = d->dim;
-    size_t n_kept = (cfg->n_iter - cfg->n_burn + cfg->thin - 1) / cfg->thin;
+    int rounds = cfg->max_seconds > 0;
+    size_t round_iter = cfg->round_iter ? cfg->round_iter : cfg->n_iter - cfg->n_burn;
     bnn_draws *dr = calloc(1, sizeof *dr);
     run_shared sh = {0};
     double *init = NULL;
@@ -281,103 +417,94 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
         return bnn_fail(err, BNN_ENOMEM, "run: out of memory");
     dr->chains = M;
     dr->dim = dim;
-    dr->n_kept = n_kept;
     dr->n_burn = cfg->n_burn;
     dr->kernel = k;
     dr->n_extra = n_extra;
     dr->thin = cfg->thin;
-    dr->theta = malloc((size_t)M * n_kept * dim * sizeof(double));
-    dr->lp = malloc((size_t)M * n_kept * sizeof(double));
-    dr->accept_stat = malloc((size_t)M * n_kept * sizeof(double));
-    dr->stepsize = malloc((size_t)M * n_kept * sizeof(double));
-    dr->energy = malloc((size_t)M * n_kept * sizeof(double));
-    dr->treedepth = malloc((size_t)M * n_kept * sizeof(int));
-    dr->n_leapfrog = malloc((size_t)M * n_kept * sizeof(int));
-    dr->divergent = malloc((size_t)M * n_kept * sizeof(int));
-    dr->extra = malloc((size_t)M * n_kept * n_extra * sizeof(double) + 1);
     dr->step_final = calloc((size_t)M, sizeof(double));
     dr->inv_metric = calloc((size_t)M * dim, sizeof(double));
     dr->adapted = cfg->n_burn > 0 && cfg->adapt && k->adapts;
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
+    sh.ch = calloc((size_t)M, sizeof *sh.ch);
+    sh.live = calloc((size_t)M, sizeof *sh.live);
     sh.iter_done = calloc((size_t)M, sizeof *sh.iter_done);
     sh.accepted = calloc((size_t)M, sizeof *sh.accepted);
     sh.kept = calloc((size_t)M, sizeof *sh.kept);
+    sh.acc_post = calloc((size_t)M, sizeof *sh.acc_post);
+    sh.prop_post = calloc((size_t)M, sizeof *sh.prop_post);
     sh.status = calloc((size_t)M, sizeof *sh.status);
     sh.errs = calloc((size_t)M, sizeof *sh.errs);
-    if (!dr->theta || !dr->lp || !dr->accept_stat || !dr->stepsize || !dr->energy ||
-        !dr->treedepth || !dr->n_leapfrog || !dr->divergent || !dr->step_final ||
-        !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
-        !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !sh.errs || !dr->extra) {
+    if (!cfg->init)
+        init = default_init(cfg, dim);
+    if (!dr->step_final || !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
+        !dr->seconds_sampling || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
+        !sh.kept || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs ||
+        (!cfg->init && !init) || grow_draws(&sh, kept_upto(cfg, cfg->n_iter), 0) != BNN_OK) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
-                      "parameters", M, n_kept, dim);
+                      "parameters", M, kept_upto(cfg, cfg->n_iter), dim);
         goto done;
-    }
-    if (!cfg->init) {
-        /* Stan's default: uniform(-2, 2) on the unconstrained scale, from its own stream */
-        init = malloc((size_t)M * dim * sizeof *init);
-        if (!init) {
-            st = bnn_fail(err, BNN_ENOMEM, "run: out of memory");
-            goto done;
-        }
-        for (int c = 0; c < M; c++) {
-            uint64_t s = bnn_chain_seed(cfg->seed, c, 1);
-            for (size_t j = 0; j < dim; j++) {
-                s = mix64(s);
-                init[(size_t)c * dim + j] = -2.0 + 4.0 * (double)(s >> 11) * 0x1.0p-53;
-            }
-        }
     }
     sh.k = k;
     sh.d = d;
     sh.cfg = cfg;
     sh.dr = dr;
     sh.init = cfg->init ? cfg->init : init;
+    sh.target = cfg->n_iter;
     openblas_set_num_threads(1);
     sh.t0 = bnn_now();
-    bnn_pool_run((size_t)M, cfg->threads, run_chain, &sh, cfg->progress ? report : NULL, &sh,
-                 cfg->progress_interval > 0 ? cfg->progress_interval : 1.0);
-    size_t min_kept = n_kept, min_iter = cfg->n_iter;
-    for (int c = 0; c < M; c++) {
-        if (sh.status[c] && sh.status[c] != BNN_EINTR && !st)
-            st = bnn_fail(err, sh.status[c], "run: chain %d failed: %s", c + 1,
-                          sh.errs[c].msg[0] ? sh.errs[c].msg : bnn_status_str(sh.status[c]));
-        if (sh.kept[c] < min_kept)
-            min_kept = sh.kept[c];
-        size_t it = atomic_load(&sh.iter_done[c]);
-        if (it < min_iter)
-            min_iter = it;
-    }
-    if (!st && min_iter < cfg->n_iter)
-        st = bnn_fail(err, BNN_EINTR, "run: stopped after %zu of %zu iterations per chain",
-                      min_iter, cfg->n_iter);
-    if (min_kept < n_kept) {
-        /* every chain keeps the same count: compact chain slices to min_kept */
-        for (int c = 1; c < M; c++) {
-            memmove(dr->theta + (size_t)c * min_kept * dim,
-                    dr->theta + (size_t)c * n_kept * dim, min_kept * dim * sizeof(double));
-            memmove(dr->lp + (size_t)c * min_kept, dr->lp + (size_t)c * n_kept,
-                    min_kept * sizeof(double));
-            size_t to = (size_t)c * min_kept, from = (size_t)c * n_kept;
-            memmove(dr->accept_stat + to, dr->accept_stat + from, min_kept * sizeof(double));
-            memmove(dr->stepsize + to, dr->stepsize + from, min_kept * sizeof(double));
-            memmove(dr->energy + to, dr->energy + from, min_kept * sizeof(double));
-            memmove(dr->treedepth + to, dr->treedepth + from, min_kept * sizeof(int));
-            memmove(dr->n_leapfrog + to, dr->n_leapfrog + from, min_kept * sizeof(int));
-            memmove(dr->divergent + to, dr->divergent + from, min_kept * sizeof(int));
-            memmove(dr->extra + to * n_extra, dr->extra + from * n_extra,
-                    min_kept * n_extra * sizeof(double));
+    if (rounds)
+        sh.deadline = sh.t0 + cfg->max_seconds;
+    for (;;) {
+        int all_done;
+        st = run_round(&sh, &all_done, err);
+        dr->rounds++;
+        size_t keep = sh.kept[0];
+        for (int c = 1; c < M; c++)
+            keep = sh.kept[c] < keep ? sh.kept[c] : keep;
+        pack_draws(&sh, keep);   /* every chain keeps the count they all reached */
+        if (st || !all_done || !rounds)
+            break;
+        if (cfg->converged && cfg->converged(cfg->converged_user, dr)) {
+            dr->converged = 1;
+            break;
         }
-        dr->n_kept = min_kept;
+        if (bnn_now() >= sh.deadline)
+            break;
+        size_t next = sh.target + round_iter;
+        if (next < sh.target || grow_draws(&sh, kept_upto(cfg, next), keep) != BNN_OK) {
+            st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x "
+                          "%zu parameters", M, kept_upto(cfg, next), dim);
+            break;
+        }
+        sh.target = next;
+    }
+    size_t min_iter = SIZE_MAX;
+    for (int c = 0; c < M; c++) {
+        size_t it = atomic_load(&sh.iter_done[c]);
+        min_iter = it < min_iter ? it : min_iter;
     }
     dr->n_iter_done = min_iter;
+    if (st == BNN_EINTR)
+        st = bnn_fail(err, BNN_EINTR, "run: stopped after %zu of %zu iterations per chain",
+                      min_iter, sh.target);
+    else if (!st && !rounds && min_iter < cfg->n_iter)
+        st = bnn_fail(err, BNN_EINTR, "run: stopped after %zu of %zu iterations per chain",
+                      min_iter, cfg->n_iter);
 done:
     openblas_set_num_threads(blas_threads);
+    for (int c = 0; sh.live && c < M; c++)
+        if (sh.live[c])
+            bnn_chain_free(&sh.ch[c]);
     free(init);
+    free(sh.ch);
+    free(sh.live);
     free(sh.iter_done);
     free(sh.accepted);
     free(sh.kept);
+    free(sh.acc_post);
+    free(sh.prop_post);
     free(sh.status);
     free(sh.errs);
     if (st && st != BNN_EINTR) {
