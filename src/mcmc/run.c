@@ -121,6 +121,9 @@ static void run_chain(void *arg, size_t i)
     dr->accept_rate[ci] = prop_post ? (double)acc_post / (double)prop_post : NAN;
     dr->step_final[ci] = c.eps;
     memcpy(dr->inv_metric + (size_t)ci * d->dim, c.inv_metric, d->dim * sizeof(double));
+    if (dr->inv_metric_dense)
+        memcpy(dr->inv_metric_dense + (size_t)ci * d->dim * d->dim, c.inv_metric_dense,
+               d->dim * d->dim * sizeof(double));
     sh->kept[ci] = kept;
     bnn_chain_free(&c);
 }
@@ -182,6 +185,7 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->extra);
     free(dr->step_final);
     free(dr->inv_metric);
+    free(dr->inv_metric_dense);
     free(dr->accept_rate);
     free(dr->seconds_warmup);
     free(dr->seconds_sampling);
@@ -253,6 +257,11 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
                         ">= 1", c->n_burn, c->n_iter);
     if (c->chains < 1 || c->threads < 1)
         return bnn_fail(err, BNN_EINVAL, "run: need at least one chain and one thread");
+    if (c->metric != BNN_METRIC_DIAG && c->metric != BNN_METRIC_DENSE)
+        return bnn_fail(err, BNN_EINVAL, "run: metric %d is neither diagonal nor dense", (int)c->metric);
+    if (c->metric == BNN_METRIC_DENSE && !k->dense_metric)
+        return bnn_fail(err, BNN_EINVAL, "run: sampler %s has no dense metric (hmc and nuts "
+                        "have)", k->name);
     return BNN_OK;
 }
 
@@ -297,6 +306,13 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->extra = malloc((size_t)M * n_kept * n_extra * sizeof(double) + 1);
     dr->step_final = calloc((size_t)M, sizeof(double));
     dr->inv_metric = calloc((size_t)M * dim, sizeof(double));
+    dr->metric = cfg->metric;
+    if (cfg->metric == BNN_METRIC_DENSE &&
+        !(dr->inv_metric_dense = calloc((size_t)M * dim * dim, sizeof(double)))) {
+        st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d dense metrics of dimension "
+                      "%zu", M, dim);
+        goto done;
+    }
     dr->adapted = cfg->n_burn > 0 && cfg->adapt && k->adapts;
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
