@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* OpenBLAS's, declared here: its cblas.h clashes with GSL's through hamiltonian.h */
+void openblas_set_num_threads(int n);
+
 #include "bnnmc.h"
 #include "../src/mcmc/hamiltonian.h"
 #include "bench_util.h"
@@ -52,6 +55,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "../shared/data";
     int steps = argc > 2 ? atoi(argv[2]) : 20000;
     const char *sets[] = {"sunspot", "abalone", "iris", "ionosphere"};
+    openblas_set_num_threads(1);   /* as bnn_run does: chains, not BLAS, are parallel */
     printf("microseconds per leapfrog step (one gradient and one kinetic energy), median of 7\n");
     printf("%-11s %4s", "data", "dim");
     for (int w = 0; w < N_WAYS; w++)
