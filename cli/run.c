@@ -147,6 +147,7 @@ static void run_config(const sample_opts *o, const double *init,
         bnn_run_config_set(rc, o->settings[i].name, o->settings[i].value);
     rc->target_accept = o->target_accept;
     rc->adapt_metric = !o->no_adapt_metric;
+    rc->metric = (bnn_metric)o->metric;
     rc->stepsize = o->stepsize;
     rc->adapt = !o->no_adapt;
     rc->init = init;

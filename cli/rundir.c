@@ -109,7 +109,8 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
         fprintf(f, "#         %s = %g\n", k->options[i].name,
                 bnn_run_config_get(rc, k, k->options[i].name));
     if (dr->adapted)
-        fprintf(f, "#       metric = %s\n", rc->adapt_metric ? "diag_e" : "unit_e");
+        fprintf(f, "#       metric = %s\n", !rc->adapt_metric ? "unit_e"
+                                              : dr->metric == BNN_METRIC_DENSE ? "dense_e" : "diag_e");
     fprintf(f, "# id = %d\n", c + 1);
     fprintf(f, "# data\n#   file = %s\n", o->dataset ? o->dataset : o->train);
     fprintf(f, "# random\n#   seed = %lu\n", o->seed);
@@ -133,10 +134,22 @@ static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int
     fputc('\n', f);
     if (dr->adapted) {
         fprintf(f, "# Adaptation terminated\n# Step size = %.17g\n", dr->step_final[c]);
-        fprintf(f, "# Diagonal elements of inverse mass matrix:\n# ");
-        for (size_t j = 0; j < dim; j++)
-            fprintf(f, "%s%.17g", j ? ", " : "", dr->inv_metric[(size_t)c * dim + j]);
-        fputc('\n', f);
+        if (dr->inv_metric_dense) {
+            /* CmdStan's dense_e block: one comment line per row */
+            fprintf(f, "# Elements of inverse mass matrix:\n");
+            const double *A = dr->inv_metric_dense + (size_t)c * dim * dim;
+            for (size_t i = 0; i < dim; i++) {
+                fputc('#', f);
+                for (size_t j = 0; j < dim; j++)
+                    fprintf(f, "%s%.17g", j ? ", " : " ", A[i * dim + j]);
+                fputc('\n', f);
+            }
+        } else {
+            fprintf(f, "# Diagonal elements of inverse mass matrix:\n# ");
+            for (size_t j = 0; j < dim; j++)
+                fprintf(f, "%s%.17g", j ? ", " : "", dr->inv_metric[(size_t)c * dim + j]);
+            fputc('\n', f);
+        }
     }
     double *v = malloc(dim * sizeof *v);
     if (!v) {
@@ -327,6 +340,7 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
         cJSON_AddNumberToObject(sa, k->options[i].name, bnn_run_config_get(rc, k, k->options[i].name));
     cJSON_AddNumberToObject(sa, "target_accept", rc->target_accept);
     cJSON_AddBoolToObject(sa, "adapt_metric", rc->adapt_metric);
+    cJSON_AddStringToObject(sa, "metric", rc->metric == BNN_METRIC_DENSE ? "dense" : "diag");
     cJSON_AddBoolToObject(sa, "adapt", rc->adapt);
     if (rc->stepsize > 0)
         cJSON_AddNumberToObject(sa, "stepsize", rc->stepsize);

@@ -112,6 +112,7 @@ typedef struct {
     size_t params;            /* its parameters */
     const bnn_kernel *kernel; /* the sampler that made the draws (config.json) */
     size_t sampler_cols;      /* lp__, CmdStan's six, the kernel's own: before the parameters */
+    int dense_metric;         /* config.json's sampler.metric is "dense" (absent: diag) */
     size_t chains, draws;     /* chain files, kept draws in each */
     stan_csv *chain;          /* chain-1.csv ... */
     int has_summary;          /* summary.csv (written when draws >= 4) */

@@ -435,6 +435,9 @@ static void check_config(run_folder *r, size_t *chains)
         json_fail(j, "sampler.sampler '%.40s' is no sampler of this bnnmc", sampler);
     while (r->kernel && r->kernel->columns && r->kernel->columns[r->sampler_cols - 7])
         r->sampler_cols++;
+    static const char *const metric_names[] = {"diag", "dense", NULL};
+    r->dense_metric = run_json_has(j, "sampler.metric") &&
+                      run_json_choice(j, "sampler.metric", metric_names) == 1;
     run_json_int(j, "data.train.rows", 1, LONG_MAX);
     if (run_json_has(j, "data.test"))
         run_json_int(j, "data.test.rows", 1, LONG_MAX);
@@ -542,6 +545,16 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
                      path, j + 1, c->names[j], r->config.path, name);
             return -1;
         }
+    }
+    if (stan_csv_metric_check(c, err, errlen) != 0)
+        return -1;
+    size_t metric_rows = r->dense_metric ? r->params : 1;
+    if (c->inv_metric_rows && (c->inv_metric_rows != metric_rows || c->inv_metric_cols != r->params)) {
+        set_error(err, errlen, "%s: the inverse mass matrix is %zu x %zu, but the %s metric of %s's "
+                  "%zu parameters is %zu x %zu", path, c->inv_metric_rows, c->inv_metric_cols,
+                  r->dense_metric ? "dense" : "diagonal", r->config.path, r->params, metric_rows,
+                  r->params);
+        return -1;
     }
     if (c->nrow != r->draws) {
         set_error(err, errlen, "%s: %zu draws, but %s says %zu per chain (truncated file?)",

@@ -212,7 +212,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL
+        O_NOADAPT_ALL, O_METRIC
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -229,7 +229,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP},
         {"target-accept", required_argument, 0, O_TARGET_ACC},
         {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
-        {"no-adapt", no_argument, 0, O_NOADAPT_ALL}};
+        {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -241,6 +241,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
     longopts[N_COMMON + ko.n] = (struct option){0, 0, 0, 0};
     static const char *const tasks[] = {"auto", "regression", "classification", NULL};
     static const char *const models[] = {"linear", "nn", NULL};
+    static const char *const metrics[] = {"diag", "dense", NULL};   /* bnn_metric's order */
     optind = 1;
     int c;
     while ((c = next_option(C, argc, argv, longopts)) != -1) {
@@ -302,6 +303,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
                 die_usage(C, "--stepsize: must be a positive number, got %s", optarg);
             break;
         case O_NOADAPT_ALL: o->no_adapt = 1; break;
+        case O_METRIC: o->metric = parse_choice(C, "--metric", optarg, metrics); break;
         case O_HELP:
             fputs(usage, stdout);
             sample_opts_print_samplers(stdout);
@@ -326,5 +328,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         die_usage(C, "--out DIR is required");
     model_defaults(o);
     check_settings(o, C);
+    const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    if (o->metric == BNN_METRIC_DENSE && !k->dense_metric)
+        die_usage(C, "--metric dense: --sampler %s has no dense metric (hmc and nuts have)", k->name);
     return 0;
 }

@@ -29,6 +29,7 @@ typedef struct {
     } settings[BNN_MAX_SETTINGS];
     double target_accept;     /* 0: the sampler's default */
     int no_adapt_metric;
+    int metric;               /* bnn_metric: --metric diag (default) or dense */
     double stepsize;          /* 0: the sampler's default */
     int no_adapt;
     int force, quiet;

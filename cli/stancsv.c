@@ -23,6 +23,8 @@ void stan_csv_free(stan_csv *c)
     free(c->status);
     free(c->algorithm);
     free(c->engine);
+    free(c->metric);
+    free(c->inv_metric);
     free(c->warning);
     free(c->path);
     memset(c, 0, sizeof *c);
@@ -112,6 +114,8 @@ static int header_comment(const char *line, stan_csv *c, run_config *rc)
         return set_string(&c->algorithm, v);
     if (comment_value(line, "engine", v, sizeof v))
         return set_string(&c->engine, v);
+    if (comment_value(line, "metric", v, sizeof v))
+        return set_string(&c->metric, v);
     if (comment_value(line, "sampler_t", v, sizeof v))
         return set_rstan_sampler(c, v);
     if (comment_value(line, "max_depth", v, sizeof v) || comment_value(line, "max_treedepth", v, sizeof v)) {
@@ -134,6 +138,66 @@ static int adaptation_marker(const char *line)
     while (*p == ' ')
         p++;
     return strncmp(p, "Adaptation terminated", 21) == 0;
+}
+
+/* ------------------------------------------------------------ the inverse metric */
+
+/* Where a file is in its adaptation block. */
+typedef enum { METRIC_NONE, METRIC_DIAG, METRIC_DENSE, METRIC_DONE } metric_state;
+
+/* The heading of an inverse-metric block, or METRIC_NONE. */
+static metric_state metric_heading(const char *line)
+{
+    const char *p = line + 1;
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "Diagonal elements of inverse mass matrix:", 41) == 0)
+        return METRIC_DIAG;
+    if (strncmp(p, "Elements of inverse mass matrix:", 32) == 0)
+        return METRIC_DENSE;
+    return METRIC_NONE;
+}
+
+/* A comment line of the block, "# a, b, c": its values appended to c->inv_metric. 1 when
+ * the line is such a row (of the first row's length), 0 when not (the block is over), -1
+ * when out of memory. */
+static int metric_row(const char *line, stan_csv *c)
+{
+    size_t n = 1;
+    for (const char *q = line; *q; q++)
+        n += *q == ',';
+    if (c->inv_metric_rows && n != c->inv_metric_cols)
+        return 0;
+    double *v = realloc(c->inv_metric, (c->inv_metric_rows + 1) * n * sizeof *v);
+    if (!v)
+        return -1;
+    c->inv_metric = v;
+    v += c->inv_metric_rows * n;
+    const char *p = line + 1;
+    for (size_t j = 0; j < n; j++) {
+        char *end;
+        errno = 0;
+        v[j] = strtod(p, &end);
+        if (end == p || errno == ERANGE)
+            return 0;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p != (j + 1 < n ? ',' : '\0'))
+            return 0;
+        p++;
+    }
+    c->inv_metric_cols = n;
+    c->inv_metric_rows++;
+    return 1;
+}
+
+int stan_csv_metric_check(const stan_csv *c, char *err, size_t errlen)
+{
+    if (c->inv_metric_rows > 1 && c->inv_metric_rows != c->inv_metric_cols)
+        return set_error(err, errlen, "%s: the inverse mass matrix has %zu rows of %zu values: "
+                         "not square (truncated?)", c->path, c->inv_metric_rows, c->inv_metric_cols);
+    return 0;
 }
 
 /* ------------------------------------------------------------ header */
@@ -333,6 +397,7 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
     char *line = NULL;
     size_t linecap = 0, lineno = 0, cap = 0, marker_line = 0, nonblank = 0;
     long marker_rows = -1;
+    metric_state ms = METRIC_NONE;
     ssize_t len;
     int rc = 0;
     errno = 0;
@@ -355,9 +420,19 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
             else if (c->names && marker_rows < 0 && adaptation_marker(line)) {
                 marker_rows = (long)c->nrow;
                 marker_line = lineno;
+            } else if (c->names && ms == METRIC_NONE) {
+                ms = metric_heading(line);
+            } else if (ms == METRIC_DIAG || ms == METRIC_DENSE) {
+                int r = metric_row(line, c);
+                if (r < 0)
+                    rc = set_error(err, errlen, "%s: out of memory", path);
+                if (r <= 0 || ms == METRIC_DIAG)
+                    ms = METRIC_DONE;
             }
             continue;
         }
+        if (ms == METRIC_DIAG || ms == METRIC_DENSE)
+            ms = METRIC_DONE;
         if (!c->names) {
             rc = read_header(line, c, path, lineno, err, errlen);
             continue;

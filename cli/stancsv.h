@@ -15,6 +15,12 @@ typedef struct {
     char *algorithm;          /* "# algorithm = ..." (CmdStan) or from rstan's sampler_t */
     char *engine;             /* "# engine = ..." (CmdStan) or from rstan's sampler_t */
     int max_depth;            /* "# max_depth = ..." or rstan's max_treedepth=, else 10 */
+    char *metric;             /* "# metric = ..." (unit_e, diag_e, dense_e), or NULL */
+    /* The adaptation block's inverse metric: its rows (1 after "Diagonal elements of
+     * inverse mass matrix:", as many as columns after "Elements of inverse mass matrix:",
+     * CmdStan's dense_e) of inv_metric_cols values; 0 rows when the file has none. */
+    size_t inv_metric_rows, inv_metric_cols;
+    double *inv_metric;
     char *warning;            /* NULL, or a one-line note for the caller to print: a last
                                  row cut short by a stopped run was left out */
 } stan_csv;
@@ -23,6 +29,9 @@ typedef struct {
  * prints. Warm-up rows are recognised by the header (num_warmup/warmup, save_warmup, thin)
  * and the "# Adaptation terminated" line that follows them. */
 int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen);
+/* 0 when the adaptation block's inverse metric is whole: one row (diagonal) or a square
+ * matrix; otherwise -1 with a message naming the file. */
+int stan_csv_metric_check(const stan_csv *c, char *err, size_t errlen);
 void stan_csv_free(stan_csv *c);
 
 #endif

@@ -288,6 +288,7 @@ typedef struct {
     int adapts;                /* tunes step size and metric in burn-in (bnn_run_config) */
     double target_accept;      /* adaptive kernels: default mean acceptance to tune to */
     double stepsize;           /* adaptive kernels: default initial step size */
+    int dense_metric;          /* adaptive kernels: takes BNN_METRIC_DENSE too */
     const bnn_option *options; /* its settings, ended by a NULL name */
     const char *const *columns;   /* its own sampler columns after CmdStan's six ("__"
                                      names), ended by NULL; NULL when none */
@@ -310,6 +311,14 @@ typedef struct {
 
 enum { BNN_MAX_SETTINGS = 16 };
 
+/* The metric (mass matrix) of the Hamiltonian kernels, as Stan's diag_e and dense_e: a
+ * diagonal inverse metric estimated from the window's variances, or a dense one from its
+ * covariance (hmc and nuts only; for posteriors whose correlations a diagonal cannot undo). */
+typedef enum {
+    BNN_METRIC_DIAG = 0,
+    BNN_METRIC_DENSE
+} bnn_metric;
+
 typedef struct bnn_draws bnn_draws;   /* a run's draws, below */
 
 typedef struct {
@@ -329,10 +338,12 @@ typedef struct {
     } settings[BNN_MAX_SETTINGS];
     /* adaptive kernels (mala, hmc, nuts): during burn-in the step size is tuned by dual
      * averaging to this mean acceptance (0: the kernel's default, 0.574 for mala, 0.8 for
-     * hmc and nuts) and a diagonal inverse metric is estimated in Stan's expanding windows
-     * (adapt_metric) */
+     * hmc and nuts) and the inverse metric (diagonal or dense, see metric) is estimated in
+     * Stan's expanding windows (adapt_metric) */
     double target_accept;
     int adapt_metric;
+    /* the metric's form (hmc, nuts; others take only BNN_METRIC_DIAG, the default) */
+    bnn_metric metric;
     /* adaptive kernels: the initial step size (0: the kernel's default, 1 or 0.1 for mala).
      * With adapt = 1 (the default) hmc and nuts start from it Stan's step-size search, and
      * burn-in tunes it; with adapt = 0 it is used as given for every iteration and nothing
@@ -397,7 +408,11 @@ struct bnn_draws {
                                  bnn_run did not make, such as a run folder's read back) */
     int adapted;              /* step size and metric were tuned during burn-in */
     double *step_final;       /* chains: the step size after burn-in */
-    double *inv_metric;       /* chains x dim: the diagonal inverse metric after burn-in */
+    double *inv_metric;       /* chains x dim: the diagonal of the inverse metric after
+                                 burn-in */
+    bnn_metric metric;        /* the metric's form */
+    double *inv_metric_dense; /* metric dense: chains x dim x dim, the whole inverse metric
+                                 after burn-in (row-major, symmetric); otherwise NULL */
     double *accept_rate;      /* chains: accepted / proposed after burn-in */
     double *seconds_warmup;   /* chains */
     double *seconds_sampling; /* chains */

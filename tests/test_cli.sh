@@ -205,6 +205,19 @@ code=$?
 [ $code -eq 0 ] && [ "$(grep -vc '^#' "$T/gibbs/chain-1.csv")" -eq 201 ] && ok "gibbs on the linear regression" || bad "gibbs: exit $code, $(cat "$T/err")"
 expect 2 "gibbs refuses a network" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --sampler gibbs --samples 400 --out "$T/gibbs-nn" --quiet
 expect 2 "bad --target-accept" "--target-accept: must be in (0, 1)" "$B" sample --dataset blobs3 --sampler nuts --target-accept 1.5 --out "$T/x"
+# --metric: a bad name and a sampler without a dense metric are one-line usage errors; a
+# dense run records its metric in config.json and writes CmdStan's dense_e block (one row
+# of dim values per parameter), which summary reads back
+expect 2 "bad --metric" "--metric: 'foo' is not one of diag|dense" "$B" sample --dataset blobs3 --sampler nuts --metric foo --out "$T/x"
+expect 2 "--metric dense needs hmc or nuts" "--metric dense: --sampler langevin has no dense metric" "$B" sample --dataset blobs3 --metric dense --out "$T/x"
+"$B" sample --dataset blobs3 --model linear --sampler nuts --metric dense --samples 300 --chains 2 --out "$T/dense" --quiet 2>"$T/err"
+code=$?
+dim=$(grep -m1 '^lp__' "$T/dense/chain-1.csv" | tr ',' '\n' | grep -vc '__$')
+rows=$(sed -n '/^# Elements of inverse mass matrix:/,/^[^#]/p' "$T/dense/chain-1.csv" | grep -c '^# [-0-9]')
+[ $code -eq 0 ] && grep -q '"metric":[[:space:]]*"dense"' "$T/dense/config.json" && grep -q '^#       metric = dense_e$' "$T/dense/chain-1.csv" && [ "$rows" -eq "$dim" ] && ok "nuts --metric dense: config.json, metric = dense_e, a $rows x $dim inverse metric" || bad "dense run: exit $code, $rows rows for $dim parameters, $(cat "$T/err")"
+"$B" summary "$T/dense" >/dev/null 2>"$T/err" && ok "summary reads a dense run" || bad "summary of a dense run: $(cat "$T/err")"
+sed '/^# Elements of inverse mass matrix:/{n;d}' "$T/dense/chain-1.csv" > "$T/c1" && cp "$T/c1" "$T/dense/chain-1.csv"
+expect 2 "a dense metric cut short is refused" "inverse mass matrix" "$B" summary "$T/dense"
 
 "$B" demo --samples 1000 --out "$T/demo" --quiet >"$T/out" 2>"$T/err"
 code=$?

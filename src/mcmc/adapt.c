@@ -1,5 +1,5 @@
 /* adapt.c — tuning an adaptive kernel in burn-in, as Stan does: the step size by dual
- * averaging, the diagonal inverse metric in expanding windows, and Stan's step-size search
+ * averaging, the inverse metric (diagonal or dense) in expanding windows, and Stan's step-size search
  * at the start and after each metric window (for the kernels that ask for it). */
 #include <math.h>
 #include <stdlib.h>
@@ -68,35 +68,107 @@ static void va_next_window(bnn_var_adapt *v)
         v->next_window = last;
 }
 
-/* Adds q to the window's estimate; at a window's end writes the regularised variance into
- * inv_metric and returns 1. */
-static int va_learn(bnn_var_adapt *v, double *inv_metric, const double *q, size_t dim)
+/* Welford's running variance of each coordinate (Stan's welford_var_estimator). */
+static void va_add_diag(bnn_var_adapt *v, const double *q, size_t dim)
 {
+    v->n++;
+    for (size_t j = 0; j < dim; j++) {
+        double delta = q[j] - v->mean[j];
+        v->mean[j] += delta / (double)v->n;
+        v->m2[j] += delta * (q[j] - v->mean[j]);
+    }
+}
+
+/* The window's regularised variances into inv_metric. */
+static void va_estimate_diag(bnn_var_adapt *v, double *inv_metric, size_t dim)
+{
+    double n = (double)v->n;
+    for (size_t j = 0; j < dim; j++) {
+        /* as Stan's: with one draw in the window the current metric is regularised */
+        double var = n > 1 ? v->m2[j] / (n - 1) : inv_metric[j];
+        inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
+        v->mean[j] = v->m2[j] = 0;
+    }
+}
+
+/* Welford's running covariance (Stan's welford_covar_estimator): m2 += (q - mean_new)
+ * (q - mean_old)'; delta is a vector of scratch. */
+static void va_add_dense(bnn_var_adapt *v, const double *q, size_t dim, double *delta)
+{
+    v->n++;
+    for (size_t j = 0; j < dim; j++) {
+        delta[j] = q[j] - v->mean[j];
+        v->mean[j] += delta[j] / (double)v->n;
+    }
+    for (size_t i = 0; i < dim; i++) {
+        double qi = q[i] - v->mean[i];
+        double *row = v->m2 + i * dim;
+        for (size_t j = 0; j < dim; j++)
+            row[j] += qi * delta[j];
+    }
+}
+
+/* The window's regularised covariance into A (covar_adaptation's (n / (n + 5)) Sigma +
+ * 1e-3 (5 / (n + 5)) I). Stan keeps the full product, whose two triangles can differ in
+ * the last bit; here the lower triangle is mirrored, so the metric is exactly symmetric
+ * and is the matrix BLAS's dsymv and the Cholesky factorisation read. */
+static void va_estimate_dense(bnn_var_adapt *v, double *A, size_t dim)
+{
+    double n = (double)v->n;
+    for (size_t i = 0; i < dim; i++) {
+        for (size_t j = 0; j <= i; j++) {
+            double cov = n > 1 ? v->m2[i * dim + j] / (n - 1) : A[i * dim + j];
+            double a = (n / (n + 5.0)) * cov + (i == j ? 1e-3 * (5.0 / (n + 5.0)) : 0.0);
+            A[i * dim + j] = A[j * dim + i] = a;
+        }
+        v->mean[i] = 0;
+    }
+    memset(v->m2, 0, dim * dim * sizeof(double));
+}
+
+/* Adds the chain's position to the window's estimate; at a window's end writes the
+ * regularised estimate into the inverse metric and returns 1. */
+static int va_learn(bnn_chain *c)
+{
+    bnn_var_adapt *v = &c->va;
+    size_t dim = c->d->dim;
+    int dense = c->cfg->metric == BNN_METRIC_DENSE;
     int in_window = v->counter >= v->init_buffer && v->counter < v->n_warmup - v->term_buffer &&
                     v->counter != v->n_warmup;
     if (in_window) {
-        v->n++;
-        for (size_t j = 0; j < dim; j++) {
-            double delta = q[j] - v->mean[j];
-            v->mean[j] += delta / (double)v->n;
-            v->m2[j] += delta * (q[j] - v->mean[j]);
-        }
+        if (dense)
+            va_add_dense(v, c->theta, dim, c->metric_tmp);
+        else
+            va_add_diag(v, c->theta, dim);
     }
     if (v->counter == v->next_window && v->counter != v->n_warmup) {
         va_next_window(v);
-        double n = (double)v->n;
-        for (size_t j = 0; j < dim; j++) {
-            /* as Stan's: with one draw in the window the current metric is regularised */
-            double var = n > 1 ? v->m2[j] / (n - 1) : inv_metric[j];
-            inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
-            v->mean[j] = v->m2[j] = 0;
-        }
+        if (dense)
+            va_estimate_dense(v, c->inv_metric_dense, dim);
+        else
+            va_estimate_diag(v, c->inv_metric, dim);
         v->n = 0;
         v->counter++;
         return 1;
     }
     v->counter++;
     return 0;
+}
+
+/* After a window: the new metric must be finite (Stan's overflow check) and, when dense,
+ * positive definite (its Cholesky factor is taken here). */
+static bnn_status metric_check(bnn_chain *c, bnn_error *err)
+{
+    size_t n = c->d->dim;
+    int dense = c->cfg->metric == BNN_METRIC_DENSE;
+    const double *m = dense ? c->inv_metric_dense : c->inv_metric;
+    size_t len = dense ? n * n : n;
+    for (size_t k = 0; k < len; k++)
+        if (!isfinite(m[k]) || (!dense && !(m[k] > 0)))
+            return bnn_fail(err, BNN_ENUMERIC, "numerical overflow in metric adaptation "
+                            "(coordinate %zu's %s over the window is %g)", (dense ? k / n : k) + 1,
+                            dense ? "covariance" : "variance", m[k]);
+    return dense ? bnn_metric_dense_factor(c, err) : BNN_OK;
 }
 
 /* One leapfrog step of size eps from theta with a fresh momentum: H0 - H after it. */
@@ -168,12 +240,10 @@ bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, b
     if (!c->adapting)
         return BNN_OK;
     da_learn(&c->da, &c->eps, info->accept_stat);
-    if (c->va.on && va_learn(&c->va, c->inv_metric, c->theta, c->d->dim)) {
-        for (size_t j = 0; j < c->d->dim; j++)
-            if (!isfinite(c->inv_metric[j]) || !(c->inv_metric[j] > 0))
-                return bnn_fail(err, BNN_ENUMERIC, "numerical overflow in metric adaptation "
-                                "(coordinate %zu's variance over the window is %g)", j + 1,
-                                c->inv_metric[j]);
+    if (c->va.on && va_learn(c)) {
+        bnn_status ms = metric_check(c, err);
+        if (ms)
+            return ms;
         if (c->k->ops->search_stepsize) {
             bnn_status st = search_stepsize(c, err);
             if (st)

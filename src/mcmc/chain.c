@@ -6,7 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel.h"
+#include "hamiltonian.h"
+
+/* A dense metric's matrices, in one block: the inverse metric and its Cholesky factor (both
+ * the identity to start), the window's covariance sums, a vector of scratch. */
+static bnn_status dense_init(bnn_chain *c, bnn_error *err)
+{
+    size_t n = c->d->dim;
+    if (n > SIZE_MAX / sizeof(double) / 4 / n)
+        return bnn_fail(err, BNN_ENOMEM, "out of memory for a dense metric of dimension %zu", n);
+    double *b = calloc(3 * n * n + n, sizeof(double));
+    if (!b)
+        return bnn_fail(err, BNN_ENOMEM, "out of memory for a dense metric of dimension %zu", n);
+    c->inv_metric_dense = b;
+    c->metric_chol = b + n * n;
+    c->va.m2 = b + 2 * n * n;
+    c->metric_tmp = b + 3 * n * n;
+    for (size_t j = 0; j < n; j++)
+        c->inv_metric_dense[j * n + j] = c->metric_chol[j * n + j] = 1.0;
+    c->phase = &bnn_phase_dense;
+    return BNN_OK;
+}
 
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
                           const bnn_run_config *cfg, unsigned long seed, const double *theta0,
@@ -19,9 +39,13 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
         if (st)
             return st;
     }
+    if (cfg->metric == BNN_METRIC_DENSE && !k->dense_metric)
+        return bnn_fail(err, BNN_EINVAL, "run: sampler %s has no dense metric (hmc and nuts "
+                        "have)", k->name);
     c->d = d;
     c->cfg = cfg;
     c->k = k;
+    c->phase = &bnn_phase_diag;
     for (size_t i = 0; i < BNN_MAX_OPTIONS && k->options && k->options[i].name; i++)
         c->opt[i] = bnn_run_config_get(cfg, k, k->options[i].name);
     size_t n = d->dim;
@@ -40,6 +64,10 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
     for (size_t j = 0; j < n; j++) {
         c->inv_metric[j] = 1.0;
         c->va.mean[j] = c->va.m2[j] = 0;
+    }
+    if (cfg->metric == BNN_METRIC_DENSE && dense_init(c, err) != BNN_OK) {
+        bnn_chain_free(c);
+        return BNN_ENOMEM;
     }
     memcpy(c->theta, theta0, n * sizeof(double));
     c->lp = d->logp(d->ctx, c->work, c->theta, NULL);
@@ -72,6 +100,7 @@ void bnn_chain_free(bnn_chain *c)
     free(c->search);
     free(c->work);
     free(c->buf);
+    free(c->inv_metric_dense);
     memset(c, 0, sizeof *c);
 }
 

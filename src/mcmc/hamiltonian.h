@@ -1,10 +1,11 @@
-/* hamiltonian.h — phase space with a diagonal metric, shared by the Hamiltonian kernels
- * (hmc, nuts) and Stan's step-size search (internal).
+/* hamiltonian.h — phase space with a diagonal or dense metric, shared by the Hamiltonian
+ * kernels (hmc, nuts) and Stan's step-size search (internal).
  *
- * Conventions (Stan's): position q, momentum p ~ N(0, M) with M = diag(1 / inv_metric),
- * potential V(q) = -log p(q), Hamiltonian H = V + p' inv_metric p / 2, p_sharp =
- * dH/dp = inv_metric .* p. Leapfrog: p += eps/2 grad, q += eps p_sharp, p += eps/2 grad.
- * The small functions are inline: NUTS calls them at every node of its trees. */
+ * Conventions (Stan's diag_e and dense_e): position q, momentum p ~ N(0, M), potential
+ * V(q) = -log p(q), Hamiltonian H = V + p' M^-1 p / 2, p_sharp = dH/dp = M^-1 p, where the
+ * inverse metric M^-1 is diag(inv_metric) or the dense inv_metric_dense. Leapfrog: p +=
+ * eps/2 grad, q += eps p_sharp, p += eps/2 grad. The metric's operations go through the
+ * chain's phase table (metric.c), chosen once per chain. */
 #ifndef BNNMC_HAMILTONIAN_H
 #define BNNMC_HAMILTONIAN_H
 
@@ -72,9 +73,25 @@ static inline double bnn_dot(const double *a, const double *b, size_t n)
     return bnn_wdot(a, b, NULL, n);
 }
 
+/* The metric's four operations (metric.c): kinetic energy p' M^-1 p / 2, velocity p_sharp =
+ * M^-1 p (out distinct from p), a momentum draw p ~ N(0, M) and one leapfrog step. The
+ * chain picks its table once (bnn_phase_diag or bnn_phase_dense) when it starts; the
+ * diagonal one is the code this header held inline before dense metrics came. */
+struct bnn_phase_ops {
+    double (*kinetic)(const bnn_chain *c, const double *p);
+    void (*p_sharp)(const bnn_chain *c, const double *p, double *out);
+    void (*sample_momentum)(bnn_chain *c, double *p);
+    void (*leapfrog)(bnn_chain *c, ps_point *z, double eps);
+};
+extern const bnn_phase_ops bnn_phase_diag, bnn_phase_dense;
+
+/* After c->inv_metric_dense changed: its Cholesky factor into c->metric_chol and its
+ * diagonal into c->inv_metric. Fails (BNN_ENUMERIC) when it is not positive definite. */
+bnn_status bnn_metric_dense_factor(bnn_chain *c, bnn_error *err);
+
 static inline double ps_kinetic(const bnn_chain *c, const double *p)
 {
-    return 0.5 * bnn_wdot(p, p, c->inv_metric, c->d->dim);
+    return c->phase->kinetic(c, p);
 }
 
 static inline double ps_hamiltonian(const bnn_chain *c, const ps_point *z)
@@ -85,27 +102,17 @@ static inline double ps_hamiltonian(const bnn_chain *c, const ps_point *z)
 
 static inline void ps_sample_momentum(bnn_chain *c, double *p)
 {
-    for (size_t j = 0; j < c->d->dim; j++)
-        p[j] = gsl_ran_gaussian_ziggurat(c->rng, 1.0) / sqrt(c->inv_metric[j]);
+    c->phase->sample_momentum(c, p);
 }
 
 static inline void ps_p_sharp(const bnn_chain *c, const double *p, double *out)
 {
-    for (size_t j = 0; j < c->d->dim; j++)
-        out[j] = c->inv_metric[j] * p[j];
+    c->phase->p_sharp(c, p, out);
 }
 
 static inline void ps_leapfrog(bnn_chain *c, ps_point *z, double eps)
 {
-    const bnn_density *d = c->d;
-    size_t n = d->dim;
-    for (size_t j = 0; j < n; j++)
-        z->p[j] += 0.5 * eps * z->g[j];
-    for (size_t j = 0; j < n; j++)
-        z->q[j] += eps * c->inv_metric[j] * z->p[j];
-    z->lp = d->logp(d->ctx, c->work, z->q, z->g);
-    for (size_t j = 0; j < n; j++)
-        z->p[j] += 0.5 * eps * z->g[j];
+    c->phase->leapfrog(c, z, eps);
 }
 
 static inline double bnn_log_sum_exp(double a, double b)

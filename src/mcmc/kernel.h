@@ -32,8 +32,9 @@ typedef struct {
     double delta;            /* target mean acceptance */
 } bnn_dual_avg;
 
-/* Stan's windowed estimation of the diagonal inverse metric: an initial fast buffer, slow
- * windows that double, a terminal fast buffer; Welford's running variance in a window. */
+/* Stan's windowed estimation of the inverse metric: an initial fast buffer, slow windows
+ * that double, a terminal fast buffer; Welford's running variance (diagonal metric) or
+ * covariance (dense: m2 is then dim x dim) in a window. */
 typedef struct {
     int on;
     size_t n_warmup, init_buffer, term_buffer, base_window;
@@ -43,6 +44,10 @@ typedef struct {
 } bnn_var_adapt;
 
 typedef struct bnn_chain bnn_chain;
+
+/* How phase space moves under the chain's metric (hamiltonian.h): diagonal or dense,
+ * chosen once when the chain starts, so a leapfrog step never asks which. */
+typedef struct bnn_phase_ops bnn_phase_ops;
 
 /* The kernel's behaviour. Every function but step may be NULL. */
 struct bnn_kernel_ops {
@@ -78,9 +83,14 @@ struct bnn_chain {
     double lp;               /* log density at theta */
     double *grad;            /* grad log p(theta) when grad_valid (gradient kernels) */
     int grad_valid;
-    /* adaptive kernels: step size, diagonal inverse metric and their tuning */
+    /* adaptive kernels: step size, inverse metric and their tuning. inv_metric is the
+     * diagonal; with a dense metric (cfg->metric) inv_metric_dense is the whole matrix
+     * (dim x dim, row-major, symmetric), metric_chol its Cholesky factor L (lower
+     * triangle; M^-1 = L L') and metric_tmp a vector of scratch; NULL otherwise. */
     double eps;
     double *inv_metric;
+    const bnn_phase_ops *phase;
+    double *inv_metric_dense, *metric_chol, *metric_tmp;
     bnn_dual_avg da;
     bnn_var_adapt va;
     int adapting;

@@ -1,5 +1,5 @@
-/* kernel_hmc.c — static Hamiltonian Monte Carlo with a diagonal metric, its step size and
- * metric tuned in burn-in as Stan's; phase space in hamiltonian.h. */
+/* kernel_hmc.c — static Hamiltonian Monte Carlo with a diagonal or dense metric, its step
+ * size and metric tuned in burn-in as Stan's; phase space in hamiltonian.h. */
 #include <math.h>
 #include <string.h>
 
@@ -77,6 +77,7 @@ const bnn_kernel bnn_kernel_hmc = {
     .algorithm = "hmc",
     .engine = "static",
     .adapts = 1,
+    .dense_metric = 1,   /* it moves through hamiltonian.h's phase operations */
     .target_accept = 0.8,
     .stepsize = 1.0,
     .options = options,

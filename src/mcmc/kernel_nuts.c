@@ -1,4 +1,4 @@
-/* kernel_nuts.c — the No-U-Turn sampler as Stan's base_nuts, with a diagonal metric.
+/* kernel_nuts.c — the No-U-Turn sampler as Stan's base_nuts, with a diagonal or dense metric.
  *
  * The trajectory doubles forward or backward at random; a subtree's draw is chosen by
  * multinomial weights exp(-H); the generalised no-U-turn criterion p_sharp(-) . rho > 0 and
@@ -246,6 +246,7 @@ const bnn_kernel bnn_kernel_nuts = {
     .algorithm = "hmc",
     .engine = "nuts",
     .adapts = 1,
+    .dense_metric = 1,   /* it moves through hamiltonian.h's phase operations */
     .target_accept = 0.8,
     .stepsize = 1.0,
     .options = options,

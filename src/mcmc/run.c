@@ -151,7 +151,11 @@ static void run_chain(void *arg, size_t i)
         dr->seconds_sampling[ci] += t - t_last;
     dr->accept_rate[ci] = sh->prop_post[ci] ? (double)sh->acc_post[ci] / (double)sh->prop_post[ci] : NAN;
     dr->step_final[ci] = c->eps;
-    memcpy(dr->inv_metric + (size_t)ci * sh->d->dim, c->inv_metric, sh->d->dim * sizeof(double));
+    size_t dim = sh->d->dim;
+    memcpy(dr->inv_metric + (size_t)ci * dim, c->inv_metric, dim * sizeof(double));
+    if (dr->inv_metric_dense)
+        memcpy(dr->inv_metric_dense + (size_t)ci * dim * dim, c->inv_metric_dense,
+               dim * dim * sizeof(double));
 }
 
 /* The per-draw arrays of the output, with their element sizes per draw. */
@@ -278,6 +282,7 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->extra);
     free(dr->step_final);
     free(dr->inv_metric);
+    free(dr->inv_metric_dense);
     free(dr->accept_rate);
     free(dr->seconds_warmup);
     free(dr->seconds_sampling);
@@ -349,6 +354,11 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
                         ">= 1", c->n_burn, c->n_iter);
     if (c->chains < 1 || c->threads < 1)
         return bnn_fail(err, BNN_EINVAL, "run: need at least one chain and one thread");
+    if (c->metric != BNN_METRIC_DIAG && c->metric != BNN_METRIC_DENSE)
+        return bnn_fail(err, BNN_EINVAL, "run: metric %d is neither diagonal nor dense", (int)c->metric);
+    if (c->metric == BNN_METRIC_DENSE && !k->dense_metric)
+        return bnn_fail(err, BNN_EINVAL, "run: sampler %s has no dense metric (hmc and nuts "
+                        "have)", k->name);
     return BNN_OK;
 }
 
@@ -423,6 +433,13 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->thin = cfg->thin;
     dr->step_final = calloc((size_t)M, sizeof(double));
     dr->inv_metric = calloc((size_t)M * dim, sizeof(double));
+    dr->metric = cfg->metric;
+    if (cfg->metric == BNN_METRIC_DENSE &&
+        !(dr->inv_metric_dense = calloc((size_t)M * dim * dim, sizeof(double)))) {
+        st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d dense metrics of dimension "
+                      "%zu", M, dim);
+        goto done;
+    }
     dr->adapted = cfg->n_burn > 0 && cfg->adapt && k->adapts;
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
