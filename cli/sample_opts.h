@@ -31,6 +31,8 @@ typedef struct {
     int no_adapt_metric;
     double stepsize;          /* 0: the sampler's default */
     int no_adapt;
+    int init_map;             /* --init map */
+    int noise_step;           /* bnn_noise_step */
     int force, quiet;
 } sample_opts;
 

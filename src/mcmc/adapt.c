@@ -88,7 +88,10 @@ static int va_learn(bnn_var_adapt *v, double *inv_metric, const double *q, size_
         for (size_t j = 0; j < dim; j++) {
             /* as Stan's: with one draw in the window the current metric is regularised */
             double var = n > 1 ? v->m2[j] / (n - 1) : inv_metric[j];
-            inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
+            /* a 0 entry is a frozen coordinate (eta under the noise step): it stays 0, and
+             * the regularised estimates are never 0 */
+            if (inv_metric[j] != 0)
+                inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
             v->mean[j] = v->m2[j] = 0;
         }
         v->n = 0;
@@ -170,7 +173,7 @@ bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, b
     da_learn(&c->da, &c->eps, info->accept_stat);
     if (c->va.on && va_learn(&c->va, c->inv_metric, c->theta, c->d->dim)) {
         for (size_t j = 0; j < c->d->dim; j++)
-            if (!isfinite(c->inv_metric[j]) || !(c->inv_metric[j] > 0))
+            if (!isfinite(c->inv_metric[j]) || !(c->inv_metric[j] >= 0))
                 return bnn_fail(err, BNN_ENUMERIC, "numerical overflow in metric adaptation "
                                 "(coordinate %zu's variance over the window is %g)", j + 1,
                                 c->inv_metric[j]);

@@ -83,10 +83,16 @@ static inline double ps_hamiltonian(const bnn_chain *c, const ps_point *z)
     return isnan(h) ? INFINITY : h;
 }
 
+/* A coordinate whose inverse metric is 0 (eta under the noise step) is frozen: its momentum
+ * is 0 (an infinite mass), and as p_sharp, the position's velocity, is inv_metric .* p it
+ * stays 0 there through leapfrog, the kinetic energy and the U-turn criterion, which
+ * only read p through p_sharp or inv_metric .* p. */
 static inline void ps_sample_momentum(bnn_chain *c, double *p)
 {
-    for (size_t j = 0; j < c->d->dim; j++)
-        p[j] = gsl_ran_gaussian_ziggurat(c->rng, 1.0) / sqrt(c->inv_metric[j]);
+    for (size_t j = 0; j < c->d->dim; j++) {
+        double z = gsl_ran_gaussian_ziggurat(c->rng, 1.0);
+        p[j] = c->inv_metric[j] > 0 ? z / sqrt(c->inv_metric[j]) : 0.0;
+    }
 }
 
 static inline void ps_p_sharp(const bnn_chain *c, const double *p, double *out)

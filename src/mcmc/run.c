@@ -68,10 +68,26 @@ static void run_chain(void *arg, size_t i)
     const bnn_density *d = sh->d;
     bnn_draws *dr = sh->dr;
     bnn_chain c;
+    const double *theta0 = sh->init + (size_t)ci * d->dim;
+    double *map = NULL;
+    bnn_status st = BNN_OK;
+    if (cfg->init_map) {
+        /* on the chain's thread, from the chain's own start: thread-count independent */
+        map = malloc(d->dim * sizeof *map);
+        if (!map) {
+            sh->status[ci] = bnn_fail(&sh->errs[ci], BNN_ENOMEM, "out of memory");
+            return;
+        }
+        memcpy(map, theta0, d->dim * sizeof *map);
+        st = bnn_optimize(d, map, &cfg->optimize, &dr->start_opt[ci], &sh->errs[ci]);
+        theta0 = map;
+    }
     /* mt19937 seeds from 32 bits: fold the 64-bit hash */
     uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
-    bnn_status st = bnn_chain_init(&c, sh->k, d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
-                                   sh->init + (size_t)ci * d->dim, &sh->errs[ci]);
+    if (!st)
+        st = bnn_chain_init(&c, sh->k, d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
+                            theta0, &sh->errs[ci]);
+    free(map);
     if (st) {
         sh->status[ci] = st;
         return;
@@ -185,6 +201,7 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->accept_rate);
     free(dr->seconds_warmup);
     free(dr->seconds_sampling);
+    free(dr->start_opt);
     free(dr);
 }
 
@@ -244,6 +261,12 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
         if (st)
             return st;
     }
+    bnn_status nst = bnn_noise_step_check(k, d, c, err);
+    if (nst)
+        return nst;
+    if (c->init_map && (!(c->optimize.grad_tol >= 0) || !isfinite(c->optimize.grad_tol)))
+        return bnn_fail(err, BNN_EINVAL, "run: optimize's grad_tol %g is not a finite number >= 0",
+                        c->optimize.grad_tol);
     if (!(c->stepsize >= 0) || !isfinite(c->stepsize))
         return bnn_fail(err, BNN_EINVAL, "run: step size %g is not a finite number >= 0", c->stepsize);
     if (c->target_accept < 0 || c->target_accept >= 1)
@@ -301,6 +324,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
+    if (cfg->init_map)
+        dr->start_opt = calloc((size_t)M, sizeof *dr->start_opt);
     sh.iter_done = calloc((size_t)M, sizeof *sh.iter_done);
     sh.accepted = calloc((size_t)M, sizeof *sh.accepted);
     sh.kept = calloc((size_t)M, sizeof *sh.kept);
@@ -309,7 +334,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     if (!dr->theta || !dr->lp || !dr->accept_stat || !dr->stepsize || !dr->energy ||
         !dr->treedepth || !dr->n_leapfrog || !dr->divergent || !dr->step_final ||
         !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
-        !dr->seconds_sampling || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !sh.errs || !dr->extra) {
+        !dr->seconds_sampling || (cfg->init_map && !dr->start_opt) || !sh.iter_done || !sh.accepted || !sh.kept || !sh.status || !sh.errs || !dr->extra) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
                       "parameters", M, n_kept, dim);
         goto done;
