@@ -322,12 +322,13 @@ typedef enum {
  * (init_map) to start each chain at its own optimum, so warm-up only adapts.
  */
 typedef struct {
-    size_t max_iter;          /* BFGS iterations at most (0: 2000) */
-    double grad_tol;          /* converged when |grad logp| (Euclidean) < grad_tol (0: 1e-6) */
+    size_t max_iter;          /* BFGS iterations at most (0: 20000) */
+    double grad_tol;          /* converged when |grad logp| (Euclidean) < grad_tol *
+                                 max(1, |logp|) (0: 1e-5) */
 } bnn_optimize_opts;
 
 typedef enum {
-    BNN_OPTIM_CONVERGED = 0,  /* the gradient's norm fell below grad_tol */
+    BNN_OPTIM_CONVERGED = 0,  /* the gradient's norm fell below the tolerance */
     BNN_OPTIM_MAX_ITER,       /* max_iter iterations without converging */
     BNN_OPTIM_STALLED,        /* the line search could make no more progress */
     BNN_OPTIM_FAILED          /* a non-finite value or a GSL error: theta is the best
