@@ -17,15 +17,18 @@ int main(int argc, char **argv)
         const char *s;
         size_t thin;
         double step;
-    } runs[] = {{"gibbs", 2, 0},    {"nuts", 3, 0},
-                {"hmc", 3, 0},      {"mala", 10, 0},
-                {"rw", 25, 0.25},   {"langevin", 25, 0.25}};
-    printf("%-9s %6s %5s %10s\n", "sampler", "reps", "thin", "min p");
+        int noise;            /* bnn_run_config.noise_step */
+    } runs[] = {{"gibbs", 2, 0, 0},    {"nuts", 3, 0, 0},
+                {"hmc", 3, 0, 0},      {"mala", 10, 0, 0},
+                {"rw", 25, 0.25, 0},   {"langevin", 25, 0.25, 0},
+                {"nuts", 3, 0, BNN_NOISE_STEP_GIBBS}, {"hmc", 3, 0, BNN_NOISE_STEP_GIBBS},
+                {"mala", 10, 0, BNN_NOISE_STEP_GIBBS}};
+    printf("%-9s %-11s %6s %5s %10s\n", "sampler", "noise-step", "reps", "thin", "min p");
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         double p;
-        sbc_run(runs[k].s, reps, runs[k].thin, runs[k].step, &p);
-        printf("%-9s %6d %5zu %10.4f %s\n", runs[k].s, reps, runs[k].thin, p,
-               p > 0.001 ? "uniform" : "NOT UNIFORM");
+        sbc_run_noise(runs[k].s, reps, runs[k].thin, runs[k].step, runs[k].noise, &p);
+        printf("%-9s %-11s %6d %5zu %10.4f %s\n", runs[k].s, runs[k].noise ? "gibbs" : "none",
+               reps, runs[k].thin, p, p > 0.001 ? "uniform" : "NOT UNIFORM");
     }
     return 0;
 }

@@ -151,12 +151,26 @@ static void run_config(const sample_opts *o, const double *init,
     rc->stepsize = o->stepsize;
     rc->adapt = !o->no_adapt;
     rc->init = init;
+    rc->init_map = o->init_map;
+    rc->noise_step = o->noise_step;
     if (!o->quiet) {
         rc->progress = on_progress;
         rc->progress_user = ps;
         rc->progress_interval = ps->tty ? 0.2 : 1.0;
     }
     rc->stop = &stop_flag;
+}
+
+/* --init map: each chain's optimum, in the log. */
+static void log_start_opt(const sample_opts *o, const bnn_draws *dr)
+{
+    for (int c = 0; dr->start_opt && !o->quiet && c < dr->chains; c++) {
+        const bnn_optimize_result *r = &dr->start_opt[c];
+        fprintf(stderr, "bnnmc: chain %d starts at a local optimum: log density %.6g (from %.6g), "
+                "|gradient| %.2g, %zu BFGS iterations, %s%s\n", c + 1, r->lp, r->lp_start,
+                r->grad_norm, r->iter, bnn_optim_status_str(r->status),
+                r->status == BNN_OPTIM_FAILED ? " (the best point seen)" : "");
+    }
 }
 
 /* Ctrl-C and SIGTERM stop the chains; the draws made so far are written, marked partial. */
@@ -216,6 +230,7 @@ void run_sample(sample_opts *o, run_result *res)
     if (st && st != BNN_EINTR)
         die_status(st, &err);
     const bnn_draws *dr = res->draws;
+    log_start_opt(o, dr);
     res->partial = st == BNN_EINTR;
     char status[256] = "complete";
     if (res->partial) {

@@ -344,8 +344,13 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddBoolToObject(sa, "adapt", rc->adapt);
     if (rc->stepsize > 0)
         cJSON_AddNumberToObject(sa, "stepsize", rc->stepsize);
+    static const char *const noise_steps[] = {"none", "gibbs"};   /* bnn_noise_step */
+    cJSON_AddStringToObject(sa, "noise_step", noise_steps[rc->noise_step == BNN_NOISE_STEP_GIBBS]);
     if (o->init)
         cJSON_AddStringToObject(sa, "init", o->init);
+    else if (rc->init_map)
+        cJSON_AddStringToObject(sa, "init", "map: a local maximum of the log posterior by BFGS "
+                                "from weights ~ N(0,1), tau2 = mean squared residual");
     else
         cJSON_AddStringToObject(sa, "init", "weights ~ N(0,1), tau2 = mean squared residual");
     return root;
@@ -404,6 +409,19 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
         cJSON_AddItemToObject(met, "train", metrics_block(train));
     if (test)
         cJSON_AddItemToObject(met, "test", metrics_block(test));
+    if (dr->start_opt) {   /* --init map: each chain's optimisation */
+        cJSON *so = cJSON_AddArrayToObject(met, "start_optimum");
+        for (int c = 0; c < dr->chains; c++) {
+            const bnn_optimize_result *r = &dr->start_opt[c];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "lp", r->lp);
+            cJSON_AddNumberToObject(e, "lp_start", r->lp_start);
+            cJSON_AddNumberToObject(e, "grad_norm", r->grad_norm);
+            cJSON_AddNumberToObject(e, "iterations", (double)r->iter);
+            cJSON_AddStringToObject(e, "status", bnn_optim_status_str(r->status));
+            cJSON_AddItemToArray(so, e);
+        }
+    }
     cJSON_AddNumberToObject(met, "seconds_sampling", seconds_sampling);
     cJSON_AddNumberToObject(met, "seconds_total", seconds_total);
     write_json(dir, "metrics.json", met);

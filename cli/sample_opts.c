@@ -212,7 +212,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -229,7 +229,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP},
         {"target-accept", required_argument, 0, O_TARGET_ACC},
         {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
-        {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC}};
+        {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC},
+        {"noise-step", required_argument, 0, O_NOISE_STEP}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -242,6 +243,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
     static const char *const tasks[] = {"auto", "regression", "classification", NULL};
     static const char *const models[] = {"linear", "nn", NULL};
     static const char *const metrics[] = {"diag", "dense", NULL};   /* bnn_metric's order */
+    static const char *const noise_steps[] = {"none", "gibbs", NULL};   /* bnn_noise_step */
     optind = 1;
     int c;
     while ((c = next_option(C, argc, argv, longopts)) != -1) {
@@ -250,7 +252,12 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         case O_TEST: o->test = optarg; break;
         case O_DATASET: o->dataset = optarg; break;
         case O_OUT: o->out = optarg; break;
-        case O_INIT: o->init = optarg; break;
+        case O_INIT:
+            /* the keyword map, else a file */
+            o->init_map = strcmp(optarg, "map") == 0;
+            o->init = o->init_map ? NULL : optarg;
+            break;
+        case O_NOISE_STEP: o->noise_step = parse_choice(C, "--noise-step", optarg, noise_steps); break;
         case O_FORCE: o->force = 1; break;
         case O_QUIET: o->quiet = 1; break;
         case O_TARGET: o->target_col = (int)parse_long(C, "--target-col", optarg, 1, 1000000); break;

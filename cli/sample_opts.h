@@ -32,6 +32,8 @@ typedef struct {
     int metric;               /* bnn_metric: --metric diag (default) or dense */
     double stepsize;          /* 0: the sampler's default */
     int no_adapt;
+    int init_map;             /* --init map */
+    int noise_step;           /* bnn_noise_step */
     int force, quiet;
 } sample_opts;
 

@@ -321,6 +321,51 @@ typedef enum {
 
 typedef struct bnn_draws bnn_draws;   /* a run's draws, below */
 
+/* What bnn_run_config.noise_step asks between the kernel's moves. */
+typedef enum {
+    BNN_NOISE_STEP_NONE = 0,   /* the kernel moves every coordinate, eta included */
+    BNN_NOISE_STEP_GIBBS       /* the kernel moves the weights given eta, then an exact draw
+                                  of tau^2 | weights (see bnn_run_config.noise_step) */
+} bnn_noise_step;
+
+/*
+ * Optimisation of a density: a local maximum of logp found by BFGS (GSL's
+ * gsl_multimin_fdfminimizer_vector_bfgs2 on -logp) from a starting point. Used by bnn_run
+ * (init_map) to start each chain at its own optimum, so warm-up only adapts.
+ */
+typedef struct {
+    size_t max_iter;          /* BFGS iterations at most (0: 20000) */
+    double grad_tol;          /* converged when |grad logp| (Euclidean) < grad_tol *
+                                 max(1, |logp|) (0: 1e-5) */
+} bnn_optimize_opts;
+
+typedef enum {
+    BNN_OPTIM_CONVERGED = 0,  /* the gradient's norm fell below the tolerance */
+    BNN_OPTIM_MAX_ITER,       /* max_iter iterations without converging */
+    BNN_OPTIM_STALLED,        /* the line search could make no more progress */
+    BNN_OPTIM_FAILED          /* a non-finite value or a GSL error: theta is the best
+                                 point seen (the start at worst) */
+} bnn_optim_status;
+
+typedef struct {
+    bnn_optim_status status;
+    size_t iter;              /* BFGS iterations */
+    size_t n_evals;           /* log density evaluations */
+    double lp_start, lp;      /* log density at the start and at the point returned */
+    double grad_norm;         /* |grad logp| at the point returned */
+} bnn_optimize_result;
+
+/* "converged", "max_iter", "stalled", "failed". */
+const char *bnn_optim_status_str(bnn_optim_status s);
+
+/* Moves theta (d->dim values, a finite log density there) to the best point BFGS finds:
+ * the highest log density it evaluated, so never worse than the start. opts may be NULL
+ * (the defaults). Fails only when out of memory or when the start's log density or
+ * gradient is not finite; an optimisation that goes wrong later is not an error, it is
+ * res->status. */
+bnn_status bnn_optimize(const bnn_density *d, double *theta, const bnn_optimize_opts *opts,
+                        bnn_optimize_result *res, bnn_error *err);
+
 typedef struct {
     const char *sampler;      /* a kernel's name (default "langevin") */
     size_t n_iter;            /* iterations per chain, burn-in included */
@@ -352,6 +397,18 @@ typedef struct {
     int adapt;
     /* chains x dim starting points (unconstrained), or NULL for uniform(-2, 2) draws */
     const double *init;
+    /* init_map: each chain first moves its starting point to a local maximum of log p
+     * (bnn_optimize with the options optimize, on the chain's own thread); the results are
+     * in bnn_draws.start_opt */
+    int init_map;
+    bnn_optimize_opts optimize;
+    /* BNN_NOISE_STEP_GIBBS, for the kernels with a metric (mala, hmc, nuts) on a density with
+     * noise (a regression): each iteration is the kernel's move of the other coordinates
+     * given eta (eta's inverse metric is 0, so leapfrog and MALA leave it exactly where it
+     * is, and adaptation tunes the weights alone), then an exact draw tau^2 | weights ~
+     * inverse-gamma(nu1 + n/2, nu2 + SSE/2), eta = log tau^2, as Neal's FBM does. The
+     * sampler columns are those of the kernel's move. */
+    int noise_step;
     /* called from the calling thread about every progress_interval seconds, and once at
      * the end; may be NULL */
     void (*progress)(void *user, const bnn_progress *p);
@@ -418,6 +475,8 @@ struct bnn_draws {
     double *seconds_sampling; /* chains */
     size_t rounds;            /* sampling rounds run (1 without max_seconds) */
     int converged;            /* bnn_run_config.converged said so */
+    bnn_optimize_result *start_opt;   /* chains: the starting points' optimisation
+                                         (init_map), else NULL */
 };
 
 /* Checks cfg against d as bnn_run does (the sampler exists, its settings are its own and

@@ -25,8 +25,8 @@ static inline bnn_table *regression_data(gsl_rng *r, size_t n, const double *w, 
     return t;
 }
 
-static inline bnn_draws *run_model_step(const bnn_model *m, const char *s, size_t iter, size_t burn,
-                                 size_t thin, int chains, uint64_t seed, double step)
+static inline bnn_draws *run_model_noise(const bnn_model *m, const char *s, size_t iter, size_t burn,
+                                 size_t thin, int chains, uint64_t seed, double step, int noise_step)
 {
     bnn_density d = bnn_model_density(m);
     bnn_run_config rc;
@@ -38,6 +38,7 @@ static inline bnn_draws *run_model_step(const bnn_model *m, const char *s, size_
     rc.chains = chains;
     rc.threads = 1;
     rc.seed = seed;
+    rc.noise_step = noise_step;
     if (step > 0) {
         bnn_run_config_set(&rc, "step", step);
         bnn_run_config_set(&rc, "step_eta", step);
@@ -47,6 +48,12 @@ static inline bnn_draws *run_model_step(const bnn_model *m, const char *s, size_
     if (bnn_run(&d, &rc, &dr, &err) != BNN_OK)
         printf("run failed: %s\n", err.msg);
     return dr;
+}
+
+static inline bnn_draws *run_model_step(const bnn_model *m, const char *s, size_t iter, size_t burn,
+                                 size_t thin, int chains, uint64_t seed, double step)
+{
+    return run_model_noise(m, s, iter, burn, thin, chains, seed, step, BNN_NOISE_STEP_NONE);
 }
 
 static inline bnn_draws *run_model(const bnn_model *m, const char *s, size_t iter, size_t burn, size_t thin,
@@ -59,12 +66,14 @@ static inline bnn_draws *run_model(const bnn_model *m, const char *s, size_t ite
  * rank of the true value among L draws thinned by thin (near-independent draws, or the
  * ranks bunch at the ends). If the sampler is right, every rank 0..L is equally likely: a
  * chi-square test over 10 bins, at a fixed seed; *pvalue_out is the smallest p-value over
- * the four parameters. step sets rw/langevin's proposal scale (0: the default). */
-static inline void sbc_run(const char *s, int reps, size_t thin, double step, double *pvalue_out)
+ * the four parameters. step sets rw/langevin's proposal scale (0: the default);
+ * noise_step is bnn_run_config's. */
+static inline void sbc_run_noise(const char *s, int reps, size_t thin, double step, int noise_step,
+                                 double *pvalue_out)
 {
     enum { L = 99, BINS = 10 };
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 2018 + (unsigned long)s);
+    gsl_rng_set(r, 2018 + (unsigned long)s + (unsigned long)noise_step);
     int counts[4][BINS] = {{0}};
     for (int rep = 0; rep < reps; rep++) {
         bnn_model_spec sp;
@@ -80,7 +89,8 @@ static inline void sbc_run(const char *s, int reps, size_t thin, double step, do
         bnn_table *t = regression_data(r, 12, truth, truth[2], sqrt(tau2));
         bnn_model *m = NULL;
         bnn_model_new(&m, &sp, t, NULL);
-        bnn_draws *dr = run_model_step(m, s, 300 + L * thin, 300, thin, 1, (uint64_t)rep + 1, step);
+        bnn_draws *dr = run_model_noise(m, s, 300 + L * thin, 300, thin, 1, (uint64_t)rep + 1,
+                                        step, noise_step);
         for (int j = 0; dr && j < 4; j++) {
             int rank = 0;
             for (size_t i = 0; i < dr->n_kept; i++)
@@ -101,6 +111,11 @@ static inline void sbc_run(const char *s, int reps, size_t thin, double step, do
     }
     *pvalue_out = pmin;
     gsl_rng_free(r);
+}
+
+static inline void sbc_run(const char *s, int reps, size_t thin, double step, double *pvalue_out)
+{
+    sbc_run_noise(s, reps, thin, step, BNN_NOISE_STEP_NONE, pvalue_out);
 }
 
 static inline void sbc(const char *s, int reps, double *pvalue_out)

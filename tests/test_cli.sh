@@ -46,6 +46,15 @@ expect 2 "a setting out of its table's range" "--max-depth: 21 is out of range 1
 expect 2 "a real setting out of range" "--langevin-prob: must be in [0,1], got 2" "$B" sample --dataset blobs3 --langevin-prob 2 --out "$T/x"
 expect 2 "gibbs on a network is refused before the folder is made" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --task regression --sampler gibbs --out "$T/gibbs-nn"
 [ ! -e "$T/gibbs-nn" ] && ok "no folder for a refused sampler" || bad "a folder was made for a refused sampler"
+# --noise-step gibbs: refused without a metric or without a noise variance, one line, no folder
+expect 2 "--noise-step gibbs refuses a sampler without a metric" "--noise-step gibbs needs a sampler with a metric (mala, hmc or nuts), not rw" "$B" sample --dataset mackey-glass --task regression --model linear --sampler rw --noise-step gibbs --out "$T/ns"
+expect 2 "--noise-step gibbs refuses a classification" "--noise-step gibbs needs a regression with Gaussian noise" "$B" sample --dataset blobs3 --task classification --sampler nuts --noise-step gibbs --out "$T/ns"
+expect 2 "--noise-step takes none or gibbs" "--noise-step" "$B" sample --dataset mackey-glass --sampler nuts --noise-step metropolis --out "$T/ns"
+[ ! -e "$T/ns" ] && ok "no folder for a refused noise step" || bad "a folder was made for a refused noise step"
+expect 0 "--noise-step gibbs with nuts and --init map run" "" "$B" sample --dataset mackey-glass --task regression --model linear --sampler nuts --noise-step gibbs --init map --samples 60 --chains 2 --out "$T/ns-map"
+grep -q '"init":.*"map' "$T/ns-map/config.json" && grep -q '"noise_step":.*"gibbs"' "$T/ns-map/config.json" &&
+    grep -q '"start_optimum"' "$T/ns-map/metrics.json" && grep -q "chain 2 starts at a local optimum: log density" "$T/err" &&
+    ok "MAP starts and the noise step recorded in config.json, metrics.json and the log" || bad "MAP starts not recorded: $(cat "$T/err")"
 # a setting of 0 is a setting (langevin_prob 0: random walk only), not "use the default"
 expect 0 "--langevin-prob 0 runs" "" "$B" sample --dataset mackey-glass --langevin-prob 0 --samples 40 --chains 1 --quiet --out "$T/lp0"
 grep -q '"langevin_prob":[[:space:]]*0[,}]' "$T/lp0/config.json" && grep -q "#         langevin_prob = 0$" "$T/lp0/chain-1.csv" &&

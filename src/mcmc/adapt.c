@@ -86,7 +86,10 @@ static void va_estimate_diag(bnn_var_adapt *v, double *inv_metric, size_t dim)
     for (size_t j = 0; j < dim; j++) {
         /* as Stan's: with one draw in the window the current metric is regularised */
         double var = n > 1 ? v->m2[j] / (n - 1) : inv_metric[j];
-        inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
+        /* a 0 entry is a frozen coordinate (eta under the noise step): it stays 0, and
+         * the regularised estimates are never 0 */
+        if (inv_metric[j] != 0)
+            inv_metric[j] = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
         v->mean[j] = v->m2[j] = 0;
     }
 }
@@ -164,7 +167,7 @@ static bnn_status metric_check(bnn_chain *c, bnn_error *err)
     const double *m = dense ? c->inv_metric_dense : c->inv_metric;
     size_t len = dense ? n * n : n;
     for (size_t k = 0; k < len; k++)
-        if (!isfinite(m[k]) || (!dense && !(m[k] > 0)))
+        if (!isfinite(m[k]) || (!dense && !(m[k] >= 0)))
             return bnn_fail(err, BNN_ENUMERIC, "numerical overflow in metric adaptation "
                             "(coordinate %zu's %s over the window is %g)", (dense ? k / n : k) + 1,
                             dense ? "covariance" : "variance", m[k]);

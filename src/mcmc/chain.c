@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "hamiltonian.h"
 
 /* A dense metric's matrices, in one block: the inverse metric and its Cholesky factor (both
@@ -28,6 +30,37 @@ static bnn_status dense_init(bnn_chain *c, bnn_error *err)
     return BNN_OK;
 }
 
+bnn_status bnn_noise_step_check(const bnn_kernel *k, const bnn_density *d,
+                                const bnn_run_config *cfg, bnn_error *err)
+{
+    if (cfg->noise_step == BNN_NOISE_STEP_NONE)
+        return BNN_OK;
+    if (cfg->noise_step != BNN_NOISE_STEP_GIBBS)
+        return bnn_fail(err, BNN_EINVAL, "run: noise step %d is not none (0) or gibbs (1)",
+                        cfg->noise_step);
+    /* the weights' move must leave eta alone: only a kernel with a metric can (a 0 entry) */
+    if (!k->adapts)
+        return bnn_fail(err, BNN_EINVAL, "--noise-step gibbs needs a sampler with a metric "
+                        "(mala, hmc or nuts), not %s", k->name);
+    /* a dense metric would need eta's row and column frozen too: not built */
+    if (cfg->metric != BNN_METRIC_DIAG)
+        return bnn_fail(err, BNN_EINVAL, "--noise-step gibbs works with the diagonal metric "
+                        "only, not --metric dense");
+    const bnn_gaussian_noise *nz = d->noise;
+    if (!nz || !nz->sse || nz->eta >= d->dim)
+        return bnn_fail(err, BNN_EINVAL, "--noise-step gibbs needs a regression with Gaussian "
+                        "noise (this density has no noise variance tau2 to draw)");
+    return BNN_OK;
+}
+
+void bnn_noise_draw(bnn_chain *c)
+{
+    const bnn_gaussian_noise *nz = c->d->noise;
+    double sse = nz->sse(c->d->ctx, c->work, c->theta);
+    double shape = nz->nu1 + 0.5 * (double)nz->n_rows, rate = nz->nu2 + 0.5 * sse;
+    c->theta[nz->eta] = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
+}
+
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
                           const bnn_run_config *cfg, unsigned long seed, const double *theta0,
                           bnn_error *err)
@@ -42,6 +75,9 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
     if (cfg->metric == BNN_METRIC_DENSE && !k->dense_metric)
         return bnn_fail(err, BNN_EINVAL, "run: sampler %s has no dense metric (hmc and nuts "
                         "have)", k->name);
+    bnn_status nst = bnn_noise_step_check(k, d, cfg, err);
+    if (nst)
+        return nst;
     c->d = d;
     c->cfg = cfg;
     c->k = k;
@@ -69,6 +105,10 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
         bnn_chain_free(c);
         return BNN_ENOMEM;
     }
+    /* the noise step: an inverse metric of 0 freezes eta in the kernel's move (hamiltonian.h,
+     * kernel_mala.c) and adaptation keeps it 0 (adapt.c) */
+    if (cfg->noise_step == BNN_NOISE_STEP_GIBBS)
+        c->inv_metric[d->noise->eta] = 0.0;
     memcpy(c->theta, theta0, n * sizeof(double));
     c->lp = d->logp(d->ctx, c->work, c->theta, NULL);
     if (!isfinite(c->lp)) {
@@ -125,5 +165,13 @@ void *bnn_chain_state(bnn_chain *c, size_t bytes, size_t nvec, double **vecs, bn
 
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info)
 {
-    return c->k->ops->step(c, info);
+    int moved = c->k->ops->step(c, info);
+    if (c->cfg->noise_step == BNN_NOISE_STEP_GIBBS) {
+        /* tau^2 | weights, then the state's log density and gradient at the new eta (the
+         * next move starts from the cache) */
+        bnn_noise_draw(c);
+        c->lp = c->d->logp(c->d->ctx, c->work, c->theta, c->grad);
+        c->grad_valid = 1;
+    }
+    return moved;
 }

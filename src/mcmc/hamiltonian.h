@@ -100,6 +100,10 @@ static inline double ps_hamiltonian(const bnn_chain *c, const ps_point *z)
     return isnan(h) ? INFINITY : h;
 }
 
+/* A coordinate whose inverse metric is 0 (eta under the noise step) is frozen: its momentum
+ * is 0 (an infinite mass), and as p_sharp, the position's velocity, is inv_metric .* p it
+ * stays 0 there through leapfrog, the kinetic energy and the U-turn criterion, which
+ * only read p through p_sharp or inv_metric .* p. */
 static inline void ps_sample_momentum(bnn_chain *c, double *p)
 {
     c->phase->sample_momentum(c, p);

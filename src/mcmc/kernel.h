@@ -111,6 +111,16 @@ int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
  * bnn_chain_free. NULL, with err set, when out of memory. */
 void *bnn_chain_state(bnn_chain *c, size_t bytes, size_t nvec, double **vecs, bnn_error *err);
 
+/* The noise step (bnn_run_config.noise_step): can it run with kernel k on d? (The run's
+ * check and bnn_chain_init ask.) */
+bnn_status bnn_noise_step_check(const bnn_kernel *k, const bnn_density *d,
+                                const bnn_run_config *cfg, bnn_error *err);
+/* Draws eta = log tau^2 at the density's noise coordinate from its exact conditional given
+ * the others, tau^2 ~ inverse-gamma(nu1 + n/2, nu2 + SSE/2), into c->theta; c->lp and the
+ * gradient cache are the caller's to refresh. Shared by the gibbs kernel and the noise
+ * step. */
+void bnn_noise_draw(bnn_chain *c);
+
 /* adapt.c: sets up the tuning of an adaptive kernel's chain (Stan's step-size search
  * included); after iteration it (0-based) of burn-in, adapts step size and metric. Both
  * fail (reason in err) when the step-size search fails or, after a window, when the

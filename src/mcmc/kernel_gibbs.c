@@ -91,10 +91,7 @@ static int gibbs_step(bnn_chain *c, bnn_step_info *info)
     gsl_blas_dtrsv(CblasLower, CblasTrans, CblasNonUnit, w->A, w->z);   /* L^-T z ~ N(0, A^-1) */
     for (size_t a = 0; a < d; a++)
         c->theta[a] = gsl_vector_get(w->mean, a) + gsl_vector_get(w->z, a);
-    /* tau^2 | w */
-    double sse = nz->sse(c->d->ctx, c->work, c->theta);
-    double shape = nz->nu1 + 0.5 * (double)nz->n_rows, rate = nz->nu2 + 0.5 * sse;
-    c->theta[d] = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
+    bnn_noise_draw(c);   /* tau^2 | w (eta is coordinate d, as gibbs_check demands) */
     c->lp = c->d->logp(c->d->ctx, c->work, c->theta, NULL);
     gibbs_info(info, 1.0, c->lp);
     return 1;

@@ -29,7 +29,9 @@ static double log_q(const bnn_chain *c, const double *x, const double *y, const 
     for (size_t j = 0; j < c->d->dim; j++) {
         double D = c->inv_metric[j];
         double r = x[j] - y[j] - 0.5 * e2 * D * gy[j];
-        s += r * r / (e2 * D);
+        /* D = 0 (eta under the noise step): the proposal keeps the coordinate exactly, a
+         * point mass both ways, so it adds nothing (and r = 0 here, r^2 / 0 a NaN) */
+        s += D > 0 ? r * r / (e2 * D) : 0.0;
     }
     return -0.5 * s;
 }

@@ -32,8 +32,12 @@ static void diag_p_sharp(const bnn_chain *c, const double *p, double *out)
 
 static void diag_sample_momentum(bnn_chain *c, double *p)
 {
-    for (size_t j = 0; j < c->d->dim; j++)
-        p[j] = gsl_ran_gaussian_ziggurat(c->rng, 1.0) / sqrt(c->inv_metric[j]);
+    /* a 0 entry freezes its coordinate (the noise step): no momentum there, and the
+     * random stream advances the same */
+    for (size_t j = 0; j < c->d->dim; j++) {
+        double z = gsl_ran_gaussian_ziggurat(c->rng, 1.0);
+        p[j] = c->inv_metric[j] > 0 ? z / sqrt(c->inv_metric[j]) : 0.0;
+    }
 }
 
 static void diag_leapfrog(bnn_chain *c, ps_point *z, double eps)

@@ -102,12 +102,27 @@ static void run_chain(void *arg, size_t i)
     const bnn_run_config *cfg = sh->cfg;
     bnn_chain *c = &sh->ch[ci];
     bnn_draws *dr = sh->dr;
-    bnn_status st;
+    bnn_status st = BNN_OK;
     if (!sh->live[ci]) {
+        const double *theta0 = sh->init + (size_t)ci * sh->d->dim;
+        double *map = NULL;
+        if (cfg->init_map) {
+            /* on the chain's thread, from the chain's own start: thread-count independent */
+            map = malloc(sh->d->dim * sizeof *map);
+            if (!map) {
+                sh->status[ci] = bnn_fail(&sh->errs[ci], BNN_ENOMEM, "out of memory");
+                return;
+            }
+            memcpy(map, theta0, sh->d->dim * sizeof *map);
+            st = bnn_optimize(sh->d, map, &cfg->optimize, &dr->start_opt[ci], &sh->errs[ci]);
+            theta0 = map;
+        }
         /* mt19937 seeds from 32 bits: fold the 64-bit hash */
         uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
-        st = bnn_chain_init(c, sh->k, sh->d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
-                            sh->init + (size_t)ci * sh->d->dim, &sh->errs[ci]);
+        if (!st)
+            st = bnn_chain_init(c, sh->k, sh->d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
+                                theta0, &sh->errs[ci]);
+        free(map);
         if (st) {
             sh->status[ci] = st;
             return;
@@ -286,6 +301,7 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->accept_rate);
     free(dr->seconds_warmup);
     free(dr->seconds_sampling);
+    free(dr->start_opt);
     free(dr);
 }
 
@@ -345,6 +361,12 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
         if (st)
             return st;
     }
+    bnn_status nst = bnn_noise_step_check(k, d, c, err);
+    if (nst)
+        return nst;
+    if (c->init_map && (!(c->optimize.grad_tol >= 0) || !isfinite(c->optimize.grad_tol)))
+        return bnn_fail(err, BNN_EINVAL, "run: optimize's grad_tol %g is not a finite number >= 0",
+                        c->optimize.grad_tol);
     if (!(c->stepsize >= 0) || !isfinite(c->stepsize))
         return bnn_fail(err, BNN_EINVAL, "run: step size %g is not a finite number >= 0", c->stepsize);
     if (c->target_accept < 0 || c->target_accept >= 1)
@@ -425,6 +447,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     double *init = NULL;
     if (!dr)
         return bnn_fail(err, BNN_ENOMEM, "run: out of memory");
+    sh.dr = dr;
     dr->chains = M;
     dr->dim = dim;
     dr->n_burn = cfg->n_burn;
@@ -446,6 +469,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
     sh.ch = calloc((size_t)M, sizeof *sh.ch);
     sh.live = calloc((size_t)M, sizeof *sh.live);
+    if (cfg->init_map)
+        dr->start_opt = calloc((size_t)M, sizeof *dr->start_opt);
     sh.iter_done = calloc((size_t)M, sizeof *sh.iter_done);
     sh.accepted = calloc((size_t)M, sizeof *sh.accepted);
     sh.kept = calloc((size_t)M, sizeof *sh.kept);
@@ -458,6 +483,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     if (!dr->step_final || !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
         !dr->seconds_sampling || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
         !sh.kept || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs ||
+        (cfg->init_map && !dr->start_opt) ||
         (!cfg->init && !init) || grow_draws(&sh, kept_upto(cfg, cfg->n_iter), 0) != BNN_OK) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
                       "parameters", M, kept_upto(cfg, cfg->n_iter), dim);
@@ -466,7 +492,6 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.k = k;
     sh.d = d;
     sh.cfg = cfg;
-    sh.dr = dr;
     sh.init = cfg->init ? cfg->init : init;
     sh.target = cfg->n_iter;
     openblas_set_num_threads(1);
