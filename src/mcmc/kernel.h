@@ -131,6 +131,11 @@ void bnn_rw_scale(const bnn_chain *c, double *scale, double step, double step_et
  * divergence, energy -lp. */
 void bnn_step_info_plain(bnn_step_info *info, double accept_stat, double step, double lp);
 
+/* kernel_pt.c: the probability that replicas at inverse temperatures beta_i and beta_j,
+ * whose states have log likelihoods l_i and l_j, exchange states: min(1, exp((beta_i -
+ * beta_j)(l_j - l_i))), 0 for NaN (a state outside the support). The tests check it. */
+double bnn_pt_swap_prob(double beta_i, double beta_j, double l_i, double l_j);
+
 /* Exchanges two state buffers (an accepted proposal becomes the state without a copy). */
 static inline void bnn_swap(double **a, double **b)
 {

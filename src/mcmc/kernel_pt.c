@@ -148,6 +148,13 @@ static bnn_status pt_check(const bnn_density *d, const bnn_run_config *cfg, bnn_
     return BNN_OK;
 }
 
+double bnn_pt_swap_prob(double beta_i, double beta_j, double l_i, double l_j)
+{
+    double la = (beta_i - beta_j) * (l_j - l_i);
+    /* the swap's Metropolis ratio; a state outside the support (l = -inf) gives NaN or -inf */
+    return la >= 0 ? 1.0 : isnan(la) ? 0.0 : exp(la);
+}
+
 static void set_beta(pt_state *s, int k)
 {
     s->tc[k].beta = 1.0 / s->T[k];
@@ -231,9 +238,7 @@ static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
     for (int k = 0; k < K; k++)
         s->prior[k] = d->logp_tempered(d->ctx, c->work, 0.0, s->rep[k].theta, NULL, &s->ll[k]);
     for (int i = 0; i + 1 < K; i++) {
-        double la = (s->tc[i].beta - s->tc[i + 1].beta) * (s->ll[i + 1] - s->ll[i]);
-        /* -inf l (outside the support) never enters: NaN rejects */
-        s->alpha[i] = la >= 0 ? 1.0 : isnan(la) ? 0.0 : exp(la);
+        s->alpha[i] = bnn_pt_swap_prob(s->tc[i].beta, s->tc[i + 1].beta, s->ll[i], s->ll[i + 1]);
         info->extra[i] = s->alpha[i];
     }
     int moved0 = 0;
