@@ -168,7 +168,7 @@ expect 2 "pt: unknown base" "--base: 'nutz' is not one of rw|" "$B" sample --dat
 expect 2 "pt: replicas out of range" "--replicas" "$B" sample --dataset blobs3 --sampler pt --replicas 1 --out "$T/pe"
 expect 2 "pt: replicas out of range (high)" "--replicas" "$B" sample --dataset blobs3 --sampler pt --replicas 33 --out "$T/pe"
 expect 2 "pt: a setting of neither pt nor its base" "--step is a setting neither of --sampler pt nor of its --base nuts" "$B" sample --dataset blobs3 --sampler pt --step 0.1 --out "$T/pe"
-expect 2 "pt: --base gibbs refused" "gibbs" "$B" sample --dataset mackey-glass --sampler pt --base gibbs --out "$T/pe"
+expect 2 "pt: --base gibbs refused" "gibbs" "$B" sample --dataset mackey-glass --task regression --sampler pt --base gibbs --out "$T/pe"
 expect 2 "pt: --t-max below 1.01" "--t-max" "$B" sample --dataset blobs3 --sampler pt --t-max 1 --out "$T/pe"
 
 # predict on new rows, with and without the target column
