@@ -20,6 +20,31 @@ void summary_set_free(summary_set *s)
     s->ebfmi = NULL;
 }
 
+/* pt's swap_K__ columns: the mean over every chain's rows that had an exchange round. */
+static void swap_rates(const stan_csv *ch, size_t M, summary_set *out)
+{
+    size_t ncol = ch[0].ncol;
+    out->n_swap = 0;
+    for (size_t j = 0; j < ncol; j++) {
+        int pair, len = 0;
+        const char *nm = ch[0].names[j];
+        if (sscanf(nm, "swap_%d__%n", &pair, &len) != 1 || nm[len] != '\0' ||
+            pair != (int)out->n_swap + 1 || out->n_swap == sizeof out->swap_rate / sizeof out->swap_rate[0])
+            continue;
+        double sum = 0;
+        size_t n = 0;
+        for (size_t c = 0; c < M; c++)
+            for (size_t i = 0; i < ch[c].nrow; i++) {
+                double v = ch[c].v[i * ncol + j];
+                if (!isnan(v)) {
+                    sum += v;
+                    n++;
+                }
+            }
+        out->swap_rate[out->n_swap++] = n ? sum / (double)n : NAN;
+    }
+}
+
 /* Sampler health as Stan reports it: divergences, tree depth at the limit, and per chain the
  * energy Bayesian fraction of missing information, sum (E_n - E_n-1)^2 / sum (E_n - mean)^2. */
 static void sampler_health(stan_csv *ch, size_t M, summary_set *out)
@@ -34,6 +59,7 @@ static void sampler_health(stan_csv *ch, size_t M, summary_set *out)
         if (strcmp(ch[0].names[j], "energy__") == 0)
             je = (int)j;
     }
+    swap_rates(ch, M, out);
     out->max_depth = ch[0].max_depth;
     out->ebfmi = malloc(M * sizeof *out->ebfmi);
     int engine_nuts = ch[0].engine && strcmp(ch[0].engine, "nuts") == 0;
@@ -69,6 +95,12 @@ static void sampler_health(stan_csv *ch, size_t M, summary_set *out)
 
 void print_health(const summary_set *s)
 {
+    if (s->n_swap) {
+        printf("swap acceptance per neighbour pair (replicas 1-2, 2-3, ...):");
+        for (size_t i = 0; i < s->n_swap; i++)
+            printf(isnan(s->swap_rate[i]) ? " NA" : " %.3f", s->swap_rate[i]);
+        printf("\n");
+    }
     if (s->divergent)
         printf("warning: %zu of %zu transitions (%.1f%%) ended with a divergence: the sampler "
                "cannot follow the posterior's curvature there; raise --target-accept or "

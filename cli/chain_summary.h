@@ -24,6 +24,10 @@ typedef struct {
     double *ebfmi;            /* per chain, NaN without energy__ */
     int partial;
     const char *algorithm;
+    /* parallel tempering: the mean exchange acceptance of each neighbour pair (columns
+     * swap_1__ ..., NaN rows skipped), n_swap pairs */
+    size_t n_swap;
+    double swap_rate[32];
 } summary_set;
 
 /* Summarises lp__ and every column whose name does not end in "__" of the M chains (the

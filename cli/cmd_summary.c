@@ -94,6 +94,12 @@ int cmd_summary(int argc, char **argv)
         cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
         cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
         cJSON_AddNumberToObject(root, "max_treedepth_hits", (double)s.depth_hits);
+        if (s.n_swap) {
+            cJSON *sw = cJSON_AddArrayToObject(root, "swap_rates");
+            for (size_t i = 0; i < s.n_swap; i++)
+                cJSON_AddItemToArray(sw, isnan(s.swap_rate[i]) ? cJSON_CreateNull()
+                                                               : cJSON_CreateNumber(s.swap_rate[i]));
+        }
         cJSON_AddItemToObject(root, "parameters", summary_json(&s));
         cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(r.metrics.root, 1));
         print_json(root);

@@ -82,6 +82,30 @@ static const char *model_name(const sample_opts *o)
     return o->nn ? "bnnmc_nn_classification" : "bnnmc_softmax_regression";
 }
 
+/* A kernel's settings as comment lines; a kernel setting (pt's base) by name. */
+static void put_kernel_settings(FILE *f, const bnn_run_config *rc, const bnn_kernel *k)
+{
+    for (size_t i = 0; k->options && k->options[i].name; i++) {
+        double v = bnn_run_config_get(rc, k, k->options[i].name);
+        if (k->options[i].type == BNN_OPT_KERNEL)
+            fprintf(f, "#         %s = %s\n", k->options[i].name, bnn_kernel_at((size_t)v)->name);
+        else
+            fprintf(f, "#         %s = %g\n", k->options[i].name, v);
+    }
+}
+
+/* The settings of k under rc into the JSON object o; a kernel setting by name. */
+static void json_kernel_settings(cJSON *o, const bnn_run_config *rc, const bnn_kernel *k)
+{
+    for (size_t i = 0; k->options && k->options[i].name; i++) {
+        double v = bnn_run_config_get(rc, k, k->options[i].name);
+        if (k->options[i].type == BNN_OPT_KERNEL)
+            cJSON_AddStringToObject(o, k->options[i].name, bnn_kernel_at((size_t)v)->name);
+        else
+            cJSON_AddNumberToObject(o, k->options[i].name, v);
+    }
+}
+
 /* CmdStan's comment lines before the column names: the settings of the run. */
 static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample_opts *o,
                                const bnn_run_config *rc, const char *status)
@@ -105,9 +129,10 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
     /* CmdStan names its NUTS "algorithm = hmc, engine = nuts"; the kernel keeps that */
     fprintf(f, "#     algorithm = %s\n", k->algorithm);
     fprintf(f, "#       engine = %s\n", k->engine);
-    for (size_t i = 0; k->options && k->options[i].name; i++)
-        fprintf(f, "#         %s = %g\n", k->options[i].name,
-                bnn_run_config_get(rc, k, k->options[i].name));
+    put_kernel_settings(f, rc, k);
+    const bnn_kernel *sub = bnn_run_config_subkernel(rc, k);
+    if (sub)   /* pt: its base's settings, which every replica takes */
+        put_kernel_settings(f, rc, sub);
     if (dr->adapted)
         fprintf(f, "#       metric = %s\n", !rc->adapt_metric ? "unit_e"
                                               : dr->metric == BNN_METRIC_DENSE ? "dense_e" : "diag_e");
@@ -336,8 +361,9 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(sa, "threads", rc->threads);
     cJSON_AddNumberToObject(sa, "seed", (double)rc->seed);
     const bnn_kernel *k = bnn_kernel_find(rc->sampler);
-    for (size_t i = 0; k->options && k->options[i].name; i++)
-        cJSON_AddNumberToObject(sa, k->options[i].name, bnn_run_config_get(rc, k, k->options[i].name));
+    json_kernel_settings(sa, rc, k);
+    if (bnn_run_config_subkernel(rc, k))   /* pt: its base's settings */
+        json_kernel_settings(sa, rc, bnn_run_config_subkernel(rc, k));
     cJSON_AddNumberToObject(sa, "target_accept", rc->target_accept);
     cJSON_AddBoolToObject(sa, "adapt_metric", rc->adapt_metric);
     cJSON_AddStringToObject(sa, "metric", rc->metric == BNN_METRIC_DENSE ? "dense" : "diag");

@@ -573,6 +573,19 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
     return 0;
 }
 
+/* The kernel's own columns the run wrote: those of its table that follow CmdStan's seven in
+ * chain 1, in the table's order (pt writes one per replica pair, not its table's 31). */
+static void own_columns(run_folder *r, const stan_csv *c)
+{
+    if (!r->kernel || !r->kernel->columns)
+        return;
+    size_t S = 7;
+    while (S < c->ncol && r->kernel->columns[S - 7] &&
+           strcmp(c->names[S], r->kernel->columns[S - 7]) == 0)
+        S++;
+    r->sampler_cols = S;
+}
+
 static int load_chains(run_folder *r, const bnn_model *m, char *err, size_t errlen)
 {
     r->chain = calloc(r->chains, sizeof *r->chain);
@@ -581,8 +594,11 @@ static int load_chains(run_folder *r, const bnn_model *m, char *err, size_t errl
     for (size_t c = 0; c < r->chains; c++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/chain-%zu.csv", r->dir, c + 1);
-        if (stan_csv_read(path, &r->chain[c], err, errlen) != 0 ||
-            check_chain(r, &r->chain[c], path, m, err, errlen) != 0)
+        if (stan_csv_read(path, &r->chain[c], err, errlen) != 0)
+            return -1;
+        if (c == 0)
+            own_columns(r, &r->chain[0]);
+        if (check_chain(r, &r->chain[c], path, m, err, errlen) != 0)
             return -1;
     }
     return 0;

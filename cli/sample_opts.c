@@ -83,11 +83,30 @@ static int has_setting(const sample_opts *o, const char *name)
     return 0;
 }
 
+/* "rw|langevin|...": the registry's kernel names. */
+static void kernel_list(char *list, size_t len)
+{
+    list[0] = '\0';
+    for (size_t i = 0; bnn_kernel_at(i); i++) {
+        strncat(list, i ? "|" : "", len - strlen(list) - 1);
+        strncat(list, bnn_kernel_at(i)->name, len - strlen(list) - 1);
+    }
+}
+
 /* --FLAG VALUE for the kernel option op, checked against its table. */
 static double parse_setting(const char *C, const char *flag, const bnn_option *op, const char *s)
 {
     char opt[64];
     snprintf(opt, sizeof opt, "--%s", flag);
+    if (op->type == BNN_OPT_KERNEL) {   /* a kernel by name; the library takes its index */
+        const bnn_kernel *k = bnn_kernel_find(s);
+        if (!k) {
+            char list[256];
+            kernel_list(list, sizeof list);
+            die_usage(C, "%s: '%s' is not one of %s", opt, s, list);
+        }
+        return (double)bnn_kernel_index(k);
+    }
     if (op->type == BNN_OPT_INT)
         return (double)parse_long(C, opt, s, (long)op->lo, (long)op->hi);
     double v = parse_double(C, opt, s);
@@ -98,13 +117,32 @@ static double parse_setting(const char *C, const char *flag, const bnn_option *o
     return v;
 }
 
-/* Every setting given must be one of the chosen kernel's. */
+/* The kernel whose settings k also takes (pt's --base), as o sets it or by default. */
+static const bnn_kernel *sub_kernel(const sample_opts *o, const bnn_kernel *k)
+{
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    for (int i = 0; i < o->n_settings; i++)
+        bnn_run_config_set(&rc, o->settings[i].name, o->settings[i].value);
+    return bnn_run_config_subkernel(&rc, k);
+}
+
+/* Every setting given must be one of the chosen kernel's (or of its base's, for pt). */
 static void check_settings(const sample_opts *o, const char *C)
 {
     const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    const bnn_kernel *sub = sub_kernel(o, k);
     for (int i = 0; i < o->n_settings; i++) {
         if (bnn_kernel_option(k, o->settings[i].name))
             continue;
+        if (sub && bnn_kernel_option(sub, o->settings[i].name))
+            continue;
+        if (sub && sub != k) {
+            char flag[40];
+            flag_name(flag, sizeof flag, o->settings[i].name);
+            die_usage(C, "--%s is a setting neither of --sampler %s nor of its --base %s", flag,
+                      k->name, sub->name);
+        }
         char list[256] = "", flag[40];
         for (size_t j = 0; k->options && k->options[j].name; j++) {
             flag_name(flag, sizeof flag, k->options[j].name);
@@ -127,14 +165,20 @@ void sample_opts_print_samplers(FILE *f)
     kernel_opts_collect(&ko);
     for (size_t q = 0; q < ko.n; q++) {
         char head[64], users[128] = "";
-        snprintf(head, sizeof head, "--%s %s", ko.flag[q], ko.opt[q]->type == BNN_OPT_INT ? "N" : "X");
+        const bnn_option *op = ko.opt[q];
+        snprintf(head, sizeof head, "--%s %s", ko.flag[q],
+                 op->type == BNN_OPT_INT ? "N" : op->type == BNN_OPT_KERNEL ? "NAME" : "X");
         for (size_t i = 0; bnn_kernel_at(i); i++)
             if (bnn_kernel_option(bnn_kernel_at(i), ko.opt[q]->name)) {
                 strncat(users, users[0] ? "/" : "", sizeof users - strlen(users) - 1);
                 strncat(users, bnn_kernel_at(i)->name, sizeof users - strlen(users) - 1);
             }
-        fprintf(f, "  %-22s  %s: %s [%g]\n", head, users, ko.opt[q]->help, ko.opt[q]->def);
+        if (op->type == BNN_OPT_KERNEL)
+            fprintf(f, "  %-22s  %s: %s [%s]\n", head, users, op->help, op->def_kernel);
+        else
+            fprintf(f, "  %-22s  %s: %s [%g]\n", head, users, op->help, op->def);
     }
+    fprintf(f, "  (pt also takes its --base's settings, e.g. --max-depth for nuts)\n");
     fprintf(f, "  (rw and langevin on the study's models: --step 0.025 --step-eta 0.2 for nn, "
                "0.02 and 0.01 for linear)\n");
 }
@@ -184,6 +228,9 @@ static void model_defaults(sample_opts *o)
         o->sampler = o->nn ? "langevin" : "rw";
     /* the study's random-walk scales for its two models */
     const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    const bnn_kernel *sub = sub_kernel(o, k);
+    if (sub && !bnn_kernel_option(k, "step"))
+        k = sub;   /* pt: its base's scales */
     const bnn_option *step = bnn_kernel_option(k, "step"), *step_eta = bnn_kernel_option(k, "step_eta");
     if (step && !has_setting(o, "step"))
         set_setting(o, step->name, o->nn ? 0.025 : 0.02);

@@ -150,6 +150,18 @@ typedef struct {
     double prior_var;
 } bnn_gaussian_noise;
 
+/*
+ * Optional, for tempering samplers (pt): the density as log prior + log likelihood, with the
+ * likelihood raised to a power beta in [0, 1]. Returns log prior + beta * log likelihood (at
+ * beta = 1 the value of logp, up to rounding), its gradient in grad when grad != NULL, and
+ * the log likelihood itself in *loglik. What is "prior" is the density's choice, but it must
+ * be a proper-enough density on its own for the hot replicas to sample (the models: the
+ * Gaussian prior on the weights and, for regression, the inverse-gamma prior on tau^2 with
+ * the Jacobian of eta = log tau^2). Same rules as logp: no allocation, work of work_len.
+ */
+typedef double (*bnn_logp_tempered_fn)(const void *ctx, double *work, double beta,
+                                       const double *theta, double *grad, double *loglik);
+
 typedef struct {
     size_t dim;
     size_t n_weights;
@@ -158,6 +170,7 @@ typedef struct {
     bnn_drift_fn drift;                /* may be NULL */
     const void *ctx;
     const bnn_gaussian_noise *noise;   /* may be NULL */
+    bnn_logp_tempered_fn logp_tempered;   /* may be NULL (then pt refuses the density) */
 } bnn_density;
 /* (Fields may be added: build a density with a designated initialiser, which zeroes the
  * rest, as examples/binomial.c does.) */
@@ -263,13 +276,19 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
  * "langevin" the study's Langevin-gradient / random-walk mixture; "mala" Metropolis-adjusted
  * Langevin; "hmc" static HMC; "nuts" the No-U-Turn sampler as Stan's (multinomial,
  * generalised U-turn criterion); "gibbs" exact conditionals (needs bnn_density.noise with
- * a linear f); "slice" Neal's slice sampler, one coordinate at a time. mala, hmc and nuts
- * tune their step size and diagonal metric during burn-in.
+ * a linear f); "slice" Neal's slice sampler, one coordinate at a time; "pt" parallel
+ * tempering: K replicas of a base kernel (option base, nuts by default) at tempered
+ * likelihoods, exchanging states (needs bnn_density.logp_tempered). mala, hmc and nuts (and
+ * pt's replicas of them) tune their step size and diagonal metric during burn-in.
  */
 typedef enum {
     BNN_OPT_REAL,              /* a number in [lo, hi] */
     BNN_OPT_POSITIVE,          /* a number > 0 (lo, hi unused) */
-    BNN_OPT_INT                /* an integer in [lo, hi] */
+    BNN_OPT_INT,               /* an integer in [lo, hi] */
+    BNN_OPT_KERNEL             /* another kernel (pt's base): its index in the registry
+                                  (bnn_kernel_at); def_kernel names the default. The command
+                                  line and the run folder spell it by name. A kernel with such
+                                  an option also accepts the chosen kernel's settings. */
 } bnn_option_type;
 
 typedef struct {
@@ -277,6 +296,7 @@ typedef struct {
     bnn_option_type type;
     double def, lo, hi;
     const char *help;          /* one line */
+    const char *def_kernel;    /* BNN_OPT_KERNEL: the default kernel's name (def unused) */
 } bnn_option;
 
 typedef struct bnn_kernel_ops bnn_kernel_ops;   /* how it moves: internal */
@@ -298,6 +318,8 @@ typedef struct {
 /* The i-th kernel of the registry, NULL past the end; the kernel called name, or NULL. */
 const bnn_kernel *bnn_kernel_at(size_t i);
 const bnn_kernel *bnn_kernel_find(const char *name);
+/* The registry index of k (for a BNN_OPT_KERNEL setting), or -1. */
+int bnn_kernel_index(const bnn_kernel *k);
 /* The option of k called name, or NULL. */
 const bnn_option *bnn_kernel_option(const bnn_kernel *k, const char *name);
 
@@ -439,8 +461,11 @@ void bnn_run_config_default(bnn_run_config *c);
  * the config) to value, replacing an earlier value; BNN_EINVAL when the table is full. */
 bnn_status bnn_run_config_set(bnn_run_config *c, const char *name, double value);
 /* The value of setting name for kernel k under c: set, or k's default; NaN when k has no
- * such option. */
+ * such option. (A BNN_OPT_KERNEL option's default is def_kernel's registry index.) */
 double bnn_run_config_get(const bnn_run_config *c, const bnn_kernel *k, const char *name);
+/* The kernel that k's BNN_OPT_KERNEL option (if any) chooses under c, or NULL: the kernel
+ * whose settings a run of k also accepts (pt's base). */
+const bnn_kernel *bnn_run_config_subkernel(const bnn_run_config *c, const bnn_kernel *k);
 
 /* Kept draws of M chains. Every chain keeps n_kept draws (for a stopped run, the number
  * that every chain reached). */

@@ -158,6 +158,28 @@ done
 cmp -s "$T/t1/pred-test.csv" "$T/t3/pred-test.csv" || same=0
 [ $same -eq 1 ] && ok "--threads 1 and 3 give identical draws and predictions" || bad "draws depend on --threads"
 
+# parallel tempering: bitwise the same draws on 1 and 2 threads (the replicas run in turn
+# inside a chain), its base's settings reach it, one-line errors for a bad base or count
+"$B" sample --dataset mackey-glass --sampler pt --replicas 3 --max-depth 5 --samples 200 --chains 2 --threads 1 --out "$T/p1" --quiet 2>/dev/null
+"$B" sample --dataset mackey-glass --sampler pt --replicas 3 --max-depth 5 --samples 200 --chains 2 --threads 2 --out "$T/p2" --quiet 2>/dev/null
+same=1
+for c in 1 2; do
+    grep -v -e Elapsed -e seconds "$T/p1/chain-$c.csv" >"$T/a"
+    grep -v -e Elapsed -e seconds "$T/p2/chain-$c.csv" >"$T/b"
+    [ "$(grep -vc '^#' "$T/a")" -eq 101 ] && cmp -s "$T/a" "$T/b" || same=0
+done
+grep -q "^lp__,.*,energy__,swap_1__,swap_2__,W1" "$T/p1/chain-1.csv" || same=0
+grep -q "max_depth = 5" "$T/p1/chain-1.csv" || same=0
+grep -q '"base":[[:space:]]*"nuts"' "$T/p1/config.json" || same=0
+[ $same -eq 1 ] && ok "pt: --threads 1 and 2 give identical draws; swap columns, base and --max-depth recorded" || bad "pt: draws depend on --threads or settings not recorded"
+"$B" summary "$T/p1" | grep -q "swap acceptance per neighbour pair (replicas 1-2, 2-3, ...): [0-9.]* [0-9.]*$" && ok "summary shows pt's swap rates" || bad "summary: no swap rates"
+expect 2 "pt: unknown base" "--base: 'nutz' is not one of rw|" "$B" sample --dataset blobs3 --sampler pt --base nutz --out "$T/pe"
+expect 2 "pt: replicas out of range" "--replicas" "$B" sample --dataset blobs3 --sampler pt --replicas 1 --out "$T/pe"
+expect 2 "pt: replicas out of range (high)" "--replicas" "$B" sample --dataset blobs3 --sampler pt --replicas 33 --out "$T/pe"
+expect 2 "pt: a setting of neither pt nor its base" "--step is a setting neither of --sampler pt nor of its --base nuts" "$B" sample --dataset blobs3 --sampler pt --step 0.1 --out "$T/pe"
+expect 2 "pt: --base gibbs refused" "gibbs" "$B" sample --dataset mackey-glass --task regression --sampler pt --base gibbs --out "$T/pe"
+expect 2 "pt: --t-max below 1.01" "--t-max" "$B" sample --dataset blobs3 --sampler pt --t-max 1 --out "$T/pe"
+
 # predict on new rows, with and without the target column
 "$B" sample --dataset mackey-glass --samples 400 --chains 2 --out "$T/mg" --quiet 2>/dev/null
 printf '0.1 0.2 0.3 0.4\n0.5 0.6 0.7 0.8\n' >"$T/new.txt"

@@ -53,6 +53,56 @@ static double grad_error(const bnn_density *d, double *theta, double *work)
     return worst;
 }
 
+/* The tempered density at a fixed beta as a plain density, for grad_error. */
+typedef struct {
+    const bnn_density *d;
+    double beta;
+} tempered_at;
+
+static double tempered_logp(const void *ctx, double *work, const double *th, double *g)
+{
+    const tempered_at *t = ctx;
+    double ll;
+    return t->d->logp_tempered(t->d->ctx, work, t->beta, th, g, &ll);
+}
+
+/* logp_tempered (bnn_density): its gradient at beta = 0.37 against finite differences; at
+ * beta = 1 it is logp; at beta = 0 it is the prior alone, computed here by hand (the
+ * Gaussian weights, and for regression the inverse-gamma on tau^2 with eta's Jacobian: the
+ * prior part), and f(beta) = f(0) + beta * loglik. Returns the worst of these errors,
+ * relative. */
+static double tempered_error(const bnn_density *d, const bnn_model_spec *sp, double *theta,
+                             double *work)
+{
+    tempered_at t = {d, 0.37};
+    bnn_density w = *d;
+    w.logp = tempered_logp;
+    w.ctx = &t;
+    double worst = grad_error(&w, theta, work);
+    double ll0, ll1, llb;
+    double f0 = d->logp_tempered(d->ctx, work, 0.0, theta, NULL, &ll0);
+    double f1 = d->logp_tempered(d->ctx, work, 1.0, theta, NULL, &ll1);
+    double fb = d->logp_tempered(d->ctx, work, 0.37, theta, NULL, &llb);
+    double lp = d->logp(d->ctx, work, theta, NULL);
+    size_t nw = d->n_weights;
+    double prior = -0.5 * (double)nw * (LOG_2PI + log(sp->prior_var));
+    for (size_t j = 0; j < nw; j++)
+        prior -= 0.5 * theta[j] * theta[j] / sp->prior_var;
+    if (sp->task == BNN_TASK_REGRESSION) {
+        double eta = theta[nw];
+        if (sp->nu1 > 0 && sp->nu2 > 0)
+            prior += sp->nu1 * log(sp->nu2) - lgamma(sp->nu1);
+        prior += -sp->nu1 * eta - sp->nu2 * exp(-eta);
+    }
+    double scale = 1.0 + fabs(lp);
+    double e[] = {fabs(f1 - lp) / scale, fabs(f0 - prior) / scale,
+                  fabs(fb - (f0 + 0.37 * ll0)) / scale, fabs(f1 - (f0 + ll0)) / scale,
+                  fabs(ll1 - ll0) / scale, fabs(llb - ll0) / scale};
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        worst = e[i] > worst ? e[i] : worst;
+    return worst;
+}
+
 static const char *act_name(bnn_activation a)
 {
     static const char *n[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
@@ -101,13 +151,21 @@ static void test_gradients(gsl_rng *r)
                 }
                 bnn_density d = bnn_model_density(m);
                 double *work = bnn_zalloc(d.work_len), *theta = bnn_zalloc(d.dim);
-                double worst = 0.0;
+                double worst = 0.0, worst_t = 0.0;
                 for (int rep = 0; rep < 3; rep++) {
                     for (size_t j = 0; j < d.dim; j++)
                         theta[j] = gsl_ran_gaussian(r, 0.8);
                     double e = grad_error(&d, theta, work);
                     worst = e > worst ? e : worst;
+                    e = tempered_error(&d, &sp, theta, work);
+                    worst_t = e > worst_t ? e : worst_t;
                 }
+                CHECK_VERBOSE(worst_t < 1e-6, "tempered %-5s hidden=%d act=%-8s out=%-8s K=%d "
+                              "nu=(%g,%g): gradient at beta 0.37, beta 1 = logp, beta 0 = prior: "
+                              "max rel err %.2e", shapes[s].n_hidden ? "nn" : "linear",
+                              shapes[s].n_hidden, shapes[s].n_hidden ? act_name(acts[a]) : "-",
+                              act_name(tasks[k].out), tasks[k].K, tasks[k].nu1, tasks[k].nu2,
+                              worst_t);
                 CHECK_VERBOSE(worst < 1e-6, "gradient %-5s hidden=%d act=%-8s out=%-8s K=%d "
                               "nu=(%g,%g) dim=%3zu: max rel err %.2e", shapes[s].n_hidden ? "nn" : "linear",
                               shapes[s].n_hidden, shapes[s].n_hidden ? act_name(acts[a]) : "-",

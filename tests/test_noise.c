@@ -359,7 +359,7 @@ static double cliff_logp(const void *ctx, double *work, const double *th, double
 
 static void test_map_fallback(void)
 {
-    bnn_density d = {2, 2, 0, cliff_logp, NULL, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = cliff_logp};
     double theta[2] = {0, 0};
     bnn_optimize_result res;
     bnn_error err = {0};

@@ -37,6 +37,21 @@ static double fixed_logp(const void *ctx, double *work, const double *theta, dou
     return lp;
 }
 
+/* The tempered form (pt's replicas) of the same: the inner model's at eta held fixed. */
+static double fixed_tempered(const void *ctx, double *work, double beta, const double *theta,
+                             double *grad, double *loglik)
+{
+    const fixed_tau *f = ctx;
+    size_t d = f->inner.dim;
+    double *full = work + f->inner.work_len, *g = full + d;
+    memcpy(full, theta, (d - 1) * sizeof *full);
+    full[d - 1] = f->eta;
+    double lp = f->inner.logp_tempered(f->inner.ctx, work, beta, full, grad ? g : NULL, loglik);
+    if (grad)
+        memcpy(grad, g, (d - 1) * sizeof *grad);
+    return lp;
+}
+
 static void fixed_drift(const void *ctx, double *work, double lr, const double *theta, double *out)
 {
     const fixed_tau *f = ctx;
@@ -95,7 +110,8 @@ static void test_conjugate(void)
     bnn_model *m = NULL;
     bnn_model_new(&m, &sp, t, NULL);
     fixed_tau ft = {bnn_model_density(m), log(0.25)};
-    bnn_density d = {3, 3, ft.inner.work_len + 2 * ft.inner.dim, fixed_logp, fixed_drift, &ft, NULL};
+    bnn_density d = {3, 3, ft.inner.work_len + 2 * ft.inner.dim, fixed_logp, fixed_drift, &ft, NULL,
+                     fixed_tempered};
     double mu[3], var[3];
     conjugate_posterior(t, 0.25, sp.prior_var, mu, var);
     /* every kernel of the registry, so a new one is tested here the day it is added; the
@@ -166,7 +182,7 @@ static double gauss2_logp(const void *ctx, double *work, const double *th, doubl
 
 static void test_gauss2(void)
 {
-    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL};
+    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "langevin";
@@ -220,7 +236,7 @@ static double recording_logp(const void *ctx, double *work, const double *th, do
 static void test_correction(void)
 {
     recorder rec = {{0, 0}};
-    bnn_density d = {2, 1, 0, recording_logp, odd_drift, &rec, NULL};
+    bnn_density d = {2, 1, 0, recording_logp, odd_drift, &rec, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     const double lr = 0.2;
@@ -322,7 +338,7 @@ static void test_stop(void)
     volatile int stop = 0;
     int calls = 0;
     stopper s = {&stop, &calls};
-    bnn_density d = {2, 2, 0, stopping_logp, NULL, &s, NULL};
+    bnn_density d = {2, 2, 0, stopping_logp, NULL, &s, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "rw";
@@ -342,7 +358,7 @@ static void test_stop(void)
 
 static void test_bad_config(void)
 {
-    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL};
+    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.n_burn = rc.n_iter;
@@ -408,7 +424,7 @@ static void test_bad_config(void)
 /* The header promises no global state left changed: OpenBLAS's thread count included. */
 static void test_blas_threads_restored(void)
 {
-    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL};
+    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.n_iter = 20;

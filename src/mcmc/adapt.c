@@ -240,6 +240,8 @@ bnn_status bnn_adapt_init(bnn_chain *c, bnn_error *err)
 
 bnn_status bnn_chain_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err)
 {
+    if (c->k->ops->adapt)   /* a kernel that tunes itself (pt: its replicas) */
+        return c->k->ops->adapt(c, it, info, err);
     if (!c->adapting)
         return BNN_OK;
     da_learn(&c->da, &c->eps, info->accept_stat);

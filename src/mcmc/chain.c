@@ -175,3 +175,12 @@ int bnn_chain_step(bnn_chain *c, bnn_step_info *info)
     }
     return moved;
 }
+
+void bnn_chain_set_state(bnn_chain *c, const double *theta, double lp)
+{
+    memcpy(c->theta, theta, c->d->dim * sizeof(double));
+    c->lp = lp;
+    c->grad_valid = 0;
+    if (c->k->ops->reset)
+        c->k->ops->reset(c);
+}

@@ -15,7 +15,7 @@
 
 enum {
     BNN_MAX_OPTIONS = 8,      /* settings of one kernel */
-    BNN_MAX_COLUMNS = 8       /* a kernel's own sampler columns */
+    BNN_MAX_COLUMNS = 32      /* a kernel's own sampler columns (pt: one per replica pair) */
 };
 
 /* What one transition reports: CmdStan's sampler columns, then the kernel's own. */
@@ -59,6 +59,14 @@ struct bnn_kernel_ops {
     int (*step)(bnn_chain *c, bnn_step_info *info);
     /* Releases what the state holds besides its own block (the chain frees the block). */
     void (*free)(bnn_chain *c);
+    /* The state was set from outside (bnn_chain_set_state, pt's exchanges): forget what the
+     * kernel caches of the old one besides c->grad (langevin's drift). */
+    void (*reset)(bnn_chain *c);
+    /* Replaces the driver's tuning in burn-in (bnn_chain_adapt calls it instead of its own,
+     * whether or not the kernel `adapts`): pt tunes its replicas' chains and its ladder. */
+    bnn_status (*adapt)(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err);
+    /* How many of its columns a run under cfg writes (pt: replicas - 1); NULL: all. */
+    size_t (*n_columns)(const bnn_run_config *cfg);
     /* Stan's step-size search (hmc, nuts): run at the start of warm-up and after every
      * metric window; fails when no step size works. */
     int search_stepsize;
@@ -106,6 +114,9 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
 void bnn_chain_free(bnn_chain *c);
 /* One iteration; returns 1 if the state moved (a proposal was accepted). */
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
+/* Moves the chain to theta, whose log density is lp (known to the caller, pt's exchanges):
+ * the cached gradient and whatever else the kernel caches of the old state are dropped. */
+void bnn_chain_set_state(bnn_chain *c, const double *theta, double lp);
 /* The kernel's state, for its init: bytes (its struct, zeroed) and then nvec vectors of the
  * chain's dimension in one block, the first at *vecs; set as c->state and freed by
  * bnn_chain_free. NULL, with err set, when out of memory. */
@@ -139,6 +150,11 @@ void bnn_rw_scale(const bnn_chain *c, double *scale, double step, double step_et
 /* The CmdStan columns of a kernel without trees: step as stepsize__, one "leapfrog", no
  * divergence, energy -lp. */
 void bnn_step_info_plain(bnn_step_info *info, double accept_stat, double step, double lp);
+
+/* kernel_pt.c: the probability that replicas at inverse temperatures beta_i and beta_j,
+ * whose states have log likelihoods l_i and l_j, exchange states: min(1, exp((beta_i -
+ * beta_j)(l_j - l_i))), 0 for NaN (a state outside the support). The tests check it. */
+double bnn_pt_swap_prob(double beta_i, double beta_j, double l_i, double l_j);
 
 /* Exchanges two state buffers (an accepted proposal becomes the state without a copy). */
 static inline void bnn_swap(double **a, double **b)

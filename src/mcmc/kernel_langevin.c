@@ -116,7 +116,15 @@ static int langevin_step(bnn_chain *c, bnn_step_info *info)
     return moved;
 }
 
-static const bnn_kernel_ops ops = {.init = langevin_init, .step = langevin_step};
+/* The state was replaced (pt's exchanges): the cached g(theta) is of the old one. */
+static void langevin_reset(bnn_chain *c)
+{
+    langevin_state *s = c->state;
+    s->g_valid = 0;
+}
+
+static const bnn_kernel_ops ops = {
+    .init = langevin_init, .step = langevin_step, .reset = langevin_reset};
 
 const bnn_kernel bnn_kernel_langevin = {
     .name = "langevin",

@@ -5,7 +5,7 @@
 #include "kernel.h"
 
 extern const bnn_kernel bnn_kernel_rw, bnn_kernel_langevin, bnn_kernel_mala, bnn_kernel_hmc,
-    bnn_kernel_nuts, bnn_kernel_gibbs, bnn_kernel_slice;
+    bnn_kernel_nuts, bnn_kernel_gibbs, bnn_kernel_slice, bnn_kernel_pt;
 
 static const bnn_kernel *const kernels[] = {
     &bnn_kernel_rw,
@@ -15,6 +15,7 @@ static const bnn_kernel *const kernels[] = {
     &bnn_kernel_nuts,
     &bnn_kernel_gibbs,
     &bnn_kernel_slice,
+    &bnn_kernel_pt,
 };
 
 const bnn_kernel *bnn_kernel_at(size_t i)
@@ -28,6 +29,14 @@ const bnn_kernel *bnn_kernel_find(const char *name)
         if (strcmp(kernels[i]->name, name) == 0)
             return kernels[i];
     return NULL;
+}
+
+int bnn_kernel_index(const bnn_kernel *k)
+{
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+        if (kernels[i] == k)
+            return (int)i;
+    return -1;
 }
 
 const bnn_option *bnn_kernel_option(const bnn_kernel *k, const char *name)

@@ -279,7 +279,22 @@ double bnn_run_config_get(const bnn_run_config *c, const bnn_kernel *k, const ch
     for (int i = 0; i < c->n_settings; i++)
         if (strcmp(c->settings[i].name, name) == 0)
             return c->settings[i].value;
+    if (o->type == BNN_OPT_KERNEL) {
+        const bnn_kernel *def = o->def_kernel ? bnn_kernel_find(o->def_kernel) : NULL;
+        return def ? (double)bnn_kernel_index(def) : NAN;
+    }
     return o->def;
+}
+
+const bnn_kernel *bnn_run_config_subkernel(const bnn_run_config *c, const bnn_kernel *k)
+{
+    for (size_t i = 0; k->options && k->options[i].name; i++) {
+        if (k->options[i].type != BNN_OPT_KERNEL)
+            continue;
+        double v = bnn_run_config_get(c, k, k->options[i].name);
+        return v >= 0 && v == floor(v) && v < 1e6 ? bnn_kernel_at((size_t)v) : NULL;
+    }
+    return NULL;
 }
 
 void bnn_draws_free(bnn_draws *dr)
@@ -311,6 +326,7 @@ static int option_ok(const bnn_option *o, double v)
     switch (o->type) {
     case BNN_OPT_POSITIVE: return v > 0 && isfinite(v);
     case BNN_OPT_INT: return v >= o->lo && v <= o->hi && v == floor(v);
+    case BNN_OPT_KERNEL: return v >= 0 && v < 1e6 && v == floor(v) && bnn_kernel_at((size_t)v);
     default: return v >= o->lo && v <= o->hi;
     }
 }
@@ -333,11 +349,27 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
     }
     if (c->n_settings < 0 || c->n_settings > BNN_MAX_SETTINGS)
         return bnn_fail(err, BNN_EINVAL, "run: %d settings (0..%d)", c->n_settings, BNN_MAX_SETTINGS);
+    /* a kernel with a BNN_OPT_KERNEL option (pt) takes the chosen kernel's settings too;
+     * its own settings are checked first, so the choice itself is valid by then */
+    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < c->n_settings; i++) {
-        const bnn_option *o = c->settings[i].name ? bnn_kernel_option(k, c->settings[i].name) : NULL;
+        const char *name = c->settings[i].name;
+        const bnn_option *o = name ? bnn_kernel_option(k, name) : NULL;
+        const bnn_kernel *sub = pass ? bnn_run_config_subkernel(c, k) : NULL;
+        if (pass == 0 && !o)
+            continue;
+        if (pass == 1) {
+            if (o)
+                continue;
+            o = sub && name ? bnn_kernel_option(sub, name) : NULL;
+        }
         if (!o)
-            return bnn_fail(err, BNN_EINVAL, "run: %s has no setting '%s'", k->name,
-                            c->settings[i].name);
+            return bnn_fail(err, BNN_EINVAL, "run: %s has no setting '%s'%s%s%s", k->name,
+                            name ? name : "(null)", sub ? " (nor has its base " : "",
+                            sub ? sub->name : "", sub ? ")" : "");
+        if (o->type == BNN_OPT_KERNEL && !option_ok(o, c->settings[i].value))
+            return bnn_fail(err, BNN_EINVAL, "run: %s's %s must be the index of a kernel of the "
+                            "registry, not %g", k->name, o->name, c->settings[i].value);
         if (!option_ok(o, c->settings[i].value)) {
             if (o->type == BNN_OPT_POSITIVE)
                 return bnn_fail(err, BNN_EINVAL, "run: %s's %s must be positive, not %g",
@@ -353,6 +385,8 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
         n_opt++;
     while (k->columns && k->columns[n_col])
         n_col++;
+    if (k->ops->n_columns && k->ops->n_columns(c) > n_col)
+        n_col = SIZE_MAX;   /* more columns asked than the table names */
     if (n_opt > BNN_MAX_OPTIONS || n_col > BNN_MAX_COLUMNS)
         return bnn_fail(err, BNN_EINVAL, "run: kernel %s has %zu options and %zu columns (at most "
                         "%d and %d)", k->name, n_opt, n_col, BNN_MAX_OPTIONS, BNN_MAX_COLUMNS);
@@ -434,6 +468,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     size_t n_extra = 0;
     while (k->columns && k->columns[n_extra])
         n_extra++;
+    if (k->ops->n_columns)   /* the columns this run writes (pt: one per replica pair) */
+        n_extra = k->ops->n_columns(cfg);
     bnn_gsl_setup();
     /* chains are the unit of parallelism: BLAS on one thread inside each while they run,
      * and the caller's setting back at the end */

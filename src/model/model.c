@@ -48,6 +48,7 @@ struct bnn_model {
 
 static void set_noise(bnn_model *m);
 static int fused_is_fast(void);
+static int use_fused(const bnn_model *m);
 /* in the order of bnn_activation */
 static const char *const activation_names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
 
@@ -491,6 +492,68 @@ static double linear_logp(const void *ctx, double *work, const double *theta, do
     return complete_logp(m, bnn_linear_ss_sse(m->ss, theta, grad), theta, grad);
 }
 
+/* ------------------------------------------------------------ the tempered density */
+
+/* The data term of the BLAS path in the specialised paths' form (complete_logp's input):
+ * regression, the sum of squared residuals with grad = sum_i r_i d f_i / d theta; softmax,
+ * the log-likelihood with its gradient. */
+static double blas_data(const bnn_model *m, double *work, const double *theta, double *grad)
+{
+    size_t n = m->train->n;
+    const double *x = m->train->x;
+    forward(m, theta, x, n, work);
+    double *out = act_buf(m, work, n, m->L);
+    double *delta = work + n * (size_t)m->sum_width;
+    double *spare = delta + n * (size_t)m->max_width;
+    double *dl = grad ? delta : NULL;
+    double data = m->spec.task == BNN_TASK_REGRESSION ? regression_sse(m, out, 0.0, dl)
+                                                      : classification_loglik(m, out, dl, spare);
+    if (grad)
+        backward(m, theta, x, n, work, delta, spare, grad);
+    return data;
+}
+
+/* log prior + beta * log likelihood from the data term (complete_logp's input). The
+ * likelihood: the Gaussian noise (-n/2 log(2 pi tau^2) - SSE / (2 tau^2)) or the
+ * categorical; the prior: the Gaussian weights and, for regression, the inverse-gamma on
+ * tau^2 with the Jacobian of eta (-nu1 eta - nu2 e^-eta), both untempered. */
+static double tempered_complete(const bnn_model *m, double data, double beta,
+                                const double *theta, double *grad, double *loglik)
+{
+    size_t nw = m->n_weights;
+    double ll = data, lp_eta = 0.0;
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        double eta = theta[nw], prec = exp(-eta), n = (double)m->train->n;
+        double nu1 = m->spec.nu1, nu2 = m->spec.nu2;
+        ll = -0.5 * n * (LOG_2PI + eta) - 0.5 * prec * data;
+        lp_eta = -nu1 * eta - nu2 * prec;
+        if (grad) {
+            for (size_t j = 0; j < nw; j++)
+                grad[j] *= beta * prec;
+            grad[nw] = beta * (-0.5 * n + 0.5 * prec * data) - nu1 + nu2 * prec;
+        }
+    } else if (grad) {
+        for (size_t j = 0; j < nw; j++)
+            grad[j] *= beta;
+    }
+    *loglik = isnan(ll) ? -INFINITY : ll;
+    double lp = lp_eta + prior_logp(m, theta, grad) + beta * ll;
+    return isnan(lp) ? -INFINITY : lp;
+}
+
+/* bnn_density.logp_tempered of every model: the data term by the path the untempered
+ * density takes (so beta = 1 agrees with it to rounding), then tempered_complete. The
+ * untempered logp is left as it was: no beta in its path. */
+static double model_logp_tempered(const void *ctx, double *work, double beta,
+                                  const double *theta, double *grad, double *loglik)
+{
+    const bnn_model *m = ctx;
+    double data = m->ss ? bnn_linear_ss_sse(m->ss, theta, grad)
+                  : use_fused(m) ? bnn_fused_eval(m->fused, theta, grad, work)
+                                 : blas_data(m, work, theta, grad);
+    return tempered_complete(m, data, beta, theta, grad, loglik);
+}
+
 /* ------------------------------------------------------------ the study's Langevin map */
 
 /* One pass of per-row gradient descent over the training rows in order on the data-fit
@@ -631,6 +694,7 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.logp = !m->train ? NULL : m->ss ? linear_logp : use_fused(m) ? bnn_model_logp_fused
                                                                    : bnn_model_logp_blas;
     d.drift = m->train ? model_drift : NULL;
+    d.logp_tempered = m->train ? model_logp_tempered : NULL;
     d.noise = m->train && m->spec.task == BNN_TASK_REGRESSION ? &m->noise : NULL;
     d.ctx = m;
     return d;

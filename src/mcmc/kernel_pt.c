@@ -1,0 +1,336 @@
+/* kernel_pt.c — parallel tempering: K replicas of a base kernel at inverse temperatures
+ * 1 = beta_1 > ... > beta_K, replica k targeting log prior + beta_k log likelihood (the
+ * density's logp_tempered; the prior stays whole, so every replica is a proper density),
+ * exchanging states between neighbours.
+ *
+ * Each replica is a bnn_chain of the base kernel (option base, nuts by default) over a
+ * density of its own that calls logp_tempered at its beta (replica 1 takes the untempered
+ * density itself: no cost added to the chain that is reported). The replicas move one
+ * after another, from random streams drawn from the pt chain's own, so a pt chain's draws
+ * depend on (config, chain) alone like any chain's. In burn-in each replica tunes its own
+ * step size and metric (bnn_chain_adapt per replica: the adapt op), and its temperature's
+ * tuning stays with the temperature when states are exchanged.
+ *
+ * Exchanges. Every swap_every iterations, a round: the log likelihood l_k at each
+ * replica's state is evaluated (logp_tempered at beta = 0 returns the log prior p_k and
+ * l_k), and neighbours (i, i+1) exchange states with probability
+ *     min(1, exp((beta_i - beta_{i+1}) (l_{i+1} - l_i))),
+ * the Metropolis ratio of the swap under the product of the replicas' targets (the priors
+ * cancel). The pairs of a round are disjoint, each exchange keeps the joint target, so a
+ * round does. Scheme: deterministic even-odd (DEO, Syed, Bouchard-Cote, Deligiannidis &
+ * Doucet 2021): even pairs (1,2), (3,4), ... in even rounds, odd pairs in odd rounds. Its
+ * states travel the ladder like a lifted (non-reversible) walk: the round trip rate stays
+ * bounded as K grows, where random pairs' diffusion slows as 1/K. After an exchange the
+ * replica's lp = p + beta l of the state it received, with no new evaluation; its cached
+ * gradient (and any cache of its kernel) is dropped (bnn_chain_set_state).
+ *
+ * Ladder. Geometric in temperature from 1 to t_max. With adapt_ladder (default) the
+ * interior temperatures are tuned during the first 90% of burn-in by Vousden, Farr & Mandel
+ * (2016, MNRAS 455, 1919): S_i = log(T_i - T_{i-1}) moves by kappa(t) (A_{i-1} - A_i), A_j
+ * the exchange acceptance probability of pair (j, j+1) in round t and kappa(t) =
+ * t0 / (nu (t + t0)) a decaying gain (t0 = 100 rounds, nu = 10); this equalises the
+ * neighbours' acceptance rates. T_1 = 1 and T_K = t_max stay. Then it is frozen (the last
+ * 10% of burn-in lets the replicas' step sizes settle on the final temperatures), so the
+ * kept draws come from a fixed, valid kernel.
+ *
+ * Reported: the beta = 1 replica's state and lp (the untempered log density), its
+ * accept_stat, step size, tree depth, divergence and energy; n_leapfrog__ is the TOTAL of
+ * all replicas' gradient evaluations (the run's cost; the l evaluations of the exchange
+ * rounds are value-only and not counted). Own columns swap_1__ .. swap_{K-1}__: the
+ * exchange acceptance probability of pair (i, i+1) at this iteration's round, for every
+ * pair whether or not DEO attempted it (its mean is the pair's swap rate), NaN in
+ * iterations without a round. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "kernel.h"
+
+enum { BASE, REPLICAS, T_MAX, SWAP_EVERY, ADAPT_LADDER };
+enum { MAX_REPLICAS = 32 };
+
+/* the ladder's gain kappa(t) = LADDER_T0 / (LADDER_NU (t + LADDER_T0)), t in rounds */
+#define LADDER_T0 100.0
+#define LADDER_NU 10.0
+
+static const bnn_option options[] = {
+    [BASE] = {"base", BNN_OPT_KERNEL, 0, 0, 0,
+              "the kernel that moves each replica (its own settings apply to every replica)",
+              "nuts"},
+    [REPLICAS] = {"replicas", BNN_OPT_INT, 8, 2, MAX_REPLICAS, "replicas (temperatures) K"},
+    [T_MAX] = {"t_max", BNN_OPT_REAL, 50, 1.01, 1e9,
+               "the highest temperature 1/beta_K (the ladder is geometric from 1)", NULL},
+    [SWAP_EVERY] = {"swap_every", BNN_OPT_INT, 1, 1, 1000000,
+                    "iterations between exchange rounds", NULL},
+    [ADAPT_LADDER] = {"adapt_ladder", BNN_OPT_INT, 1, 0, 1,
+                      "1: tune the temperatures in burn-in to equal swap rates; 0: geometric",
+                      NULL},
+    {0}};
+
+static const char *const columns[] = {
+    "swap_1__",  "swap_2__",  "swap_3__",  "swap_4__",  "swap_5__",  "swap_6__",  "swap_7__",
+    "swap_8__",  "swap_9__",  "swap_10__", "swap_11__", "swap_12__", "swap_13__", "swap_14__",
+    "swap_15__", "swap_16__", "swap_17__", "swap_18__", "swap_19__", "swap_20__", "swap_21__",
+    "swap_22__", "swap_23__", "swap_24__", "swap_25__", "swap_26__", "swap_27__", "swap_28__",
+    "swap_29__", "swap_30__", "swap_31__", NULL};
+
+extern const bnn_kernel bnn_kernel_pt;
+
+/* What a tempered replica's density holds: the model's density and its beta. */
+typedef struct {
+    const bnn_density *d;
+    double beta;
+} tempered;
+
+typedef struct {
+    const bnn_kernel *base;
+    int K;
+    size_t swap_every, n_burn, it, round, ladder_rounds;
+    int adapt_ladder;
+    double T[MAX_REPLICAS];              /* temperatures, T[0] = 1 */
+    tempered tc[MAX_REPLICAS];           /* replica k's beta (k >= 1) */
+    bnn_density dens[MAX_REPLICAS];      /* replica k's density (k >= 1) */
+    bnn_chain rep[MAX_REPLICAS];
+    int n_init;                          /* replicas set up (to free) */
+    bnn_step_info info[MAX_REPLICAS];    /* each replica's last transition */
+    double prior[MAX_REPLICAS], ll[MAX_REPLICAS], alpha[MAX_REPLICAS];
+    double *tmp;                         /* a state in transit */
+} pt_state;
+
+static double tempered_logp(const void *ctx, double *work, const double *theta, double *grad)
+{
+    const tempered *t = ctx;
+    double ll;
+    return t->d->logp_tempered(t->d->ctx, work, t->beta, theta, grad, &ll);
+}
+
+/* A replica's density: the model's at beta, with neither the study's drift (langevin falls
+ * back to the tempered gradient) nor Gibbs conditionals (they are the untempered ones). */
+static bnn_density tempered_density(const bnn_density *d, const tempered *t)
+{
+    bnn_density w = *d;
+    w.logp = tempered_logp;
+    w.ctx = t;
+    w.drift = NULL;
+    w.noise = NULL;
+    w.logp_tempered = NULL;
+    return w;
+}
+
+/* The base kernel, or NULL when the setting names none. */
+static const bnn_kernel *base_kernel(const bnn_run_config *cfg)
+{
+    return bnn_run_config_subkernel(cfg, &bnn_kernel_pt);
+}
+
+static bnn_status pt_check(const bnn_density *d, const bnn_run_config *cfg, bnn_error *err)
+{
+    if (!d->logp_tempered)
+        return bnn_fail(err, BNN_EINVAL, "pt: the density has no tempered form "
+                        "(bnn_density.logp_tempered), so it cannot be tempered");
+    const bnn_kernel *b = base_kernel(cfg);
+    if (!b)
+        return bnn_fail(err, BNN_EINVAL, "pt: the base setting names no kernel");
+    for (size_t i = 0; b->options && b->options[i].name; i++)
+        if (b->options[i].type == BNN_OPT_KERNEL)
+            return bnn_fail(err, BNN_EINVAL, "pt: the base kernel cannot be %s (it has a base "
+                            "of its own)", b->name);
+    if (b->ops->check) {
+        tempered t = {d, 0.5};
+        bnn_density w = tempered_density(d, &t);
+        bnn_error e = {0};
+        if (b->ops->check(&w, cfg, &e) != BNN_OK)
+            return bnn_fail(err, e.code ? e.code : BNN_EINVAL, "pt: base %s cannot move the "
+                            "tempered replicas: %s", b->name, e.msg);
+    }
+    return BNN_OK;
+}
+
+double bnn_pt_swap_prob(double beta_i, double beta_j, double l_i, double l_j)
+{
+    double la = (beta_i - beta_j) * (l_j - l_i);
+    /* the swap's Metropolis ratio; a state outside the support (l = -inf) gives NaN or -inf */
+    return la >= 0 ? 1.0 : isnan(la) ? 0.0 : exp(la);
+}
+
+static void set_beta(pt_state *s, int k)
+{
+    s->tc[k].beta = 1.0 / s->T[k];
+}
+
+static bnn_status pt_init(bnn_chain *c, bnn_error *err)
+{
+    double *v;
+    pt_state *s = bnn_chain_state(c, sizeof *s, 1, &v, err);
+    if (!s)
+        return BNN_ENOMEM;
+    s->tmp = v;
+    const bnn_run_config *cfg = c->cfg;
+    s->base = base_kernel(cfg);
+    s->K = (int)c->opt[REPLICAS];
+    s->swap_every = (size_t)c->opt[SWAP_EVERY];
+    s->adapt_ladder = (int)c->opt[ADAPT_LADDER];
+    s->n_burn = cfg->n_burn;
+    /* the ladder moves in the rounds of the first 90% of burn-in */
+    s->ladder_rounds = s->adapt_ladder ? (cfg->n_burn - cfg->n_burn / 10) / s->swap_every : 0;
+    for (int k = 0; k < s->K; k++) {
+        s->T[k] = pow(c->opt[T_MAX], (double)k / (double)(s->K - 1));
+        s->tc[k].d = c->d;
+        set_beta(s, k);
+        s->dens[k] = tempered_density(c->d, &s->tc[k]);
+    }
+    s->T[0] = 1.0;
+    for (int k = 0; k < s->K; k++) {
+        const bnn_density *dk = k == 0 ? c->d : &s->dens[k];
+        unsigned long seed = gsl_rng_get(c->rng);
+        bnn_error e = {0};
+        bnn_status st = bnn_chain_init(&s->rep[k], s->base, dk, cfg, seed, c->theta, &e);
+        if (st)
+            return bnn_fail(err, st, "pt: replica %d (temperature %g): %s", k + 1, s->T[k],
+                            e.msg);
+        s->n_init = k + 1;
+    }
+    c->eps = s->rep[0].eps;
+    memcpy(c->inv_metric, s->rep[0].inv_metric, c->d->dim * sizeof(double));
+    return BNN_OK;
+}
+
+static void pt_free(bnn_chain *c)
+{
+    pt_state *s = c->state;
+    for (int k = 0; k < s->n_init; k++)
+        bnn_chain_free(&s->rep[k]);
+}
+
+/* Vousden, Farr & Mandel's update of the interior temperatures from this round's
+ * acceptance probabilities; T_1 and T_K stay. */
+static void adapt_ladder(pt_state *s)
+{
+    int K = s->K;
+    if (K < 3)
+        return;
+    double kappa = LADDER_T0 / (LADDER_NU * ((double)s->round + LADDER_T0));
+    double gap[MAX_REPLICAS], sum = 0;
+    for (int i = 1; i < K - 1; i++) {
+        gap[i] = (s->T[i] - s->T[i - 1]) * exp(kappa * (s->alpha[i - 1] - s->alpha[i]));
+        sum += gap[i];
+    }
+    /* the interior must stay below T_K: where the gaps would pass it, they shrink to leave
+     * the top gap at least the mean gap's share */
+    double room = s->T[K - 1] - 1.0, cap = room * (double)(K - 2) / (double)(K - 1);
+    double scale = sum > cap ? cap / sum : 1.0;
+    for (int i = 1; i < K - 1; i++) {
+        s->T[i] = s->T[i - 1] + gap[i] * scale;
+        set_beta(s, i);
+    }
+}
+
+/* One exchange round: evaluates every replica's (prior, l), records the acceptance
+ * probability of every neighbour pair, exchanges this round's pairs (DEO), tunes the ladder
+ * in its rounds. Returns 1 when replica 1 received a new state. */
+static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
+{
+    const bnn_density *d = c->d;
+    size_t n = d->dim;
+    int K = s->K;
+    for (int k = 0; k < K; k++)
+        s->prior[k] = d->logp_tempered(d->ctx, c->work, 0.0, s->rep[k].theta, NULL, &s->ll[k]);
+    for (int i = 0; i + 1 < K; i++) {
+        s->alpha[i] = bnn_pt_swap_prob(s->tc[i].beta, s->tc[i + 1].beta, s->ll[i], s->ll[i + 1]);
+        info->extra[i] = s->alpha[i];
+    }
+    int moved0 = 0;
+    for (int i = (int)(s->round % 2); i + 1 < K; i += 2) {
+        if (!(gsl_rng_uniform(c->rng) < s->alpha[i]))
+            continue;
+        bnn_chain *a = &s->rep[i], *b = &s->rep[i + 1];
+        memcpy(s->tmp, a->theta, n * sizeof(double));
+        bnn_chain_set_state(a, b->theta, s->prior[i + 1] + s->tc[i].beta * s->ll[i + 1]);
+        bnn_chain_set_state(b, s->tmp, s->prior[i] + s->tc[i + 1].beta * s->ll[i]);
+        double t = s->prior[i];
+        s->prior[i] = s->prior[i + 1];
+        s->prior[i + 1] = t;
+        t = s->ll[i];
+        s->ll[i] = s->ll[i + 1];
+        s->ll[i + 1] = t;
+        moved0 |= i == 0;
+    }
+    if (s->round < s->ladder_rounds) {
+        adapt_ladder(s);
+        /* the states stay; their log densities are those of the new temperatures */
+        for (int k = 1; k < K - 1; k++)
+            bnn_chain_set_state(&s->rep[k], s->rep[k].theta,
+                                s->prior[k] + s->tc[k].beta * s->ll[k]);
+    }
+    s->round++;
+    return moved0;
+}
+
+static int pt_step(bnn_chain *c, bnn_step_info *info)
+{
+    pt_state *s = c->state;
+    int K = s->K, moved = 0, leapfrogs = 0;
+    for (int k = 0; k < K; k++) {
+        s->info[k] = (bnn_step_info){0};
+        int m = bnn_chain_step(&s->rep[k], &s->info[k]);
+        leapfrogs += s->info[k].n_leapfrog;
+        if (k == 0)
+            moved = m;
+    }
+    const bnn_step_info *i0 = &s->info[0];
+    info->accept_stat = i0->accept_stat;
+    info->stepsize = i0->stepsize;
+    info->treedepth = i0->treedepth;
+    info->divergent = i0->divergent;
+    info->energy = i0->energy;
+    info->n_leapfrog = leapfrogs;
+    for (int i = 0; i + 1 < K; i++)
+        info->extra[i] = NAN;
+    s->it++;
+    if (s->it % s->swap_every == 0)
+        moved |= exchange_round(c, s, info);
+    memcpy(c->theta, s->rep[0].theta, c->d->dim * sizeof(double));
+    c->lp = s->rep[0].lp;
+    return moved;
+}
+
+/* Burn-in: every replica tunes its own step size and metric from its own transition. */
+static bnn_status pt_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err)
+{
+    (void)info;
+    pt_state *s = c->state;
+    for (int k = 0; k < s->K; k++) {
+        bnn_error e = {0};
+        bnn_status st = bnn_chain_adapt(&s->rep[k], it, &s->info[k], &e);
+        if (st)
+            return bnn_fail(err, st, "pt: replica %d (temperature %g): %s", k + 1, s->T[k],
+                            e.msg);
+    }
+    /* the reported step size and metric: the beta = 1 replica's */
+    c->eps = s->rep[0].eps;
+    if (it + 1 == s->n_burn)
+        memcpy(c->inv_metric, s->rep[0].inv_metric, c->d->dim * sizeof(double));
+    return BNN_OK;
+}
+
+static size_t pt_n_columns(const bnn_run_config *cfg)
+{
+    double K = bnn_run_config_get(cfg, &bnn_kernel_pt, "replicas");
+    return K >= 2 && K <= MAX_REPLICAS ? (size_t)K - 1 : 0;
+}
+
+static const bnn_kernel_ops ops = {
+    .check = pt_check, .init = pt_init, .step = pt_step, .free = pt_free, .adapt = pt_adapt,
+    .n_columns = pt_n_columns};
+
+const bnn_kernel bnn_kernel_pt = {
+    .name = "pt",
+    .help = "parallel tempering: replicas of --base at tempered likelihoods, exchanging states",
+    .algorithm = "pt",
+    .engine = "pt",
+    .options = options,
+    .columns = columns,
+    .ops = &ops,
+};

@@ -1,0 +1,349 @@
+/* test_pt.c — parallel tempering: the exchange rule keeps the joint target on a two-state
+ * toy (and the study's rule does not); PT finds both modes of a well-separated mixture in
+ * their right proportion where NUTS alone keeps to its starting mode; PT's beta = 1 draws
+ * match an exact Gaussian posterior; the kernel's refusals. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "../src/mcmc/kernel.h"
+#include "check.h"
+#include "stats.h"
+
+/* ---- 1. the exchange rule on a two-state toy ---- */
+
+typedef double (*swap_rule)(double beta_i, double beta_j, double l_i, double l_j);
+
+/* The study's rule, min(1, 0.5 exp(l_j - l_i)): not the Metropolis ratio of an exchange. */
+static double study_rule(double beta_i, double beta_j, double l_i, double l_j)
+{
+    (void)beta_i;
+    (void)beta_j;
+    double a = 0.5 * exp(l_j - l_i);
+    return a < 1 ? a : 1;
+}
+
+/* Two replicas at beta = 1 and 0.2, each on x in {0, 1} with p_k(x) ~ prior(x) L(x)^beta_k,
+ * prior (0.7, 0.3), log L = (0, 3). Each iteration: a Metropolis flip in each replica, then
+ * an exchange by `rule`. The exact joint stationary distribution is p_1 x p_2; returns the
+ * largest |z| of the four joint frequencies against it, the MCSE from 200 batch means. */
+static double toy_max_z(swap_rule rule, unsigned long seed)
+{
+    const double prior[2] = {0.7, 0.3}, ll[2] = {0.0, 3.0}, beta[2] = {1.0, 0.2};
+    double p[2][2];
+    for (int k = 0; k < 2; k++) {
+        double w0 = prior[0] * exp(beta[k] * ll[0]), w1 = prior[1] * exp(beta[k] * ll[1]);
+        p[k][0] = w0 / (w0 + w1);
+        p[k][1] = w1 / (w0 + w1);
+    }
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    enum { BATCHES = 200, BATCH = 1000 };
+    double mean[4] = {0}, m2[4] = {0};
+    int x[2] = {0, 1};
+    for (int b = 0; b < BATCHES; b++) {
+        double cnt[4] = {0};
+        for (int it = 0; it < BATCH; it++) {
+            for (int k = 0; k < 2; k++) {
+                int y = 1 - x[k];
+                if (gsl_rng_uniform(r) < p[k][y] / p[k][x[k]])
+                    x[k] = y;
+            }
+            if (gsl_rng_uniform(r) < rule(beta[0], beta[1], ll[x[0]], ll[x[1]])) {
+                int t = x[0];
+                x[0] = x[1];
+                x[1] = t;
+            }
+            cnt[2 * x[0] + x[1]] += 1.0 / BATCH;
+        }
+        for (int s = 0; s < 4; s++) {
+            mean[s] += cnt[s] / BATCHES;
+            m2[s] += cnt[s] * cnt[s] / BATCHES;
+        }
+    }
+    gsl_rng_free(r);
+    double worst = 0;
+    for (int s = 0; s < 4; s++) {
+        double exact = p[0][s / 2] * p[1][s % 2];
+        double mcse = sqrt((m2[s] - mean[s] * mean[s]) / (BATCHES - 1));
+        double z = fabs(mean[s] - exact) / mcse;
+        worst = z > worst ? z : worst;
+    }
+    return worst;
+}
+
+/* 200,000 iterations: the MCSE of a joint frequency is about 0.002, so a rule that moves
+ * one by 0.008 or more fails. The study's rule moves them by about 0.1 (z in the hundreds). */
+static void test_toy(void)
+{
+    double z = toy_max_z(bnn_pt_swap_prob, 1);
+    CHECK_VERBOSE(z < 4, "two-state toy, pt's exchange rule: joint frequencies match p1 x p2 "
+                  "(max |z| %.2f)", z);
+    double zs = toy_max_z(study_rule, 1);
+    CHECK_VERBOSE(zs > 10, "two-state toy, the study's rule 0.5 exp(L2 - L1) is detected "
+                  "(max |z| %.1f)", zs);
+    CHECK(bnn_pt_swap_prob(1.0, 0.5, -INFINITY, -1.0) == 1.0 &&
+              bnn_pt_swap_prob(1.0, 0.5, -1.0, -INFINITY) == 0.0 &&
+              bnn_pt_swap_prob(1.0, 0.5, NAN, 1.0) == 0.0,
+          "exchange rule at the support's edge");
+}
+
+/* ---- 2. a well-separated mixture, written as prior x likelihood ---- */
+
+/* prior N(0, 20^2); likelihood 0.3 N(-6, 0.5^2) + 0.7 N(6, 0.5^2): modes 24 sds apart. The
+ * prior is the same at -6 + u and 6 + u' for u' = -u, so the posterior weight of the
+ * right-hand mode is exactly 0.7 (their overlap is below 1e-100). */
+static double mix_tempered(const void *ctx, double *work, double beta, const double *th,
+                           double *grad, double *loglik)
+{
+    (void)ctx;
+    (void)work;
+    double x = th[0], s2 = 0.25;
+    double a = log(0.3) - 0.5 * (x + 6) * (x + 6) / s2, b = log(0.7) - 0.5 * (x - 6) * (x - 6) / s2;
+    double m = a > b ? a : b;
+    double wa = exp(a - m), wb = exp(b - m);
+    double ll = m + log(wa + wb) - 0.5 * log(2 * M_PI * s2);
+    *loglik = ll;
+    if (grad) {
+        double dll = (wa * (-(x + 6) / s2) + wb * (-(x - 6) / s2)) / (wa + wb);
+        grad[0] = -x / 400.0 + beta * dll;
+    }
+    return -0.5 * x * x / 400.0 + beta * ll;
+}
+
+static double mix_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    double ll;
+    return mix_tempered(ctx, work, 1.0, th, grad, &ll);
+}
+
+/* Share of the draws in the right-hand mode, with its MCSE from the indicator's ESS. */
+static double right_share(const bnn_draws *dr, double *mcse)
+{
+    size_t M = (size_t)dr->chains, N = dr->n_kept;
+    double *ind = malloc(M * N * sizeof *ind), mean = 0;
+    for (size_t c = 0; c < M; c++)
+        for (size_t i = 0; i < N; i++) {
+            ind[c * N + i] = bnn_draw(dr, (int)c, i)[0] > 0;
+            mean += ind[c * N + i] / (double)(M * N);
+        }
+    double ess = bnn_ess(ind, M, N);
+    *mcse = sqrt(mean * (1 - mean) / (isfinite(ess) && ess > 0 ? ess : 1));
+    free(ind);
+    return mean;
+}
+
+static void test_mixture(void)
+{
+    bnn_density d = {.dim = 1, .n_weights = 1, .logp = mix_logp, .logp_tempered = mix_tempered};
+    double init[4] = {-6, -6, -6, -6};   /* every chain starts in the minor mode */
+    const char *samplers[2] = {"nuts", "pt"};
+    for (int s = 0; s < 2; s++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = samplers[s];
+        rc.n_iter = 6000;
+        rc.n_burn = 1000;
+        rc.chains = 4;
+        rc.threads = 2;
+        rc.seed = 7;
+        rc.init = init;
+        if (s == 1) {
+            bnn_run_config_set(&rc, "t_max", 1000);
+            bnn_run_config_set(&rc, "replicas", 10);
+        }
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run %s: %s", rc.sampler, err.msg);
+        if (!dr)
+            continue;
+        double mcse, w = right_share(dr, &mcse);
+        if (s == 0) {
+            CHECK_VERBOSE(w < 0.01, "mixture 0.3/0.7, modes 24 sd apart: nuts from the minor "
+                          "mode stays there (right-hand share %.4f)", w);
+        } else {
+            /* 20,000 draws, the indicator's ESS in the thousands: MCSE about 0.01, so a
+             * weight off by 0.04 fails */
+            CHECK_VERBOSE(fabs(w - 0.7) < 4 * mcse && mcse < 0.015, "mixture 0.3/0.7: pt recovers "
+                          "the weight, %.4f +- %.4f (z %+.2f)", w, mcse, (w - 0.7) / mcse);
+            double mean_rate = 0;
+            size_t n = 0;
+            for (size_t k = 0; k < (size_t)dr->chains * dr->n_kept * dr->n_extra; k++)
+                if (!isnan(dr->extra[k])) {
+                    mean_rate += dr->extra[k];
+                    n++;
+                }
+            CHECK_VERBOSE(dr->n_extra == 9 && n > 0, "pt writes 9 swap columns for 10 replicas "
+                          "(mean swap probability %.3f)", n ? mean_rate / (double)n : NAN);
+        }
+        bnn_draws_free(dr);
+    }
+}
+
+/* ---- 3. an exact Gaussian posterior: Bayesian linear regression, noise known ---- */
+
+enum { LR_N = 30, LR_D = 3 };
+
+typedef struct {
+    double x[LR_N][LR_D], y[LR_N], tau2, s2;
+} linreg;
+
+static double lr_tempered(const void *ctx, double *work, double beta, const double *w,
+                          double *grad, double *loglik)
+{
+    (void)work;
+    const linreg *m = ctx;
+    double sse = 0, prior = 0;
+    if (grad)
+        for (int j = 0; j < LR_D; j++)
+            grad[j] = 0;
+    for (int i = 0; i < LR_N; i++) {
+        double r = m->y[i];
+        for (int j = 0; j < LR_D; j++)
+            r -= m->x[i][j] * w[j];
+        sse += r * r;
+        if (grad)
+            for (int j = 0; j < LR_D; j++)
+                grad[j] += beta * r * m->x[i][j] / m->tau2;
+    }
+    for (int j = 0; j < LR_D; j++) {
+        prior -= 0.5 * w[j] * w[j] / m->s2;
+        if (grad)
+            grad[j] -= w[j] / m->s2;
+    }
+    *loglik = -0.5 * sse / m->tau2;
+    return prior + beta * *loglik;
+}
+
+static double lr_logp(const void *ctx, double *work, const double *w, double *grad)
+{
+    double ll;
+    return lr_tempered(ctx, work, 1.0, w, grad, &ll);
+}
+
+/* The posterior N(A^-1 X'y / tau2, A^-1), A = X'X / tau2 + I / s2, by Gauss-Jordan. */
+static void lr_exact(const linreg *m, double *mu, double *sd)
+{
+    double A[LR_D][2 * LR_D] = {{0}}, b[LR_D] = {0};
+    for (int a = 0; a < LR_D; a++) {
+        for (int c = 0; c < LR_D; c++) {
+            for (int i = 0; i < LR_N; i++)
+                A[a][c] += m->x[i][a] * m->x[i][c] / m->tau2;
+        }
+        A[a][a] += 1 / m->s2;
+        A[a][LR_D + a] = 1;
+        for (int i = 0; i < LR_N; i++)
+            b[a] += m->x[i][a] * m->y[i] / m->tau2;
+    }
+    for (int p = 0; p < LR_D; p++) {   /* A is positive definite: no pivoting needed */
+        double piv = A[p][p];
+        for (int c = 0; c < 2 * LR_D; c++)
+            A[p][c] /= piv;
+        for (int r = 0; r < LR_D; r++)
+            if (r != p) {
+                double f = A[r][p];
+                for (int c = 0; c < 2 * LR_D; c++)
+                    A[r][c] -= f * A[p][c];
+            }
+    }
+    for (int a = 0; a < LR_D; a++) {
+        mu[a] = 0;
+        for (int c = 0; c < LR_D; c++)
+            mu[a] += A[a][LR_D + c] * b[c];
+        sd[a] = sqrt(A[a][LR_D + a]);
+    }
+}
+
+static void test_gaussian(void)
+{
+    linreg m = {.tau2 = 0.25, .s2 = 5};
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    for (int i = 0; i < LR_N; i++) {
+        m.x[i][0] = gsl_ran_gaussian(r, 1.0);
+        m.x[i][1] = gsl_ran_gaussian(r, 1.0);
+        m.x[i][2] = 1.0;
+        m.y[i] = 0.5 * m.x[i][0] - m.x[i][1] + 0.3 + gsl_ran_gaussian(r, 0.5);
+    }
+    gsl_rng_free(r);
+    double mu[LR_D], sd[LR_D];
+    lr_exact(&m, mu, sd);
+    bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
+                     .ctx = &m};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "pt";
+    rc.n_iter = 11000;
+    rc.n_burn = 1000;
+    rc.chains = 4;
+    rc.threads = 2;
+    rc.seed = 3;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run pt: %s", err.msg);
+    for (size_t j = 0; dr && j < LR_D; j++) {
+        double zm, zv;
+        moments mo = moments_z(dr, j, mu[j], sd[j] * sd[j], &zm, &zv);
+        /* 40,000 draws: the MCSE of the mean is under 1% of the sd and that of the variance
+         * under 2%, so a bias of 4% of the sd in the mean or 8% in the variance (4% in the sd)
+         * fails */
+        int power = mo.mcse_mean < 0.01 * sd[j] && mo.mcse_var < 0.02 * sd[j] * sd[j];
+        CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4 && power,
+                      "Gaussian posterior, pt (nuts base, 8 replicas) w%zu: mean %.5f vs %.5f "
+                      "(z %+.2f, mcse %.2f%% of sd), sd %.5f vs %.5f (z %+.2f), ESS %.0f", j,
+                      mo.mean, mu[j], zm, 100 * mo.mcse_mean / sd[j], sqrt(mo.var), sd[j], zv,
+                      mo.ess);
+    }
+    bnn_draws_free(dr);
+}
+
+/* ---- 4. refusals ---- */
+
+static void test_refusals(void)
+{
+    linreg m = {.tau2 = 1, .s2 = 1};
+    bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .ctx = &m};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "pt";
+    bnn_error err = {0};
+    CHECK_VERBOSE(bnn_run_check(&d, &rc, &err) == BNN_EINVAL && strstr(err.msg, "tempered"),
+                  "pt refuses a density without logp_tempered: %s", err.msg);
+    d.logp_tempered = lr_tempered;
+    bnn_run_config_set(&rc, "max_depth", 5);   /* the base's setting is pt's too */
+    CHECK_VERBOSE(bnn_run_check(&d, &rc, &err) == BNN_OK, "pt takes its base's --max-depth");
+    bnn_run_config_set(&rc, "step", 0.1);
+    CHECK_VERBOSE(bnn_run_check(&d, &rc, &err) == BNN_EINVAL && strstr(err.msg, "step"),
+                  "pt with base nuts refuses --step: %s", err.msg);
+    bnn_run_config_set(&rc, "base", (double)bnn_kernel_index(bnn_kernel_find("rw")));
+    CHECK_VERBOSE(bnn_run_check(&d, &rc, &err) == BNN_EINVAL && strstr(err.msg, "max_depth"),
+                  "pt with base rw refuses --max-depth: %s", err.msg);
+    bnn_run_config rc2;
+    bnn_run_config_default(&rc2);
+    rc2.sampler = "pt";
+    bnn_run_config_set(&rc2, "base", (double)bnn_kernel_index(bnn_kernel_find("pt")));
+    CHECK_VERBOSE(bnn_run_check(&d, &rc2, &err) == BNN_EINVAL, "pt refuses pt as its base: %s",
+                  err.msg);
+    bnn_run_config_set(&rc2, "base", 999);
+    CHECK_VERBOSE(bnn_run_check(&d, &rc2, &err) == BNN_EINVAL, "pt refuses base 999: %s", err.msg);
+    bnn_run_config_set(&rc2, "base", (double)bnn_kernel_index(bnn_kernel_find("gibbs")));
+    CHECK_VERBOSE(bnn_run_check(&d, &rc2, &err) == BNN_EINVAL, "pt refuses base gibbs: %s",
+                  err.msg);
+    bnn_run_config_set(&rc2, "base", (double)bnn_kernel_index(bnn_kernel_find("hmc")));
+    bnn_run_config_set(&rc2, "replicas", 33);
+    CHECK_VERBOSE(bnn_run_check(&d, &rc2, &err) == BNN_EINVAL, "pt refuses 33 replicas: %s",
+                  err.msg);
+}
+
+int main(void)
+{
+    test_toy();
+    test_refusals();
+    test_mixture();
+    test_gaussian();
+    return check_done("test_pt");
+}
