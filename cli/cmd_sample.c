@@ -66,7 +66,16 @@ static const char sample_usage[] =
     "  --stepsize E            mala/hmc/nuts: initial step size (default 1, mala 0.1); hmc and\n"
     "                          nuts search from it before tuning it, as Stan does\n"
     "  --no-adapt              mala/hmc/nuts: no tuning at all: the step size is --stepsize\n"
-    "                          throughout and the metric the identity (Stan's adapt engaged=0)\n";
+    "                          throughout and the metric the identity (Stan's adapt engaged=0)\n"
+    "run until converged:\n"
+    "  --max-time SECONDS      after --samples, go on in rounds until the predictions have\n"
+    "                          converged (R-hat max over the test rows, or the training rows\n"
+    "                          without --test, below --target-rhat and bulk ESS min at least\n"
+    "                          --target-ess) or SECONDS since the start have passed (warm-up\n"
+    "                          always completes); metrics.json says which (\"converged\")\n"
+    "  --target-rhat R         (default 1.01)\n"
+    "  --target-ess N          (default 400)\n"
+    "  --round N               iterations per round (default: --samples minus burn-in)\n";
 
 int cmd_sample(int argc, char **argv)
 {

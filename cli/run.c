@@ -97,9 +97,24 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+/* What run-until-converged learnt at its last check, for the progress line. */
+typedef struct {
+    const bnn_model *m;
+    const bnn_table *t;       /* the rows whose predictions must converge */
+    int has_y;
+    uint64_t seed;
+    int threads, quiet;
+    double target_rhat, target_ess;
+    double rhat, ess;         /* at the last check (NaN before the first) */
+    size_t checks;
+    bnn_status st;            /* a failed prediction stops the run */
+    bnn_error err;
+} converge_state;
+
 typedef struct {
     int tty;
     double last_print;
+    const converge_state *cs;   /* NULL without --max-time */
 } progress_state;
 
 static void on_progress(void *user, const bnn_progress *p)
@@ -111,6 +126,13 @@ static void on_progress(void *user, const bnn_progress *p)
     ps->last_print = p->seconds;
     double rate = p->seconds > 0 ? (double)p->iter_done / p->seconds : 0;
     double left = rate > 0 ? (double)(p->iter_total - p->iter_done) / rate : 0;
+    if (ps->cs) {
+        /* rounds: the total is unknown; the time limit and the last check say how far */
+        fprintf(stderr, "%s%zu iterations  %.0f it/s  pred R-hat max %.3f  ESS min %.0f  %.0fs "
+                "of %.0fs%s", ps->tty ? "\r" : "", p->iter_done, rate, ps->cs->rhat,
+                ps->cs->ess, p->seconds, p->seconds_max, ps->tty ? "   " : "\n");
+        return;
+    }
     fprintf(stderr, "%s%zu/%zu iterations (%3.0f%%)  %.0f it/s  accepted %.1f%%  %s %.0fs%s",
             ps->tty ? "\r" : "", p->iter_done, p->iter_total,
             100.0 * (double)p->iter_done / (double)p->iter_total, rate,
@@ -118,6 +140,30 @@ static void on_progress(void *user, const bnn_progress *p)
             final ? "took" : "left", final ? p->seconds : left, ps->tty ? "   " : "\n");
     if (ps->tty && final)
         fputc('\n', stderr);
+}
+
+/* ------------------------------------------------------------ run until converged */
+
+/* bnn_run's question after each round: have the predictions of cs->t converged? */
+static int predictions_converged(void *user, const bnn_draws *dr)
+{
+    converge_state *cs = user;
+    bnn_prediction *p = NULL;
+    cs->checks++;
+    if (dr->n_kept < 4)   /* split R-hat needs two halves of two draws */
+        return 0;
+    cs->st = bnn_predict(cs->m, dr, cs->t, cs->has_y, cs->seed, cs->threads, &p, &cs->err);
+    if (cs->st)
+        return 1;   /* stop: run_sample reports the failure */
+    cs->rhat = p->rhat_max;
+    cs->ess = p->ess_bulk_min;
+    bnn_prediction_free(p);
+    int done = cs->rhat < cs->target_rhat && cs->ess >= cs->target_ess;
+    if (!cs->quiet)
+        fprintf(stderr, "bnnmc: round %zu, %zu draws per chain: predictive R-hat max %.4f, bulk "
+                "ESS min %.0f (%s: R-hat < %g, ESS >= %g)\n", cs->checks, dr->n_kept, cs->rhat,
+                cs->ess, done ? "converged" : "want", cs->target_rhat, cs->target_ess);
+    return done;
 }
 
 /* ------------------------------------------------------------ the run */
@@ -159,6 +205,8 @@ static void run_config(const sample_opts *o, const double *init,
         rc->progress_interval = ps->tty ? 0.2 : 1.0;
     }
     rc->stop = &stop_flag;
+    rc->max_seconds = o->max_time;
+    rc->round_iter = (size_t)o->round;
 }
 
 /* --init map: each chain's optimum, in the log. */
@@ -215,9 +263,17 @@ void run_sample(sample_opts *o, run_result *res)
     const bnn_model *m = res->model;
     bnn_density d = bnn_model_density(m);
     double *init = make_init(o, m, &d);
-    progress_state ps = {isatty(2), 0};
+    progress_state ps = {isatty(2), 0, NULL};
     bnn_run_config rc;
     run_config(o, init, &ps, &rc);
+    converge_state cs = {m, res->test ? res->test : res->train, 1, o->seed + (res->test ? 1 : 0),
+                         rc.threads, o->quiet, o->target_rhat, o->target_ess, NAN, NAN, 0,
+                         BNN_OK, {0}};
+    if (o->max_time > 0) {
+        rc.converged = predictions_converged;
+        rc.converged_user = &cs;
+        ps.cs = &cs;
+    }
     if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)   /* before the folder is touched */
         die_status(st, &err);
 
@@ -229,6 +285,8 @@ void run_sample(sample_opts *o, run_result *res)
     res->seconds_sampling = now() - t0;
     if (st && st != BNN_EINTR)
         die_status(st, &err);
+    if (cs.st)
+        die_status(cs.st, &cs.err);
     const bnn_draws *dr = res->draws;
     log_start_opt(o, dr);
     res->partial = st == BNN_EINTR;
@@ -248,7 +306,7 @@ void run_sample(sample_opts *o, run_result *res)
     res->seconds_total = now() - t_start;
     rundir_write_metrics(o->out, (bnn_task)o->task, dr, res->partial ? status : NULL,
                          res->pred_train, res->pred_test, res->seconds_sampling,
-                         res->seconds_total);
+                         res->seconds_total, o);
     rundir_write_config(o->out, o, m, res->train, res->test, &rc, status);
     free(init);
 }

@@ -116,8 +116,10 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
     fprintf(f, "# model = %s\n", model_name(o));
     fprintf(f, "# method = sample (Default)\n");
     fprintf(f, "#   sample\n");
-    /* CmdStan's num_samples is the sampling iterations asked for, before thinning */
-    size_t n_sampling = status ? dr->n_kept * dr->thin : (size_t)o->samples - dr->n_burn;
+    /* CmdStan's num_samples is the sampling iterations asked for, before thinning (run
+     * until converged: those made) */
+    size_t n_sampling = status || o->max_time > 0 ? dr->n_kept * dr->thin
+                                                  : (size_t)o->samples - dr->n_burn;
     fprintf(f, "#     num_samples = %zu\n", n_sampling);
     fprintf(f, "#     num_warmup = %zu\n", dr->n_burn);
     fprintf(f, "#     save_warmup = 0 (Default)\n");
@@ -370,6 +372,12 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddBoolToObject(sa, "adapt", rc->adapt);
     if (rc->stepsize > 0)
         cJSON_AddNumberToObject(sa, "stepsize", rc->stepsize);
+    if (o->max_time > 0) {
+        cJSON_AddNumberToObject(sa, "max_time", o->max_time);
+        cJSON_AddNumberToObject(sa, "target_rhat", o->target_rhat);
+        cJSON_AddNumberToObject(sa, "target_ess", o->target_ess);
+        cJSON_AddNumberToObject(sa, "round", (double)rc->round_iter);
+    }
     static const char *const noise_steps[] = {"none", "gibbs"};   /* bnn_noise_step */
     cJSON_AddStringToObject(sa, "noise_step", noise_steps[rc->noise_step == BNN_NOISE_STEP_GIBBS]);
     if (o->init)
@@ -420,7 +428,7 @@ static cJSON *metrics_block(const bnn_prediction *p)
 void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
                           const char *status, const bnn_prediction *train,
                           const bnn_prediction *test, double seconds_sampling,
-                          double seconds_total)
+                          double seconds_total, const sample_opts *o)
 {
     cJSON *met = cJSON_CreateObject();
     cJSON_AddStringToObject(met, "task", task == BNN_TASK_REGRESSION ? "regression" : "classification");
@@ -447,6 +455,13 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
             cJSON_AddStringToObject(e, "status", bnn_optim_status_str(r->status));
             cJSON_AddItemToArray(so, e);
         }
+    }
+    if (o->max_time > 0) {   /* run until converged: did it, in how many rounds */
+        cJSON_AddBoolToObject(met, "converged", dr->converged);
+        cJSON_AddNumberToObject(met, "rounds", (double)dr->rounds);
+        cJSON_AddNumberToObject(met, "max_seconds", o->max_time);
+        cJSON_AddNumberToObject(met, "target_rhat", o->target_rhat);
+        cJSON_AddNumberToObject(met, "target_ess", o->target_ess);
     }
     cJSON_AddNumberToObject(met, "seconds_sampling", seconds_sampling);
     cJSON_AddNumberToObject(met, "seconds_total", seconds_total);

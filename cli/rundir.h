@@ -55,7 +55,7 @@ void rundir_write_summary(const char *dir, const bnn_model *m, const bnn_draws *
 void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
                           const char *status, const bnn_prediction *train,
                           const bnn_prediction *test, double seconds_sampling,
-                          double seconds_total);
+                          double seconds_total, const sample_opts *o);
 
 /* The rows of a pred CSV (also `bnnmc predict`'s output). 0, or -1 on a write error. */
 int write_pred_csv(FILE *f, const bnn_prediction *p);

@@ -213,6 +213,8 @@ void sample_opts_defaults(sample_opts *o)
     o->chains = 4;
     o->seed = 1;
     o->threads = cpu_count();
+    o->target_rhat = 1.01;
+    o->target_ess = 400;
 }
 
 /* The study's defaults for whichever model was chosen, where the user gave none. */
@@ -259,7 +261,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -277,7 +279,10 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"target-accept", required_argument, 0, O_TARGET_ACC},
         {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
         {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC},
-        {"noise-step", required_argument, 0, O_NOISE_STEP}};
+        {"noise-step", required_argument, 0, O_NOISE_STEP},
+        {"max-time", required_argument, 0, O_MAX_TIME},
+        {"target-rhat", required_argument, 0, O_TARGET_RHAT},
+        {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -358,6 +363,22 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
             break;
         case O_NOADAPT_ALL: o->no_adapt = 1; break;
         case O_METRIC: o->metric = parse_choice(C, "--metric", optarg, metrics); break;
+        case O_MAX_TIME:
+            o->max_time = parse_double(C, "--max-time", optarg);
+            if (!(o->max_time > 0) || !isfinite(o->max_time))
+                die_usage(C, "--max-time: must be a positive number of seconds, got %s", optarg);
+            break;
+        case O_TARGET_RHAT:
+            o->target_rhat = parse_double(C, "--target-rhat", optarg);
+            if (!(o->target_rhat > 1) || !isfinite(o->target_rhat))
+                die_usage(C, "--target-rhat: must be a number above 1, got %s", optarg);
+            break;
+        case O_TARGET_ESS:
+            o->target_ess = parse_double(C, "--target-ess", optarg);
+            if (!(o->target_ess >= 0) || !isfinite(o->target_ess))
+                die_usage(C, "--target-ess: must be a number >= 0, got %s", optarg);
+            break;
+        case O_ROUND: o->round = parse_long(C, "--round", optarg, 1, 1000000000); break;
         case O_HELP:
             fputs(usage, stdout);
             sample_opts_print_samplers(stdout);

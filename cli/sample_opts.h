@@ -34,6 +34,10 @@ typedef struct {
     int no_adapt;
     int init_map;             /* --init map */
     int noise_step;           /* bnn_noise_step */
+    /* run until converged: --max-time (0: off), the predictive targets, the round length
+     * in iterations (0: --samples' draws again) */
+    double max_time, target_rhat, target_ess;
+    long round;
     int force, quiet;
 } sample_opts;
 

@@ -250,6 +250,22 @@ rows=$(sed -n '/^# Elements of inverse mass matrix:/,/^[^#]/p' "$T/dense/chain-1
 sed '/^# Elements of inverse mass matrix:/{n;d}' "$T/dense/chain-1.csv" > "$T/c1" && cp "$T/c1" "$T/dense/chain-1.csv"
 expect 2 "a dense metric cut short is refused" "inverse mass matrix" "$B" summary "$T/dense"
 
+# run until converged: stops on target (a linear model converges in its first round), on
+# time (an ESS target no run reaches), a complete folder both ways; bad values refused
+expect 2 "--max-time must be positive" "--max-time: must be a positive number of seconds" "$B" sample --dataset mackey-glass --max-time 0 --out "$T/mt"
+expect 2 "--target-rhat must exceed 1" "--target-rhat: must be a number above 1" "$B" sample --dataset mackey-glass --max-time 5 --target-rhat 1 --out "$T/mt"
+"$B" sample --dataset mackey-glass --model linear --sampler nuts --samples 1000 --chains 4 --max-time 120 --target-ess 100 --out "$T/mt-conv" --quiet 2>"$T/err"
+code=$?
+[ $code -eq 0 ] && grep -q '"converged":[[:space:]]*true' "$T/mt-conv/metrics.json" && grep -q '"rounds":[[:space:]]*1,' "$T/mt-conv/metrics.json" && grep -q '"max_time":[[:space:]]*120' "$T/mt-conv/config.json" && ok "--max-time stops on target after the first round" || bad "--max-time on target: exit $code, $(cat "$T/err") $(grep -E 'converged|rounds' "$T/mt-conv/metrics.json")"
+start=$(date +%s)
+"$B" sample --dataset mackey-glass --model linear --sampler nuts --samples 200 --chains 2 --max-time 3 --target-ess 1e12 --out "$T/mt-time" --quiet 2>"$T/err"
+code=$?
+took=$(( $(date +%s) - start ))
+rounds=$(sed -n 's/.*"rounds":[[:space:]]*\([0-9]*\).*/\1/p' "$T/mt-time/metrics.json")
+kept=$(sed -n 's/.*"draws_per_chain":[[:space:]]*\([0-9]*\).*/\1/p' "$T/mt-time/metrics.json")
+rows=$(grep -vc '^#\|^lp__' "$T/mt-time/chain-2.csv")
+[ $code -eq 0 ] && grep -q '"converged":[[:space:]]*false' "$T/mt-time/metrics.json" && [ "${rounds:-0}" -gt 2 ] && [ "$took" -le 10 ] && [ "${kept:-0}" -gt 100 ] && [ "$rows" -eq "$kept" ] && grep -q "num_samples = $kept\$" "$T/mt-time/chain-2.csv" && "$B" summary "$T/mt-time" >/dev/null 2>&1 && ok "--max-time stops on time: $rounds rounds, $kept draws per chain in every chain's CSV, in ${took}s" || bad "--max-time on time: exit $code, ${took}s, rounds $rounds, kept $kept, rows $rows, $(cat "$T/err")"
+
 "$B" demo --samples 1000 --out "$T/demo" --quiet >"$T/out" 2>"$T/err"
 code=$?
 [ $code -eq 0 ] && grep -q "test  RMSE" "$T/out" && ok "demo runs and prints the test RMSE" || bad "demo: exit $code, $(cat "$T/err")"
