@@ -72,7 +72,8 @@ static const char sample_usage[] =
     "                          converged (R-hat max over the test rows, or the training rows\n"
     "                          without --test, below --target-rhat and bulk ESS min at least\n"
     "                          --target-ess) or SECONDS since the start have passed (warm-up\n"
-    "                          always completes); metrics.json says which (\"converged\")\n"
+    "                          and --samples always complete); metrics.json says which\n"
+    "                          (\"converged\")\n"
     "  --target-rhat R         (default 1.01)\n"
     "  --target-ess N          (default 400)\n"
     "  --round N               iterations per round (default: --samples minus burn-in)\n";

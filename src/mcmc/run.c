@@ -136,7 +136,7 @@ static void run_chain(void *arg, size_t i)
             sh->status[ci] = BNN_EINTR;
             break;
         }
-        if (sh->deadline > 0 && it >= cfg->n_burn && bnn_now() > sh->deadline)
+        if (sh->deadline > 0 && it >= cfg->n_iter && bnn_now() > sh->deadline)
             break;
         bnn_step_info info = {0};
         int a = bnn_chain_step(c, &info);
