@@ -178,7 +178,10 @@ int bnn_chain_step(bnn_chain *c, bnn_step_info *info)
 
 void bnn_chain_set_state(bnn_chain *c, const double *theta, double lp)
 {
-    memcpy(c->theta, theta, c->d->dim * sizeof(double));
+    /* pt re-sets a replica's own state after a ladder move (theta == c->theta): memcpy of a
+     * block onto itself is undefined behaviour */
+    if (theta != c->theta)
+        memcpy(c->theta, theta, c->d->dim * sizeof(double));
     c->lp = lp;
     c->grad_valid = 0;
     if (c->k->ops->reset)
