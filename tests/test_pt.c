@@ -184,6 +184,41 @@ static void test_mixture(void)
     }
 }
 
+/* With adapt = 0 (Stan's adapt engaged = 0) nothing is tuned, the ladder included: the
+ * draws and swap probabilities of adapt_ladder 1 and 0 must then be bitwise the same. A
+ * ladder that moves in burn-in changes the interior betas, so every later swap
+ * probability, and the draws, differ. */
+static void test_no_adapt_no_ladder(void)
+{
+    bnn_density d = {.dim = 1, .n_weights = 1, .logp = mix_logp, .logp_tempered = mix_tempered};
+    bnn_draws *dr[2] = {NULL, NULL};
+    for (int a = 0; a < 2; a++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = "pt";
+        rc.n_iter = 600;
+        rc.n_burn = 300;
+        rc.chains = 1;
+        rc.threads = 1;
+        rc.seed = 5;
+        rc.adapt = 0;
+        rc.stepsize = 0.3;
+        bnn_run_config_set(&rc, "replicas", 5);
+        bnn_run_config_set(&rc, "t_max", 1000);
+        bnn_run_config_set(&rc, "adapt_ladder", a);
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr[a], &err) == BNN_OK, "run pt, adapt 0: %s", err.msg);
+    }
+    int same = dr[0] && dr[1] && dr[0]->n_extra == 4 && dr[1]->n_extra == 4;
+    size_t S = same ? dr[0]->n_kept : 0;
+    same = same && memcmp(dr[0]->theta, dr[1]->theta, S * sizeof(double)) == 0 &&
+           memcmp(dr[0]->extra, dr[1]->extra, 4 * S * sizeof(double)) == 0;
+    CHECK_VERBOSE(same, "pt with adapt 0: adapt_ladder 1 leaves the geometric ladder (draws and "
+                  "swap probabilities bitwise those of adapt_ladder 0)");
+    bnn_draws_free(dr[0]);
+    bnn_draws_free(dr[1]);
+}
+
 /* ---- 3. an exact Gaussian posterior: Bayesian linear regression, noise known ---- */
 
 enum { LR_N = 30, LR_D = 3 };
@@ -343,6 +378,7 @@ int main(void)
 {
     test_toy();
     test_refusals();
+    test_no_adapt_no_ladder();
     test_mixture();
     test_gaussian();
     return check_done("test_pt");
