@@ -162,6 +162,76 @@ static void test_eta_frozen(void)
     bnn_table_free(t);
 }
 
+/* ---- (2b) a degenerate noise conditional leaves eta as it is ----
+ * The density's SSE replaced by a constant: 0 with nu2 = 0 (an exact fit: a rate of 0),
+ * -1e-13 (the linear model's SSE rounded below 0), NaN and +inf (overflowed weights). No
+ * inverse gamma exists then; eta must stay at its start, finite, in the noise step and in
+ * the gibbs kernel (both call bnn_noise_draw), while the weights still move. */
+typedef struct {
+    bnn_density inner;
+    bnn_gaussian_noise noise;
+    double sse;
+} fixed_sse;
+
+static double fixed_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    const fixed_sse *f = ctx;
+    return f->inner.logp(f->inner.ctx, work, th, grad);
+}
+
+static double fixed_sse_fn(const void *ctx, double *work, const double *th)
+{
+    (void)work;
+    (void)th;
+    return ((const fixed_sse *)ctx)->sse;
+}
+
+static void test_degenerate_noise(void)
+{
+    bnn_table *t = conjugate_data();
+    bnn_model *m = linear_model(t, 2, 0);
+    const double sses[] = {0.0, -1e-13, NAN, INFINITY};
+    const char *kernels[] = {"nuts", "gibbs"};
+    for (int k = 0; k < 2; k++)
+        for (int v = 0; v < 4; v++) {
+            fixed_sse f = {.inner = bnn_model_density(m), .sse = sses[v]};
+            f.noise = *f.inner.noise;
+            f.noise.sse = fixed_sse_fn;
+            bnn_density d = f.inner;
+            d.logp = fixed_logp;
+            d.drift = NULL;
+            d.logp_tempered = NULL;
+            d.ctx = &f;
+            d.noise = &f.noise;
+            double init[4] = {0.1, 0.2, 0.3, -0.5};
+            bnn_run_config rc;
+            bnn_run_config_default(&rc);
+            rc.sampler = kernels[k];
+            rc.n_iter = 60;
+            rc.n_burn = 30;
+            rc.chains = 1;
+            rc.threads = 1;
+            rc.seed = 4;
+            rc.init = init;
+            rc.noise_step = k == 0 ? BNN_NOISE_STEP_GIBBS : BNN_NOISE_STEP_NONE;
+            bnn_draws *dr = NULL;
+            bnn_error err = {0};
+            bnn_status st = bnn_run(&d, &rc, &dr, &err);
+            int ok = st == BNN_OK && dr, moved = 0;
+            for (size_t i = 0; ok && i < dr->n_kept; i++) {
+                ok &= bnn_draw(dr, 0, i)[3] == init[3] && isfinite(dr->lp[i]);
+                moved += bnn_draw(dr, 0, i)[0] != init[0];
+            }
+            CHECK_VERBOSE(ok && moved > 0, "%s%s, nu2 = 0, SSE %g: eta stays %g (finite lp) "
+                          "while the weights move (%d of %zu draws) %s", kernels[k],
+                          k == 0 ? " + noise step" : "", sses[v], init[3], moved,
+                          dr ? dr->n_kept : 0, err.msg);
+            bnn_draws_free(dr);
+        }
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
 /* ---- (3) simulation-based calibration of the noise step (bench_sbc runs more) ---- */
 static void test_sbc(void)
 {
@@ -380,6 +450,7 @@ int main(void)
     (void)moments_z;
     test_refusals();
     test_eta_frozen();
+    test_degenerate_noise();
     test_threads();
     test_map_linear();
     test_map_network();

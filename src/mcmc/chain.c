@@ -57,8 +57,16 @@ void bnn_noise_draw(bnn_chain *c)
 {
     const bnn_gaussian_noise *nz = c->d->noise;
     double sse = nz->sse(c->d->ctx, c->work, c->theta);
-    double shape = nz->nu1 + 0.5 * (double)nz->n_rows, rate = nz->nu2 + 0.5 * sse;
-    c->theta[nz->eta] = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
+    /* a sum of squares is >= 0, but the linear model's (y'y - 2 w'Z'y + w'Z'Zw) can round
+     * a hair below 0 at an exact fit */
+    double shape = nz->nu1 + 0.5 * (double)nz->n_rows, rate = nz->nu2 + 0.5 * fmax(sse, 0.0);
+    /* a non-finite SSE (overflowed weights), or a rate of 0 (nu2 = 0 and an exact fit: the
+     * conditional is improper) gives no tau^2: eta stays, a valid if idle move */
+    if (!isfinite(sse) || !(rate > 0) || !isfinite(rate))
+        return;
+    double eta = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
+    if (isfinite(eta))   /* 1 / rate overflows for a subnormal rate */
+        c->theta[nz->eta] = eta;
 }
 
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
