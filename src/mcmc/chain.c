@@ -15,9 +15,11 @@
 static bnn_status dense_init(bnn_chain *c, bnn_error *err)
 {
     size_t n = c->d->dim;
-    if (n > SIZE_MAX / sizeof(double) / 4 / n)
+    /* n = 0 (a direct bnn_chain_init; bnn_run refuses it) must not divide by 0; the + 1
+     * keeps calloc from returning NULL for an empty block */
+    if (n && n > SIZE_MAX / sizeof(double) / 4 / n)
         return bnn_fail(err, BNN_ENOMEM, "out of memory for a dense metric of dimension %zu", n);
-    double *b = calloc(3 * n * n + n, sizeof(double));
+    double *b = calloc(3 * n * n + n + 1, sizeof(double));
     if (!b)
         return bnn_fail(err, BNN_ENOMEM, "out of memory for a dense metric of dimension %zu", n);
     c->inv_metric_dense = b;
