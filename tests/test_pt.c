@@ -293,18 +293,42 @@ static void lr_exact(const linreg *m, double *mu, double *sd)
     }
 }
 
-static void test_gaussian(void)
+static void lr_make(linreg *m)
 {
-    linreg m = {.tau2 = 0.25, .s2 = 5};
+    *m = (linreg){.tau2 = 0.25, .s2 = 5};
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 11);
     for (int i = 0; i < LR_N; i++) {
-        m.x[i][0] = gsl_ran_gaussian(r, 1.0);
-        m.x[i][1] = gsl_ran_gaussian(r, 1.0);
-        m.x[i][2] = 1.0;
-        m.y[i] = 0.5 * m.x[i][0] - m.x[i][1] + 0.3 + gsl_ran_gaussian(r, 0.5);
+        m->x[i][0] = gsl_ran_gaussian(r, 1.0);
+        m->x[i][1] = gsl_ran_gaussian(r, 1.0);
+        m->x[i][2] = 1.0;
+        m->y[i] = 0.5 * m->x[i][0] - m->x[i][1] + 0.3 + gsl_ran_gaussian(r, 0.5);
     }
     gsl_rng_free(r);
+}
+
+/* Every kept draw's reported lp is the untempered log density at that draw (a replica
+ * handed a state by an exchange, or re-tempered by the ladder, must carry the right one):
+ * returns the number of draws where it is not, within 1e-9 (1 + |lp|). */
+static size_t lp_mismatches(const bnn_density *d, const bnn_draws *dr)
+{
+    size_t bad = 0;
+    for (int c = 0; c < dr->chains; c++)
+        for (size_t i = 0; i < dr->n_kept; i++) {
+            double lp = dr->lp[(size_t)c * dr->n_kept + i];
+            double ref = d->logp(d->ctx, NULL, bnn_draw(dr, c, i), NULL);
+            bad += !(fabs(lp - ref) <= 1e-9 * (1 + fabs(ref)));
+        }
+    return bad;
+}
+
+/* pt over base `base`, 8 replicas, 4 chains of n_keep draws: the beta = 1 draws against the
+ * exact posterior, and every draw's lp against the density. step: the base's proposal sd
+ * (rw, langevin; 0 for the kernels that tune their own). */
+static void test_gaussian(const char *base, size_t n_keep, double step)
+{
+    linreg m;
+    lr_make(&m);
     double mu[LR_D], sd[LR_D];
     lr_exact(&m, mu, sd);
     bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
@@ -312,27 +336,34 @@ static void test_gaussian(void)
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "pt";
-    rc.n_iter = 11000;
+    rc.n_iter = 1000 + n_keep;
     rc.n_burn = 1000;
     rc.chains = 4;
     rc.threads = 2;
     rc.seed = 3;
+    bnn_run_config_set(&rc, "base", (double)bnn_kernel_index(bnn_kernel_find(base)));
+    if (step > 0)
+        bnn_run_config_set(&rc, "step", step);
     bnn_draws *dr = NULL;
     bnn_error err = {0};
-    CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run pt: %s", err.msg);
+    CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run pt (base %s): %s", base, err.msg);
     for (size_t j = 0; dr && j < LR_D; j++) {
         double zm, zv;
         moments mo = moments_z(dr, j, mu[j], sd[j] * sd[j], &zm, &zv);
-        /* 40,000 draws: the MCSE of the mean is under 1% of the sd and that of the variance
-         * under 2%, so a bias of 4% of the sd in the mean or 8% in the variance (4% in the sd)
-         * fails */
+        /* the MCSE of the mean is under 1% of the sd and that of the variance under 2%
+         * (n_keep is set per base from its ESS), so a bias of 4% of the sd in the mean or
+         * 8% in the variance (4% in the sd) fails */
         int power = mo.mcse_mean < 0.01 * sd[j] && mo.mcse_var < 0.02 * sd[j] * sd[j];
         CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4 && power,
-                      "Gaussian posterior, pt (nuts base, 8 replicas) w%zu: mean %.5f vs %.5f "
-                      "(z %+.2f, mcse %.2f%% of sd), sd %.5f vs %.5f (z %+.2f), ESS %.0f", j,
-                      mo.mean, mu[j], zm, 100 * mo.mcse_mean / sd[j], sqrt(mo.var), sd[j], zv,
-                      mo.ess);
+                      "Gaussian posterior, pt (%s base, 8 replicas) w%zu: mean %.5f vs %.5f "
+                      "(z %+.2f, mcse %.2f%% of sd), sd %.5f vs %.5f (z %+.2f, mcse of var "
+                      "%.2f%%), ESS %.0f", base, j, mo.mean, mu[j], zm,
+                      100 * mo.mcse_mean / sd[j], sqrt(mo.var), sd[j], zv,
+                      100 * mo.mcse_var / (sd[j] * sd[j]), mo.ess);
     }
+    size_t bad = dr ? lp_mismatches(&d, dr) : 1;
+    CHECK_VERBOSE(bad == 0, "pt (%s base): every kept draw's lp is logp at the draw (%zu of %zu "
+                  "differ)", base, bad, dr ? (size_t)dr->chains * dr->n_kept : 0);
     bnn_draws_free(dr);
 }
 
@@ -380,6 +411,9 @@ int main(void)
     test_refusals();
     test_no_adapt_no_ladder();
     test_mixture();
-    test_gaussian();
+    test_gaussian("nuts", 10000, 0);
+    test_gaussian("slice", 10000, 0);
+    test_gaussian("rw", 40000, 0.08);
+    test_gaussian("langevin", 40000, 0.08);
     return check_done("test_pt");
 }
