@@ -367,6 +367,50 @@ static void test_gaussian(const char *base, size_t n_keep, double step)
     bnn_draws_free(dr);
 }
 
+/* The swap columns: 2 replicas give one pair, a value in [0, 1] every iteration; with
+ * swap_every 3 a round runs after iterations 3, 6, 9, ... (counting burn-in from 1), and
+ * the columns are NaN exactly in the other iterations. Every draw's lp stays right. */
+static void test_swap_columns(void)
+{
+    linreg m;
+    lr_make(&m);
+    bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
+                     .ctx = &m};
+    const int K[2] = {2, 4}, every[2] = {1, 3};
+    for (int r = 0; r < 2; r++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = "pt";
+        rc.n_iter = 400;
+        rc.n_burn = 100;
+        rc.chains = 2;
+        rc.threads = 1;
+        rc.seed = 8;
+        bnn_run_config_set(&rc, "replicas", K[r]);
+        bnn_run_config_set(&rc, "swap_every", every[r]);
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "run pt: %s", err.msg);
+        int ok = dr && dr->thin == 1 && dr->n_extra == (size_t)K[r] - 1;
+        size_t rounds = 0;
+        for (int c = 0; dr && c < dr->chains; c++)
+            for (size_t i = 0; i < dr->n_kept; i++) {
+                size_t it = rc.n_burn + i + 1;   /* the iteration, counted from 1 */
+                int round = it % (size_t)every[r] == 0;
+                rounds += round;
+                for (size_t e = 0; e < dr->n_extra; e++) {
+                    double a = dr->extra[((size_t)c * dr->n_kept + i) * dr->n_extra + e];
+                    ok &= round ? a >= 0 && a <= 1 : isnan(a);
+                }
+            }
+        size_t bad = dr ? lp_mismatches(&d, dr) : 1;
+        CHECK_VERBOSE(ok && bad == 0, "pt, %d replicas, swap_every %d: %zu swap columns, in [0, "
+                      "1] at the %zu draws with a round, NaN at the others; lp right at all",
+                      K[r], every[r], dr ? dr->n_extra : 0, rounds);
+        bnn_draws_free(dr);
+    }
+}
+
 /* ---- 4. refusals ---- */
 
 static void test_refusals(void)
@@ -411,6 +455,7 @@ int main(void)
     test_refusals();
     test_no_adapt_no_ladder();
     test_mixture();
+    test_swap_columns();
     test_gaussian("nuts", 10000, 0);
     test_gaussian("slice", 10000, 0);
     test_gaussian("rw", 40000, 0.08);
