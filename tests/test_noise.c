@@ -107,8 +107,8 @@ typedef struct {
     bnn_density inner;
     bnn_gaussian_noise noise;
     int after_draw;
-    double eta_now;
-    long calls, moved;
+    double eta_now, at_draw[8];   /* the weights where the last draw's sse was taken */
+    long calls, moved, draws, bad_refresh;
 } spy;
 
 static double spy_logp(const void *ctx, double *work, const double *th, double *grad)
@@ -116,6 +116,9 @@ static double spy_logp(const void *ctx, double *work, const double *th, double *
     spy *s = (spy *)ctx;   /* the test's own state, one thread */
     size_t e = s->noise.eta;
     if (s->after_draw) {
+        /* the chain's refresh: at the draw's weights, with the gradient (the next move
+         * starts from the cache) */
+        s->bad_refresh += s->draws > 0 && (!grad || memcmp(th, s->at_draw, e * sizeof(double)));
         s->eta_now = th[e];
         s->after_draw = 0;
     } else {
@@ -129,6 +132,8 @@ static double spy_sse(const void *ctx, double *work, const double *th)
 {
     spy *s = (spy *)ctx;
     s->after_draw = 1;
+    s->draws++;
+    memcpy(s->at_draw, th, s->noise.eta * sizeof(double));
     return s->inner.noise->sse(s->inner.ctx, work, th);
 }
 
@@ -146,7 +151,9 @@ static void test_eta_frozen(void)
         d.drift = NULL;
         d.ctx = &s;
         d.noise = &s.noise;
-        /* burn-in with metric windows (shrunk to a 300-iteration warm-up) and step searches */
+        /* burn-in of 300 iterations: Stan's standard windows, not shrunk (300 >= 150: init
+         * buffer 75, slow windows 25, 50, 100, term buffer 50), with a step-size search after
+         * each metric window */
         bnn_draws *dr = run(&d, kernels[k], 600, 300, 1, 1, 3, BNN_NOISE_STEP_GIBBS, 0);
         size_t distinct = 0;
         for (size_t i = 1; dr && i < dr->n_kept; i++)
@@ -156,6 +163,9 @@ static void test_eta_frozen(void)
                       "%s + noise step: eta identical at all %ld points of the moves (%ld "
                       "moved), yet new at each of %zu draws; its inverse metric stays %g",
                       kernels[k], s.calls, s.moved, distinct, dr ? dr->inv_metric[3] : NAN);
+        CHECK_VERBOSE(s.draws >= 600 && s.bad_refresh == 0, "%s + noise step: after each of %ld "
+                      "draws the next logp call is the refresh, at the draw's weights with the "
+                      "gradient (%ld are not)", kernels[k], s.draws, s.bad_refresh);
         bnn_draws_free(dr);
     }
     bnn_model_free(m);
@@ -262,6 +272,18 @@ static void test_refusals(void)
         bnn_status st = bnn_run_check(&d, &rc, &err);
         CHECK_VERBOSE(st == BNN_EINVAL && strstr(err.msg, "needs a sampler with a metric"),
                       "noise step refused with %s: %s", no_metric[k], err.msg);
+    }
+    /* a dense metric would move eta through its off-diagonal entries: refused */
+    {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = "nuts";
+        rc.metric = BNN_METRIC_DENSE;
+        rc.noise_step = BNN_NOISE_STEP_GIBBS;
+        bnn_error err = {0};
+        bnn_status st = bnn_run_check(&d, &rc, &err);
+        CHECK_VERBOSE(st == BNN_EINVAL && strstr(err.msg, "diagonal metric only"),
+                      "noise step refused with the dense metric: %s", err.msg);
     }
     /* classification: no noise variance */
     bnn_table *c = bnn_table_new(4, 1, "classes");
