@@ -353,6 +353,35 @@ static void test_refuses(void)
                   "mala refuses a dense metric: %s", err.msg);
 }
 
+/* A direct bnn_chain_init of dimension 0 with a dense metric (bnn_run refuses dim 0 before):
+ * the size check in dense_init divided by the dimension (SIGFPE, the test crashed). */
+static double empty_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    (void)ctx;
+    (void)work;
+    (void)th;
+    (void)grad;
+    return 0.0;
+}
+
+static void test_dim0(void)
+{
+    bnn_density d = {.dim = 0, .logp = empty_logp};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "nuts";
+    rc.metric = BNN_METRIC_DENSE;
+    rc.adapt = 0;   /* no step-size search (on 0 coordinates it would double without end) */
+    bnn_chain c;
+    bnn_error err = {0};
+    double none[1] = {0};
+    bnn_status st = bnn_chain_init(&c, bnn_kernel_find("nuts"), &d, &rc, 1, none, &err);
+    CHECK_VERBOSE(st == BNN_OK && c.inv_metric_dense, "a dense metric of dimension 0 is set "
+                  "up without dividing by 0 %s", err.msg);
+    if (st == BNN_OK)
+        bnn_chain_free(&c);
+}
+
 int main(void)
 {
     test_phase_ops();
@@ -361,5 +390,6 @@ int main(void)
     test_correlated("hmc", 10, 23);
     test_threads();
     test_refuses();
+    test_dim0();
     return check_done("test_dense");
 }

@@ -107,8 +107,8 @@ typedef struct {
     bnn_density inner;
     bnn_gaussian_noise noise;
     int after_draw;
-    double eta_now;
-    long calls, moved;
+    double eta_now, at_draw[8];   /* the weights where the last draw's sse was taken */
+    long calls, moved, draws, bad_refresh;
 } spy;
 
 static double spy_logp(const void *ctx, double *work, const double *th, double *grad)
@@ -116,6 +116,9 @@ static double spy_logp(const void *ctx, double *work, const double *th, double *
     spy *s = (spy *)ctx;   /* the test's own state, one thread */
     size_t e = s->noise.eta;
     if (s->after_draw) {
+        /* the chain's refresh: at the draw's weights, with the gradient (the next move
+         * starts from the cache) */
+        s->bad_refresh += s->draws > 0 && (!grad || memcmp(th, s->at_draw, e * sizeof(double)));
         s->eta_now = th[e];
         s->after_draw = 0;
     } else {
@@ -129,6 +132,8 @@ static double spy_sse(const void *ctx, double *work, const double *th)
 {
     spy *s = (spy *)ctx;
     s->after_draw = 1;
+    s->draws++;
+    memcpy(s->at_draw, th, s->noise.eta * sizeof(double));
     return s->inner.noise->sse(s->inner.ctx, work, th);
 }
 
@@ -146,7 +151,9 @@ static void test_eta_frozen(void)
         d.drift = NULL;
         d.ctx = &s;
         d.noise = &s.noise;
-        /* burn-in with metric windows (shrunk to a 300-iteration warm-up) and step searches */
+        /* burn-in of 300 iterations: Stan's standard windows, not shrunk (300 >= 150: init
+         * buffer 75, slow windows 25, 50, 100, term buffer 50), with a step-size search after
+         * each metric window */
         bnn_draws *dr = run(&d, kernels[k], 600, 300, 1, 1, 3, BNN_NOISE_STEP_GIBBS, 0);
         size_t distinct = 0;
         for (size_t i = 1; dr && i < dr->n_kept; i++)
@@ -156,8 +163,81 @@ static void test_eta_frozen(void)
                       "%s + noise step: eta identical at all %ld points of the moves (%ld "
                       "moved), yet new at each of %zu draws; its inverse metric stays %g",
                       kernels[k], s.calls, s.moved, distinct, dr ? dr->inv_metric[3] : NAN);
+        CHECK_VERBOSE(s.draws >= 600 && s.bad_refresh == 0, "%s + noise step: after each of %ld "
+                      "draws the next logp call is the refresh, at the draw's weights with the "
+                      "gradient (%ld are not)", kernels[k], s.draws, s.bad_refresh);
         bnn_draws_free(dr);
     }
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
+/* ---- (2b) a degenerate noise conditional leaves eta as it is ----
+ * The density's SSE replaced by a constant: 0 with nu2 = 0 (an exact fit: a rate of 0),
+ * -1e-13 (the linear model's SSE rounded below 0), NaN and +inf (overflowed weights). No
+ * inverse gamma exists then; eta must stay at its start, finite, in the noise step and in
+ * the gibbs kernel (both call bnn_noise_draw), while the weights still move. */
+typedef struct {
+    bnn_density inner;
+    bnn_gaussian_noise noise;
+    double sse;
+} fixed_sse;
+
+static double fixed_logp(const void *ctx, double *work, const double *th, double *grad)
+{
+    const fixed_sse *f = ctx;
+    return f->inner.logp(f->inner.ctx, work, th, grad);
+}
+
+static double fixed_sse_fn(const void *ctx, double *work, const double *th)
+{
+    (void)work;
+    (void)th;
+    return ((const fixed_sse *)ctx)->sse;
+}
+
+static void test_degenerate_noise(void)
+{
+    bnn_table *t = conjugate_data();
+    bnn_model *m = linear_model(t, 2, 0);
+    const double sses[] = {0.0, -1e-13, NAN, INFINITY};
+    const char *kernels[] = {"nuts", "gibbs"};
+    for (int k = 0; k < 2; k++)
+        for (int v = 0; v < 4; v++) {
+            fixed_sse f = {.inner = bnn_model_density(m), .sse = sses[v]};
+            f.noise = *f.inner.noise;
+            f.noise.sse = fixed_sse_fn;
+            bnn_density d = f.inner;
+            d.logp = fixed_logp;
+            d.drift = NULL;
+            d.logp_tempered = NULL;
+            d.ctx = &f;
+            d.noise = &f.noise;
+            double init[4] = {0.1, 0.2, 0.3, -0.5};
+            bnn_run_config rc;
+            bnn_run_config_default(&rc);
+            rc.sampler = kernels[k];
+            rc.n_iter = 60;
+            rc.n_burn = 30;
+            rc.chains = 1;
+            rc.threads = 1;
+            rc.seed = 4;
+            rc.init = init;
+            rc.noise_step = k == 0 ? BNN_NOISE_STEP_GIBBS : BNN_NOISE_STEP_NONE;
+            bnn_draws *dr = NULL;
+            bnn_error err = {0};
+            bnn_status st = bnn_run(&d, &rc, &dr, &err);
+            int ok = st == BNN_OK && dr, moved = 0;
+            for (size_t i = 0; ok && i < dr->n_kept; i++) {
+                ok &= bnn_draw(dr, 0, i)[3] == init[3] && isfinite(dr->lp[i]);
+                moved += bnn_draw(dr, 0, i)[0] != init[0];
+            }
+            CHECK_VERBOSE(ok && moved > 0, "%s%s, nu2 = 0, SSE %g: eta stays %g (finite lp) "
+                          "while the weights move (%d of %zu draws) %s", kernels[k],
+                          k == 0 ? " + noise step" : "", sses[v], init[3], moved,
+                          dr ? dr->n_kept : 0, err.msg);
+            bnn_draws_free(dr);
+        }
     bnn_model_free(m);
     bnn_table_free(t);
 }
@@ -192,6 +272,18 @@ static void test_refusals(void)
         bnn_status st = bnn_run_check(&d, &rc, &err);
         CHECK_VERBOSE(st == BNN_EINVAL && strstr(err.msg, "needs a sampler with a metric"),
                       "noise step refused with %s: %s", no_metric[k], err.msg);
+    }
+    /* a dense metric would move eta through its off-diagonal entries: refused */
+    {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = "nuts";
+        rc.metric = BNN_METRIC_DENSE;
+        rc.noise_step = BNN_NOISE_STEP_GIBBS;
+        bnn_error err = {0};
+        bnn_status st = bnn_run_check(&d, &rc, &err);
+        CHECK_VERBOSE(st == BNN_EINVAL && strstr(err.msg, "diagonal metric only"),
+                      "noise step refused with the dense metric: %s", err.msg);
     }
     /* classification: no noise variance */
     bnn_table *c = bnn_table_new(4, 1, "classes");
@@ -380,6 +472,7 @@ int main(void)
     (void)moments_z;
     test_refusals();
     test_eta_frozen();
+    test_degenerate_noise();
     test_threads();
     test_map_linear();
     test_map_network();

@@ -287,32 +287,42 @@ static void test_threads(void)
     bnn_model *m = NULL;
     bnn_model_new(&m, &sp, tr, NULL);
     bnn_density d = bnn_model_density(m);
-    bnn_draws *ref = NULL;
-    for (int T = 1; T <= 3; T++) {
-        bnn_run_config rc;
-        bnn_run_config_default(&rc);
-        rc.n_iter = 600;
-        rc.n_burn = 100;
-        rc.thin = 3;
-        rc.chains = 3;
-        rc.threads = T;
-        rc.seed = 42;
-        bnn_draws *dr = NULL;
-        CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "run T=%d", T);
-        if (!ref) {
-            ref = dr;
-            continue;
+    /* nuts (the default), and pt (its replicas' streams come from the chain's own) */
+    const char *samplers[2] = {"nuts", "pt"};
+    for (int k = 0; k < 2; k++) {
+        bnn_draws *ref = NULL;
+        for (int T = 1; T <= 3; T++) {
+            bnn_run_config rc;
+            bnn_run_config_default(&rc);
+            rc.sampler = samplers[k];
+            rc.n_iter = k ? 300 : 600;
+            rc.n_burn = 100;
+            rc.thin = 3;
+            rc.chains = 3;
+            rc.threads = T;
+            rc.seed = 42;
+            if (k)
+                bnn_run_config_set(&rc, "replicas", 3);
+            bnn_draws *dr = NULL;
+            CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "run %s T=%d", rc.sampler, T);
+            if (!ref) {
+                ref = dr;
+                continue;
+            }
+            size_t n = (size_t)dr->chains * dr->n_kept;
+            int same = dr->n_kept == ref->n_kept && dr->n_extra == ref->n_extra &&
+                       memcmp(dr->theta, ref->theta, n * d.dim * sizeof(double)) == 0 &&
+                       memcmp(dr->lp, ref->lp, n * sizeof(double)) == 0 &&
+                       memcmp(dr->accept_stat, ref->accept_stat, n * sizeof(double)) == 0 &&
+                       memcmp(dr->extra, ref->extra, n * dr->n_extra * sizeof(double)) == 0;
+            /* and the chains differ from each other */
+            int distinct = memcmp(bnn_draw(dr, 0, 0), bnn_draw(dr, 1, 0), d.dim * sizeof(double)) != 0;
+            CHECK_VERBOSE(same && distinct, "%s: draws with %d threads bitwise equal to 1 thread "
+                          "(%zu draws)", rc.sampler, T, n);
+            bnn_draws_free(dr);
         }
-        size_t n = (size_t)dr->chains * dr->n_kept;
-        int same = dr->n_kept == ref->n_kept && memcmp(dr->theta, ref->theta, n * d.dim * sizeof(double)) == 0 &&
-                   memcmp(dr->lp, ref->lp, n * sizeof(double)) == 0 &&
-                   memcmp(dr->accept_stat, ref->accept_stat, n * sizeof(double)) == 0;
-        /* and the chains differ from each other */
-        int distinct = memcmp(bnn_draw(dr, 0, 0), bnn_draw(dr, 1, 0), d.dim * sizeof(double)) != 0;
-        CHECK_VERBOSE(same && distinct, "draws with %d threads bitwise equal to 1 thread (%zu draws)", T, n);
-        bnn_draws_free(dr);
+        bnn_draws_free(ref);
     }
-    bnn_draws_free(ref);
     bnn_model_free(m);
     bnn_table_free(tr);
     bnn_table_free(te);

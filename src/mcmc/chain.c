@@ -15,9 +15,11 @@
 static bnn_status dense_init(bnn_chain *c, bnn_error *err)
 {
     size_t n = c->d->dim;
-    if (n > SIZE_MAX / sizeof(double) / 4 / n)
+    /* n = 0 (a direct bnn_chain_init; bnn_run refuses it) must not divide by 0; the + 1
+     * keeps calloc from returning NULL for an empty block */
+    if (n && n > SIZE_MAX / sizeof(double) / 4 / n)
         return bnn_fail(err, BNN_ENOMEM, "out of memory for a dense metric of dimension %zu", n);
-    double *b = calloc(3 * n * n + n, sizeof(double));
+    double *b = calloc(3 * n * n + n + 1, sizeof(double));
     if (!b)
         return bnn_fail(err, BNN_ENOMEM, "out of memory for a dense metric of dimension %zu", n);
     c->inv_metric_dense = b;
@@ -57,8 +59,16 @@ void bnn_noise_draw(bnn_chain *c)
 {
     const bnn_gaussian_noise *nz = c->d->noise;
     double sse = nz->sse(c->d->ctx, c->work, c->theta);
-    double shape = nz->nu1 + 0.5 * (double)nz->n_rows, rate = nz->nu2 + 0.5 * sse;
-    c->theta[nz->eta] = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
+    /* a sum of squares is >= 0, but the linear model's (y'y - 2 w'Z'y + w'Z'Zw) can round
+     * a hair below 0 at an exact fit */
+    double shape = nz->nu1 + 0.5 * (double)nz->n_rows, rate = nz->nu2 + 0.5 * fmax(sse, 0.0);
+    /* a non-finite SSE (overflowed weights), or a rate of 0 (nu2 = 0 and an exact fit: the
+     * conditional is improper) gives no tau^2: eta stays, a valid if idle move */
+    if (!isfinite(sse) || !(rate > 0) || !isfinite(rate))
+        return;
+    double eta = -log(gsl_ran_gamma(c->rng, shape, 1.0 / rate));
+    if (isfinite(eta))   /* 1 / rate overflows for a subnormal rate */
+        c->theta[nz->eta] = eta;
 }
 
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
@@ -178,7 +188,10 @@ int bnn_chain_step(bnn_chain *c, bnn_step_info *info)
 
 void bnn_chain_set_state(bnn_chain *c, const double *theta, double lp)
 {
-    memcpy(c->theta, theta, c->d->dim * sizeof(double));
+    /* pt re-sets a replica's own state after a ladder move (theta == c->theta): memcpy of a
+     * block onto itself is undefined behaviour */
+    if (theta != c->theta)
+        memcpy(c->theta, theta, c->d->dim * sizeof(double));
     c->lp = lp;
     c->grad_valid = 0;
     if (c->k->ops->reset)

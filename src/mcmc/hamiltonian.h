@@ -100,10 +100,11 @@ static inline double ps_hamiltonian(const bnn_chain *c, const ps_point *z)
     return isnan(h) ? INFINITY : h;
 }
 
-/* A coordinate whose inverse metric is 0 (eta under the noise step) is frozen: its momentum
- * is 0 (an infinite mass), and as p_sharp, the position's velocity, is inv_metric .* p it
- * stays 0 there through leapfrog, the kinetic energy and the U-turn criterion, which
- * only read p through p_sharp or inv_metric .* p. */
+/* A coordinate whose inverse metric is 0 (eta under the noise step) is frozen (an infinite
+ * mass): its momentum starts at 0 and then takes the leapfrog's gradient kicks like any
+ * other, but its VELOCITY, p_sharp = inv_metric .* p, is 0 always, so the position never
+ * moves, and the kinetic energy and the U-turn criterion, which read p only through
+ * p_sharp or inv_metric .* p, never see it. */
 static inline void ps_sample_momentum(bnn_chain *c, double *p)
 {
     c->phase->sample_momentum(c, p);

@@ -129,7 +129,8 @@ bnn_status bnn_noise_step_check(const bnn_kernel *k, const bnn_density *d,
 /* Draws eta = log tau^2 at the density's noise coordinate from its exact conditional given
  * the others, tau^2 ~ inverse-gamma(nu1 + n/2, nu2 + SSE/2), into c->theta; c->lp and the
  * gradient cache are the caller's to refresh. Shared by the gibbs kernel and the noise
- * step. */
+ * step. Where the conditional is not a proper inverse gamma (SSE not finite, or a rate
+ * nu2 + SSE/2 that is not > 0) eta is left as it is. */
 void bnn_noise_draw(bnn_chain *c);
 
 /* adapt.c: sets up the tuning of an adaptive kernel's chain (Stan's step-size search

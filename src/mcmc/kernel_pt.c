@@ -31,7 +31,8 @@
  * t0 / (nu (t + t0)) a decaying gain (t0 = 100 rounds, nu = 10); this equalises the
  * neighbours' acceptance rates. T_1 = 1 and T_K = t_max stay. Then it is frozen (the last
  * 10% of burn-in lets the replicas' step sizes settle on the final temperatures), so the
- * kept draws come from a fixed, valid kernel.
+ * kept draws come from a fixed, valid kernel. With the run's adapt = 0 the ladder stays
+ * geometric, as the replicas' step sizes stay as given.
  *
  * Reported: the beta = 1 replica's state and lp (the untempered log density), its
  * accept_stat, step size, tree depth, divergence and energy; n_leapfrog__ is the TOTAL of
@@ -173,8 +174,10 @@ static bnn_status pt_init(bnn_chain *c, bnn_error *err)
     s->swap_every = (size_t)c->opt[SWAP_EVERY];
     s->adapt_ladder = (int)c->opt[ADAPT_LADDER];
     s->n_burn = cfg->n_burn;
-    /* the ladder moves in the rounds of the first 90% of burn-in */
-    s->ladder_rounds = s->adapt_ladder ? (cfg->n_burn - cfg->n_burn / 10) / s->swap_every : 0;
+    /* the ladder moves in the rounds of the first 90% of burn-in; with adapt = 0 (Stan's
+     * adapt engaged = 0) nothing is tuned, the ladder included */
+    s->ladder_rounds = s->adapt_ladder && cfg->adapt
+                           ? (cfg->n_burn - cfg->n_burn / 10) / s->swap_every : 0;
     for (int k = 0; k < s->K; k++) {
         s->T[k] = pow(c->opt[T_MAX], (double)k / (double)(s->K - 1));
         s->tc[k].d = c->d;
