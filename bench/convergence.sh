@@ -4,7 +4,9 @@
 # test predictions converged (predictive R-hat max < 1.01 and bulk ESS >= 400), in how many
 # seconds, R-hat max/median, ESS min, test RMSE of the posterior-mean prediction, 95%
 # coverage. A benchmark, not a test: minutes per run; run it on a quiet machine.
-# usage: bench/convergence.sh [DATA_DIR] [MAX_SECONDS] [DATASETS] [CONFIGS]
+# usage: [BNNMC=path] [SAMPLES=N] bench/convergence.sh [DATA_DIR] [MAX_SECONDS] [DATASETS] [CONFIGS]
+#   SAMPLES: the first round's iterations, half of them warm-up (default 1000); later rounds
+#   add half as many each
 #   DATASETS: comma list of sunspot, abalone, mackey-glass (built in), iris, ionosphere
 #   CONFIGS:  comma list of names below (default: all)
 set -eu
@@ -13,7 +15,8 @@ root=$(cd "$here/.." && pwd)
 data=${1:-$root/../shared/data}
 max=${2:-600}
 sets=${3:-sunspot,mackey-glass,abalone}
-configs=${4:-default,depth12,depth14,dense,dense12,noise12,map12,pt}
+configs=${4:-default,depth12,depth14,dense,dense12,noise,noise12,map,pt}
+first=${SAMPLES:-1000}
 B=${BNNMC:-$root/build/bnnmc}
 out=$(mktemp -d /tmp/bnnmc-convergence-XXXXXX)
 trap 'rm -rf "$out"' EXIT
@@ -26,7 +29,9 @@ opts() {
     depth14) echo "--sampler nuts --max-depth 14" ;;
     dense) echo "--sampler nuts --metric dense" ;;
     dense12) echo "--sampler nuts --metric dense --max-depth 12" ;;
+    noise) echo "--sampler nuts --noise-step gibbs" ;;
     noise12) echo "--sampler nuts --max-depth 12 --noise-step gibbs" ;;
+    map) echo "--sampler nuts --init map" ;;
     map12) echo "--sampler nuts --max-depth 12 --init map" ;;
     pt) echo "--sampler pt --replicas 4 --t-max 20 --max-depth 10" ;;
     study) echo "--sampler langevin --samples 10000 --burn-in 0.5" ;;
@@ -53,7 +58,7 @@ printf '%-13s %-9s %5s %9s %8s %8s %7s %9s %6s %6s  %s\n' data config conv secon
 for ds in $(echo "$sets" | tr ',' ' '); do
     for cf in $(echo "$configs" | tr ',' ' '); do
         o=$(opts "$cf")
-        samples="--samples 1000"
+        samples="--samples $first"
         case $cf in study) samples="" ;; esac
         dir="$out/$ds-$cf"
         # shellcheck disable=SC2086
