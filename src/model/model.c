@@ -435,9 +435,12 @@ static double classification_loglik(const bnn_model *m, const double *z, double 
     return ll;
 }
 
-double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad)
+/* The data term by BLAS: regression, the sum of squared residuals with grad = sum_i r_i
+ * e^-eta d f_i / d theta over the weights (eta = 0: not yet scaled by 1/tau^2, the
+ * specialised paths' form); softmax, the log-likelihood with its gradient. */
+static double blas_data(const bnn_model *m, double *work, const double *theta, double *grad,
+                        double eta)
 {
-    const bnn_model *m = ctx;
     size_t n = m->train->n;
     const double *x = m->train->x;
     forward(m, theta, x, n, work);
@@ -445,11 +448,19 @@ double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, d
     double *delta = work + n * (size_t)m->sum_width;
     double *spare = delta + n * (size_t)m->max_width;
     double *dl = grad ? delta : NULL;
-    int reg = m->spec.task == BNN_TASK_REGRESSION;
-    double eta = reg ? theta[m->n_weights] : 0.0;
-    double data = reg ? regression_sse(m, out, eta, dl) : classification_loglik(m, out, dl, spare);
+    double data = m->spec.task == BNN_TASK_REGRESSION ? regression_sse(m, out, eta, dl)
+                                                      : classification_loglik(m, out, dl, spare);
     if (grad)
         backward(m, theta, x, n, work, delta, spare, grad);
+    return data;
+}
+
+double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad)
+{
+    const bnn_model *m = ctx;
+    int reg = m->spec.task == BNN_TASK_REGRESSION;
+    double eta = reg ? theta[m->n_weights] : 0.0;
+    double data = blas_data(m, work, theta, grad, eta);
     double lp = reg ? noise_logp(m, data, eta, grad ? grad + m->n_weights : NULL) : data;
     lp += prior_logp(m, theta, grad);
     return isnan(lp) ? -INFINITY : lp;
@@ -494,25 +505,6 @@ static double linear_logp(const void *ctx, double *work, const double *theta, do
 
 /* ------------------------------------------------------------ the tempered density */
 
-/* The data term of the BLAS path in the specialised paths' form (complete_logp's input):
- * regression, the sum of squared residuals with grad = sum_i r_i d f_i / d theta; softmax,
- * the log-likelihood with its gradient. */
-static double blas_data(const bnn_model *m, double *work, const double *theta, double *grad)
-{
-    size_t n = m->train->n;
-    const double *x = m->train->x;
-    forward(m, theta, x, n, work);
-    double *out = act_buf(m, work, n, m->L);
-    double *delta = work + n * (size_t)m->sum_width;
-    double *spare = delta + n * (size_t)m->max_width;
-    double *dl = grad ? delta : NULL;
-    double data = m->spec.task == BNN_TASK_REGRESSION ? regression_sse(m, out, 0.0, dl)
-                                                      : classification_loglik(m, out, dl, spare);
-    if (grad)
-        backward(m, theta, x, n, work, delta, spare, grad);
-    return data;
-}
-
 /* log prior + beta * log likelihood from the data term (complete_logp's input). The
  * likelihood: the Gaussian noise (-n/2 log(2 pi tau^2) - SSE / (2 tau^2)) or the
  * categorical; the prior: the Gaussian weights and, for regression, the inverse-gamma on
@@ -550,7 +542,7 @@ static double model_logp_tempered(const void *ctx, double *work, double beta,
     const bnn_model *m = ctx;
     double data = m->ss ? bnn_linear_ss_sse(m->ss, theta, grad)
                   : use_fused(m) ? bnn_fused_eval(m->fused, theta, grad, work)
-                                 : blas_data(m, work, theta, grad);
+                                 : blas_data(m, work, theta, grad, 0.0);
     return tempered_complete(m, data, beta, theta, grad, loglik);
 }
 
