@@ -8,7 +8,9 @@
 #include "sample_opts.h"
 #include "util.h"
 
-static const char *parse_sampler(const char *C, const char *s)
+/* The kernel named s, for option opt (--sampler, --base); exits 2 listing the registry's
+ * names when there is none. */
+static const bnn_kernel *parse_kernel(const char *C, const char *opt, const char *s)
 {
     const bnn_kernel *k = bnn_kernel_find(s);
     if (!k) {
@@ -17,9 +19,9 @@ static const char *parse_sampler(const char *C, const char *s)
             strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
             strncat(list, bnn_kernel_at(i)->name, sizeof list - strlen(list) - 1);
         }
-        die_usage(C, "--sampler: '%s' is not one of %s", s, list);
+        die_usage(C, "%s: '%s' is not one of %s", opt, s, list);
     }
-    return k->name;
+    return k;
 }
 
 /* ------------------------------------------------------------ kernel settings */
@@ -83,29 +85,13 @@ static int has_setting(const sample_opts *o, const char *name)
     return 0;
 }
 
-/* "rw|langevin|...": the registry's kernel names. */
-static void kernel_list(char *list, size_t len)
-{
-    list[0] = '\0';
-    for (size_t i = 0; bnn_kernel_at(i); i++) {
-        strncat(list, i ? "|" : "", len - strlen(list) - 1);
-        strncat(list, bnn_kernel_at(i)->name, len - strlen(list) - 1);
-    }
-}
-
 /* --FLAG VALUE for the kernel option op, checked against its table. */
 static double parse_setting(const char *C, const char *flag, const bnn_option *op, const char *s)
 {
     char opt[64];
     snprintf(opt, sizeof opt, "--%s", flag);
     if (op->type == BNN_OPT_KERNEL) {   /* a kernel by name; the library takes its index */
-        const bnn_kernel *k = bnn_kernel_find(s);
-        if (!k) {
-            char list[256];
-            kernel_list(list, sizeof list);
-            die_usage(C, "%s: '%s' is not one of %s", opt, s, list);
-        }
-        return (double)bnn_kernel_index(k);
+        return (double)bnn_kernel_index(parse_kernel(C, opt, s));
     }
     if (op->type == BNN_OPT_INT)
         return (double)parse_long(C, opt, s, (long)op->lo, (long)op->hi);
@@ -339,7 +325,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
             *(c == O_NU1 ? &o->nu1 : &o->nu2) = v;
             break;
         }
-        case O_SAMPLER: o->sampler = parse_sampler(C, optarg); break;
+        case O_SAMPLER: o->sampler = parse_kernel(C, "--sampler", optarg)->name; break;
         case O_SAMPLES: o->samples = parse_long(C, "--samples", optarg, 2, 1000000000); break;
         case O_BURN:
             o->burn_in = parse_double(C, "--burn-in", optarg);
