@@ -3,6 +3,10 @@
  * and the rate of floating-point work in the row-by-row products (GFLOP/s; '-' for the
  * linear regression, which uses sufficient statistics instead).
  *
+ * Then, for each network, its three exact paths side by side in one process (the BLAS path
+ * and the fused kernel's 8- and 4-lane instances: model.c picks one by the processor), as
+ * median rates and their ratios to the BLAS path.
+ *
  * usage: bench_density [DATA_DIR]   (default ../shared/data) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,57 @@
 
 #include "bnnmc.h"
 #include "bench_util.h"
+#include "../src/model/model_internal.h"
+
+/* Median logp+grad evaluations per second of logp over 11 repeats of 0.1 s each. */
+static double rate_of(double (*logp)(const void *, double *, const double *, double *),
+                      const void *ctx, double *work, const double *th, double *g)
+{
+    double rate[11], sink = 0;
+    for (int rep = 0; rep < 11; rep++) {
+        int iters = 0;
+        double t0 = now(), t1;
+        do {
+            for (int k = 0; k < 50; k++)
+                sink += logp(ctx, work, th, g);
+            iters += 50;
+        } while ((t1 = now()) - t0 < 0.1);
+        rate[rep] = iters / (t1 - t0);
+    }
+    if (sink == 12345.678)
+        puts("");
+    return median(rate, 11);
+}
+
+/* The network's BLAS path and both fused instances, interleaved repeat by repeat so that
+ * a noisy machine slows each alike. */
+static int paths(const char *dir, const char *set)
+{
+    bnn_table *t = NULL;
+    bnn_model *m = NULL;
+    if (load_study_model(dir, set, 1, &t, &m) != 0)
+        return 1;
+    double r[3][5];
+    for (int rep = 0; rep < 5; rep++)
+        for (int p = 0; p < 3; p++) {
+            if (p > 0 && bnn_model_set_fused_lanes(m, p == 1 ? 8 : 4) != 0)
+                return 1;
+            bnn_density d = bnn_model_density(m);
+            double *work = calloc(d.work_len, sizeof *work), *th = calloc(d.dim, sizeof *th),
+                   *g = calloc(d.dim, sizeof *g);
+            bnn_model_init(m, 1, th, work);
+            r[p][rep] = rate_of(p == 0 ? bnn_model_logp_blas : bnn_model_logp_fused, m, work, th, g);
+            free(work);
+            free(th);
+            free(g);
+        }
+    double blas = median(r[0], 5), f8 = median(r[1], 5), f4 = median(r[2], 5);
+    printf("%-11s %12.0f %12.0f %12.0f %9.2fx %9.2fx   %s\n", set, blas, f8, f4, f8 / blas,
+           f4 / blas, bnn_model_density(m).logp == bnn_model_logp_fused ? "fused" : "blas");
+    bnn_model_free(m);
+    bnn_table_free(t);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -77,5 +132,11 @@ int main(int argc, char **argv)
             bnn_model_free(m);
             bnn_table_free(t);
         }
+    printf("\nthe network's paths, logp+grad/s (median of 5 x 11 repeats, interleaved):\n");
+    printf("%-11s %12s %12s %12s %10s %10s   %s\n", "data", "blas", "fused8", "fused4",
+           "f8/blas", "f4/blas", "density takes");
+    for (int s = 0; s < 4; s++)
+        if (paths(dir, sets[s]) != 0)
+            return 1;
     return 0;
 }

@@ -198,15 +198,18 @@ static double against_blas(const bnn_model *m, const bnn_density *d, double *wor
     return l1;
 }
 
-/* The fused one-hidden-layer kernel (fused.c) against the general BLAS path, on row counts
- * that fill no, one and several 8-row blocks, every activation, both regression outputs
- * and softmax with the specialised (2, 3) and general (5) class counts; and past
- * BNN_FUSED_MAXK classes the BLAS path is the one used, gradient still right. */
-/* The density takes the fused kernel where the processor has AVX-512 (model.c). */
+/* The fused one-hidden-layer kernel (fused.c), both instances (4 and 8 lanes), against the
+ * general BLAS path, on row counts that fill no, one and several blocks, every activation,
+ * both regression outputs and softmax with the specialised (2, 3) and general (5) class
+ * counts; and past BNN_FUSED_MAXK classes the BLAS path is the one used, gradient still
+ * right. */
+/* The density takes the fused kernel where the processor has AVX-512 (8 lanes) or AVX2
+ * and FMA (4 lanes) (model.c's fused_is_fast). */
 static int fused_expected(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
+    return __builtin_cpu_supports("avx512f") ||
+           (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 }
 
 static void test_fused(gsl_rng *r)
@@ -215,56 +218,65 @@ static void test_fused(gsl_rng *r)
     bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
     size_t rows[] = {1, 8, 37};
     int Ks[] = {0, -1, 2, 3, 5}; /* 0: sigmoid output, -1: identity output */
-    for (int a = 0; a < 3; a++)
-        for (int k = 0; k < 5; k++) {
-            double worst_lp = 0.0, worst_g = 0.0;
-            int same_no_grad = 1;
-            for (int ri = 0; ri < 3; ri++) {
-                int K = Ks[k] > 0 ? Ks[k] : 0;
-                bnn_table *t = random_table(r, rows[ri], 4, K);
-                bnn_model_spec sp;
-                bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION,
-                                     4, K);
-                sp.hidden[0] = 7; /* one tile of 4 and a remainder of 3 */
-                sp.hidden_act = acts[a];
-                if (Ks[k] == -1)
-                    sp.output_act = BNN_ACT_IDENTITY;
-                bnn_model *m = NULL;
-                bnn_model_new(&m, &sp, t, NULL);
-                bnn_density d = bnn_model_density(m);
-                /* the density takes the kernel only with AVX-512; test it everywhere */
-                fused_where_fast &= bnn_model_has_fused(m) &&
-                                    (d.logp == bnn_model_logp_fused) == fused_expected();
-                d.logp = bnn_model_logp_fused;
-                double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
-                double *g1 = bnn_zalloc(d.dim), *g2 = bnn_zalloc(d.dim);
-                for (int rep = 0; rep < 4; rep++) {
-                    double scale = rep < 2 ? 0.8 : rep == 2 ? 5.0 : 1e3;
-                    for (size_t j = 0; j < d.dim; j++)
-                        th[j] = gsl_ran_gaussian(r, scale);
-                    if (d.dim > d.n_weights)
-                        th[d.n_weights] = gsl_ran_gaussian(r, 1.0);
-                    double l1 = against_blas(m, &d, work, th, g1, g2, &worst_lp, &worst_g);
-                    /* without a gradient the kernel skips the backward work: same value */
-                    same_no_grad &= eval(&d, work, th, NULL) == l1;
+    for (int lanes = 4; lanes <= 8; lanes += 4) {
+        for (int a = 0; a < 3; a++)
+            for (int k = 0; k < 5; k++) {
+                double worst_lp = 0.0, worst_g = 0.0;
+                int same_no_grad = 1;
+                for (int ri = 0; ri < 3; ri++) {
+                    int K = Ks[k] > 0 ? Ks[k] : 0;
+                    bnn_table *t = random_table(r, rows[ri], 4, K);
+                    bnn_model_spec sp;
+                    bnn_model_spec_study(&sp, 1,
+                                         K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 4, K);
+                    sp.hidden[0] = 7; /* one tile of 4 and a remainder of 3 */
+                    sp.hidden_act = acts[a];
+                    if (Ks[k] == -1)
+                        sp.output_act = BNN_ACT_IDENTITY;
+                    bnn_model *m = NULL;
+                    bnn_model_new(&m, &sp, t, NULL);
+                    bnn_density d = bnn_model_density(m);
+                    /* the density takes the kernel only with AVX-512 or AVX2; test it
+                     * everywhere */
+                    fused_where_fast &= bnn_model_has_fused(m) &&
+                                        (d.logp == bnn_model_logp_fused) == fused_expected();
+                    /* each instance, whichever this processor would pick */
+                    CHECK(bnn_model_set_fused_lanes(m, lanes) == 0, "fused kernel on %d lanes",
+                          lanes);
+                    d = bnn_model_density(m);
+                    d.logp = bnn_model_logp_fused;
+                    double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
+                    double *g1 = bnn_zalloc(d.dim), *g2 = bnn_zalloc(d.dim);
+                    for (int rep = 0; rep < 4; rep++) {
+                        double scale = rep < 2 ? 0.8 : rep == 2 ? 5.0 : 1e3;
+                        for (size_t j = 0; j < d.dim; j++)
+                            th[j] = gsl_ran_gaussian(r, scale);
+                        if (d.dim > d.n_weights)
+                            th[d.n_weights] = gsl_ran_gaussian(r, 1.0);
+                        double l1 = against_blas(m, &d, work, th, g1, g2, &worst_lp, &worst_g);
+                        /* without a gradient the kernel skips the backward work: same value */
+                        same_no_grad &= eval(&d, work, th, NULL) == l1;
+                    }
+                    free(work);
+                    free(th);
+                    free(g1);
+                    free(g2);
+                    bnn_model_free(m);
+                    bnn_table_free(t);
                 }
-                free(work);
-                free(th);
-                free(g1);
-                free(g2);
-                bnn_model_free(m);
-                bnn_table_free(t);
+                CHECK(same_no_grad, "fused kernel: logp without gradient differs");
+                CHECK_VERBOSE(worst_lp < 1e-12 && worst_g < 1e-12,
+                              "fused kernel (%d lanes) = BLAS path: act=%-7s %s K=%d, n = 1, 8, "
+                              "37: rel err logp %.1e, gradient %.1e", lanes, act_name(acts[a]),
+                              Ks[k] == 0  ? "sigmoid out "
+                              : Ks[k] < 0 ? "identity out"
+                                          : "softmax     ",
+                              Ks[k] > 0 ? Ks[k] : 1, worst_lp, worst_g);
             }
-            CHECK(same_no_grad, "fused kernel: logp without gradient differs");
-            CHECK_VERBOSE(worst_lp < 1e-12 && worst_g < 1e-12,
-                          "fused kernel = BLAS path: act=%-7s %s K=%d, n = 1, 8, 37: "
-                          "rel err logp %.1e, gradient %.1e", act_name(acts[a]),
-                          Ks[k] == 0 ? "sigmoid out " : Ks[k] < 0 ? "identity out" : "softmax     ",
-                          Ks[k] > 0 ? Ks[k] : 1, worst_lp, worst_g);
-        }
+    }
 
     CHECK_VERBOSE(fused_where_fast, "a one-hidden-layer network's density takes %s (AVX-512 "
-                  "%s)", fused_expected() ? "the fused kernel" : "the BLAS path",
+                  "or AVX2 %s)", fused_expected() ? "the fused kernel" : "the BLAS path",
                   fused_expected() ? "present" : "absent");
     /* more classes than the kernel takes: the BLAS path, checked by finite differences */
     bnn_table *t = random_table(r, 30, 3, BNN_FUSED_MAXK + 1);
@@ -285,21 +297,23 @@ static void test_fused(gsl_rng *r)
     bnn_model_free(m);
     bnn_table_free(t);
 
-    /* the kernel's own exp and log against libm */
-    double we = 0.0, wl = 0.0;
-    for (int i = 0; i <= 20000; i++) {
-        double x = -708.0 + 1416.0 * i / 20000.0 + 1e-3 * gsl_rng_uniform(r);
-        x = fmin(x, 708.0);
-        double ex, lx;
-        bnn_fused_exp_log(x, &ex, &lx);
-        we = fmax(we, fabs(ex - exp(x)) / exp(x));
-        double s = exp(gsl_ran_flat(r, -690.0, 690.0));
-        bnn_fused_exp_log(s, &ex, &lx);
-        wl = fmax(wl, fabs(lx - log(s)) / fmax(1.0, fabs(log(s))));
+    /* each instance's own exp and log against libm */
+    for (int lanes = 4; lanes <= 8; lanes += 4) {
+        double we = 0.0, wl = 0.0;
+        for (int i = 0; i <= 20000; i++) {
+            double x = -708.0 + 1416.0 * i / 20000.0 + 1e-3 * gsl_rng_uniform(r);
+            x = fmin(x, 708.0);
+            double ex, lx;
+            bnn_fused_exp_log(lanes, x, &ex, &lx);
+            we = fmax(we, fabs(ex - exp(x)) / exp(x));
+            double s = exp(gsl_ran_flat(r, -690.0, 690.0));
+            bnn_fused_exp_log(lanes, s, &ex, &lx);
+            wl = fmax(wl, fabs(lx - log(s)) / fmax(1.0, fabs(log(s))));
+        }
+        CHECK_VERBOSE(we < 1e-15 && wl < 1e-15,
+                      "kernel exp (%d lanes) on [-708, 708]: max rel err %.1e; log on [e^-690, "
+                      "e^690]: %.1e", lanes, we, wl);
     }
-    CHECK_VERBOSE(we < 1e-15 && wl < 1e-15,
-                  "kernel exp on [-708, 708]: max rel err %.1e; log on [e^-690, e^690]: %.1e",
-                  we, wl);
 }
 
 /* The linear regression through sufficient statistics (linear.c) against the row-by-row

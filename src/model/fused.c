@@ -1,367 +1,45 @@
-/* fused.c — the log-likelihood and its gradient for a network with one hidden layer,
- * eight rows at a time, without BLAS.
- *
- * The study's networks are tiny (4..34 inputs, 10 hidden units, 1..3 outputs): through BLAS
- * each of the five matrix products per evaluation costs more in call overhead and in
- * writing intermediate matrices than in arithmetic. Here each SIMD lane carries one row,
- * and the gradient is summed lane-wise, so no horizontal reduction happens inside any loop
- * over rows (an earlier prototype that looped over rows one at a time lost to BLAS on
- * exactly those reductions).
- *
- * The data are repacked once, block by block and feature-major within a block
- * (x[block][feature][lane]), so a feature of eight rows is one contiguous vector load. The
- * last block is padded with zero rows whose mask is 0.
- *
- * GCC's vector extension gives the 8-lane type; target_clones compiles the kernel for
- * x86-64-v4 (AVX-512), v3 (AVX2, FMA) and the baseline and picks one at load time. exp and
- * log are written here on those vectors (table and Taylor polynomial, atanh series, both
- * to double precision; tests/test_model.c checks them against libm), so this file needs no
- * fast-math and keeps IEEE semantics: summation order is fixed, results reproducible.
- *
- * Where the time goes (perf, sunspot's network, about 5 us per call): the exponentials of the
- * hidden units are about half of the vector instructions, the forward products a quarter;
- * the loop is bound by floating-point throughput (about one 8-lane operation per cycle on
- * this Zen 4, which splits each into two 4-lane halves). Writing splat() as a brace
- * initialiser instead of 0 + a made GCC hoist every constant into registers and spill:
- * 40% slower. */
-#include <math.h>
+/* fused.c — the log-likelihood and its gradient for a network with one hidden layer, a
+ * vector of rows at a time, without BLAS (the kernel: fused_simd.h). Here: the data
+ * packed for the kernel, and the choice of its instance by the processor, made once when
+ * the model is built: 8 lanes where there is AVX-512, 4 where there is AVX2 and FMA. */
 #include <stdlib.h>
-#include <string.h>
 
-#include "model_internal.h"
+#include "fused.h"
 
-#define VL 8
-
-/* Every helper must be inlined: a 64-byte vector passed between functions compiled for
- * different targets would not agree on how it is passed. */
-#define INLINE __attribute__((always_inline))
-
-typedef double vd __attribute__((vector_size(VL * sizeof(double))));
-typedef long long vi __attribute__((vector_size(VL * sizeof(long long))));
-
-struct bnn_fused {
-    int D, H, K;                  /* inputs, hidden units, outputs */
-    bnn_activation hidden, out;   /* out: IDENTITY, SIGMOID or SOFTMAX */
-    size_t nblk;
-    double *x;                    /* nblk x D x VL */
-    double *y;                    /* regression: nblk x VL; softmax: one-hot nblk x K x VL */
-    double *mask;                 /* nblk x VL: 1 for a row, 0 for padding */
-};
-
-/* ------------------------------------------------------------ vector helpers */
-
-static inline INLINE vd ld(const double *p)
+int bnn_fused_best_lanes(void)
 {
-    vd v;
-    memcpy(&v, p, sizeof v);
-    return v;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return 8;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return 4;
+#endif
+    return 8;
 }
-
-static inline INLINE void st(double *p, vd v) { memcpy(p, &v, sizeof v); }
-
-static inline INLINE vd splat(double a)
-{
-    vd v = {0};
-    return v + a;
-}
-
-static inline INLINE vd sel(vi m, vd a, vd b) { return (vd)((m & (vi)a) | (~m & (vi)b)); }
-
-static inline INLINE vd vmin(vd a, vd b) { return sel((vi)(a < b), a, b); }
-
-static inline INLINE vd vmax(vd a, vd b) { return sel((vi)(a > b), a, b); }
-
-/* the sum of the lanes, as a tree of three shuffles (a fixed order, so reproducible) */
-static inline INLINE double hsum(vd v)
-{
-    v += __builtin_shuffle(v, (vi){4, 5, 6, 7, 0, 1, 2, 3});
-    v += __builtin_shuffle(v, (vi){2, 3, 0, 1, 6, 7, 4, 5});
-    v += __builtin_shuffle(v, (vi){1, 0, 3, 2, 5, 4, 7, 6});
-    return v[0];
-}
-
-#define SHIFT 0x1.8p52        /* adding it rounds to an integer kept in the low bits */
-#define LN2_HI 0x1.62e42fee00000p-1
-#define LN2_LO 0x1.a39ef35793c76p-33
-
-/* exp(x) for x clamped to [-708, 708], so that the scale 2^m stays normal:
- * x = (16m + j) ln2/16 + r with |r| <= ln2/32, exp(x) = 2^m 2^(j/16) exp(r); 2^(j/16) comes
- * from a 16-entry table held in two vectors (a two-source lane permute, not a memory
- * gather) and exp(r) from its Taylor polynomial to r^6 (remainder below 5e-16).
- * tests/test_model.c measures the relative error against libm: 4e-16. */
-static inline INLINE vd vexp(vd x)
-{
-    const vd T0 = {0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0, 0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0};
-    const vd T1 = {0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0, 0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
-    x = vmax(vmin(x, splat(708.0)), splat(-708.0));
-    vd t = x * splat(0x1.71547652b82fep4) + splat(SHIFT);
-    vd k = t - splat(SHIFT);
-    vd r = x - k * splat(LN2_HI / 16);
-    r = r - k * splat(LN2_LO / 16);
-    vd p = splat(1.0 / 720.0);
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    vi ki = (vi)t - (vi)splat(SHIFT);
-    vd tj = __builtin_shuffle(T0, T1, ki & 15);
-    vd scale = (vd)(((ki >> 4) + 1023) << 52);
-    return p * tj * scale;
-}
-
-/* log(s) for normal positive s: s = 2^e m with m in [sqrt(1/2), sqrt(2)), and
- * log m = 2 atanh(f), f = (m-1)/(m+1), |f| <= 0.172, series to f^23. */
-static inline INLINE vd vlog(vd s)
-{
-    vi b = (vi)s;
-    vi e = (b >> 52) - 1023;
-    vd m = (vd)((b & 0x000fffffffffffffLL) | 0x3ff0000000000000LL);
-    vi big = (vi)(m > splat(0x1.6a09e667f3bcdp0));
-    m = sel(big, m * 0.5, m);
-    e = e - big; /* big is -1 where true */
-    vd f = (m - 1.0) / (m + 1.0), f2 = f * f;
-    vd q = splat(1.0 / 23);
-    q = q * f2 + 1.0 / 21;
-    q = q * f2 + 1.0 / 19;
-    q = q * f2 + 1.0 / 17;
-    q = q * f2 + 1.0 / 15;
-    q = q * f2 + 1.0 / 13;
-    q = q * f2 + 1.0 / 11;
-    q = q * f2 + 1.0 / 9;
-    q = q * f2 + 1.0 / 7;
-    q = q * f2 + 1.0 / 5;
-    q = q * f2 + 1.0 / 3;
-    q = q * f2 + 1.0;
-    vd ed = (vd)(e + (vi)splat(SHIFT)) - SHIFT;
-    return ed * LN2_HI + (ed * LN2_LO + 2.0 * f * q);
-}
-
-static inline INLINE vd act(bnn_activation a, vd z)
-{
-    switch (a) {
-    case BNN_ACT_SIGMOID:
-        return 1.0 / (1.0 + vexp(-z));
-    case BNN_ACT_TANH:
-        return 1.0 - 2.0 / (1.0 + vexp(2.0 * z));
-    case BNN_ACT_RELU:
-        return vmax(z, splat(0.0));
-    default:
-        return z;
-    }
-}
-
-/* act'(z) written in terms of a = act(z) */
-static inline INLINE vd act_d(bnn_activation a, vd v)
-{
-    switch (a) {
-    case BNN_ACT_SIGMOID:
-        return v * (1.0 - v);
-    case BNN_ACT_TANH:
-        return 1.0 - v * v;
-    case BNN_ACT_RELU:
-        return (vd)((vi)(v > splat(0.0)) & (vi)splat(1.0));
-    default:
-        return splat(1.0);
-    }
-}
-
-/* ------------------------------------------------------------ the kernel */
 
 /* Work: per block, the hidden activations A (H vectors), the output deltas DO (K) and the
  * hidden deltas DH (H). */
 size_t bnn_fused_work(const bnn_fused *f)
 {
-    return f->nblk * VL * (2 * (size_t)f->H + (size_t)f->K);
+    return f->nblk * (size_t)f->lanes * (2 * (size_t)f->H + (size_t)f->K);
 }
 
-/* out (p x q, row-major) = sum over rows of X^T Y, where X and Y are stored block by block
- * (X[blk][p][VL], Y[blk][q][VL]). The TP x TQ tile of sums stays in registers for the whole
- * pass over the blocks: TP + TQ loads feed TP * TQ fused multiply-adds. */
-static inline INLINE void xty_tile(const double *X, int p, const double *Y, int q,
-                                   size_t nblk, double *out, int i0, int j0, int TP, int TQ)
+double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work)
 {
-    vd acc[4][4];
-    for (int a = 0; a < TP; a++)
-        for (int b = 0; b < TQ; b++)
-            acc[a][b] = splat(0.0);
-    for (size_t blk = 0; blk < nblk; blk++) {
-        const double *xb = X + (blk * (size_t)p + (size_t)i0) * VL;
-        const double *yb = Y + (blk * (size_t)q + (size_t)j0) * VL;
-        vd xv[4], yv[4];
-        for (int a = 0; a < TP; a++)
-            xv[a] = ld(xb + a * VL);
-        for (int b = 0; b < TQ; b++)
-            yv[b] = ld(yb + b * VL);
-        for (int a = 0; a < TP; a++)
-            for (int b = 0; b < TQ; b++)
-                acc[a][b] += xv[a] * yv[b];
-    }
-    for (int a = 0; a < TP; a++)
-        for (int b = 0; b < TQ; b++)
-            out[(i0 + a) * q + j0 + b] = hsum(acc[a][b]);
+    return f->lanes == 8 ? bnn_fused_eval8(f, theta, g, work) : bnn_fused_eval4(f, theta, g, work);
 }
 
-static inline INLINE void xty(const double *X, int p, const double *Y, int q, size_t nblk,
-                              double *out)
-{
-    int i = 0;
-    for (; i + 4 <= p; i += 4) {
-        int j = 0;
-        for (; j + 4 <= q; j += 4)
-            xty_tile(X, p, Y, q, nblk, out, i, j, 4, 4);
-        for (; j < q; j++)
-            xty_tile(X, p, Y, q, nblk, out, i, j, 4, 1);
-    }
-    for (; i < p; i++) {
-        int j = 0;
-        for (; j + 4 <= q; j += 4)
-            xty_tile(X, p, Y, q, nblk, out, i, j, 1, 4);
-        for (; j < q; j++)
-            xty_tile(X, p, Y, q, nblk, out, i, j, 1, 1);
-    }
-}
-
-/* out (q) = column sums of Y (stored as in xty) */
-static inline INLINE void colsum(const double *Y, int q, size_t nblk, double *out)
-{
-    for (int j = 0; j < q; j++) {
-        vd acc = splat(0.0);
-        for (size_t blk = 0; blk < nblk; blk++)
-            acc += ld(Y + (blk * (size_t)q + (size_t)j) * VL);
-        out[j] = hsum(acc);
-    }
-}
-
-/* Inlined into each clone with constant activations (and, for the common output counts, a
- * constant K), so the compiler removes every branch on them from the row loops and keeps
- * the per-row outputs in registers. Returns the sum of squared residuals (regression) or
- * the log-likelihood (softmax); g receives sum_i r_i d f_i / d theta (regression: the data
- * part of the gradient before the factor 1/tau^2) or d loglik / d theta (softmax).
- *
- * Three passes over the blocks: (1) hidden activations A; (2) outputs, loss and deltas DO
- * of the output layer, DH of the hidden layer; (3) the weight gradients as the products
- * X^T DH and A^T DO with register tiles. Separate passes, not one: the first version
- * summed the outputs in memory inside the hidden-unit loop, a serial load-add-store chain
- * (27% slower on sunspot), and accumulating the gradient inside the row loop loads and
- * stores D*H accumulators per block (slower than BLAS on ionosphere's 34 inputs). */
-static inline INLINE double kernel(const bnn_fused *f, const double *restrict theta,
-                                   double *restrict g, double *restrict work,
-                                   bnn_activation hid, bnn_activation out, int K)
-{
-    const int D = f->D, H = f->H;
-    const size_t nblk = f->nblk;
-    if (K < 1 || K > BNN_FUSED_MAXK) /* never (bnn_fused_new); tells the compiler o[] is set */
-        return NAN;
-    const double *W1 = theta, *b1 = W1 + D * H, *W2 = b1 + H, *b2 = W2 + H * K;
-    double *A = work, *DO = A + nblk * VL * (size_t)H, *DH = DO + nblk * VL * (size_t)K;
-    for (size_t blk = 0; blk < nblk; blk++) {
-        const double *xb = f->x + blk * (size_t)D * VL;
-        double *Ab = A + blk * (size_t)H * VL;
-        int j = 0;
-        for (; j + 4 <= H; j += 4) {
-            vd z[4];
-            for (int t = 0; t < 4; t++)
-                z[t] = splat(b1[j + t]);
-            for (int d = 0; d < D; d++) {
-                vd xv = ld(xb + d * VL);
-                for (int t = 0; t < 4; t++)
-                    z[t] += xv * W1[d * H + j + t];
-            }
-            for (int t = 0; t < 4; t++)
-                st(Ab + (j + t) * VL, act(hid, z[t]));
-        }
-        for (; j < H; j++) {
-            vd z = splat(b1[j]);
-            for (int d = 0; d < D; d++)
-                z += ld(xb + d * VL) * W1[d * H + j];
-            st(Ab + j * VL, act(hid, z));
-        }
-    }
-    vd acc = splat(0.0);
-    for (size_t blk = 0; blk < nblk; blk++) {
-        const double *Ab = A + blk * (size_t)H * VL;
-        double *Ob = DO + blk * (size_t)K * VL, *Hb = DH + blk * (size_t)H * VL;
-        vd mask = ld(f->mask + blk * VL), o[BNN_FUSED_MAXK];
-        for (int k = 0; k < K; k++)
-            o[k] = splat(b2[k]);
-        for (int j = 0; j < H; j++) {
-            vd a = ld(Ab + j * VL);
-            for (int k = 0; k < K; k++)
-                o[k] += a * W2[j * K + k];
-        }
-        if (out != BNN_ACT_SOFTMAX) {
-            vd y = act(out, o[0]);
-            vd r = (ld(f->y + blk * VL) - y) * mask;
-            acc += r * r;
-            o[0] = out == BNN_ACT_SIGMOID ? r * y * (1.0 - y) : r;
-        } else {
-            vd mx = o[0];
-            for (int k = 1; k < K; k++)
-                mx = vmax(mx, o[k]);
-            const double *yb = f->y + blk * (size_t)K * VL;
-            vd s = splat(0.0), zy = splat(0.0);
-            for (int k = 0; k < K; k++) {
-                zy += ld(yb + k * VL) * o[k];
-                o[k] = vexp(o[k] - mx);
-                s += o[k];
-            }
-            /* z_y - log sum exp z, exact however far z_y is below the maximum */
-            acc += mask * ((zy - mx) - vlog(s));
-            vd inv = mask / s;
-            for (int k = 0; k < K; k++)
-                o[k] = ld(yb + k * VL) * mask - o[k] * inv;
-        }
-        if (!g)
-            continue; /* the log density alone (random-walk proposals) */
-        /* o: d/dz of the output layer per row (0 on pad rows); back to the hidden layer */
-        for (int k = 0; k < K; k++)
-            st(Ob + k * VL, o[k]);
-        for (int j = 0; j < H; j++) {
-            vd back = splat(0.0);
-            for (int k = 0; k < K; k++)
-                back += o[k] * W2[j * K + k];
-            st(Hb + j * VL, back * act_d(hid, ld(Ab + j * VL)));
-        }
-    }
-    if (g) {
-        double *gW1 = g, *gb1 = gW1 + D * H, *gW2 = gb1 + H, *gb2 = gW2 + H * K;
-        xty(f->x, D, DH, H, nblk, gW1);
-        colsum(DH, H, nblk, gb1);
-        xty(A, H, DO, K, nblk, gW2);
-        colsum(DO, K, nblk, gb2);
-    }
-    return hsum(acc);
-}
-
-/* One instance per activation pair; softmax with 2 or 3 classes (the study's data) gets a
- * constant K, other class counts the general one. */
-#define CASE(h, o, k) \
-    if (f->hidden == (h) && f->out == (o) && (k == 0 || f->K == k)) \
-        return kernel(f, theta, g, work, h, o, k ? k : f->K);
-#define CASES(h) \
-    CASE(h, BNN_ACT_SIGMOID, 1) \
-    CASE(h, BNN_ACT_IDENTITY, 1) \
-    CASE(h, BNN_ACT_SOFTMAX, 2) \
-    CASE(h, BNN_ACT_SOFTMAX, 3) \
-    CASE(h, BNN_ACT_SOFTMAX, 0)
-
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) double
-bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work)
-{
-    CASES(BNN_ACT_SIGMOID)
-    CASES(BNN_ACT_TANH)
-    CASES(BNN_ACT_RELU)
-    return NAN;
-}
-
-/* ------------------------------------------------------------ construction */
+int bnn_fused_lanes(const bnn_fused *f) { return f->lanes; }
 
 bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
-                         int H, int K, bnn_activation hidden, bnn_activation out)
+                         int H, int K, bnn_activation hidden, bnn_activation out, int lanes)
 {
     if (K < 1 || K > BNN_FUSED_MAXK || (out != BNN_ACT_SOFTMAX && K != 1))
+        return NULL;
+    if (lanes == 0)
+        lanes = bnn_fused_best_lanes();
+    if (lanes != 4 && lanes != 8)
         return NULL;
     bnn_fused *f = calloc(1, sizeof *f);
     if (!f)
@@ -371,6 +49,8 @@ bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, siz
     f->K = K;
     f->hidden = hidden;
     f->out = out;
+    f->lanes = lanes;
+    const size_t VL = (size_t)lanes;
     f->nblk = (n + VL - 1) / VL;
     size_t rows = f->nblk * VL, ny = out == BNN_ACT_SOFTMAX ? (size_t)K : 1;
     f->x = calloc(rows * (size_t)D, sizeof *f->x);
@@ -403,10 +83,10 @@ void bnn_fused_free(bnn_fused *f)
     free(f);
 }
 
-/* The vector exp and log, one value at a time, for tests/test_model.c. */
-void bnn_fused_exp_log(double x, double *e, double *l)
+void bnn_fused_exp_log(int lanes, double x, double *e, double *l)
 {
-    vd v = splat(x);
-    *e = vexp(v)[0];
-    *l = vlog(v)[0];
+    if (lanes == 8)
+        bnn_fused_exp_log8(x, e, l);
+    else
+        bnn_fused_exp_log4(x, e, l);
 }

@@ -47,7 +47,7 @@ struct bnn_model {
 };
 
 static void set_noise(bnn_model *m);
-static int fused_is_fast(void);
+static int fused_is_fast(int lanes);
 static int use_fused(const bnn_model *m);
 /* in the order of bnn_activation */
 static const char *const activation_names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
@@ -198,12 +198,12 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     }
     if (train && m->L == 2 && m->width[2] <= BNN_FUSED_MAXK) {
         m->fused = bnn_fused_new(train->x, train->y, m->label, train->n, m->width[0],
-                                 m->width[1], m->width[2], spec->hidden_act, spec->output_act);
+                                 m->width[1], m->width[2], spec->hidden_act, spec->output_act, 0);
         if (!m->fused) {
             bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
-        m->fused_fast = fused_is_fast();
+        m->fused_fast = fused_is_fast(bnn_fused_lanes(m->fused));
         size_t fw = bnn_fused_work(m->fused);
         m->work_len = fw > m->work_len ? fw : m->work_len;
     }
@@ -625,22 +625,47 @@ static void model_drift(const void *ctx, double *work, double lr, const double *
     }
 }
 
-/* Whether the density takes the fused kernel (decided once, when the model is built). Only
- * where the processor has AVX-512: the
- * kernel's 8-lane vectors are native there (1.4-2.5x faster than the BLAS path on the
- * study's networks, bench_density, session 2), but emulated as pairs under AVX2, where the
- * BLAS path was measured faster on all four of the study's networks (one process, side by
- * side: sunspot 2.1x, abalone 3.3x, iris 1.3x, ionosphere 3.5x). */
+/* Whether the density takes the fused kernel (decided once, when the model is built), by
+ * the instance the processor gets (bnn_fused_best_lanes). 8 lanes: only where the
+ * processor has AVX-512, where the vectors are native (1.4-2.5x faster than the BLAS path
+ * on the study's networks, bench_density, session 2); under AVX2 they are emulated as
+ * pairs and the BLAS path was faster on all four of the study's networks (one process,
+ * side by side: sunspot 2.1x, abalone 3.3x, iris 1.3x, ionosphere 3.5x). 4 lanes (AVX2 and
+ * FMA, fused4.c): native there, and against the BLAS path on that machine (bench_density,
+ * interleaved, session 6) 0.97x on sunspot's network, 1.37x abalone, 1.85x iris, 1.76x
+ * ionosphere: taken (sunspot's is bound by the ten exponentials per row, which the 4-lane
+ * instance computes without a table). */
+#define FUSED4_FAST 1
+
 int bnn_model_has_fused(const bnn_model *m) { return m->fused != NULL; }
 
-static int fused_is_fast(void)
+static int fused_is_fast(int lanes)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
+    if (lanes == 8)
+        return __builtin_cpu_supports("avx512f") != 0;
+    return FUSED4_FAST;
 #else
+    (void)lanes;
     return 1;
 #endif
+}
+
+int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
+{
+    if (!m->fused)
+        return -1;
+    const bnn_model_spec *sp = &m->spec;
+    bnn_fused *f = bnn_fused_new(m->train->x, m->train->y, m->label, m->train->n, m->width[0],
+                                 m->width[1], m->width[2], sp->hidden_act, sp->output_act, lanes);
+    if (!f)
+        return -1;
+    bnn_fused_free(m->fused);
+    m->fused = f;
+    size_t fw = bnn_fused_work(f);
+    m->work_len = fw > m->work_len ? fw : m->work_len;
+    return 0;
 }
 
 static int use_fused(const bnn_model *m)

@@ -14,13 +14,19 @@
  * (softmax); g may be NULL. work holds bnn_fused_work(f) doubles. */
 typedef struct bnn_fused bnn_fused;
 #define BNN_FUSED_MAXK 16       /* more outputs: the BLAS path */
+/* lanes: rows per vector, 8 (fused8.c) or 4 (fused4.c), or 0 for bnn_fused_best_lanes();
+ * NULL for another count or when out of memory. */
 bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
-                         int H, int K, bnn_activation hidden, bnn_activation out);
+                         int H, int K, bnn_activation hidden, bnn_activation out, int lanes);
 void bnn_fused_free(bnn_fused *f);
 size_t bnn_fused_work(const bnn_fused *f);
 double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work);
-/* The kernel's vector exp and log at one point, for the tests. */
-void bnn_fused_exp_log(double x, double *e, double *l);
+int bnn_fused_lanes(const bnn_fused *f);
+/* The processor's native vector width in doubles: 8 with AVX-512, 4 with AVX2 and FMA,
+ * else 8 (whose baseline clone is the one measured). */
+int bnn_fused_best_lanes(void);
+/* The lanes-wide kernel's vector exp and log at one point, for the tests. */
+void bnn_fused_exp_log(int lanes, double x, double *e, double *l);
 
 /* linear.c: the sum of squared residuals of y on (x, 1) at beta = (w, b) from sufficient
  * statistics; g (may be NULL) receives -1/2 d SSE / d beta = Z'(y - Z beta). */
@@ -37,9 +43,13 @@ const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
 double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, double *grad);
 /* And through the fused kernel, for a model that has one (one hidden layer, at most
  * BNN_FUSED_MAXK outputs, training data), whether or not the density takes it (it does
- * only with AVX-512: model.c's use_fused). */
+ * with AVX-512 or AVX2: model.c's fused_is_fast). */
 double bnn_model_logp_fused(const void *ctx, double *work, const double *theta, double *grad);
 int bnn_model_has_fused(const bnn_model *m);
+/* Rebuilds the model's fused kernel with `lanes` rows per vector (4 or 8), for the tests
+ * and benchmarks of either instance on any processor (take the density again: its
+ * work_len may grow). -1 without a fused kernel or on failure. */
+int bnn_model_set_fused_lanes(bnn_model *m, int lanes);
 
 /* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
 size_t bnn_model_eta_index(const bnn_model *m);

@@ -1,0 +1,27 @@
+/* fused.h — the data layout the fused kernel's instances share (fused.c builds it;
+ * fused_simd.h, included by fused8.c and fused4.c, reads it). Not public API. */
+#ifndef BNNMC_FUSED_H
+#define BNNMC_FUSED_H
+
+#include <stddef.h>
+
+#include "model_internal.h"
+
+/* The rows are packed block by block, `lanes` rows a block, feature-major within a block
+ * (x[block][feature][lane]); the last block is padded with zero rows whose mask is 0. */
+struct bnn_fused {
+    int D, H, K;                  /* inputs, hidden units, outputs */
+    bnn_activation hidden, out;   /* out: IDENTITY, SIGMOID or SOFTMAX */
+    int lanes;                    /* 8: fused8.c's instance; 4: fused4.c's */
+    size_t nblk;
+    double *x;                    /* nblk x D x lanes */
+    double *y;                    /* regression: nblk x lanes; softmax: one-hot nblk x K x lanes */
+    double *mask;                 /* nblk x lanes: 1 for a row, 0 for padding */
+};
+
+double bnn_fused_eval8(const bnn_fused *f, const double *theta, double *g, double *work);
+double bnn_fused_eval4(const bnn_fused *f, const double *theta, double *g, double *work);
+void bnn_fused_exp_log8(double x, double *e, double *l);
+void bnn_fused_exp_log4(double x, double *e, double *l);
+
+#endif
