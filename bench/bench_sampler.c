@@ -27,6 +27,7 @@ int main(int argc, char **argv)
         bnn_model_init(m, 1, init, work);
         bnn_run_config rc;
         bnn_run_config_default(&rc);
+        rc.sampler = "langevin";   /* the study's sampler, against the study's rate */
         rc.chains = 1;
         rc.n_iter = s == 1 ? 1000 : 4000;
         rc.n_burn = rc.n_iter / 2;

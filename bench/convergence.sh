@@ -34,7 +34,7 @@ opts() {
     map) echo "--sampler nuts --init map" ;;
     map12) echo "--sampler nuts --max-depth 12 --init map" ;;
     pt) echo "--sampler pt --replicas 4 --t-max 20 --max-depth 10" ;;
-    study) echo "--sampler langevin --samples 10000 --burn-in 0.5" ;;
+    study) echo "--preset study" ;;
     *) echo "bench/convergence.sh: unknown configuration $1" >&2; exit 2 ;;
     esac
 }

@@ -36,7 +36,7 @@ for model in linear nn; do
     for d in sunspot abalone iris ionosphere; do
         s0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        "$B" sample --train "$DATA/$d/train.txt" --test "$DATA/$d/test.txt" --model $model \
+        "$B" sample --preset study --train "$DATA/$d/train.txt" --test "$DATA/$d/test.txt" --model $model \
             --chains 5 --samples 10000 --burn-in 0.5 --quiet --out "$OUT/$model-$d" ${BNNMC_OPTS:-} 2>/dev/null
         s1=$(date +%s.%N)
         m="$OUT/$model-$d/metrics.json"

@@ -13,11 +13,14 @@
 static const char demo_usage[] =
     "usage: bnnmc demo [--dataset NAME] [--out DIR] [sample options]\n"
     "\n"
-    "Runs the study's network (one hidden layer of 10 sigmoid units, Langevin-gradient\n"
-    "proposals, 10000 iterations, half burn-in) with 4 chains on a built-in data set\n"
-    "(default mackey-glass), writes the run folder (default ./bnnmc-demo, overwritten),\n"
-    "prints a short summary and draws the figures (with gnuplot). Any 'bnnmc sample' option\n"
-    "applies, for example --sampler nuts.\n";
+    "Runs the study's network (one hidden layer of 10 sigmoid units) with 4 chains on a\n"
+    "built-in data set (default mackey-glass) twice: with bnnmc's default sampler (nuts,\n"
+    "here 1000 iterations, half warm-up) into the run folder DIR (default ./bnnmc-demo,\n"
+    "overwritten), and with the study's (--preset study: Langevin-gradient proposals, 10000\n"
+    "iterations, half burn-in) into DIR/study; prints a short summary, the two side by side\n"
+    "(the predictions' R-hat and ESS, the test metric, the time), and draws DIR's figures\n"
+    "(with gnuplot). Any 'bnnmc sample' option applies to the first run, for example\n"
+    "--max-depth 12; the second takes its data, model, chains and seed.\n";
 
 static void print_block(const char *name, const bnn_prediction *p)
 {
@@ -56,10 +59,52 @@ static void print_report(const sample_opts *o, const run_result *r)
     if (pd)
         printf("  convergence: prediction R-hat max %.3f, median %.3f, %.0f%% of rows above 1.01 "
                "(want none)%s\n", pd->rhat_max, pd->rhat_median, 100 * pd->rhat_share_above,
-               pd->rhat_max > 1.01 && strcmp(o->sampler, "nuts") != 0 ? "; try --sampler nuts" : "");
+               pd->rhat_max > 1.01 && o->max_time == 0
+                   ? "; try --max-time 120 (sample until converged)"
+                   : "");
     printf("  sampling took %.2f s, everything %.2f s\n", r->seconds_sampling, r->seconds_total);
     printf("  files: %s/config.json, chain-1..%ld.csv (CmdStan layout), summary.csv, "
            "metrics.json, pred-train.csv, pred-test.csv\n", o->out, o->chains);
+}
+
+/* The predictions the demo judges convergence on: the test rows, else the training rows. */
+static const bnn_prediction *judged(const run_result *r)
+{
+    return r->pred_test ? r->pred_test : r->pred_train;
+}
+
+/* The study's sampler and the default, one column each. */
+static void print_side_by_side(const sample_opts *so, const run_result *sr, const sample_opts *o,
+                               const run_result *r)
+{
+    const bnn_prediction *ps = judged(sr), *pd = judged(r);
+    if (!ps || !pd)
+        return;
+    char a[64], b[64];
+    printf("\n  %-28s %-22s %s\n",
+           sr->pred_test ? "side by side, test rows" : "side by side, training rows",
+           "the study's", "bnnmc's default");
+    snprintf(a, sizeof a, "%s, %ld it", so->sampler, so->samples);
+    snprintf(b, sizeof b, "%s, %ld it", o->sampler, o->samples);
+    printf("  %-28s %-22s %s\n", "sampler, iterations", a, b);
+    if (ps->task == BNN_TASK_REGRESSION) {
+        snprintf(a, sizeof a, "%.4f +- %.4f", ps->metric_mean, ps->metric_std);
+        snprintf(b, sizeof b, "%.4f +- %.4f", pd->metric_mean, pd->metric_std);
+        printf("  %-28s %-22s %s\n", "RMSE over draws", a, b);
+    } else {
+        snprintf(a, sizeof a, "%.2f%% +- %.2f", ps->metric_mean, ps->metric_std);
+        snprintf(b, sizeof b, "%.2f%% +- %.2f", pd->metric_mean, pd->metric_std);
+        printf("  %-28s %-22s %s\n", "accuracy over draws", a, b);
+    }
+    snprintf(a, sizeof a, "%.3f", ps->rhat_max);
+    snprintf(b, sizeof b, "%.3f", pd->rhat_max);
+    printf("  %-28s %-22s %s   (want < 1.01)\n", "prediction R-hat max", a, b);
+    snprintf(a, sizeof a, "%.0f", ps->ess_bulk_min);
+    snprintf(b, sizeof b, "%.0f", pd->ess_bulk_min);
+    printf("  %-28s %-22s %s   (want >= 400)\n", "prediction bulk ESS min", a, b);
+    snprintf(a, sizeof a, "%.1f", sr->seconds_sampling);
+    snprintf(b, sizeof b, "%.1f", r->seconds_sampling);
+    printf("  %-28s %-22s %s\n", "seconds sampling", a, b);
 }
 
 int cmd_demo(int argc, char **argv)
@@ -69,6 +114,9 @@ int cmd_demo(int argc, char **argv)
     o.dataset = "mackey-glass";
     o.out = "bnnmc-demo";
     o.force = 1;
+    /* half the default's length, so that the demo takes about a minute on two cores (NUTS
+     * on this network runs trees of 500-1000 steps) */
+    o.samples = 1000;
     int has_data = 0;
     for (int i = 1; i < argc; i++)
         has_data |= strcmp(argv[i], "--train") == 0;
@@ -79,14 +127,30 @@ int cmd_demo(int argc, char **argv)
     run_result r;
     run_sample(&o, &r);
     print_report(&o, &r);
-    if (r.draws->n_kept >= 4 && system("command -v gnuplot >/dev/null 2>&1") == 0) {
+    int partial = r.partial;
+    if (!partial) {
+        /* the study's sampler on the same data, model and seed, beside it (after the first
+         * run, whose folder holds this one's) */
+        char out[4096];
+        if (snprintf(out, sizeof out, "%s/study", o.out) >= (int)sizeof out)
+            die_usage("demo", "--out: '%s' is too long", o.out);
+        sample_opts so;
+        sample_opts_study(&o, &so, out);
+        if (!o.quiet)
+            fprintf(stderr, "bnnmc demo: the study's sampler (--preset study) into %s\n", out);
+        run_result sr;
+        run_sample(&so, &sr);
+        print_side_by_side(&so, &sr, &o, &r);
+        partial = sr.partial;
+        run_result_free(&sr);
+    }
+    if (!partial && r.draws->n_kept >= 4 && system("command -v gnuplot >/dev/null 2>&1") == 0) {
         if (plot_run(o.out, NULL) == 0)
             printf("  figures: %s/plots/trace, posterior, predictions, rhat (.png, .svg)\n", o.out);
-    } else {
+    } else if (!partial) {
         printf("  figures: skipped, gnuplot is not installed (Debian: apt-get install gnuplot-nox)\n");
     }
-    printf("  more: bnnmc summary %s\n", o.out);
-    int partial = r.partial;
+    printf("  more: bnnmc summary %s; the study's run: bnnmc summary %s/study\n", o.out, o.out);
     run_result_free(&r);
     return partial ? EXIT_RUNTIME : 0;
 }

@@ -355,6 +355,7 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(mo, "nu2", sp->nu2);
     cJSON_AddNumberToObject(mo, "parameters", (double)bnn_model_dim(m));
     cJSON *sa = cJSON_AddObjectToObject(root, "sampler");
+    cJSON_AddStringToObject(sa, "preset", o->preset == PRESET_STUDY ? "study" : "none");
     cJSON_AddStringToObject(sa, "sampler", rc->sampler);
     cJSON_AddNumberToObject(sa, "samples", (double)rc->n_iter);
     cJSON_AddNumberToObject(sa, "burn_in", (double)rc->n_burn);

@@ -193,8 +193,8 @@ void sample_opts_defaults(sample_opts *o)
     o->output = -1;
     o->prior_var = o->nu1 = o->nu2 = NAN;
     o->sampler = NULL;
-    o->samples = 10000;
-    o->burn_in = 0.5;
+    o->samples = 0;
+    o->burn_in = NAN;
     o->thin = 1;
     o->chains = 4;
     o->seed = 1;
@@ -203,17 +203,26 @@ void sample_opts_defaults(sample_opts *o)
     o->target_ess = 400;
 }
 
-/* The study's defaults for whichever model was chosen, where the user gave none. */
+/* The defaults for whichever model and preset were chosen, where the user gave none: the
+ * study's priors always; the sampler and run length of the preset; the study's proposal
+ * scales for whichever kernel has them. */
 static void model_defaults(sample_opts *o)
 {
+    int study = o->preset == PRESET_STUDY;
     if (isnan(o->prior_var))
         o->prior_var = o->nn ? 25.0 : 5.0;
     if (isnan(o->nu1))
         o->nu1 = 0.0;
     if (isnan(o->nu2))
         o->nu2 = 0.0;
+    /* nuts by default: of the samplers measured on the study's networks, the one whose
+     * predictions converge (README, "Networks that converge") */
     if (!o->sampler)
-        o->sampler = o->nn ? "langevin" : "rw";
+        o->sampler = !study ? "nuts" : o->nn ? "langevin" : "rw";
+    if (!o->samples)
+        o->samples = study ? 10000 : 2000;
+    if (isnan(o->burn_in))
+        o->burn_in = 0.5;
     /* the study's random-walk scales for its two models */
     const bnn_kernel *k = bnn_kernel_find(o->sampler);
     const bnn_kernel *sub = sub_kernel(o, k);
@@ -224,6 +233,23 @@ static void model_defaults(sample_opts *o)
         set_setting(o, step->name, o->nn ? 0.025 : 0.02);
     if (step_eta && !has_setting(o, "step_eta"))
         set_setting(o, step_eta->name, o->nn ? 0.2 : 0.01);
+}
+
+void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
+{
+    *s = *o;
+    s->out = out;
+    s->preset = PRESET_STUDY;
+    s->sampler = NULL;
+    s->samples = 0;
+    s->burn_in = NAN;
+    s->n_settings = 0;
+    s->target_accept = s->stepsize = s->max_time = 0;
+    s->no_adapt_metric = s->no_adapt = s->init_map = 0;
+    s->metric = BNN_METRIC_DIAG;
+    s->noise_step = BNN_NOISE_STEP_NONE;
+    s->round = 0;
+    model_defaults(s);
 }
 
 /* An activation by name, one of those allowed (a mask of 1 << bnn_activation). */
@@ -247,7 +273,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
+        O_PRESET
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -268,7 +295,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"noise-step", required_argument, 0, O_NOISE_STEP},
         {"max-time", required_argument, 0, O_MAX_TIME},
         {"target-rhat", required_argument, 0, O_TARGET_RHAT},
-        {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND}};
+        {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
+        {"preset", required_argument, 0, O_PRESET}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -282,6 +310,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
     static const char *const models[] = {"linear", "nn", NULL};
     static const char *const metrics[] = {"diag", "dense", NULL};   /* bnn_metric's order */
     static const char *const noise_steps[] = {"none", "gibbs", NULL};   /* bnn_noise_step */
+    static const char *const presets[] = {"none", "study", NULL};         /* sample_preset */
     optind = 1;
     int c;
     while ((c = next_option(C, argc, argv, longopts)) != -1) {
@@ -364,6 +393,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
             if (!(o->target_ess >= 0) || !isfinite(o->target_ess))
                 die_usage(C, "--target-ess: must be a number >= 0, got %s", optarg);
             break;
+        case O_PRESET: o->preset = parse_choice(C, "--preset", optarg, presets); break;
         case O_ROUND: o->round = parse_long(C, "--round", optarg, 1, 1000000000); break;
         case O_HELP:
             fputs(usage, stdout);

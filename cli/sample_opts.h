@@ -7,6 +7,12 @@
 
 #include "bnnmc.h"
 
+/* --preset: whose defaults fill the settings the user did not give */
+typedef enum {
+    PRESET_NONE,    /* bnnmc's: nuts, 2000 iterations, half of them warm-up */
+    PRESET_STUDY    /* the study's: langevin (nn) or rw (linear), 10000 iterations, half burn-in */
+} sample_preset;
+
 typedef struct {
     const char *train, *test, *dataset, *out, *init;
     int target_col;
@@ -16,9 +22,10 @@ typedef struct {
     int activation;           /* bnn_activation */
     int output;               /* -1 default, else bnn_activation */
     double prior_var, nu1, nu2;
+    int preset;               /* sample_preset */
     const char *sampler;      /* a kernel's name; NULL until the model's default is settled */
-    long samples, thin, chains, threads;
-    double burn_in;
+    long samples, thin, chains, threads;   /* samples 0 until the preset's is settled */
+    double burn_in;           /* NAN until the preset's is settled */
     unsigned long seed;
     /* the kernel settings given (--max-depth, --step, ...: every kernel's options table),
      * plus the study's step sizes for its models where the user gave none */
@@ -48,6 +55,9 @@ void sample_opts_defaults(sample_opts *o);
  * samplers and their settings from the kernel registry, printed on stdout: the command is
  * done), else 0. */
 int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *cmd, const char *usage);
+/* s = o's data, model, chains, seed and threads with the study's sampler and run length
+ * (--preset study, no other sampler option), writing to out: the demo's comparison. */
+void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out);
 /* The samplers and their settings, from the kernel registry, for --help. */
 void sample_opts_print_samplers(FILE *f);
 

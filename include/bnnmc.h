@@ -389,7 +389,7 @@ bnn_status bnn_optimize(const bnn_density *d, double *theta, const bnn_optimize_
                         bnn_optimize_result *res, bnn_error *err);
 
 typedef struct {
-    const char *sampler;      /* a kernel's name (default "langevin") */
+    const char *sampler;      /* a kernel's name (default "nuts") */
     size_t n_iter;            /* iterations per chain, burn-in included */
     size_t n_burn;            /* iterations discarded at the start of each chain */
     size_t thin;              /* keep every thin-th iteration after burn-in */
@@ -453,10 +453,10 @@ typedef struct {
     void *converged_user;
 } bnn_run_config;
 
-/* The study's defaults for the network: langevin, 10000 iterations, half burn-in, 4
- * chains; for the adaptive samplers Stan's: metric adaptation on. The kernels' settings
- * take their tables' defaults (langevin: step 0.025, step_eta 0.2, lr 0.01, probability
- * 0.5; nuts: max depth 10; hmc: integration time 2 pi). */
+/* The defaults: nuts, 2000 iterations of which 1000 warm-up (Stan's), 4 chains, metric
+ * adaptation on. (The study's: sampler "langevin", n_iter 10000, n_burn 5000.) The
+ * kernels' settings take their tables' defaults (nuts: max depth 10; hmc: integration
+ * time 2 pi; langevin: step 0.025, step_eta 0.2, lr 0.01, probability 0.5). */
 void bnn_run_config_default(bnn_run_config *c);
 /* Sets the kernel setting name (kept by pointer: a string constant or one that outlives
  * the config) to value, replacing an earlier value; BNN_EINVAL when the table is full. */

@@ -29,9 +29,9 @@ expect() {
 "$B" datasets | grep -q "mackey-glass" && ok "datasets lists mackey-glass" || bad "datasets"
 expect 2 "no command" "no command given" "$B"
 expect 2 "unknown command" "unknown command 'frobnicate'" "$B" frobnicate
-expect 2 "unknown option" "unknown option '--bogus'" "$B" sample --dataset blobs3 --bogus
-expect 2 "missing value" "--samples needs a value" "$B" sample --dataset blobs3 --samples
-expect 2 "bad number" "--samples: 'ten' is not an integer" "$B" sample --dataset blobs3 --samples ten
+expect 2 "unknown option" "unknown option '--bogus'" "$B" sample --preset study --dataset blobs3 --bogus
+expect 2 "missing value" "--samples needs a value" "$B" sample --preset study --dataset blobs3 --samples
+expect 2 "bad number" "--samples: 'ten' is not an integer" "$B" sample --preset study --dataset blobs3 --samples ten
 expect 2 "bad choice" "--sampler: 'gibss' is not one of" "$B" sample --dataset blobs3 --sampler gibss
 # kernel settings: options built from every kernel's table, checked against the chosen one
 "$B" sample --help > "$T/help"
@@ -40,10 +40,10 @@ for k in rw langevin mala hmc nuts gibbs slice; do
 done
 grep -q -- "--max-depth N .*nuts: tree depth limit.*\[10\]" "$T/help" && grep -q -- "--step X .*rw/langevin" "$T/help" &&
     ok "sample --help lists the samplers and their settings from the registry" || bad "sample --help's samplers: $(cat "$T/help")"
-expect 2 "a setting of another sampler is refused" "--max-depth is not a setting of --sampler langevin (its settings: --step, --step-eta, --lr, --langevin-prob)" "$B" sample --dataset blobs3 --max-depth 12 --out "$T/x"
+expect 2 "a setting of another sampler is refused" "--max-depth is not a setting of --sampler langevin (its settings: --step, --step-eta, --lr, --langevin-prob)" "$B" sample --preset study --dataset blobs3 --max-depth 12 --out "$T/x"
 expect 2 "a sampler without settings says so" "--lr is not a setting of --sampler mala (it has none)" "$B" sample --dataset blobs3 --sampler mala --lr 0.1 --out "$T/x"
 expect 2 "a setting out of its table's range" "--max-depth: 21 is out of range 1..20" "$B" sample --dataset blobs3 --sampler nuts --max-depth 21 --out "$T/x"
-expect 2 "a real setting out of range" "--langevin-prob: must be in [0,1], got 2" "$B" sample --dataset blobs3 --langevin-prob 2 --out "$T/x"
+expect 2 "a real setting out of range" "--langevin-prob: must be in [0,1], got 2" "$B" sample --preset study --dataset blobs3 --langevin-prob 2 --out "$T/x"
 expect 2 "gibbs on a network is refused before the folder is made" "gibbs samples only the linear regression" "$B" sample --dataset mackey-glass --task regression --sampler gibbs --out "$T/gibbs-nn"
 [ ! -e "$T/gibbs-nn" ] && ok "no folder for a refused sampler" || bad "a folder was made for a refused sampler"
 # --noise-step gibbs: refused without a metric or without a noise variance, one line, no folder
@@ -56,7 +56,7 @@ grep -q '"init":.*"map' "$T/ns-map/config.json" && grep -q '"noise_step":.*"gibb
     grep -q '"start_optimum"' "$T/ns-map/metrics.json" && grep -q "chain 2 starts at a local optimum: log density" "$T/err" &&
     ok "MAP starts and the noise step recorded in config.json, metrics.json and the log" || bad "MAP starts not recorded: $(cat "$T/err")"
 # a setting of 0 is a setting (langevin_prob 0: random walk only), not "use the default"
-expect 0 "--langevin-prob 0 runs" "" "$B" sample --dataset mackey-glass --langevin-prob 0 --samples 40 --chains 1 --quiet --out "$T/lp0"
+expect 0 "--langevin-prob 0 runs" "" "$B" sample --preset study --dataset mackey-glass --langevin-prob 0 --samples 40 --chains 1 --quiet --out "$T/lp0"
 grep -q '"langevin_prob":[[:space:]]*0[,}]' "$T/lp0/config.json" && grep -q "#         langevin_prob = 0$" "$T/lp0/chain-1.csv" &&
     ok "--langevin-prob 0 reaches config.json and the CSV header" || bad "--langevin-prob 0 lost: $(grep langevin_prob "$T/lp0/config.json" "$T/lp0/chain-1.csv")"
 # a kernel with its own sampler column (slice: n_evals__) writes it and reads it back
@@ -67,9 +67,9 @@ grep -q "^lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,ene
 expect 0 "summary reads a run with a kernel's own column" "" "$B" summary "$T/slice"
 grep -q "^W1.1.1 " "$T/out" && ok "summary of the slice run lists the parameters" || bad "summary of the slice run: $(cat "$T/out")"
 # the activations the options take, named from the library's table
-expect 2 "--activation lists only hidden activations" "--activation: 'softmax' is not one of sigmoid|tanh|relu" "$B" sample --dataset blobs3 --activation softmax --out "$T/x"
-expect 2 "--activation refuses identity" "--activation: 'identity' is not one of sigmoid|tanh|relu" "$B" sample --dataset blobs3 --activation identity --out "$T/x"
-expect 2 "--output takes identity or sigmoid" "--output: 'relu' is not one of identity|sigmoid" "$B" sample --dataset blobs3 --output relu --out "$T/x"
+expect 2 "--activation lists only hidden activations" "--activation: 'softmax' is not one of sigmoid|tanh|relu" "$B" sample --preset study --dataset blobs3 --activation softmax --out "$T/x"
+expect 2 "--activation refuses identity" "--activation: 'identity' is not one of sigmoid|tanh|relu" "$B" sample --preset study --dataset blobs3 --activation identity --out "$T/x"
+expect 2 "--output takes identity or sigmoid" "--output: 'relu' is not one of identity|sigmoid" "$B" sample --preset study --dataset blobs3 --output relu --out "$T/x"
 # a file name with a line break in it is shown with '?', so the error stays one line
 expect 2 "a line break in a file name stays out of the message" "no?such.csv: cannot open" "$B" diagnose "$T/no
 such.csv"
@@ -88,20 +88,20 @@ code=$?
 [ $code -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "lim/train.txt: cannot write" "$T/err" && [ -z "$(ls "$T/lim")" ] \
     && ok "datasets --write leaves no half-written file" || bad "datasets --write under a size limit: exit $code, files: $(ls "$T/lim"), $(cat "$T/err")"
 expect 2 "no data" "--train FILE or --dataset NAME is required" "$B" sample
-expect 2 "unknown dataset" "unknown data set 'nope'" "$B" sample --dataset nope --out "$T/x"
+expect 2 "unknown dataset" "unknown data set 'nope'" "$B" sample --preset study --dataset nope --out "$T/x"
 printf '1 2 3\n4 x 6\n' >"$T/bad.txt"
-expect 2 "bad data file names file:line:col" "$T/bad.txt:2:2: 'x' is not a number" "$B" sample --train "$T/bad.txt" --out "$T/x"
+expect 2 "bad data file names file:line:col" "$T/bad.txt:2:2: 'x' is not a number" "$B" sample --preset study --train "$T/bad.txt" --out "$T/x"
 printf '1 2 3\n4 5 6\n' >"$T/tr.txt"
 printf '1 2\n' >"$T/te.txt"
-expect 2 "test columns differ" "te.txt:1:1: 2 columns, but the training data" "$B" sample --train "$T/tr.txt" --test "$T/te.txt" --out "$T/x"
-expect 2 "missing file" "nothere.txt: cannot open" "$B" sample --train "$T/nothere.txt" --out "$T/x"
+expect 2 "test columns differ" "te.txt:1:1: 2 columns, but the training data" "$B" sample --preset study --train "$T/tr.txt" --test "$T/te.txt" --out "$T/x"
+expect 2 "missing file" "nothere.txt: cannot open" "$B" sample --preset study --train "$T/nothere.txt" --out "$T/x"
 printf '0.1 0\n0.2 1\n0.3 2.5\n' >"$T/cls.txt"
-expect 2 "non-integer class with --task classification" "cls.txt:3:2: class label 2.5 is not an integer" "$B" sample --train "$T/cls.txt" --task classification --out "$T/x"
-expect 2 "--out is required" "--out DIR is required" "$B" sample --dataset blobs3
+expect 2 "non-integer class with --task classification" "cls.txt:3:2: class label 2.5 is not an integer" "$B" sample --preset study --train "$T/cls.txt" --task classification --out "$T/x"
+expect 2 "--out is required" "--out DIR is required" "$B" sample --preset study --dataset blobs3
 
 # a whole run folder on a small built-in problem
 R="$T/run"
-expect 0 "sample writes a run" "complete run written" "$B" sample --dataset blobs3 --samples 400 --chains 3 --out "$R"
+expect 0 "sample writes a run" "complete run written" "$B" sample --preset study --dataset blobs3 --samples 400 --chains 3 --out "$R"
 grep -q '^1200/1200 iterations (100%) .* accepted .* took' "$T/err" && ok "progress: a plain final line when stderr is not a terminal" || bad "progress line: $(cat "$T/err")"
 for f in config.json chain-1.csv chain-2.csv chain-3.csv metrics.json pred-train.csv pred-test.csv; do
     [ -s "$R/$f" ] && ok "run folder has $f" || bad "run folder lacks $f"
@@ -138,15 +138,15 @@ printf '# comment\nlp__,a\n1,2\n3,x\n' >"$T/badchain.csv"
 expect 2 "diagnose names the bad field" "badchain.csv:4:2: 'x' is not a number" "$B" diagnose "$T/badchain.csv"
 expect 2 "summary of a folder with no run" "is $T/nope a run folder?" "$B" summary "$T/nope"
 
-expect 2 "--out refuses to overwrite a run" "already holds a run; use --force" "$B" sample --dataset blobs3 --samples 400 --out "$R"
-"$B" sample --dataset blobs3 --samples 400 --chains 2 --out "$R" --force --quiet 2>"$T/err"
+expect 2 "--out refuses to overwrite a run" "already holds a run; use --force" "$B" sample --preset study --dataset blobs3 --samples 400 --out "$R"
+"$B" sample --preset study --dataset blobs3 --samples 400 --chains 2 --out "$R" --force --quiet 2>"$T/err"
 code=$?
 [ $code -eq 0 ] && [ -s "$R/chain-2.csv" ] && grep -q '"chains":[[:space:]]*2,' "$R/config.json" && ok "--force overwrites" || bad "--force: exit $code, $(cat "$T/err")"
 [ -s "$R/chain-2.csv" ] && [ ! -e "$R/chain-3.csv" ] && ok "--force removed the old run's chain-3.csv" || bad "stale chain-3.csv left"
 
 # same seed, same files, whatever the thread count
-"$B" sample --dataset mackey-glass --samples 300 --chains 3 --threads 1 --out "$T/t1" --quiet 2>/dev/null
-"$B" sample --dataset mackey-glass --samples 300 --chains 3 --threads 3 --out "$T/t3" --quiet 2>/dev/null
+"$B" sample --preset study --dataset mackey-glass --samples 300 --chains 3 --threads 1 --out "$T/t1" --quiet 2>/dev/null
+"$B" sample --preset study --dataset mackey-glass --samples 300 --chains 3 --threads 3 --out "$T/t3" --quiet 2>/dev/null
 same=1
 for c in 1 2 3; do
     grep -v -e Elapsed -e seconds "$T/t1/chain-$c.csv" >"$T/a"
@@ -181,7 +181,7 @@ expect 2 "pt: --base gibbs refused" "gibbs" "$B" sample --dataset mackey-glass -
 expect 2 "pt: --t-max below 1.01" "--t-max" "$B" sample --dataset blobs3 --sampler pt --t-max 1 --out "$T/pe"
 
 # predict on new rows, with and without the target column
-"$B" sample --dataset mackey-glass --samples 400 --chains 2 --out "$T/mg" --quiet 2>/dev/null
+"$B" sample --preset study --dataset mackey-glass --samples 400 --chains 2 --out "$T/mg" --quiet 2>/dev/null
 printf '0.1 0.2 0.3 0.4\n0.5 0.6 0.7 0.8\n' >"$T/new.txt"
 "$B" predict "$T/mg" --data "$T/new.txt" >"$T/p.csv" 2>"$T/err"
 [ $? -eq 0 ] && [ "$(wc -l <"$T/p.csv")" -eq 3 ] && head -1 "$T/p.csv" | grep -q '^row,observed,mean,sd,q2.5,q50,q97.5,rhat,ess_bulk$' \
@@ -201,7 +201,7 @@ paste -d, "$T/pt.csv" "$T/mg/pred-test.csv" | awk -F, 'NR > 1 { d = $3 - $12; if
     || bad "predict disagrees with pred-test.csv"
 
 # a run stopped by Ctrl-C leaves files that say they are partial
-"$B" sample --dataset mackey-glass --samples 5000000 --chains 2 --out "$T/part" --quiet 2>"$T/err" &
+"$B" sample --preset study --dataset mackey-glass --samples 5000000 --chains 2 --out "$T/part" --quiet 2>"$T/err" &
 pid=$!
 sleep 1
 kill -INT $pid
@@ -212,14 +212,14 @@ code=$?
 
 # --init: one row of starting values (constrained: tau2 > 0) for every chain
 printf '0.1 0.2 0.3 0.4 0.5 0.25\n' >"$T/init.txt"
-"$B" sample --dataset mackey-glass --model linear --output identity --init "$T/init.txt" --samples 4 --burn-in 1 --chains 2 --step 1e-12 --step-eta 1e-12 --out "$T/init" --quiet 2>"$T/err"
+"$B" sample --preset study --dataset mackey-glass --model linear --output identity --init "$T/init.txt" --samples 4 --burn-in 1 --chains 2 --step 1e-12 --step-eta 1e-12 --out "$T/init" --quiet 2>"$T/err"
 # with a step of 1e-12 the chains cannot move: every kept draw is the starting point
 awk -F, '!/^#/ && $1 != "lp__" && NF > 7 { if (($8 - 0.1)^2 + ($12 - 0.5)^2 + ($13 - 0.25)^2 > 1e-18) bad++ ; n++ } END { exit !(n == 3 && bad == 0) }' "$T/init/chain-2.csv" \
     && grep -q "init.txt" "$T/init/config.json" && ok "--init starts every chain at the given values" || bad "--init: $(cat "$T/err")"
 printf '0.1 0.2 0.3\n' >"$T/init3.txt"
-expect 2 "--init with the wrong count" "3 values per row, the model has 6 parameters" "$B" sample --dataset mackey-glass --model linear --init "$T/init3.txt" --out "$T/x" --quiet
+expect 2 "--init with the wrong count" "3 values per row, the model has 6 parameters" "$B" sample --preset study --dataset mackey-glass --model linear --init "$T/init3.txt" --out "$T/x" --quiet
 printf '0.1 0.2 0.3 0.4 0.5 -1\n' >"$T/initneg.txt"
-expect 2 "--init with tau2 <= 0" "initneg.txt:1:6: tau2 must be positive" "$B" sample --dataset mackey-glass --model linear --init "$T/initneg.txt" --out "$T/x" --quiet
+expect 2 "--init with tau2 <= 0" "initneg.txt:1:6: tau2 must be positive" "$B" sample --preset study --dataset mackey-glass --model linear --init "$T/initneg.txt" --out "$T/x" --quiet
 
 # the adaptive samplers write real sampler columns and CmdStan's adaptation block
 "$B" sample --dataset mackey-glass --model linear --output identity --sampler nuts --samples 600 --chains 2 --out "$T/nuts" --quiet 2>"$T/err"
@@ -240,7 +240,7 @@ expect 2 "bad --target-accept" "--target-accept: must be in (0, 1)" "$B" sample 
 # dense run records its metric in config.json and writes CmdStan's dense_e block (one row
 # of dim values per parameter), which summary reads back
 expect 2 "bad --metric" "--metric: 'foo' is not one of diag|dense" "$B" sample --dataset blobs3 --sampler nuts --metric foo --out "$T/x"
-expect 2 "--metric dense needs hmc or nuts" "--metric dense: --sampler langevin has no dense metric" "$B" sample --dataset blobs3 --metric dense --out "$T/x"
+expect 2 "--metric dense needs hmc or nuts" "--metric dense: --sampler langevin has no dense metric" "$B" sample --preset study --dataset blobs3 --metric dense --out "$T/x"
 "$B" sample --dataset blobs3 --model linear --sampler nuts --metric dense --samples 300 --chains 2 --out "$T/dense" --quiet 2>"$T/err"
 code=$?
 dim=$(grep -m1 '^lp__' "$T/dense/chain-1.csv" | tr ',' '\n' | grep -vc '__$')
@@ -252,8 +252,8 @@ expect 2 "a dense metric cut short is refused" "inverse mass matrix" "$B" summar
 
 # run until converged: stops on target (a linear model converges in its first round), on
 # time (an ESS target no run reaches), a complete folder both ways; bad values refused
-expect 2 "--max-time must be positive" "--max-time: must be a positive number of seconds" "$B" sample --dataset mackey-glass --max-time 0 --out "$T/mt"
-expect 2 "--target-rhat must exceed 1" "--target-rhat: must be a number above 1" "$B" sample --dataset mackey-glass --max-time 5 --target-rhat 1 --out "$T/mt"
+expect 2 "--max-time must be positive" "--max-time: must be a positive number of seconds" "$B" sample --preset study --dataset mackey-glass --max-time 0 --out "$T/mt"
+expect 2 "--target-rhat must exceed 1" "--target-rhat: must be a number above 1" "$B" sample --preset study --dataset mackey-glass --max-time 5 --target-rhat 1 --out "$T/mt"
 "$B" sample --dataset mackey-glass --model linear --sampler nuts --samples 1000 --chains 4 --max-time 120 --target-ess 100 --out "$T/mt-conv" --quiet 2>"$T/err"
 code=$?
 [ $code -eq 0 ] && grep -q '"converged":[[:space:]]*true' "$T/mt-conv/metrics.json" && grep -q '"rounds":[[:space:]]*1,' "$T/mt-conv/metrics.json" && grep -q '"max_time":[[:space:]]*120' "$T/mt-conv/config.json" && ok "--max-time stops on target after the first round" || bad "--max-time on target: exit $code, $(cat "$T/err") $(grep -E 'converged|rounds' "$T/mt-conv/metrics.json")"
@@ -266,11 +266,29 @@ kept=$(sed -n 's/.*"draws_per_chain":[[:space:]]*\([0-9]*\).*/\1/p' "$T/mt-time/
 rows=$(grep -vc '^#\|^lp__' "$T/mt-time/chain-2.csv")
 [ $code -eq 0 ] && grep -q '"converged":[[:space:]]*false' "$T/mt-time/metrics.json" && [ "${rounds:-0}" -gt 2 ] && [ "$took" -le 10 ] && [ "${kept:-0}" -gt 100 ] && [ "$rows" -eq "$kept" ] && grep -q "num_samples = $kept\$" "$T/mt-time/chain-2.csv" && "$B" summary "$T/mt-time" >/dev/null 2>&1 && ok "--max-time stops on time: $rounds rounds, $kept draws per chain in every chain's CSV, in ${took}s" || bad "--max-time on time: exit $code, ${took}s, rounds $rounds, kept $kept, rows $rows, $(cat "$T/err")"
 
-"$B" demo --samples 1000 --out "$T/demo" --quiet >"$T/out" 2>"$T/err"
+# defaults: nuts, 2000 iterations, half warm-up, for every model; --preset study: the study's
+# sampler (langevin for nn, rw for linear), its scales and 10000 iterations where not given
+cfg() { sed -n "s/.*\"$2\":[[:space:]]*\"*\([^\",{]*\)\"*,*$/\1/p" "$1/config.json" | head -1; }
+"$B" sample --dataset blobs3 --model linear --chains 1 --out "$T/def" --quiet 2>"$T/err"
+[ "$(cfg "$T/def" sampler)/$(cfg "$T/def" samples)/$(cfg "$T/def" burn_in)/$(cfg "$T/def" preset)" = nuts/2000/1000/none ] \
+    && ok "default: nuts, 2000 iterations, 1000 warm-up" || bad "defaults: $(cfg "$T/def" sampler)/$(cfg "$T/def" samples)/$(cfg "$T/def" burn_in)/$(cfg "$T/def" preset) $(cat "$T/err")"
+"$B" sample --preset study --dataset mackey-glass --model linear --chains 1 --out "$T/st-lin" --quiet 2>"$T/err"
+[ "$(cfg "$T/st-lin" sampler)/$(cfg "$T/st-lin" samples)/$(cfg "$T/st-lin" burn_in)/$(cfg "$T/st-lin" step)/$(cfg "$T/st-lin" preset)" = rw/10000/5000/0.02/study ] \
+    && ok "--preset study, linear: rw, 10000 iterations, 5000 burn-in, step 0.02" || bad "--preset study linear: $(cfg "$T/st-lin" sampler)/$(cfg "$T/st-lin" samples)/$(cfg "$T/st-lin" burn_in)/$(cfg "$T/st-lin" step) $(cat "$T/err")"
+"$B" sample --preset study --dataset mackey-glass --samples 40 --chains 1 --out "$T/st-nn" --quiet 2>"$T/err"
+[ "$(cfg "$T/st-nn" sampler)/$(cfg "$T/st-nn" samples)/$(cfg "$T/st-nn" step)/$(cfg "$T/st-nn" step_eta)" = langevin/40/0.025/0.2 ] \
+    && ok "--preset study, nn: langevin, --samples kept, steps 0.025 and 0.2" || bad "--preset study nn: $(cfg "$T/st-nn" sampler)/$(cfg "$T/st-nn" samples)/$(cfg "$T/st-nn" step)/$(cfg "$T/st-nn" step_eta) $(cat "$T/err")"
+expect 2 "bad --preset" "--preset: 'stan' is not one of none|study" "$B" sample --dataset blobs3 --preset stan --out "$T/x"
+
+# demo: the default sampler into DIR, the study's into DIR/study, side by side
+"$B" demo --samples 200 --max-depth 5 --out "$T/demo" --quiet >"$T/out" 2>"$T/err"
 code=$?
 [ $code -eq 0 ] && grep -q "test  RMSE" "$T/out" && ok "demo runs and prints the test RMSE" || bad "demo: exit $code, $(cat "$T/err")"
+grep -q "^  prediction R-hat max  *[0-9.]*  *[0-9.]*   (want < 1.01)$" "$T/out" && grep -q "^  sampler, iterations  *langevin, 10000 it  *nuts, 200 it$" "$T/out" \
+    && [ "$(cfg "$T/demo/study" sampler)/$(cfg "$T/demo/study" preset)" = langevin/study ] && [ "$(cfg "$T/demo" sampler)" = nuts ] \
+    && ok "demo: the study's sampler beside the default, two run folders" || bad "demo side by side: $(cat "$T/out")"
 if [ -f "$DATA/iris/train.txt" ]; then
-    expect 0 "sample infers classification on iris" "task classification inferred" "$B" sample --train "$DATA/iris/train.txt" --test "$DATA/iris/test.txt" --samples 200 --out "$T/iris"
+    expect 0 "sample infers classification on iris" "task classification inferred" "$B" sample --preset study --train "$DATA/iris/train.txt" --test "$DATA/iris/test.txt" --samples 200 --out "$T/iris"
     grep -q '"sha256":[[:space:]]*"[0-9a-f]\{64\}"' "$T/iris/config.json" && ok "config.json records the data's sha256" || bad "no sha256"
 else
     echo "skip   the study's iris data: $DATA/iris/train.txt not found"

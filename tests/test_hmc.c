@@ -310,6 +310,7 @@ static void test_stepsize_search_fails(void)
     bnn_density d = {1, 1, 0, spike_logp, NULL, NULL, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
+    rc.sampler = "langevin";
     rc.chains = 1;
     double one = 1;
     rc.init = &one;

@@ -17,7 +17,7 @@ png_sig() { [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
 
 for run in "mackey-glass" "blobs3"; do
     R="$T/$run"
-    "$B" sample --dataset $run --samples 600 --chains 3 --out "$R" --quiet 2>/dev/null || { bad "sample $run"; continue; }
+    "$B" sample --preset study --dataset $run --samples 600 --chains 3 --out "$R" --quiet 2>/dev/null || { bad "sample $run"; continue; }
     "$B" plot "$R" 2>"$T/err" || { bad "plot $run: $(cat "$T/err")"; continue; }
     for fig in trace posterior predictions rhat; do
         f="$R/plots/$fig.png"
@@ -70,7 +70,7 @@ PATH=/nonexistent "$B" plot "$R" 2>"$T/err"; [ $? -eq 1 ] && grep -q "gnuplot is
 # 256 chains (sample takes up to 1024): a trace column and a histogram per chain; the scripts
 # grow as needed (a fixed 64 KiB buffer overflowed here)
 R="$T/c256"
-"$B" sample --dataset mackey-glass --model linear --samples 16 --chains 256 --out "$R" --quiet 2>"$T/err" || bad "sample 256 chains: $(cat "$T/err")"
+"$B" sample --preset study --dataset mackey-glass --model linear --samples 16 --chains 256 --out "$R" --quiet 2>"$T/err" || bad "sample 256 chains: $(cat "$T/err")"
 "$B" plot "$R" 2>"$T/err"
 code=$?
 figs=0
@@ -90,7 +90,7 @@ grep -q "'trace-1.dat' using 1:257 " "$R/plots/trace.gp" && grep -q "'hist-1.dat
 awk 'BEGIN { for (i = 0; i < 120; i++) { k = i % 12; printf "%.4f %.4f %d\n", k + 0.3 * sin(7 * i), 0.5 * cos(3 * i), k } }' >"$T/c12-train.txt"
 awk 'BEGIN { for (i = 0; i < 60; i++) { k = i % 12; printf "%.4f %.4f %d\n", k + 0.3 * cos(5 * i), 0.5 * sin(2 * i), k } }' >"$T/c12-test.txt"
 R="$T/c12"
-"$B" sample --train "$T/c12-train.txt" --test "$T/c12-test.txt" --task classification --model linear --samples 40 --chains 2 --out "$R" --quiet 2>"$T/err" \
+"$B" sample --preset study --train "$T/c12-train.txt" --test "$T/c12-test.txt" --task classification --model linear --samples 40 --chains 2 --out "$R" --quiet 2>"$T/err" \
     || bad "sample 12 classes: $(cat "$T/err")"
 head -1 "$R/pred-test.csv" | grep -q ',p10,p11,predicted,' && ok "12 classes: pred-test.csv has p0..p11" || bad "12 classes: pred-test.csv header"
 "$B" plot "$R" 2>"$T/err"

@@ -18,7 +18,7 @@ trap 'rm -rf "$T"' EXIT
 status=0
 for args in "--dataset blobs3 --samples 2000" "--dataset mackey-glass --samples 3000 --model linear --step 0.005"; do
     # shellcheck disable=SC2086
-    "$B" sample $args --chains 4 --out "$T/run" --force --quiet 2>/dev/null || { echo "NOT OK sample $args"; exit 1; }
+    "$B" sample --preset study $args --chains 4 --out "$T/run" --force --quiet 2>/dev/null || { echo "NOT OK sample $args"; exit 1; }
     Rscript - "$T/run" "$args" <<'REOF' || status=1
 args <- commandArgs(trailingOnly = TRUE)
 dir <- args[1]

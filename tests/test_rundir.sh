@@ -15,7 +15,7 @@ bad() { fail=$((fail + 1)); echo "NOT OK $1"; }
 # a small complete run, and rows to predict
 R="$T/run"
 mkdir "$T/data"
-if ! "$B" sample --dataset blobs3 --samples 40 --chains 2 --out "$R" --quiet 2>"$T/err" ||
+if ! "$B" sample --preset study --dataset blobs3 --samples 40 --chains 2 --out "$R" --quiet 2>"$T/err" ||
     ! "$B" datasets --write blobs3 "$T/data" || [ ! -s "$T/data/test.txt" ]; then
     echo "NOT OK cannot make the run folder to damage: $(cat "$T/err")"
     exit 1
@@ -152,7 +152,7 @@ fresh; sed '3s/^[^,]*,/nope,/' "$R/$f" >"$T/d/$f"; refused "$f naming a paramete
 # column (it took log tau2 = NaN and predicted NaN)
 L="$T/lin"
 mkdir "$T/mg"
-if "$B" sample --dataset mackey-glass --model linear --samples 40 --chains 2 --out "$L" --quiet 2>"$T/err" &&
+if "$B" sample --preset study --dataset mackey-glass --model linear --samples 40 --chains 2 --out "$L" --quiet 2>"$T/err" &&
     "$B" datasets --write mackey-glass "$T/mg"; then
     awk -F, -v OFS=, '!/^#/ && ++n == 4 { $NF = -1 } 1' "$L/chain-2.csv" >"$T/c" && mv "$T/c" "$L/chain-2.csv"
     "$B" predict "$L" --data "$T/mg/test.txt" >"$T/out" 2>"$T/err"
@@ -166,7 +166,7 @@ fi
 
 # a run stopped by Ctrl-C is marked partial, and is whole: every command reads it
 P="$T/part"
-"$B" sample --dataset blobs3 --samples 5000000 --burn-in 0 --thin 10 --chains 2 --out "$P" --quiet 2>"$T/err" &
+"$B" sample --preset study --dataset blobs3 --samples 5000000 --burn-in 0 --thin 10 --chains 2 --out "$P" --quiet 2>"$T/err" &
 pid=$!
 i=0
 while [ ! -s "$P/config.json" ] && [ $i -lt 300 ]; do

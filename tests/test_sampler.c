@@ -437,6 +437,7 @@ static void test_blas_threads_restored(void)
     bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
+    rc.sampler = "langevin";
     rc.n_iter = 20;
     rc.n_burn = 10;
     rc.chains = 2;

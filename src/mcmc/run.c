@@ -243,9 +243,9 @@ static void pack_draws(run_shared *sh, size_t keep)
 void bnn_run_config_default(bnn_run_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->sampler = "langevin";
-    c->n_iter = 10000;
-    c->n_burn = 5000;
+    c->sampler = "nuts";
+    c->n_iter = 2000;
+    c->n_burn = 1000;
     c->thin = 1;
     c->chains = 4;
     c->threads = 1;
