@@ -4,9 +4,9 @@
 # test predictions converged (predictive R-hat max < 1.01 and bulk ESS >= 400), in how many
 # seconds, R-hat max/median, ESS min, test RMSE of the posterior-mean prediction, 95%
 # coverage. A benchmark, not a test: minutes per run; run it on a quiet machine.
-# usage: [BNNMC=path] [SAMPLES=N] bench/convergence.sh [DATA_DIR] [MAX_SECONDS] [DATASETS] [CONFIGS]
+# usage: [BNNMC=path] [SAMPLES=N] [SEED=S] bench/convergence.sh [DATA_DIR] [MAX_SECONDS] [DATASETS] [CONFIGS]
 #   SAMPLES: the first round's iterations, half of them warm-up (default 1000); later rounds
-#   add half as many each
+#   add half as many each. SEED: the runs' seed (default 1)
 #   DATASETS: comma list of sunspot, abalone, mackey-glass (built in), iris, ionosphere
 #   CONFIGS:  comma list of names below (default: all)
 set -eu
@@ -17,6 +17,7 @@ max=${2:-600}
 sets=${3:-sunspot,mackey-glass,abalone}
 configs=${4:-default,depth12,depth14,dense,dense12,noise,noise12,map,pt}
 first=${SAMPLES:-1000}
+seed=${SEED:-1}
 B=${BNNMC:-$root/build/bnnmc}
 out=$(mktemp -d /tmp/bnnmc-convergence-XXXXXX)
 trap 'rm -rf "$out"' EXIT
@@ -25,6 +26,7 @@ trap 'rm -rf "$out"' EXIT
 opts() {
     case $1 in
     default) echo "--sampler nuts" ;;
+    hmc) echo "--sampler hmc" ;;
     depth12) echo "--sampler nuts --max-depth 12" ;;
     depth14) echo "--sampler nuts --max-depth 14" ;;
     dense) echo "--sampler nuts --metric dense" ;;
@@ -62,7 +64,7 @@ for ds in $(echo "$sets" | tr ',' ' '); do
         case $cf in study) samples="" ;; esac
         dir="$out/$ds-$cf"
         # shellcheck disable=SC2086
-        if ! "$B" sample $(data_args "$ds") $o $samples --chains 4 --max-time "$max" --quiet \
+        if ! "$B" sample $(data_args "$ds") $o $samples --chains 4 --seed "$seed" --max-time "$max" --quiet \
             --out "$dir" > "$dir.log" 2>&1; then
             echo "$ds $cf: failed: $(tail -1 "$dir.log")"
             continue
