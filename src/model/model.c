@@ -197,15 +197,11 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
         }
     }
     if (train && m->L == 2 && m->width[2] <= BNN_FUSED_MAXK) {
-        m->fused = bnn_fused_new(train->x, train->y, m->label, train->n, m->width[0],
-                                 m->width[1], m->width[2], spec->hidden_act, spec->output_act, 0);
-        if (!m->fused) {
+        if (bnn_model_set_fused_lanes(m, 0) != 0) {
             bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
         m->fused_fast = fused_is_fast(bnn_fused_lanes(m->fused));
-        size_t fw = bnn_fused_work(m->fused);
-        m->work_len = fw > m->work_len ? fw : m->work_len;
     }
     if (train && m->L == 1 && spec->task == BNN_TASK_REGRESSION &&
         spec->output_act == BNN_ACT_IDENTITY) {
@@ -652,9 +648,10 @@ static int fused_is_fast(int lanes)
 #endif
 }
 
+/* Also builds the model's kernel in the first place (lanes 0: the processor's). */
 int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
 {
-    if (!m->fused)
+    if (!m->train || m->L != 2 || m->width[2] > BNN_FUSED_MAXK)
         return -1;
     const bnn_model_spec *sp = &m->spec;
     bnn_fused *f = bnn_fused_new(m->train->x, m->train->y, m->label, m->train->n, m->width[0],

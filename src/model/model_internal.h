@@ -48,7 +48,8 @@ double bnn_model_logp_fused(const void *ctx, double *work, const double *theta, 
 int bnn_model_has_fused(const bnn_model *m);
 /* Rebuilds the model's fused kernel with `lanes` rows per vector (4 or 8), for the tests
  * and benchmarks of either instance on any processor (take the density again: its
- * work_len may grow). -1 without a fused kernel or on failure. */
+ * work_len may grow). -1 for a model the kernel does not take (not one hidden layer,
+ * more than BNN_FUSED_MAXK outputs, no training data), or out of memory. */
 int bnn_model_set_fused_lanes(bnn_model *m, int lanes);
 
 /* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
