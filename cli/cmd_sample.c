@@ -24,6 +24,11 @@ static const char sample_usage[] =
     "  --out DIR               run folder (required); an existing run is kept unless --force\n"
     "  --force                 overwrite the run in DIR\n"
     "  --quiet                 no progress line\n"
+    "  --checkpoint-every S    save every chain's state to DIR/checkpoint/ every S seconds,\n"
+    "                          when stopped and at the end (default 60; 0: none), so that\n"
+    "                          'bnnmc resume DIR' continues a killed run and 'bnnmc extend\n"
+    "                          DIR --draws K' a finished one, with the draws bitwise those\n"
+    "                          of one uninterrupted run\n"
     "model:\n"
     "  --task regression|classification\n"
     "                          default: classification when targets are integers 0..K-1,\n"
@@ -89,6 +94,8 @@ int cmd_sample(int argc, char **argv)
     sample_opts_defaults(&o);
     if (sample_opts_parse(&o, argc, argv, "sample", sample_usage))
         return 0;
+    o.argc = argc;
+    o.argv = argv;
     run_result r;
     run_sample(&o, &r);
     int partial = r.partial;

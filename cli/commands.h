@@ -10,5 +10,7 @@ int cmd_diagnose(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_extend(int argc, char **argv);
 
 #endif

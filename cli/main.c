@@ -19,6 +19,8 @@ typedef struct {
 static const command commands[] = {
     {"sample", cmd_sample, "(--train FILE [--test FILE] | --dataset NAME) --out DIR [options]",
      "draw posterior samples into a run folder"},
+    {"resume", cmd_resume, "DIR", "continue an interrupted run from its checkpoints"},
+    {"extend", cmd_extend, "DIR --draws K", "more draws after a finished run, no new warm-up"},
     {"summary", cmd_summary, "DIR", "diagnostics and metrics of a finished (or partial) run"},
     {"predict", cmd_predict, "DIR --data FILE", "predictions with credible intervals for new rows"},
     {"diagnose", cmd_diagnose, "FILE.csv...", "diagnostics of any CmdStan-format draws (Stan's too)"},

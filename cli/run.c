@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "init.h"
 #include "run.h"
 #include "rundir.h"
@@ -207,6 +209,11 @@ static void run_config(const sample_opts *o, const double *init,
     rc->stop = &stop_flag;
     rc->max_seconds = o->max_time;
     rc->round_iter = (size_t)o->round;
+    if (o->checkpoint_every > 0 && o->argv) {   /* a command to resume (not the demo) */
+        rc->checkpoint = ckpt_write;
+        rc->checkpoint_user = (void *)o->out;
+        rc->checkpoint_seconds = o->checkpoint_every;
+    }
 }
 
 /* --init map: each chain's optimum, in the log. */
@@ -251,7 +258,8 @@ void run_sample(sample_opts *o, run_result *res)
 {
     double t_start = now();
     memset(res, 0, sizeof *res);
-    rundir_check(o->out, o->force);   /* before any work: refuse to clobber a run */
+    /* before any work: refuse to clobber a run (resuming continues the one there) */
+    rundir_check(o->out, o->force || o->resume);
     int K = 0;
     load_data(o, &res->train, &res->test, &K);
     bnn_model_spec spec;
@@ -277,12 +285,37 @@ void run_sample(sample_opts *o, run_result *res)
     if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)   /* before the folder is touched */
         die_status(st, &err);
 
-    rundir_prepare(o->out, o->force);
+    /* the lock first (the folder must exist for it), then the old run's files go */
+    struct stat sb;
+    if (stat(o->out, &sb) != 0)
+        rundir_prepare(o->out, o->force);
+    ckpt_lock(o->out);
+    rundir_prepare(o->out, o->force || o->resume);
+    void **blob = calloc((size_t)rc.chains, sizeof *blob);
+    size_t *blob_len = calloc((size_t)rc.chains, sizeof *blob_len);
+    if (!blob || !blob_len)
+        die_runtime("out of memory");
+    if (o->resume) {
+        int have = ckpt_load(o->out, rc.chains, blob, blob_len);
+        rc.resume = (const void *const *)blob;
+        rc.resume_len = blob_len;
+        if (!o->quiet)
+            fprintf(stderr, "bnnmc: resuming %s: %d of %d chains from their checkpoints%s\n",
+                    o->out, have, rc.chains, have < rc.chains ? " (the others start afresh)" : "");
+    } else {
+        ckpt_clear(o->out);   /* an earlier run's checkpoints must never be resumed */
+    }
+    if (o->checkpoint_every > 0 && o->argv)
+        ckpt_save_command(o->out, o->argc, o->argv);
     rundir_write_config(o->out, o, m, res->train, res->test, &rc, "running");
     catch_stop_signals();
     double t0 = now();
     st = bnn_run(&d, &rc, &res->draws, &err);
     res->seconds_sampling = now() - t0;
+    for (int c = 0; c < rc.chains; c++)
+        free(blob[c]);
+    free(blob);
+    free(blob_len);
     if (st && st != BNN_EINTR)
         die_status(st, &err);
     if (cs.st)

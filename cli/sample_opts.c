@@ -201,6 +201,7 @@ void sample_opts_defaults(sample_opts *o)
     o->threads = cpu_count();
     o->target_rhat = 1.01;
     o->target_ess = 400;
+    o->checkpoint_every = 60;
 }
 
 /* The defaults for whichever model and preset were chosen, where the user gave none: the
@@ -274,7 +275,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
         O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
-        O_PRESET
+        O_PRESET, O_CHECKPOINT
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -296,7 +297,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"max-time", required_argument, 0, O_MAX_TIME},
         {"target-rhat", required_argument, 0, O_TARGET_RHAT},
         {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
-        {"preset", required_argument, 0, O_PRESET}};
+        {"preset", required_argument, 0, O_PRESET},
+        {"checkpoint-every", required_argument, 0, O_CHECKPOINT}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -394,6 +396,12 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
                 die_usage(C, "--target-ess: must be a number >= 0, got %s", optarg);
             break;
         case O_PRESET: o->preset = parse_choice(C, "--preset", optarg, presets); break;
+        case O_CHECKPOINT:
+            o->checkpoint_every = parse_double(C, "--checkpoint-every", optarg);
+            if (!(o->checkpoint_every >= 0) || !isfinite(o->checkpoint_every))
+                die_usage(C, "--checkpoint-every: must be a number of seconds >= 0 (0: none), "
+                          "got %s", optarg);
+            break;
         case O_ROUND: o->round = parse_long(C, "--round", optarg, 1, 1000000000); break;
         case O_HELP:
             fputs(usage, stdout);

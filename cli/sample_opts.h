@@ -45,7 +45,14 @@ typedef struct {
      * in iterations (0: --samples' draws again) */
     double max_time, target_rhat, target_ess;
     long round;
+    double checkpoint_every;  /* seconds between checkpoints (0: none) */
     int force, quiet;
+    /* resume or extend (cmd_resume.c): continue the run in out from its checkpoints */
+    int resume;
+    /* the command line of `bnnmc sample` (argv[0] "sample"), recorded with the
+     * checkpoints so that resume can parse it again; NULL: not recorded */
+    int argc;
+    char **argv;
 } sample_opts;
 
 /* The defaults before parsing (the model-dependent ones are settled by the parse). */

@@ -48,6 +48,14 @@ typedef struct {
 
 /* A constant string naming a status ("out of memory", ...). */
 const char *bnn_status_str(bnn_status s);
+/* Records code and a formatted one-line message in err (when err is not NULL) and returns
+ * code: for callbacks that report a failure (bnn_run_config.checkpoint), and the library's
+ * own failing paths (`return bnn_fail(err, BNN_EINVAL, "...", ...);`). */
+bnn_status bnn_fail(bnn_error *err, bnn_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* ---------------------------------------------------------------- 2. tables */
 
@@ -451,6 +459,27 @@ typedef struct {
     size_t round_iter;
     int (*converged)(void *user, const bnn_draws *dr);
     void *converged_user;
+    /* Checkpoints. With checkpoint set, each chain hands its whole state to
+     * checkpoint(checkpoint_user, chain, bytes, len, err), from the chain's own thread (so
+     * concurrently for different chains): about every checkpoint_seconds (0: never on a
+     * timer), after every checkpoint_iter iterations if set, when the run is stopped, and when the chain has done its iterations. The
+     * state is everything its continuation needs: the random stream, position, log density
+     * and gradient, step size, metric and their tuning, the kernel's own state (pt: ladder
+     * and replicas), the counters and every draw kept so far. The bytes are opaque (this
+     * build's layout, native byte order). A return other than BNN_OK ends the run with that
+     * error (err says why). */
+    double checkpoint_seconds;
+    size_t checkpoint_iter;   /* also after every this many iterations (0: not by count) */
+    bnn_status (*checkpoint)(void *user, int chain, const void *bytes, size_t len,
+                             bnn_error *err);
+    void *checkpoint_user;
+    /* Resuming: when resume is set, chain c whose resume[c] is not NULL continues from that
+     * checkpoint (resume_len[c] bytes) instead of starting, and its draws are bitwise those
+     * of the run never interrupted. The checkpoint must come from a run of the same density
+     * and settings, except that n_iter may be larger (more draws after a finished run,
+     * with no new warm-up); a mismatch is refused. Not with max_seconds. */
+    const void *const *resume;
+    const size_t *resume_len;
 } bnn_run_config;
 
 /* The defaults: nuts, 2000 iterations of which 1000 warm-up (Stan's), 4 chains, metric

@@ -11,10 +11,6 @@
 #define BNN_PRINTF(a, b)
 #endif
 
-/* Records code and a formatted one-line message in err (when err is not NULL) and returns
- * code, so a failing path reads `return bnn_fail(err, BNN_EINVAL, "...", ...);`. */
-bnn_status bnn_fail(bnn_error *err, bnn_status code, const char *fmt, ...) BNN_PRINTF(3, 4);
-
 /* Switches GSL's abort-on-error handler off, once per process (thread-safe); called by
  * the entry points that reach GSL. */
 void bnn_gsl_setup(void);

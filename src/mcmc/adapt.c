@@ -224,7 +224,7 @@ bnn_status bnn_adapt_init(bnn_chain *c, bnn_error *err)
         double *b = (double *)(z + 1);
         ps_point_take(z, &b, n);
         c->search = z;
-        bnn_status st = search_stepsize(c, err);
+        bnn_status st = c->restoring ? BNN_OK : search_stepsize(c, err);
         if (st)
             return st;
     }

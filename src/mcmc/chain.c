@@ -71,11 +71,12 @@ void bnn_noise_draw(bnn_chain *c)
         c->theta[nz->eta] = eta;
 }
 
-bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
-                          const bnn_run_config *cfg, unsigned long seed, const double *theta0,
-                          bnn_error *err)
+static bnn_status chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
+                             const bnn_run_config *cfg, unsigned long seed,
+                             const double *theta0, int restoring, bnn_error *err)
 {
     memset(c, 0, sizeof *c);
+    c->restoring = restoring;
     /* bnn_run has checked this already; a direct caller (the tests) gets the same refusal */
     if (k->ops->check) {
         bnn_status st = k->ops->check(d, cfg, err);
@@ -121,7 +122,7 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
         c->inv_metric[d->noise->eta] = 0.0;
     memcpy(c->theta, theta0, n * sizeof(double));
     c->lp = d->logp(d->ctx, c->work, c->theta, NULL);
-    if (!isfinite(c->lp)) {
+    if (!isfinite(c->lp) && !restoring) {
         /* Stan refuses such a start too; every later test would compare with it */
         double lp = c->lp;
         bnn_chain_free(c);
@@ -138,6 +139,20 @@ bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *
         return st;
     }
     return BNN_OK;
+}
+
+bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
+                          const bnn_run_config *cfg, unsigned long seed, const double *theta0,
+                          bnn_error *err)
+{
+    return chain_init(c, k, d, cfg, seed, theta0, 0, err);
+}
+
+bnn_status bnn_chain_init_restore(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
+                                  const bnn_run_config *cfg, const double *theta0,
+                                  bnn_error *err)
+{
+    return chain_init(c, k, d, cfg, 1, theta0, 1, err);
 }
 
 void bnn_chain_free(bnn_chain *c)

@@ -45,6 +45,23 @@ typedef struct {
 
 typedef struct bnn_chain bnn_chain;
 
+/* Bytes being written (a checkpoint: checkpoint.c), growing as needed; oom is set, and
+ * later puts do nothing, when memory runs out. */
+typedef struct {
+    unsigned char *p;
+    size_t len, cap;
+    int oom;
+} bnn_wbuf;
+/* Bytes being read back; bad is set, and later gets fail, once a get would pass the end. */
+typedef struct {
+    const unsigned char *p;
+    size_t len, pos;
+    int bad;
+} bnn_rbuf;
+void bnn_wbuf_put(bnn_wbuf *b, const void *x, size_t n);
+/* 0, or -1 (and r->bad) when fewer than n bytes are left. */
+int bnn_rbuf_get(bnn_rbuf *r, void *x, size_t n);
+
 /* How phase space moves under the chain's metric (hamiltonian.h): diagonal or dense,
  * chosen once when the chain starts, so a leapfrog step never asks which. */
 typedef struct bnn_phase_ops bnn_phase_ops;
@@ -65,6 +82,12 @@ struct bnn_kernel_ops {
     /* Replaces the driver's tuning in burn-in (bnn_chain_adapt calls it instead of its own,
      * whether or not the kernel `adapts`): pt tunes its replicas' chains and its ladder. */
     bnn_status (*adapt)(bnn_chain *c, size_t it, const bnn_step_info *info, bnn_error *err);
+    /* A checkpoint (checkpoint.c): what the kernel keeps across transitions besides the
+     * chain's common state and caches that reset drops (pt: its ladder and replicas), put
+     * after that state; load reads it back into a chain that init set up (and may fail on
+     * bytes that do not fit). NULL for a kernel that keeps nothing more. */
+    void (*save)(const bnn_chain *c, bnn_wbuf *b);
+    bnn_status (*load)(bnn_chain *c, bnn_rbuf *r, bnn_error *err);
     /* How many of its columns a run under cfg writes (pt: replicas - 1); NULL: all. */
     size_t (*n_columns)(const bnn_run_config *cfg);
     /* Stan's step-size search (hmc, nuts): run at the start of warm-up and after every
@@ -103,6 +126,7 @@ struct bnn_chain {
     bnn_var_adapt va;
     int adapting;
     void *search;            /* the step-size search's scratch point (adapt.c) */
+    int restoring;           /* set up for bnn_chain_load: no step-size search at init */
     void *state;             /* the kernel's own */
 };
 
@@ -111,6 +135,12 @@ struct bnn_chain {
 bnn_status bnn_chain_init(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
                           const bnn_run_config *cfg, unsigned long seed, const double *theta0,
                           bnn_error *err);
+/* As bnn_chain_init, for a chain that bnn_chain_load then gives a saved state: without
+ * Stan's step-size search and the start's check (the saved state replaces both, and a
+ * search at the saved point could fail where the saved chain would have gone on). */
+bnn_status bnn_chain_init_restore(bnn_chain *c, const bnn_kernel *k, const bnn_density *d,
+                                  const bnn_run_config *cfg, const double *theta0,
+                                  bnn_error *err);
 void bnn_chain_free(bnn_chain *c);
 /* One iteration; returns 1 if the state moved (a proposal was accepted). */
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
@@ -121,6 +151,15 @@ void bnn_chain_set_state(bnn_chain *c, const double *theta, double lp);
  * chain's dimension in one block, the first at *vecs; set as c->state and freed by
  * bnn_chain_free. NULL, with err set, when out of memory. */
 void *bnn_chain_state(bnn_chain *c, size_t bytes, size_t nvec, double **vecs, bnn_error *err);
+
+/* checkpoint.c: a chain's whole state (random stream, position, log density, gradient
+ * cache, step size, metric, their tuning, then the kernel's save op) into b; and back into
+ * a chain that bnn_chain_init set up with the same kernel, density and settings, after
+ * which its transitions are bitwise those the saved chain would have made. */
+void bnn_chain_save(const bnn_chain *c, bnn_wbuf *b);
+bnn_status bnn_chain_load(bnn_chain *c, bnn_rbuf *r, bnn_error *err);
+/* The position in a saved chain state that r is at (n values): 0, or -1 when it is none. */
+int bnn_chain_saved_theta(bnn_rbuf r, size_t n, double *theta);
 
 /* The noise step (bnn_run_config.noise_step): can it run with kernel k on d? (The run's
  * check and bnn_chain_init ask.) */

@@ -189,7 +189,9 @@ static bnn_status pt_init(bnn_chain *c, bnn_error *err)
         const bnn_density *dk = k == 0 ? c->d : &s->dens[k];
         unsigned long seed = gsl_rng_get(c->rng);
         bnn_error e = {0};
-        bnn_status st = bnn_chain_init(&s->rep[k], s->base, dk, cfg, seed, c->theta, &e);
+        bnn_status st = c->restoring
+                            ? bnn_chain_init_restore(&s->rep[k], s->base, dk, cfg, c->theta, &e)
+                            : bnn_chain_init(&s->rep[k], s->base, dk, cfg, seed, c->theta, &e);
         if (st)
             return bnn_fail(err, st, "pt: replica %d (temperature %g): %s", k + 1, s->T[k],
                             e.msg);
@@ -318,6 +320,41 @@ static bnn_status pt_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, b
     return BNN_OK;
 }
 
+/* A checkpoint: the exchange counters, the ladder (tuned in burn-in) and every replica. The
+ * rest of the state (the last round's l, prior and acceptance, each replica's last
+ * transition) lives within one iteration. */
+static void pt_save(const bnn_chain *c, bnn_wbuf *b)
+{
+    const pt_state *s = c->state;
+    bnn_wbuf_put(b, &s->K, sizeof s->K);
+    bnn_wbuf_put(b, &s->it, sizeof s->it);
+    bnn_wbuf_put(b, &s->round, sizeof s->round);
+    bnn_wbuf_put(b, s->T, (size_t)s->K * sizeof s->T[0]);
+    for (int k = 0; k < s->K; k++)
+        bnn_chain_save(&s->rep[k], b);
+}
+
+static bnn_status pt_load(bnn_chain *c, bnn_rbuf *r, bnn_error *err)
+{
+    pt_state *s = c->state;
+    int K = 0;
+    bnn_rbuf_get(r, &K, sizeof K);
+    if (r->bad || K != s->K)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint: pt with %d replicas, not %d", K, s->K);
+    bnn_rbuf_get(r, &s->it, sizeof s->it);
+    bnn_rbuf_get(r, &s->round, sizeof s->round);
+    bnn_rbuf_get(r, s->T, (size_t)K * sizeof s->T[0]);
+    if (r->bad)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint: pt's ladder is cut short");
+    for (int k = 0; k < K; k++) {
+        set_beta(s, k);
+        bnn_status st = bnn_chain_load(&s->rep[k], r, err);
+        if (st)
+            return st;
+    }
+    return BNN_OK;
+}
+
 static size_t pt_n_columns(const bnn_run_config *cfg)
 {
     double K = bnn_run_config_get(cfg, &bnn_kernel_pt, "replicas");
@@ -326,7 +363,7 @@ static size_t pt_n_columns(const bnn_run_config *cfg)
 
 static const bnn_kernel_ops ops = {
     .check = pt_check, .init = pt_init, .step = pt_step, .free = pt_free, .adapt = pt_adapt,
-    .n_columns = pt_n_columns};
+    .save = pt_save, .load = pt_load, .n_columns = pt_n_columns};
 
 const bnn_kernel bnn_kernel_pt = {
     .name = "pt",

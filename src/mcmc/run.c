@@ -7,6 +7,7 @@
  * same draws. Progress is read by the calling thread from per-chain atomic counters. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,11 @@ typedef struct {
     size_t *acc_post, *prop_post;       /* per chain: acceptances after burn-in */
     bnn_status *status;                 /* per chain */
     bnn_error *errs;                    /* per chain: why it failed */
+    /* checkpoints: the monitor bumps the epoch every checkpoint_seconds; a chain that sees
+     * a new one saves itself after its current iteration */
+    atomic_uint ckpt_epoch;
+    unsigned *ckpt_seen;                /* per chain: the epoch of its last checkpoint */
+    double ckpt_last;                   /* when the epoch last moved */
 } run_shared;
 
 /* SplitMix64: decorrelates the seeds of neighbouring chains. */
@@ -53,11 +59,19 @@ static int stop_requested(const bnn_run_config *cfg)
     return cfg->stop && *cfg->stop;
 }
 
-/* The progress callback, from the calling thread, summed over chains. */
+/* The monitor, on the calling thread: the progress callback, summed over chains, and the
+ * checkpoints' clock. */
 static void report(void *arg)
 {
     run_shared *sh = arg;
     const bnn_run_config *cfg = sh->cfg;
+    if (cfg->checkpoint && cfg->checkpoint_seconds > 0 &&
+        bnn_now() - sh->ckpt_last >= cfg->checkpoint_seconds) {
+        sh->ckpt_last = bnn_now();
+        atomic_fetch_add_explicit(&sh->ckpt_epoch, 1, memory_order_relaxed);
+    }
+    if (!cfg->progress)
+        return;
     bnn_progress p = {0, (size_t)cfg->chains * sh->target, 0, bnn_now() - sh->t0,
                       cfg->max_seconds};
     for (int c = 0; c < cfg->chains; c++) {
@@ -93,6 +107,161 @@ static void keep_draw(run_shared *sh, int ci, const bnn_chain *c, const bnn_step
     sh->kept[ci]++;
 }
 
+/* ------------------------------------------------------------ checkpoints */
+
+/* A checkpoint's layout: this header, chain ci's counters, its kept draws (array by array,
+ * as draw_arrays lists them), then its state (bnn_chain_save). */
+#define CKPT_MAGIC "BNNCKPT1"
+typedef struct {
+    char magic[8];
+    int chain;
+    size_t dim, n_burn, thin, n_extra;
+    uint64_t seed;
+    char sampler[32];
+    size_t iter_done, accepted, kept, acc_post, prop_post;
+    double seconds_warmup, seconds_sampling;
+    int has_opt;
+    bnn_optimize_result opt;
+} ckpt_head;
+
+typedef struct {
+    void **p;
+    size_t size;
+} draw_array;
+static size_t draw_arrays(bnn_draws *dr, draw_array *a);
+
+/* FNV-1a, 64 bits: a checkpoint ends with the hash of its other bytes, so a damaged one is
+ * refused before any of it is read */
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Chain ci's checkpoint at iteration it (the next to run), handed to cfg->checkpoint. */
+static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
+{
+    const bnn_run_config *cfg = sh->cfg;
+    bnn_draws *dr = sh->dr;
+    ckpt_head h;
+    memset(&h, 0, sizeof h);   /* padding too: the same state gives the same bytes */
+    memcpy(h.magic, CKPT_MAGIC, sizeof h.magic);
+    h.chain = ci;
+    h.dim = sh->d->dim;
+    h.n_burn = cfg->n_burn;
+    h.thin = cfg->thin;
+    h.n_extra = dr->n_extra;
+    h.seed = cfg->seed;
+    snprintf(h.sampler, sizeof h.sampler, "%s", sh->k->name);
+    h.iter_done = it;
+    h.accepted = atomic_load_explicit(&sh->accepted[ci], memory_order_relaxed);
+    h.kept = sh->kept[ci];
+    h.acc_post = sh->acc_post[ci];
+    h.prop_post = sh->prop_post[ci];
+    h.seconds_warmup = dr->seconds_warmup[ci];
+    h.seconds_sampling = dr->seconds_sampling[ci];
+    h.has_opt = dr->start_opt != NULL;
+    if (dr->start_opt)
+        h.opt = dr->start_opt[ci];
+    bnn_wbuf b = {0};
+    bnn_wbuf_put(&b, &h, sizeof h);
+    draw_array a[16];
+    size_t na = draw_arrays(dr, a);
+    for (size_t i = 0; i < na; i++)
+        bnn_wbuf_put(&b, (char *)*a[i].p + (size_t)ci * sh->stride * a[i].size,
+                     h.kept * a[i].size);
+    bnn_chain_save(&sh->ch[ci], &b);
+    uint64_t hash = b.oom ? 0 : fnv1a(b.p, b.len);
+    bnn_wbuf_put(&b, &hash, sizeof hash);
+    bnn_status st = b.oom ? bnn_fail(err, BNN_ENOMEM, "checkpoint: out of memory")
+                          : cfg->checkpoint(cfg->checkpoint_user, ci, b.p, b.len, err);
+    free(b.p);
+    return st;
+}
+
+/* Chain ci from its checkpoint cfg->resume[ci]: the counters and draws into the run's
+ * arrays, the chain set up and then given the saved state. */
+static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
+{
+    const bnn_run_config *cfg = sh->cfg;
+    bnn_draws *dr = sh->dr;
+    bnn_rbuf r = {cfg->resume[ci], cfg->resume_len ? cfg->resume_len[ci] : 0, 0, 0};
+    uint64_t hash;
+    if (r.len < sizeof hash)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
+    r.len -= sizeof hash;
+    memcpy(&hash, r.p + r.len, sizeof hash);
+    if (hash != fnv1a(r.p, r.len))
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: damaged (its checksum does not "
+                        "match: cut short or overwritten)", ci + 1);
+    ckpt_head h;
+    if (bnn_rbuf_get(&r, &h, sizeof h) || memcmp(h.magic, CKPT_MAGIC, sizeof h.magic) != 0)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: not a checkpoint of this "
+                        "build", ci + 1);
+    h.sampler[sizeof h.sampler - 1] = '\0';
+    if (h.chain != ci || h.dim != sh->d->dim || h.n_burn != cfg->n_burn || h.thin != cfg->thin ||
+        h.n_extra != dr->n_extra || h.seed != cfg->seed || strcmp(h.sampler, sh->k->name) != 0)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: made by another run (chain %ld, "
+                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu)", ci + 1,
+                        (long)h.chain + 1, h.sampler, h.dim, h.n_burn, h.thin,
+                        (unsigned long long)h.seed);
+    if (h.iter_done > cfg->n_iter || h.kept > sh->stride || h.kept != kept_upto(cfg, h.iter_done))
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu iterations and %zu draws "
+                        "do not fit a run of %zu", ci + 1, h.iter_done, h.kept, cfg->n_iter);
+    draw_array a[16];
+    size_t na = draw_arrays(dr, a);
+    for (size_t i = 0; i < na; i++)
+        bnn_rbuf_get(&r, (char *)*a[i].p + (size_t)ci * sh->stride * a[i].size,
+                     h.kept * a[i].size);
+    if (r.bad)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
+    /* set up as a start would be, from the saved position (a finite log density), then
+     * overwritten by the saved state: the random stream included */
+    size_t n = sh->d->dim;
+    double *theta0 = malloc(n * sizeof *theta0 + 1);
+    if (!theta0)
+        return bnn_fail(err, BNN_ENOMEM, "out of memory");
+    if (bnn_chain_saved_theta(r, n, theta0) != 0) {
+        free(theta0);
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: no chain state where one "
+                        "should be", ci + 1);
+    }
+    bnn_status st = bnn_chain_init_restore(&sh->ch[ci], sh->k, sh->d, cfg, theta0, err);
+    free(theta0);
+    if (st)
+        return st;
+    sh->live[ci] = 1;
+    if ((st = bnn_chain_load(&sh->ch[ci], &r, err)) != BNN_OK)
+        return st;
+    if (r.pos != r.len)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu bytes too many", ci + 1,
+                        r.len - r.pos);
+    atomic_store(&sh->iter_done[ci], h.iter_done);
+    atomic_store(&sh->accepted[ci], h.accepted);
+    sh->kept[ci] = h.kept;
+    sh->acc_post[ci] = h.acc_post;
+    sh->prop_post[ci] = h.prop_post;
+    dr->seconds_warmup[ci] = h.seconds_warmup;
+    dr->seconds_sampling[ci] = h.seconds_sampling;
+    if (dr->start_opt && h.has_opt)
+        dr->start_opt[ci] = h.opt;
+    return BNN_OK;
+}
+
+/* Adds the time since *t_last to warm-up or sampling (by the iteration reached). */
+static void add_seconds(bnn_draws *dr, const bnn_run_config *cfg, int ci, size_t it,
+                        double *t_last)
+{
+    double t = bnn_now();
+    if (it <= cfg->n_burn)
+        dr->seconds_warmup[ci] += t - *t_last;
+    else
+        dr->seconds_sampling[ci] += t - *t_last;
+    *t_last = t;
+}
+
 /* Runs chain ci (starting it on its first call) up to iteration sh->target, or until a
  * stop, a failure or the deadline. A chain's draws depend on (config, ci) alone. */
 static void run_chain(void *arg, size_t i)
@@ -103,7 +272,12 @@ static void run_chain(void *arg, size_t i)
     bnn_chain *c = &sh->ch[ci];
     bnn_draws *dr = sh->dr;
     bnn_status st = BNN_OK;
-    if (!sh->live[ci]) {
+    if (!sh->live[ci] && cfg->resume && cfg->resume[ci]) {
+        if ((st = load_chain(sh, ci, &sh->errs[ci])) != BNN_OK) {
+            sh->status[ci] = st;
+            return;
+        }
+    } else if (!sh->live[ci]) {
         const double *theta0 = sh->init + (size_t)ci * sh->d->dim;
         double *map = NULL;
         if (cfg->init_map) {
@@ -158,12 +332,24 @@ static void run_chain(void *arg, size_t i)
         atomic_store_explicit(&sh->iter_done[ci], it + 1, memory_order_relaxed);
         if (a)
             atomic_fetch_add_explicit(&sh->accepted[ci], 1, memory_order_relaxed);
+        unsigned epoch = atomic_load_explicit(&sh->ckpt_epoch, memory_order_relaxed);
+        if (cfg->checkpoint && (epoch != sh->ckpt_seen[ci] ||
+                                (cfg->checkpoint_iter && (it + 1) % cfg->checkpoint_iter == 0))) {
+            sh->ckpt_seen[ci] = epoch;
+            add_seconds(dr, cfg, ci, it + 1, &t_last);
+            if ((st = save_chain(sh, ci, it + 1, &sh->errs[ci])) != BNN_OK) {
+                sh->status[ci] = st;
+                it++;
+                break;
+            }
+        }
     }
-    double t = bnn_now();
-    if (it <= cfg->n_burn)
-        dr->seconds_warmup[ci] += t - t_last;
-    else
-        dr->seconds_sampling[ci] += t - t_last;
+    add_seconds(dr, cfg, ci, it, &t_last);
+    /* the state where the chain stopped or finished: a stopped run resumes exactly there,
+     * a finished one can be extended */
+    if (cfg->checkpoint && (!sh->status[ci] || sh->status[ci] == BNN_EINTR) &&
+        (st = save_chain(sh, ci, it, &sh->errs[ci])) != BNN_OK)
+        sh->status[ci] = st;
     dr->accept_rate[ci] = sh->prop_post[ci] ? (double)sh->acc_post[ci] / (double)sh->prop_post[ci] : NAN;
     dr->step_final[ci] = c->eps;
     size_t dim = sh->d->dim;
@@ -174,11 +360,6 @@ static void run_chain(void *arg, size_t i)
 }
 
 /* The per-draw arrays of the output, with their element sizes per draw. */
-typedef struct {
-    void **p;
-    size_t size;
-} draw_array;
-
 static size_t draw_arrays(bnn_draws *dr, draw_array *a)
 {
     size_t n = 0;
@@ -401,6 +582,12 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
     if (c->init_map && (!(c->optimize.grad_tol >= 0) || !isfinite(c->optimize.grad_tol)))
         return bnn_fail(err, BNN_EINVAL, "run: optimize's grad_tol %g is not a finite number >= 0",
                         c->optimize.grad_tol);
+    if (c->checkpoint && (!(c->checkpoint_seconds >= 0) || !isfinite(c->checkpoint_seconds)))
+        return bnn_fail(err, BNN_EINVAL, "run: checkpoint_seconds %g is not a finite number >= 0",
+                        c->checkpoint_seconds);
+    if (c->resume && c->max_seconds > 0)
+        return bnn_fail(err, BNN_EINVAL, "run: a run with max_seconds (run until converged) "
+                        "cannot be resumed");
     if (!(c->stepsize >= 0) || !isfinite(c->stepsize))
         return bnn_fail(err, BNN_EINVAL, "run: step size %g is not a finite number >= 0", c->stepsize);
     if (c->target_accept < 0 || c->target_accept >= 1)
@@ -441,8 +628,12 @@ static bnn_status run_round(run_shared *sh, int *all_done, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
     int M = cfg->chains;
-    bnn_pool_run((size_t)M, cfg->threads, run_chain, sh, cfg->progress ? report : NULL, sh,
-                 cfg->progress_interval > 0 ? cfg->progress_interval : 1.0);
+    double interval = cfg->progress_interval > 0 ? cfg->progress_interval : 1.0;
+    if (cfg->checkpoint && cfg->checkpoint_seconds > 0 &&
+        (!cfg->progress || cfg->checkpoint_seconds < interval))
+        interval = cfg->checkpoint_seconds;
+    bnn_pool_run((size_t)M, cfg->threads, run_chain, sh,
+                 cfg->progress || cfg->checkpoint ? report : NULL, sh, interval);
     bnn_status st = BNN_OK;
     *all_done = 1;
     for (int c = 0; c < M; c++) {
@@ -514,11 +705,12 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.prop_post = calloc((size_t)M, sizeof *sh.prop_post);
     sh.status = calloc((size_t)M, sizeof *sh.status);
     sh.errs = calloc((size_t)M, sizeof *sh.errs);
+    sh.ckpt_seen = calloc((size_t)M, sizeof *sh.ckpt_seen);
     if (!cfg->init)
         init = default_init(cfg, dim);
     if (!dr->step_final || !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
         !dr->seconds_sampling || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
-        !sh.kept || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs ||
+        !sh.kept || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs || !sh.ckpt_seen ||
         (cfg->init_map && !dr->start_opt) ||
         (!cfg->init && !init) || grow_draws(&sh, kept_upto(cfg, cfg->n_iter), 0) != BNN_OK) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
@@ -532,6 +724,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.target = cfg->n_iter;
     openblas_set_num_threads(1);
     sh.t0 = bnn_now();
+    sh.ckpt_last = sh.t0;
     if (rounds)
         sh.deadline = sh.t0 + cfg->max_seconds;
     for (;;) {
@@ -585,6 +778,7 @@ done:
     free(sh.prop_post);
     free(sh.status);
     free(sh.errs);
+    free(sh.ckpt_seen);
     if (st && st != BNN_EINTR) {
         bnn_draws_free(dr);
         return st;

@@ -1,0 +1,160 @@
+#!/bin/sh
+# test_resume.sh — runs that survive: kill -9 at random moments and `bnnmc resume` until the
+# run completes gives the draws of the run never interrupted, bitwise (nuts, the study's
+# langevin, pt); SIGTERM and Ctrl-C stop with a checkpoint; `bnnmc extend` equals the longer
+# run; a failed checkpoint write (a file-size limit) ends with exit 1 and stays resumable;
+# the lock; the refusals (complete run, changed data, no run folder).
+# usage: test_resume.sh BNNMC
+B=$1
+T=$(mktemp -d /tmp/bnnmc-resume-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok     $1"; }
+bad() { fail=$((fail + 1)); echo "NOT OK $1"; }
+
+mkdir -p "$T/data"
+"$B" datasets --write mackey-glass "$T/data" >/dev/null 2>&1 || { echo "NOT OK datasets --write"; exit 1; }
+TRAIN="$T/data/train.txt"
+TEST="$T/data/test.txt"
+
+# What must not depend on interruptions: every draw row of every chain CSV, summary.csv and
+# the predictions (not the timing lines, nor metrics.json's seconds).
+same_run() {
+    for f in "$1"/chain-*.csv; do
+        g="$2/$(basename "$f")"
+        [ -f "$g" ] || return 1
+        grep -v '^#' "$f" > "$T/a" && grep -v '^#' "$g" > "$T/b" && cmp -s "$T/a" "$T/b" || return 1
+    done
+    for f in summary.csv pred-train.csv pred-test.csv; do
+        cmp -s "$1/$f" "$2/$f" || return 1
+    done
+    [ "$(ls "$1"/chain-*.csv | wc -l)" -eq "$(ls "$2"/chain-*.csv | wc -l)" ]
+}
+
+# a random delay in [lo, hi) seconds, from awk's rand() seeded by the shell's pid and a count
+n_rand=0
+rand_delay() {
+    n_rand=$((n_rand + 1))
+    awk -v s="$$$n_rand" -v lo="$1" -v hi="$2" 'BEGIN { srand(s); printf "%.2f", lo + (hi - lo) * rand() }'
+}
+
+# kill_resume NAME OPTIONS...: the reference run; then the same run killed (-9) at a random
+# moment of its sampling (about 2 s in Release), resumed and killed again twice, and resumed
+# to the end; compares. Checkpoints every 0.05 s (each fsync'ed): kills land during writes too.
+kill_resume() {
+    name=$1
+    shift
+    "$B" sample --train "$TRAIN" --test "$TEST" "$@" --quiet --out "$T/$name-ref" 2>"$T/err" ||
+        { bad "$name: the reference run failed: $(cat "$T/err")"; return; }
+    "$B" sample --train "$TRAIN" --test "$TEST" "$@" --quiet --checkpoint-every 0.05 \
+        --out "$T/$name" 2>"$T/err" &
+    pid=$!
+    sleep "$(rand_delay 0.4 1.0)"
+    kills=0
+    kill -9 $pid 2>/dev/null && kills=1
+    wait $pid 2>/dev/null
+    # a checkpoint write cut short by a kill leaves a .tmp: resume must ignore it
+    printf 'garbage' > "$T/$name/checkpoint/chain-1.bin.tmp"
+    for attempt in 1 2; do
+        "$B" resume "$T/$name" --quiet 2>"$T/err-r" &
+        pid=$!
+        sleep "$(rand_delay 0.3 0.9)"
+        kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+        wait $pid 2>/dev/null
+    done
+    code=0
+    if grep -q '"status":[[:space:]]*"running' "$T/$name/config.json"; then
+        "$B" resume "$T/$name" --quiet 2>"$T/err-r"
+        code=$?
+    fi
+    [ $code -eq 0 ] || { bad "$name: the last resume exited $code: $(cat "$T/err-r")"; return; }
+    if [ $kills -ge 2 ] && same_run "$T/$name-ref" "$T/$name"; then
+        ok "$name: killed $kills times (-9) and resumed: draws, summary, predictions bitwise those of the run never interrupted"
+    else
+        bad "$name: after $kills kills (want >= 2) the resumed run differs from the uninterrupted one"
+    fi
+}
+
+kill_resume nuts --sampler nuts --max-depth 6 --hidden 5 --samples 3000 --chains 2 --seed 3
+kill_resume langevin --preset study --hidden 5 --samples 40000 --thin 10 --chains 2 --seed 4
+kill_resume pt --sampler pt --replicas 3 --max-depth 5 --hidden 5 --samples 2000 --chains 2 --seed 5
+
+# SIGTERM (and Ctrl-C, SIGINT) stop the run: partial files and a checkpoint where it stopped
+for sig in TERM INT; do
+    "$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3000 \
+        --chains 2 --seed 3 --quiet --out "$T/sig$sig" 2>"$T/err" &
+    pid=$!
+    sleep 0.6
+    kill -$sig $pid
+    wait $pid
+    code=$?
+    grep -q '"status":[[:space:]]*"partial' "$T/sig$sig/config.json" 2>/dev/null && [ $code -eq 1 ] &&
+        ok "SIG$sig: exit 1, the run written as partial" || bad "SIG$sig: exit $code, $(cat "$T/err")"
+    "$B" resume "$T/sig$sig" --quiet 2>"$T/err"
+    code=$?
+    [ $code -eq 0 ] && same_run "$T/nuts-ref" "$T/sig$sig" && ok "SIG$sig: resumed, equal to the uninterrupted run" ||
+        bad "SIG$sig: resume exit $code, $(cat "$T/err")"
+done
+
+# extend: 3000 iterations (1500 burn-in) plus 120 draws = a run of 3120 with burn-in 1500
+"$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3120 --burn-in 1500 \
+    --chains 2 --seed 3 --quiet --out "$T/long" 2>"$T/err"
+cp -r "$T/nuts-ref" "$T/ext"
+"$B" extend "$T/ext" --draws 120 --quiet 2>"$T/err"
+code=$?
+[ $code -eq 0 ] && same_run "$T/long" "$T/ext" && grep -q "num_samples = 1620" "$T/ext/chain-1.csv" &&
+    ok "extend --draws 120 equals the run that asked for 3120 iterations (the folder moved since)" ||
+    bad "extend: exit $code, $(cat "$T/err")"
+"$B" extend "$T/sigTERM" 2>"$T/err"
+[ $? -eq 2 ] && grep -q -- "--draws K is required" "$T/err" && ok "extend needs --draws" || bad "extend without --draws: $(cat "$T/err")"
+
+# a checkpoint that cannot be written (a file-size limit: EFBIG) ends the run with exit 1
+# naming the file; the last checkpoint stays and resume completes the run
+(
+    trap '' XFSZ
+    ulimit -f 24
+    exec "$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3000 \
+        --chains 2 --seed 3 --quiet --checkpoint-every 0.05 --out "$T/full"
+) 2>"$T/err"
+code=$?
+[ $code -eq 1 ] && grep -q "checkpoint/chain-[12].bin: cannot write" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] &&
+    ok "a failed checkpoint write: exit 1 naming the file" || bad "failed write: exit $code, $(cat "$T/err")"
+"$B" resume "$T/full" --quiet 2>"$T/err"
+code=$?
+[ $code -eq 0 ] && same_run "$T/nuts-ref" "$T/full" && ok "after a failed write the run resumes to the same draws" ||
+    bad "resume after a failed write: exit $code, $(cat "$T/err")"
+
+# refusals
+"$B" resume "$T/nuts-ref" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "already complete" "$T/err" && ok "resume refuses a complete run" || bad "resume complete: $(cat "$T/err")"
+mkdir -p "$T/empty"
+"$B" resume "$T/empty" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "not a bnnmc run folder" "$T/err" && ok "resume refuses a folder that is no run" || bad "resume empty: $(cat "$T/err")"
+cp "$TRAIN" "$T/train2.txt"
+"$B" sample --train "$T/train2.txt" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --chains 2 --quiet \
+    --out "$T/chg" 2>/dev/null &
+pid=$!
+sleep 0.4
+kill -9 $pid
+wait $pid 2>/dev/null
+echo "0.5 0.5 0.5 0.5 0.5" >> "$T/train2.txt"
+"$B" resume "$T/chg" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "the data changed since the run started" "$T/err" && ok "resume refuses changed data" ||
+    bad "changed data: $(cat "$T/err")"
+# the lock: a second process on the same folder is refused, the first's files untouched
+if command -v flock >/dev/null 2>&1; then
+    flock "$T/nuts-ref/.lock" sleep 3 &
+    lpid=$!
+    sleep 0.5
+    "$B" sample --train "$TRAIN" --sampler nuts --samples 50 --chains 1 --force --quiet --out "$T/nuts-ref" 2>"$T/err"
+    code=$?
+    wait $lpid
+    [ $code -eq 2 ] && grep -q "in use by another bnnmc process" "$T/err" && [ -f "$T/nuts-ref/summary.csv" ] &&
+        ok "a second process on a locked folder is refused, the run left whole" || bad "lock: exit $code, $(cat "$T/err")"
+else
+    echo "skip   the lock: no flock(1)"
+fi
+
+echo "test_resume: $pass passed, $fail failed"
+[ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
