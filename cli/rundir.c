@@ -464,6 +464,22 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
         cJSON_AddNumberToObject(met, "target_rhat", o->target_rhat);
         cJSON_AddNumberToObject(met, "target_ess", o->target_ess);
     }
+    /* what durability cost: checkpoints made and the seconds they took, summed over chains
+     * (and over every resume of the run) */
+    double ck_sec = 0, ck_n = 0, chain_sec = 0;
+    for (int c = 0; dr->seconds_checkpoint && c < dr->chains; c++) {
+        ck_sec += dr->seconds_checkpoint[c];
+        ck_n += (double)dr->n_checkpoints[c];
+        chain_sec += dr->seconds_warmup[c] + dr->seconds_sampling[c];
+    }
+    if (ck_n > 0) {
+        double sec = ck_sec, n = ck_n, sampling = chain_sec;
+        cJSON *ck = cJSON_AddObjectToObject(met, "checkpoints");
+        cJSON_AddNumberToObject(ck, "every_seconds", o->checkpoint_every);
+        cJSON_AddNumberToObject(ck, "count", n);
+        cJSON_AddNumberToObject(ck, "seconds", sec);
+        cJSON_AddNumberToObject(ck, "share_of_chain_time", sampling > 0 ? sec / sampling : 0);
+    }
     cJSON_AddNumberToObject(met, "seconds_sampling", seconds_sampling);
     cJSON_AddNumberToObject(met, "seconds_total", seconds_total);
     write_json(dir, "metrics.json", met);

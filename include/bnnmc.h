@@ -528,6 +528,9 @@ struct bnn_draws {
     double *accept_rate;      /* chains: accepted / proposed after burn-in */
     double *seconds_warmup;   /* chains */
     double *seconds_sampling; /* chains */
+    double *seconds_checkpoint;   /* chains: time in making and handing over checkpoints
+                                     (included in the two above), over every resume */
+    size_t *n_checkpoints;    /* chains: checkpoints made, over every resume */
     size_t rounds;            /* sampling rounds run (1 without max_seconds) */
     int converged;            /* bnn_run_config.converged said so */
     bnn_optimize_result *start_opt;   /* chains: the starting points' optimisation

@@ -119,7 +119,8 @@ typedef struct {
     uint64_t seed;
     char sampler[32];
     size_t iter_done, accepted, kept, acc_post, prop_post;
-    double seconds_warmup, seconds_sampling;
+    double seconds_warmup, seconds_sampling, seconds_checkpoint;
+    size_t n_checkpoints;
     int has_opt;
     bnn_optimize_result opt;
 } ckpt_head;
@@ -145,6 +146,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
     bnn_draws *dr = sh->dr;
+    double t0 = bnn_now();
     ckpt_head h;
     memset(&h, 0, sizeof h);   /* padding too: the same state gives the same bytes */
     memcpy(h.magic, CKPT_MAGIC, sizeof h.magic);
@@ -162,6 +164,8 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     h.prop_post = sh->prop_post[ci];
     h.seconds_warmup = dr->seconds_warmup[ci];
     h.seconds_sampling = dr->seconds_sampling[ci];
+    h.seconds_checkpoint = dr->seconds_checkpoint[ci];
+    h.n_checkpoints = dr->n_checkpoints[ci] + 1;   /* this one */
     h.has_opt = dr->start_opt != NULL;
     if (dr->start_opt)
         h.opt = dr->start_opt[ci];
@@ -178,6 +182,8 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     bnn_status st = b.oom ? bnn_fail(err, BNN_ENOMEM, "checkpoint: out of memory")
                           : cfg->checkpoint(cfg->checkpoint_user, ci, b.p, b.len, err);
     free(b.p);
+    dr->n_checkpoints[ci]++;
+    dr->seconds_checkpoint[ci] += bnn_now() - t0;
     return st;
 }
 
@@ -245,6 +251,8 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     sh->prop_post[ci] = h.prop_post;
     dr->seconds_warmup[ci] = h.seconds_warmup;
     dr->seconds_sampling[ci] = h.seconds_sampling;
+    dr->seconds_checkpoint[ci] = h.seconds_checkpoint;
+    dr->n_checkpoints[ci] = h.n_checkpoints;
     if (dr->start_opt && h.has_opt)
         dr->start_opt[ci] = h.opt;
     return BNN_OK;
@@ -497,6 +505,8 @@ void bnn_draws_free(bnn_draws *dr)
     free(dr->accept_rate);
     free(dr->seconds_warmup);
     free(dr->seconds_sampling);
+    free(dr->seconds_checkpoint);
+    free(dr->n_checkpoints);
     free(dr->start_opt);
     free(dr);
 }
@@ -694,6 +704,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
+    dr->seconds_checkpoint = calloc((size_t)M, sizeof(double));
+    dr->n_checkpoints = calloc((size_t)M, sizeof(size_t));
     sh.ch = calloc((size_t)M, sizeof *sh.ch);
     sh.live = calloc((size_t)M, sizeof *sh.live);
     if (cfg->init_map)
@@ -709,7 +721,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     if (!cfg->init)
         init = default_init(cfg, dim);
     if (!dr->step_final || !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
-        !dr->seconds_sampling || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
+        !dr->seconds_sampling || !dr->seconds_checkpoint || !dr->n_checkpoints || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
         !sh.kept || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs || !sh.ckpt_seen ||
         (cfg->init_map && !dr->start_opt) ||
         (!cfg->init && !init) || grow_draws(&sh, kept_upto(cfg, cfg->n_iter), 0) != BNN_OK) {
