@@ -201,6 +201,7 @@ static void run_config(const sample_opts *o, const double *init,
     rc->init = init;
     rc->init_map = o->init_map;
     rc->noise_step = o->noise_step;
+    rc->save_warmup = o->save_warmup;
     if (!o->quiet) {
         rc->progress = on_progress;
         rc->progress_user = ps;

@@ -121,8 +121,11 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
     size_t n_sampling = status || o->max_time > 0 ? dr->n_kept * dr->thin
                                                   : (size_t)o->samples - dr->n_burn;
     fprintf(f, "#     num_samples = %zu\n", n_sampling);
-    fprintf(f, "#     num_warmup = %zu\n", dr->n_burn);
-    fprintf(f, "#     save_warmup = 0 (Default)\n");
+    /* with warm-up rows, a run stopped in its warm-up has only ceil(done / thin) of them:
+     * the count that readers derive the rows from says so */
+    size_t n_warm = dr->warmup && dr->n_iter_done < dr->n_burn ? dr->n_iter_done : dr->n_burn;
+    fprintf(f, "#     num_warmup = %zu\n", n_warm);
+    fprintf(f, dr->warmup ? "#     save_warmup = 1\n" : "#     save_warmup = 0 (Default)\n");
     fprintf(f, "#     thin = %zu\n", dr->thin);
     const bnn_kernel *k = dr->kernel;
     fprintf(f, "#     adapt\n#       engaged = %d\n", dr->adapted);
@@ -147,6 +150,23 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
 
 /* The column names, the adaptation block, the draws (constrained), the times. -1 when out
  * of memory (errno ENOMEM). */
+/* Chain c's rows of dr (draws, or warm-up rows) in CmdStan's columns; v: dim of scratch. */
+static void put_rows(FILE *f, const bnn_model *m, const bnn_draws *dr, int c, double *v)
+{
+    for (size_t i = 0; i < dr->n_kept; i++) {
+        size_t k = (size_t)c * dr->n_kept + i;
+        bnn_model_constrain(m, bnn_draw(dr, c, i), v);
+        /* full precision: summary and predict recompute from these files exactly */
+        fprintf(f, "%.17g,%.6g,%.9g,%d,%d,%d,%.17g", dr->lp[k], dr->accept_stat[k], dr->stepsize[k],
+                dr->treedepth[k], dr->n_leapfrog[k], dr->divergent[k], dr->energy[k]);
+        for (size_t e = 0; e < dr->n_extra; e++)
+            fprintf(f, ",%.9g", dr->extra[k * dr->n_extra + e]);
+        for (size_t j = 0; j < dr->dim; j++)
+            fprintf(f, ",%.17g", v[j]);
+        fputc('\n', f);
+    }
+}
+
 static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int c)
 {
     fprintf(f, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__");
@@ -159,6 +179,13 @@ static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int
         fprintf(f, ",%s", name);
     }
     fputc('\n', f);
+    double *v = malloc(dim * sizeof *v);
+    if (!v) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (dr->warmup)   /* CmdStan's layout: warm-up rows before the adaptation block */
+        put_rows(f, m, dr->warmup, c, v);
     if (dr->adapted) {
         fprintf(f, "# Adaptation terminated\n# Step size = %.17g\n", dr->step_final[c]);
         if (dr->inv_metric_dense) {
@@ -178,23 +205,7 @@ static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int
             fputc('\n', f);
         }
     }
-    double *v = malloc(dim * sizeof *v);
-    if (!v) {
-        errno = ENOMEM;
-        return -1;
-    }
-    for (size_t i = 0; i < dr->n_kept; i++) {
-        size_t k = (size_t)c * dr->n_kept + i;
-        bnn_model_constrain(m, bnn_draw(dr, c, i), v);
-        /* full precision: summary and predict recompute from these files exactly */
-        fprintf(f, "%.17g,%.6g,%.9g,%d,%d,%d,%.17g", dr->lp[k], dr->accept_stat[k], dr->stepsize[k],
-                dr->treedepth[k], dr->n_leapfrog[k], dr->divergent[k], dr->energy[k]);
-        for (size_t e = 0; e < dr->n_extra; e++)
-            fprintf(f, ",%.9g", dr->extra[k * dr->n_extra + e]);
-        for (size_t j = 0; j < dim; j++)
-            fprintf(f, ",%.17g", v[j]);
-        fputc('\n', f);
-    }
+    put_rows(f, m, dr, c, v);
     free(v);
     fprintf(f, "# \n#  Elapsed Time: %.3f seconds (Warm-up)\n", dr->seconds_warmup[c]);
     fprintf(f, "#                %.3f seconds (Sampling)\n", dr->seconds_sampling[c]);
@@ -381,6 +392,8 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     }
     static const char *const noise_steps[] = {"none", "gibbs"};   /* bnn_noise_step */
     cJSON_AddStringToObject(sa, "noise_step", noise_steps[rc->noise_step == BNN_NOISE_STEP_GIBBS]);
+    cJSON_AddBoolToObject(sa, "save_warmup", rc->save_warmup != 0);
+    cJSON_AddNumberToObject(sa, "checkpoint_every", o->checkpoint_every);
     if (o->init)
         cJSON_AddStringToObject(sa, "init", o->init);
     else if (rc->init_map)

@@ -275,7 +275,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
         O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
-        O_PRESET, O_CHECKPOINT
+        O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -298,7 +298,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"target-rhat", required_argument, 0, O_TARGET_RHAT},
         {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
         {"preset", required_argument, 0, O_PRESET},
-        {"checkpoint-every", required_argument, 0, O_CHECKPOINT}};
+        {"checkpoint-every", required_argument, 0, O_CHECKPOINT},
+        {"save-warmup", no_argument, 0, O_SAVE_WARMUP}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -396,6 +397,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
                 die_usage(C, "--target-ess: must be a number >= 0, got %s", optarg);
             break;
         case O_PRESET: o->preset = parse_choice(C, "--preset", optarg, presets); break;
+        case O_SAVE_WARMUP: o->save_warmup = 1; break;
         case O_CHECKPOINT:
             o->checkpoint_every = parse_double(C, "--checkpoint-every", optarg);
             if (!(o->checkpoint_every >= 0) || !isfinite(o->checkpoint_every))

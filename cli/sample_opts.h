@@ -46,6 +46,7 @@ typedef struct {
     double max_time, target_rhat, target_ess;
     long round;
     double checkpoint_every;  /* seconds between checkpoints (0: none) */
+    int save_warmup;          /* --save-warmup: warm-up rows in the chain CSVs */
     int force, quiet;
     /* resume or extend (cmd_resume.c): continue the run in out from its checkpoints */
     int resume;

@@ -480,6 +480,9 @@ typedef struct {
      * with no new warm-up); a mismatch is refused. Not with max_seconds. */
     const void *const *resume;
     const size_t *resume_len;
+    /* keep the warm-up iterations too (thinned as the draws are: iterations 0, thin, 2 thin,
+     * ... of burn-in), in bnn_draws.warmup, apart from the draws */
+    int save_warmup;
 } bnn_run_config;
 
 /* The defaults: nuts, 2000 iterations of which 1000 warm-up (Stan's), 4 chains, metric
@@ -535,6 +538,10 @@ struct bnn_draws {
     int converged;            /* bnn_run_config.converged said so */
     bnn_optimize_result *start_opt;   /* chains: the starting points' optimisation
                                          (init_map), else NULL */
+    /* save_warmup: the warm-up iterations kept, in the same layout (n_kept of them per
+     * chain, ceil(n_burn / thin) for a run that finished its warm-up); NULL otherwise.
+     * Diagnostics, summaries and predictions use the draws above, never these. */
+    bnn_draws *warmup;
 };
 
 /* Checks cfg against d as bnn_run does (the sampler exists, its settings are its own and

@@ -52,7 +52,7 @@ typedef struct {
     size_t iter, burn;
     const char *set[3];        /* kernel settings */
     double val[3];
-    int dense, noise, map;
+    int dense, noise, map, warm;   /* warm: save_warmup, with thin 3 */
 } config;
 
 static void config_run(const config *k, bnn_run_config *rc, size_t iter)
@@ -69,14 +69,24 @@ static void config_run(const config *k, bnn_run_config *rc, size_t iter)
     rc->metric = k->dense ? BNN_METRIC_DENSE : BNN_METRIC_DIAG;
     rc->noise_step = k->noise ? BNN_NOISE_STEP_GIBBS : BNN_NOISE_STEP_NONE;
     rc->init_map = k->map;
+    rc->save_warmup = k->warm;
+    rc->thin = k->warm ? 3 : 1;
 }
 
-/* Are two runs' draws bitwise the same? */
+/* Are two runs' draws (and warm-up rows) bitwise the same? */
 static int same_draws(const bnn_draws *a, const bnn_draws *b)
 {
     if (!a || !b || a->chains != b->chains || a->dim != b->dim || a->n_kept != b->n_kept ||
-        a->n_extra != b->n_extra)
+        a->n_extra != b->n_extra || !a->warmup != !b->warmup)
         return 0;
+    if (a->warmup) {
+        bnn_draws wa = *a->warmup, wb = *b->warmup;
+        wa.step_final = wb.step_final = a->step_final;   /* not part of warm-up rows */
+        wa.inv_metric = wb.inv_metric = a->inv_metric;
+        wa.warmup = wb.warmup = NULL;
+        if (!same_draws(&wa, &wb))
+            return 0;
+    }
     size_t s = (size_t)a->chains * a->n_kept;
     return !memcmp(a->theta, b->theta, s * a->dim * sizeof(double)) &&
            !memcmp(a->lp, b->lp, s * sizeof(double)) &&
@@ -137,6 +147,19 @@ static void test_config(const config *k, const bnn_density *d)
     bnn_draws *with = run(d, &rc, &err);
     CHECK(with, "%s: the checkpointing run failed: %s", k->name, err.msg);
     CHECK(same_draws(ref, with), "%s: checkpointing changed the draws", k->name);
+    if (k->warm) {   /* warm-up rows kept apart: ceil(burn / thin) of them, draws unchanged */
+        config warmless = *k;
+        warmless.warm = 0;
+        config_run(&warmless, &rc, k->iter);
+        rc.thin = 3;
+        bnn_draws *plain = run(d, &rc, &err);
+        CHECK(ref && ref->warmup && ref->warmup->n_kept == (k->burn + 2) / 3 && plain &&
+              !plain->warmup && plain->n_kept == ref->n_kept &&
+              !memcmp(plain->theta, ref->theta, ref->n_kept * ref->dim * CHAINS * sizeof(double)),
+              "%s: save_warmup: %zu warm-up rows (want %zu), or the draws changed", k->name,
+              ref && ref->warmup ? ref->warmup->n_kept : 0, (k->burn + 2) / 3);
+        bnn_draws_free(plain);
+    }
     int fewest = MAX_SAVES;
     for (int c = 0; c < CHAINS; c++)
         fewest = s->n[c] < fewest ? s->n[c] : fewest;
@@ -237,18 +260,19 @@ int main(void)
         return check_done("test_checkpoint");
     bnn_density dl = bnn_model_density(lin), dn = bnn_model_density(net);
     const config cf[] = {
-        {"rw", "rw", 1, 4000, 2000, {0}, {0}, 0, 0, 0},
-        {"langevin", "langevin", 1, 3000, 1500, {0}, {0}, 0, 0, 0},
-        {"mala", "mala", 1, 3000, 1500, {0}, {0}, 0, 0, 0},
-        {"hmc", "hmc", 1, 600, 300, {"int_time"}, {1.0}, 0, 0, 0},
-        {"nuts", "nuts", 1, 600, 300, {0}, {0}, 0, 0, 0},
-        {"nuts dense", "nuts", 1, 600, 300, {0}, {0}, 1, 0, 0},
-        {"nuts noise", "nuts", 1, 600, 300, {0}, {0}, 0, 1, 0},
-        {"nuts map", "nuts", 1, 600, 300, {0}, {0}, 0, 0, 1},
-        {"gibbs", "gibbs", 0, 20000, 1000, {0}, {0}, 0, 0, 0},
-        {"slice", "slice", 1, 1500, 750, {0}, {0}, 0, 0, 0},
-        {"pt nuts", "pt", 1, 300, 150, {"replicas", "max_depth"}, {3, 6}, 0, 0, 0},
-        {"pt langevin", "pt", 1, 1500, 750, {"replicas", "base"}, {3, 1}, 0, 0, 0},
+        {"rw", "rw", 1, 4000, 2000, {0}, {0}, 0, 0, 0, 0},
+        {"langevin", "langevin", 1, 3000, 1500, {0}, {0}, 0, 0, 0, 0},
+        {"mala", "mala", 1, 3000, 1500, {0}, {0}, 0, 0, 0, 0},
+        {"hmc", "hmc", 1, 600, 300, {"int_time"}, {1.0}, 0, 0, 0, 0},
+        {"nuts", "nuts", 1, 600, 300, {0}, {0}, 0, 0, 0, 0},
+        {"nuts dense", "nuts", 1, 600, 300, {0}, {0}, 1, 0, 0, 0},
+        {"nuts noise", "nuts", 1, 600, 300, {0}, {0}, 0, 1, 0, 0},
+        {"nuts map", "nuts", 1, 600, 300, {0}, {0}, 0, 0, 1, 0},
+        {"gibbs", "gibbs", 0, 20000, 1000, {0}, {0}, 0, 0, 0, 0},
+        {"slice", "slice", 1, 1500, 750, {0}, {0}, 0, 0, 0, 0},
+        {"pt nuts", "pt", 1, 300, 150, {"replicas", "max_depth"}, {3, 6}, 0, 0, 0, 0},
+        {"pt langevin", "pt", 1, 1500, 750, {"replicas", "base"}, {3, 1}, 0, 0, 0, 0},
+        {"nuts warm-up", "nuts", 1, 600, 300, {0}, {0}, 0, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof cf / sizeof cf[0]; i++)
         test_config(&cf[i], cf[i].nn ? &dn : &dl);

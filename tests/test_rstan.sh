@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_rstan.sh — a run folder written by bnnmc is read by rstan::read_stan_csv, and the
-# R-hat, bulk ESS and tail ESS that rstan::monitor computes on it agree with summary.csv.
+# R-hat, bulk ESS and tail ESS that rstan::monitor computes on it agree with summary.csv;
+# --save-warmup's rows are read by rstan as warm-up.
 #
 # Two levels. (1) Exact: the draws rstan reads are the ones in the CSV, and R's posterior
 # package computes on them the R-hat, bulk/tail ESS and mean of summary.csv to 1e-6.
@@ -57,4 +58,23 @@ cat(sprintf("%s rstan::monitor vs summary.csv: max rel diff rhat %.1e; ESS withi
 quit(status = if (ok1 && ok2) 0 else 1)
 REOF
 done
+# --save-warmup: rstan reads the warm-up rows as warm-up (ceil(num_warmup / thin) per chain),
+# its draws are the run's draws, and the warm-up rows are the first iterations of the chain
+"$B" sample --dataset mackey-glass --model linear --samples 700 --burn-in 300 --thin 4 --chains 2 \
+    --save-warmup --out "$T/warm" --quiet 2>/dev/null || { echo "NOT OK sample --save-warmup"; exit 1; }
+Rscript - "$T/warm" <<'REOF' || status=1
+dir <- commandArgs(trailingOnly = TRUE)[1]
+suppressMessages(library(rstan))
+files <- sort(Sys.glob(file.path(dir, "chain-*.csv")))
+fit <- rstan::read_stan_csv(files)
+w <- fit@sim$warmup2
+arr <- as.array(fit)
+ours <- read.csv(file.path(dir, "summary.csv"), stringsAsFactors = FALSE)
+all_rows <- rstan::extract(fit, pars = "lp__", permuted = FALSE, inc_warmup = TRUE)
+ok <- all(w == 75) && dim(arr)[1] == 100 && dim(all_rows)[1] == 175 &&
+      abs(mean(arr[, , "lp__"]) - ours$mean[ours$name == "lp__"]) < 1e-9 * abs(mean(arr[, , "lp__"]))
+cat(sprintf("%s rstan reads --save-warmup: %s warm-up rows per chain (want 75 = ceil(300 / 4)), %d draws (want 100), lp__ mean as summary.csv\n",
+            if (ok) "ok    " else "NOT OK", paste(w, collapse = ","), dim(arr)[1]))
+quit(status = if (ok) 0 else 1)
+REOF
 exit $status

@@ -30,6 +30,8 @@ typedef struct {
     atomic_size_t *iter_done;           /* per chain */
     atomic_size_t *accepted;            /* per chain */
     size_t *kept;                       /* per chain */
+    size_t *kept_warm;                  /* per chain: warm-up rows kept (save_warmup) */
+    size_t warm_cap;                    /* rows per chain in dr->warmup's arrays */
     size_t *acc_post, *prop_post;       /* per chain: acceptances after burn-in */
     bnn_status *status;                 /* per chain */
     bnn_error *errs;                    /* per chain: why it failed */
@@ -88,12 +90,19 @@ static size_t kept_upto(const bnn_run_config *cfg, size_t it)
     return it <= cfg->n_burn ? 0 : (it - cfg->n_burn + cfg->thin - 1) / cfg->thin;
 }
 
-/* Chain ci's draw of iteration `it` into its slice of the output. */
-static void keep_draw(run_shared *sh, int ci, const bnn_chain *c, const bnn_step_info *info)
+/* Warm-up rows kept up to iteration it (exclusive): iterations 0, thin, ... of burn-in. */
+static size_t warm_upto(const bnn_run_config *cfg, size_t it)
 {
-    bnn_draws *dr = sh->dr;
-    size_t dim = sh->d->dim;
-    size_t k = (size_t)ci * sh->stride + sh->kept[ci];
+    size_t w = it < cfg->n_burn ? it : cfg->n_burn;
+    return (w + cfg->thin - 1) / cfg->thin;
+}
+
+/* Chain ci's draw of this iteration into row *kept of its slice (stride rows) of dr. */
+static void keep_draw(bnn_draws *dr, size_t stride, size_t *kept, int ci, const bnn_chain *c,
+                      const bnn_step_info *info)
+{
+    size_t dim = dr->dim;
+    size_t k = (size_t)ci * stride + *kept;
     memcpy(dr->theta + k * dim, c->theta, dim * sizeof(double));
     dr->lp[k] = c->lp;
     dr->accept_stat[k] = info->accept_stat;
@@ -104,7 +113,7 @@ static void keep_draw(run_shared *sh, int ci, const bnn_chain *c, const bnn_step
     dr->energy[k] = info->energy;
     for (size_t e = 0; e < dr->n_extra; e++)
         dr->extra[k * dr->n_extra + e] = info->extra[e];
-    sh->kept[ci]++;
+    (*kept)++;
 }
 
 /* ------------------------------------------------------------ checkpoints */
@@ -118,7 +127,7 @@ typedef struct {
     size_t dim, n_burn, thin, n_extra;
     uint64_t seed;
     char sampler[32];
-    size_t iter_done, accepted, kept, acc_post, prop_post;
+    size_t iter_done, accepted, kept, kept_warm, acc_post, prop_post;
     double seconds_warmup, seconds_sampling, seconds_checkpoint;
     size_t n_checkpoints;
     int has_opt;
@@ -160,6 +169,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     h.iter_done = it;
     h.accepted = atomic_load_explicit(&sh->accepted[ci], memory_order_relaxed);
     h.kept = sh->kept[ci];
+    h.kept_warm = dr->warmup ? sh->kept_warm[ci] : 0;
     h.acc_post = sh->acc_post[ci];
     h.prop_post = sh->prop_post[ci];
     h.seconds_warmup = dr->seconds_warmup[ci];
@@ -176,6 +186,12 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     for (size_t i = 0; i < na; i++)
         bnn_wbuf_put(&b, (char *)*a[i].p + (size_t)ci * sh->stride * a[i].size,
                      h.kept * a[i].size);
+    if (dr->warmup) {
+        na = draw_arrays(dr->warmup, a);
+        for (size_t i = 0; i < na; i++)
+            bnn_wbuf_put(&b, (char *)*a[i].p + (size_t)ci * sh->warm_cap * a[i].size,
+                         h.kept_warm * a[i].size);
+    }
     bnn_chain_save(&sh->ch[ci], &b);
     uint64_t hash = b.oom ? 0 : fnv1a(b.p, b.len);
     bnn_wbuf_put(&b, &hash, sizeof hash);
@@ -213,6 +229,10 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
                         "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu)", ci + 1,
                         (long)h.chain + 1, h.sampler, h.dim, h.n_burn, h.thin,
                         (unsigned long long)h.seed);
+    if (h.kept_warm != (dr->warmup ? warm_upto(cfg, h.iter_done) : 0))
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu warm-up rows where this "
+                        "run (save_warmup %d) keeps %zu", ci + 1, h.kept_warm, cfg->save_warmup,
+                        dr->warmup ? warm_upto(cfg, h.iter_done) : 0);
     if (h.iter_done > cfg->n_iter || h.kept > sh->stride || h.kept != kept_upto(cfg, h.iter_done))
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu iterations and %zu draws "
                         "do not fit a run of %zu", ci + 1, h.iter_done, h.kept, cfg->n_iter);
@@ -221,6 +241,12 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     for (size_t i = 0; i < na; i++)
         bnn_rbuf_get(&r, (char *)*a[i].p + (size_t)ci * sh->stride * a[i].size,
                      h.kept * a[i].size);
+    if (dr->warmup) {
+        na = draw_arrays(dr->warmup, a);
+        for (size_t i = 0; i < na; i++)
+            bnn_rbuf_get(&r, (char *)*a[i].p + (size_t)ci * sh->warm_cap * a[i].size,
+                         h.kept_warm * a[i].size);
+    }
     if (r.bad)
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
     /* set up as a start would be, from the saved position (a finite log density), then
@@ -247,6 +273,8 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     atomic_store(&sh->iter_done[ci], h.iter_done);
     atomic_store(&sh->accepted[ci], h.accepted);
     sh->kept[ci] = h.kept;
+    if (dr->warmup)
+        sh->kept_warm[ci] = h.kept_warm;
     sh->acc_post[ci] = h.acc_post;
     sh->prop_post[ci] = h.prop_post;
     dr->seconds_warmup[ci] = h.seconds_warmup;
@@ -330,7 +358,9 @@ static void run_chain(void *arg, size_t i)
             sh->acc_post[ci] += (size_t)a;
             sh->prop_post[ci]++;
             if ((it - cfg->n_burn) % cfg->thin == 0)
-                keep_draw(sh, ci, c, &info);
+                keep_draw(dr, sh->stride, &sh->kept[ci], ci, c, &info);
+        } else if (dr->warmup && it % cfg->thin == 0) {
+            keep_draw(dr->warmup, sh->warm_cap, &sh->kept_warm[ci], ci, c, &info);
         }
         if (it + 1 == cfg->n_burn) {
             double t = bnn_now();
@@ -418,6 +448,34 @@ static bnn_status grow_draws(run_shared *sh, size_t cap, size_t keep)
     return BNN_OK;
 }
 
+/* dr->warmup for save_warmup: room for every warm-up row of every chain. */
+static bnn_status alloc_warmup(run_shared *sh, size_t n_extra)
+{
+    const bnn_run_config *cfg = sh->cfg;
+    bnn_draws *w = calloc(1, sizeof *w);
+    if (!w)
+        return BNN_ENOMEM;
+    sh->dr->warmup = w;
+    w->chains = cfg->chains;
+    w->dim = sh->d->dim;
+    w->n_burn = cfg->n_burn;
+    w->thin = cfg->thin;
+    w->n_extra = n_extra;
+    w->kernel = sh->k;
+    w->metric = cfg->metric;
+    sh->warm_cap = warm_upto(cfg, cfg->n_burn);
+    draw_array a[16];
+    size_t n = draw_arrays(w, a);
+    for (size_t i = 0; i < n; i++) {
+        size_t rows = (size_t)cfg->chains * sh->warm_cap;
+        if (a[i].size && rows > SIZE_MAX / a[i].size - 1)
+            return BNN_ENOMEM;
+        if (!(*a[i].p = calloc(rows * a[i].size + 1, 1)))
+            return BNN_ENOMEM;
+    }
+    return BNN_OK;
+}
+
 /* Packs every chain's first `keep` draws together: the stride becomes keep. */
 static void pack_draws(run_shared *sh, size_t keep)
 {
@@ -490,6 +548,7 @@ void bnn_draws_free(bnn_draws *dr)
 {
     if (!dr)
         return;
+    bnn_draws_free(dr->warmup);
     free(dr->theta);
     free(dr->lp);
     free(dr->accept_stat);
@@ -713,6 +772,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.iter_done = calloc((size_t)M, sizeof *sh.iter_done);
     sh.accepted = calloc((size_t)M, sizeof *sh.accepted);
     sh.kept = calloc((size_t)M, sizeof *sh.kept);
+    sh.kept_warm = calloc((size_t)M, sizeof *sh.kept_warm);
     sh.acc_post = calloc((size_t)M, sizeof *sh.acc_post);
     sh.prop_post = calloc((size_t)M, sizeof *sh.prop_post);
     sh.status = calloc((size_t)M, sizeof *sh.status);
@@ -722,7 +782,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
         init = default_init(cfg, dim);
     if (!dr->step_final || !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
         !dr->seconds_sampling || !dr->seconds_checkpoint || !dr->n_checkpoints || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
-        !sh.kept || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs || !sh.ckpt_seen ||
+        !sh.kept || !sh.kept_warm || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs || !sh.ckpt_seen ||
         (cfg->init_map && !dr->start_opt) ||
         (!cfg->init && !init) || grow_draws(&sh, kept_upto(cfg, cfg->n_iter), 0) != BNN_OK) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
@@ -732,6 +792,11 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.k = k;
     sh.d = d;
     sh.cfg = cfg;
+    if (cfg->save_warmup && cfg->n_burn > 0 && alloc_warmup(&sh, n_extra) != BNN_OK) {
+        st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu warm-up draws",
+                      M, warm_upto(cfg, cfg->n_burn));
+        goto done;
+    }
     sh.init = cfg->init ? cfg->init : init;
     sh.target = cfg->n_iter;
     openblas_set_num_threads(1);
@@ -769,6 +834,16 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
         min_iter = it < min_iter ? it : min_iter;
     }
     dr->n_iter_done = min_iter;
+    if (dr->warmup) {   /* every chain keeps the warm-up rows they all reached */
+        size_t w = sh.kept_warm[0];
+        for (int c = 1; c < M; c++)
+            w = sh.kept_warm[c] < w ? sh.kept_warm[c] : w;
+        draw_array a[16];
+        size_t n = draw_arrays(dr->warmup, a);
+        for (size_t i = 0; i < n; i++)
+            restride(*a[i].p, a[i].size, M, sh.warm_cap, w, w);
+        dr->warmup->n_kept = w;
+    }
     if (st == BNN_EINTR)
         st = bnn_fail(err, BNN_EINTR, "run: stopped after %zu of %zu iterations per chain",
                       min_iter, sh.target);
@@ -786,6 +861,7 @@ done:
     free(sh.iter_done);
     free(sh.accepted);
     free(sh.kept);
+    free(sh.kept_warm);
     free(sh.acc_post);
     free(sh.prop_post);
     free(sh.status);
