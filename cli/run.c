@@ -217,6 +217,38 @@ static void run_config(const sample_opts *o, const double *init,
     }
 }
 
+/* --adapt-from DIR: each chain's step size and inverse metric from that run's chain c mod
+ * its chain count (the adaptation block of its CSV); exits 2 naming the run when it has none
+ * or of another shape. */
+static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense, double **eps,
+                        double **metric)
+{
+    run_folder r;
+    char err[RUN_ERR_LEN];
+    if (run_folder_load(&r, o->adapt_from, err, sizeof err) != 0)
+        die_usage("sample", "--adapt-from: %s", err);
+    size_t len = dense ? dim * dim : dim;
+    *eps = calloc((size_t)chains, sizeof **eps);
+    *metric = calloc((size_t)chains * len, sizeof **metric);
+    if (!*eps || !*metric)
+        die_runtime("out of memory");
+    if (r.params != dim)
+        die_usage("sample", "--adapt-from: %s's model has %zu parameters, this one %zu",
+                  o->adapt_from, r.params, dim);
+    for (int c = 0; c < chains; c++) {
+        const stan_csv *s = &r.chain[(size_t)c % r.chains];
+        size_t rows = dense ? dim : 1;
+        if (!isfinite(s->stepsize) || s->inv_metric_rows != rows || s->inv_metric_cols != dim)
+            die_usage("sample", "--adapt-from: %s has no %s step size and inverse metric (%zu x "
+                      "%zu) of dimension %zu (a run tuned with --metric %s by mala, hmc or nuts)",
+                      s->path, dense ? "dense" : "diagonal", s->inv_metric_rows,
+                      s->inv_metric_cols, dim, dense ? "dense" : "diag");
+        (*eps)[c] = s->stepsize;
+        memcpy(*metric + (size_t)c * len, s->inv_metric, len * sizeof **metric);
+    }
+    run_folder_free(&r);
+}
+
 /* --init map: each chain's optimum, in the log. */
 static void log_start_opt(const sample_opts *o, const bnn_draws *dr)
 {
@@ -283,6 +315,12 @@ void run_sample(sample_opts *o, run_result *res)
         rc.converged_user = &cs;
         ps.cs = &cs;
     }
+    double *tune_eps = NULL, *tune_metric = NULL;
+    if (o->adapt_from) {
+        load_tuning(o, d.dim, rc.chains, rc.metric == BNN_METRIC_DENSE, &tune_eps, &tune_metric);
+        rc.adapt_stepsize = tune_eps;
+        rc.adapt_inv_metric = tune_metric;
+    }
     if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)   /* before the folder is touched */
         die_status(st, &err);
 
@@ -317,6 +355,8 @@ void run_sample(sample_opts *o, run_result *res)
         free(blob[c]);
     free(blob);
     free(blob_len);
+    free(tune_eps);
+    free(tune_metric);
     if (st && st != BNN_EINTR)
         die_status(st, &err);
     if (cs.st)

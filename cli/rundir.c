@@ -128,7 +128,8 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
     fprintf(f, dr->warmup ? "#     save_warmup = 1\n" : "#     save_warmup = 0 (Default)\n");
     fprintf(f, "#     thin = %zu\n", dr->thin);
     const bnn_kernel *k = dr->kernel;
-    fprintf(f, "#     adapt\n#       engaged = %d\n", dr->adapted);
+    /* --adapt-from: the tuning was taken, not made (CmdStan: engaged = 0 with a metric file) */
+    fprintf(f, "#     adapt\n#       engaged = %d\n", dr->adapted && rc->adapt);
     if (dr->adapted)
         fprintf(f, "#       delta = %g\n", rc->target_accept > 0 ? rc->target_accept : k->target_accept);
     /* CmdStan names its NUTS "algorithm = hmc, engine = nuts"; the kernel keeps that */
@@ -393,6 +394,11 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     static const char *const noise_steps[] = {"none", "gibbs"};   /* bnn_noise_step */
     cJSON_AddStringToObject(sa, "noise_step", noise_steps[rc->noise_step == BNN_NOISE_STEP_GIBBS]);
     cJSON_AddBoolToObject(sa, "save_warmup", rc->save_warmup != 0);
+    if (o->adapt_from) {   /* where the step sizes and metrics came from */
+        char *abs = realpath(o->adapt_from, NULL);
+        cJSON_AddStringToObject(sa, "adapt_from", abs ? abs : o->adapt_from);
+        free(abs);
+    }
     cJSON_AddNumberToObject(sa, "checkpoint_every", o->checkpoint_every);
     if (o->init)
         cJSON_AddStringToObject(sa, "init", o->init);

@@ -275,7 +275,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
         O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
-        O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP
+        O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM
     };
     static const struct option common[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
@@ -299,7 +299,8 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
         {"preset", required_argument, 0, O_PRESET},
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT},
-        {"save-warmup", no_argument, 0, O_SAVE_WARMUP}};
+        {"save-warmup", no_argument, 0, O_SAVE_WARMUP},
+        {"adapt-from", required_argument, 0, O_ADAPT_FROM}};
     /* the common options, then every kernel's settings (the registry's option tables) */
     enum { N_COMMON = sizeof common / sizeof common[0] };
     kernel_opts ko;
@@ -398,6 +399,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
             break;
         case O_PRESET: o->preset = parse_choice(C, "--preset", optarg, presets); break;
         case O_SAVE_WARMUP: o->save_warmup = 1; break;
+        case O_ADAPT_FROM: o->adapt_from = optarg; break;
         case O_CHECKPOINT:
             o->checkpoint_every = parse_double(C, "--checkpoint-every", optarg);
             if (!(o->checkpoint_every >= 0) || !isfinite(o->checkpoint_every))
@@ -427,6 +429,16 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         die_usage(C, "--test needs --train");
     if (!o->out)
         die_usage(C, "--out DIR is required");
+    if (o->adapt_from) {
+        /* the tuning is taken, not made: no warm-up, no adaptation */
+        if (!isnan(o->burn_in) && o->burn_in != 0)
+            die_usage(C, "--adapt-from skips warm-up: --burn-in must be 0 or not given");
+        if (o->stepsize > 0 || o->no_adapt)
+            die_usage(C, "--adapt-from takes the step size from %s: no --stepsize or --no-adapt",
+                      o->adapt_from);
+        o->burn_in = 0;
+        o->no_adapt = 1;
+    }
     model_defaults(o);
     check_settings(o, C);
     const bnn_kernel *k = bnn_kernel_find(o->sampler);

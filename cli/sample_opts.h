@@ -47,6 +47,8 @@ typedef struct {
     long round;
     double checkpoint_every;  /* seconds between checkpoints (0: none) */
     int save_warmup;          /* --save-warmup: warm-up rows in the chain CSVs */
+    const char *adapt_from;   /* --adapt-from DIR: that run's step sizes and metrics, no
+                                 warm-up */
     int force, quiet;
     /* resume or extend (cmd_resume.c): continue the run in out from its checkpoints */
     int resume;

@@ -385,6 +385,7 @@ static int warmup_rows(const stan_csv *c, const run_config *rc, long marker_rows
 int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
+    c->stepsize = NAN;
     FILE *f = fopen(path, "r");
     if (!f)
         return set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -421,6 +422,12 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
                 marker_rows = (long)c->nrow;
                 marker_line = lineno;
             } else if (c->names && ms == METRIC_NONE) {
+                char v[64];
+                if (comment_value(line, "Step size", v, sizeof v)) {
+                    char *end;
+                    double x = strtod(v, &end);
+                    c->stepsize = end != v && *end == '\0' && x > 0 && isfinite(x) ? x : NAN;
+                }
                 ms = metric_heading(line);
             } else if (ms == METRIC_DIAG || ms == METRIC_DENSE) {
                 int r = metric_row(line, c);

@@ -21,6 +21,7 @@ typedef struct {
      * CmdStan's dense_e) of inv_metric_cols values; 0 rows when the file has none. */
     size_t inv_metric_rows, inv_metric_cols;
     double *inv_metric;
+    double stepsize;          /* the adaptation block's "# Step size = x", NaN without one */
     char *warning;            /* NULL, or a one-line note for the caller to print: a last
                                  row cut short by a stopped run was left out */
 } stan_csv;

@@ -480,6 +480,13 @@ typedef struct {
      * with no new warm-up); a mismatch is refused. Not with max_seconds. */
     const void *const *resume;
     const size_t *resume_len;
+    /* Reusing a finished run's tuning: when adapt_stepsize is set (mala, hmc, nuts), chain c
+     * starts with the step size adapt_stepsize[c] and the inverse metric at adapt_inv_metric
+     * + c dim (diagonal) or + c dim dim (metric dense) instead of Stan's start; with
+     * adapt = 0 and n_burn = 0 it keeps them (CmdStan's adapt engaged = 0 with a step size
+     * and a metric file), and bnn_draws reports them as the tuning. */
+    const double *adapt_stepsize;
+    const double *adapt_inv_metric;
     /* keep the warm-up iterations too (thinned as the draws are: iterations 0, thin, 2 thin,
      * ... of burn-in), in bnn_draws.warmup, apart from the draws */
     int save_warmup;

@@ -3,7 +3,7 @@
 # run completes gives the draws of the run never interrupted, bitwise (nuts, the study's
 # langevin, pt); SIGTERM and Ctrl-C stop with a checkpoint; `bnnmc extend` equals the longer
 # run; a failed checkpoint write (a file-size limit) ends with exit 1 and stays resumable;
-# the lock; the refusals (complete run, changed data, no run folder).
+# the lock; the refusals (complete run, changed data, no run folder); --adapt-from.
 # usage: test_resume.sh BNNMC
 B=$1
 T=$(mktemp -d /tmp/bnnmc-resume-XXXXXX)
@@ -155,6 +155,34 @@ if command -v flock >/dev/null 2>&1; then
 else
     echo "skip   the lock: no flock(1)"
 fi
+
+# --adapt-from: each chain takes its step size and metric from the finished run (chain c mod
+# its chain count) and skips warm-up
+"$B" sample --train "$TRAIN" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --chains 3 --seed 9 --quiet \
+    --adapt-from "$T/nuts-ref" --out "$T/af" 2>"$T/err"
+code=$?
+src_block() { sed -n '/^# Step size/,/^# [-0-9]/p' "$1"; }
+cols_ok=1
+for c in 1 2 3; do
+    s=$(( (c - 1) % 2 + 1 ))
+    [ "$(src_block "$T/af/chain-$c.csv")" = "$(src_block "$T/nuts-ref/chain-$s.csv")" ] || cols_ok=0
+    step=$(sed -n 's/^# Step size = //p' "$T/nuts-ref/chain-$s.csv")
+    # every draw's stepsize__ (9 significant digits) is that step size
+    awk -F, -v want="$(printf '%.9g' "$step")" '!/^#/ && NR > 1 && $1 != "lp__" && $3 != want { bad = 1 } END { exit bad }' \
+        "$T/af/chain-$c.csv" || cols_ok=0
+done
+[ $code -eq 0 ] && [ $cols_ok -eq 1 ] && grep -q "num_warmup = 0" "$T/af/chain-1.csv" && grep -q "engaged = 0" "$T/af/chain-1.csv" &&
+    grep -q '"adapt_from"' "$T/af/config.json" &&
+    ok "--adapt-from: every chain runs with the finished run's step size and metric, no warm-up" ||
+    bad "--adapt-from: exit $code, $(cat "$T/err")"
+"$B" sample --train "$TRAIN" --sampler nuts --hidden 5 --samples 400 --burn-in 100 --adapt-from "$T/nuts-ref" --out "$T/af2" 2>"$T/err"
+[ $? -eq 2 ] && grep -q -- "--adapt-from skips warm-up" "$T/err" && ok "--adapt-from refuses a burn-in" || bad "--adapt-from with burn-in: $(cat "$T/err")"
+"$B" sample --train "$TRAIN" --preset study --hidden 5 --samples 400 --chains 2 --quiet --out "$T/rw-src" 2>/dev/null
+"$B" sample --train "$TRAIN" --sampler nuts --hidden 5 --samples 400 --quiet --adapt-from "$T/rw-src" --out "$T/af3" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "has no diagonal step size and inverse metric" "$T/err" && [ "$(wc -l < "$T/err")" -eq 1 ] &&
+    ok "--adapt-from refuses a run without tuning (the study's langevin)" || bad "--adapt-from untuned: $(cat "$T/err")"
+"$B" sample --train "$TRAIN" --sampler nuts --hidden 4 --samples 400 --adapt-from "$T/nuts-ref" --out "$T/af4" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "parameters, this one" "$T/err" && ok "--adapt-from refuses another model's run" || bad "--adapt-from other model: $(cat "$T/err")"
 
 echo "test_resume: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]

@@ -155,6 +155,29 @@ bnn_status bnn_chain_init_restore(bnn_chain *c, const bnn_kernel *k, const bnn_d
     return chain_init(c, k, d, cfg, 1, theta0, 1, err);
 }
 
+bnn_status bnn_chain_set_tuning(bnn_chain *c, double eps, const double *inv_metric,
+                                bnn_error *err)
+{
+    size_t n = c->d->dim;
+    c->eps = eps;
+    if (c->inv_metric_dense) {
+        memcpy(c->inv_metric_dense, inv_metric, n * n * sizeof(double));
+        bnn_status st = bnn_metric_dense_factor(c, err);
+        if (st)
+            return st;
+    } else {
+        memcpy(c->inv_metric, inv_metric, n * sizeof(double));
+    }
+    for (size_t j = 0; j < n; j++)
+        if (!(c->inv_metric[j] >= 0) || !isfinite(c->inv_metric[j]))
+            return bnn_fail(err, BNN_EINVAL, "the inverse metric's entry %zu is %g, not a "
+                            "finite number >= 0", j + 1, c->inv_metric[j]);
+    /* the noise step's eta stays frozen whatever the metric came from */
+    if (c->cfg->noise_step == BNN_NOISE_STEP_GIBBS)
+        c->inv_metric[c->d->noise->eta] = 0.0;
+    return BNN_OK;
+}
+
 void bnn_chain_free(bnn_chain *c)
 {
     if (c->rng)

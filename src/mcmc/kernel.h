@@ -142,6 +142,10 @@ bnn_status bnn_chain_init_restore(bnn_chain *c, const bnn_kernel *k, const bnn_d
                                   const bnn_run_config *cfg, const double *theta0,
                                   bnn_error *err);
 void bnn_chain_free(bnn_chain *c);
+/* Sets the step size and the inverse metric (dim values, or dim x dim with a dense metric,
+ * whose Cholesky factor is taken: it fails when not positive definite). */
+bnn_status bnn_chain_set_tuning(bnn_chain *c, double eps, const double *inv_metric,
+                                bnn_error *err);
 /* One iteration; returns 1 if the state moved (a proposal was accepted). */
 int bnn_chain_step(bnn_chain *c, bnn_step_info *info);
 /* Moves the chain to theta, whose log density is lp (known to the caller, pt's exchanges):

@@ -286,6 +286,15 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     return BNN_OK;
 }
 
+/* adapt_stepsize, adapt_inv_metric: chain ci's step size and metric from a finished run. */
+static bnn_status take_tuning(run_shared *sh, int ci, bnn_error *err)
+{
+    const bnn_run_config *cfg = sh->cfg;
+    size_t n = sh->d->dim, len = cfg->metric == BNN_METRIC_DENSE ? n * n : n;
+    return bnn_chain_set_tuning(&sh->ch[ci], cfg->adapt_stepsize[ci],
+                                cfg->adapt_inv_metric + (size_t)ci * len, err);
+}
+
 /* Adds the time since *t_last to warm-up or sampling (by the iteration reached). */
 static void add_seconds(bnn_draws *dr, const bnn_run_config *cfg, int ci, size_t it,
                         double *t_last)
@@ -333,7 +342,11 @@ static void run_chain(void *arg, size_t i)
             st = bnn_chain_init(c, sh->k, sh->d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
                                 theta0, &sh->errs[ci]);
         free(map);
+        if (!st && cfg->adapt_stepsize)
+            st = take_tuning(sh, ci, &sh->errs[ci]);
         if (st) {
+            if (!sh->live[ci] && c->rng)
+                bnn_chain_free(c);
             sh->status[ci] = st;
             return;
         }
@@ -654,6 +667,17 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
     if (c->checkpoint && (!(c->checkpoint_seconds >= 0) || !isfinite(c->checkpoint_seconds)))
         return bnn_fail(err, BNN_EINVAL, "run: checkpoint_seconds %g is not a finite number >= 0",
                         c->checkpoint_seconds);
+    if (c->adapt_stepsize) {
+        if (!k->adapts || k->ops->adapt)
+            return bnn_fail(err, BNN_EINVAL, "run: %s has no step size and metric to take from "
+                            "another run (mala, hmc and nuts have)", k->name);
+        if (!c->adapt_inv_metric)
+            return bnn_fail(err, BNN_EINVAL, "run: adapt_stepsize without adapt_inv_metric");
+        for (int i = 0; i < c->chains; i++)
+            if (!(c->adapt_stepsize[i] > 0) || !isfinite(c->adapt_stepsize[i]))
+                return bnn_fail(err, BNN_EINVAL, "run: chain %d's step size %g is not a positive "
+                                "number", i + 1, c->adapt_stepsize[i]);
+    }
     if (c->resume && c->max_seconds > 0)
         return bnn_fail(err, BNN_EINVAL, "run: a run with max_seconds (run until converged) "
                         "cannot be resumed");
@@ -759,7 +783,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
                       "%zu", M, dim);
         goto done;
     }
-    dr->adapted = cfg->n_burn > 0 && cfg->adapt && k->adapts;
+    dr->adapted = (cfg->n_burn > 0 && cfg->adapt && k->adapts) || cfg->adapt_stepsize;
     dr->accept_rate = calloc((size_t)M, sizeof(double));
     dr->seconds_warmup = calloc((size_t)M, sizeof(double));
     dr->seconds_sampling = calloc((size_t)M, sizeof(double));
