@@ -108,7 +108,17 @@ static int chain_column(const stan_csv *c, const char *name)
     return -1;
 }
 
-/* trace-K.dat: every draw of every chain of column j; the range of its finite values. */
+/* Warm-up rows every chain has (--save-warmup), 0 without. */
+static size_t warm_rows(const run_folder *r)
+{
+    size_t w = r->chains ? r->chain[0].nwarmup : 0;
+    for (size_t c = 1; c < r->chains; c++)
+        w = r->chain[c].nwarmup < w ? r->chain[c].nwarmup : w;
+    return w;
+}
+
+/* trace-K.dat: the warm-up rows (--save-warmup) and every draw of every chain of column j;
+ * the range of the draws' finite values. */
 static void write_trace(const char *pdir, const run_folder *r, size_t k, int j, double *lo,
                         double *hi)
 {
@@ -122,8 +132,15 @@ static void write_trace(const char *pdir, const run_folder *r, size_t k, int j, 
     fputc('\n', o.f);
     *lo = INFINITY;
     *hi = -INFINITY;
-    for (size_t i = 0; i < r->draws; i++) {
+    size_t nw = warm_rows(r);
+    for (size_t i = 0; i < nw; i++) {
         fprintf(o.f, "%zu", i + 1);
+        for (size_t c = 0; c < r->chains; c++)
+            fprintf(o.f, " %.9g", r->chain[c].vwarm[i * r->chain[c].ncol + (size_t)j]);
+        fputc('\n', o.f);
+    }
+    for (size_t i = 0; i < r->draws; i++) {
+        fprintf(o.f, "%zu", nw + i + 1);
         for (size_t c = 0; c < r->chains; c++) {
             double x = r->chain[c].v[i * r->chain[c].ncol + (size_t)j];
             fprintf(o.f, " %.9g", x);
@@ -178,13 +195,19 @@ static void write_hist(const char *pdir, const run_folder *r, size_t k, int j, d
 /* trace and posterior: a panel per chosen summary.csv row (rows[0..np-1]). */
 static void plot_draws(const char *pdir, const run_folder *r, const size_t *rows, size_t np)
 {
-    size_t M = r->chains, N = r->draws;
+    size_t M = r->chains, N = r->draws, nw = warm_rows(r);
     script tr, po;
     script_open(&tr);
     script_open(&po);
-    fprintf(tr.f, "set multiplot layout %zu,1 title 'Trace plots (%zu chains x %zu draws, after burn-in)'\n"
-            "set key outside right top\nset xlabel ''\nset grid\n"
-            "set lmargin 12\nset rmargin 16\nset format y '%%.3g'\n", np, M, N);
+    if (nw)   /* --save-warmup: the warm-up rows first, shaded */
+        fprintf(tr.f, "set multiplot layout %zu,1 title 'Trace plots (%zu chains x %zu warm-up "
+                "rows, shaded, and %zu draws)'\nset object 1 rect from 0.5, graph 0 to %zu.5, "
+                "graph 1 behind fc rgb '#e4e4e4' fs solid noborder\n", np, M, nw, N, nw);
+    else
+        fprintf(tr.f, "set multiplot layout %zu,1 title 'Trace plots (%zu chains x %zu draws, "
+                "after burn-in)'\n", np, M, N);
+    fprintf(tr.f, "set key outside right top\nset xlabel ''\nset grid\n"
+            "set lmargin 12\nset rmargin 16\nset format y '%%.3g'\n");
     fprintf(po.f, "set multiplot layout %zu,%zu title 'Posterior densities by chain (histograms, %d bins)'\n"
             "set grid\nset key top right\nset style fill transparent solid 0.25 noborder\n"
             "set xtics rotate by 25 right\nset format x '%%.3g'\n",
@@ -206,7 +229,9 @@ static void plot_draws(const char *pdir, const run_folder *r, const size_t *rows
             fprintf(tr.f, "set ylabel \"%s\\nR-hat %.3f\"\n", name, rhat);
             fprintf(po.f, "set title '%s   (R-hat %.3f)'\n", name, rhat);
         }
-        fprintf(tr.f, "%s\nplot ", k + 1 == np ? "set xlabel 'draw (after burn-in)'" : "");
+        fprintf(tr.f, "%s\nplot ", k + 1 != np ? ""
+                    : nw ? "set xlabel 'row (warm-up shaded, then the draws)'"
+                         : "set xlabel 'draw (after burn-in)'");
         fputs("set xlabel 'value'\nset ylabel 'density'\nplot ", po.f);
         for (size_t c = 0; c < M; c++) {
             const char *col = colours[c % 8];

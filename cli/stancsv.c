@@ -20,6 +20,7 @@ void stan_csv_free(stan_csv *c)
         free(c->names[j]);
     free(c->names);
     free(c->v);
+    free(c->vwarm);
     free(c->status);
     free(c->algorithm);
     free(c->engine);
@@ -493,6 +494,12 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
         return rc;
     }
     if (w) {
+        c->vwarm = malloc(w * c->ncol * sizeof *c->vwarm);
+        if (!c->vwarm) {
+            stan_csv_free(c);
+            return set_error(err, errlen, "%s: out of memory", path);
+        }
+        memcpy(c->vwarm, c->v, w * c->ncol * sizeof *c->v);
         memmove(c->v, c->v + w * c->ncol, (c->nrow - w) * c->ncol * sizeof *c->v);
         c->nrow -= w;
         c->nwarmup = w;

@@ -11,6 +11,7 @@ typedef struct {
     char **names;             /* ncol column names, unique */
     double *v;                /* nrow x ncol values: the draws after warm-up */
     size_t nwarmup;           /* warm-up rows left out (files written with save_warmup = 1) */
+    double *vwarm;            /* nwarmup x ncol: those rows (trace plots shade them) */
     char *status;             /* "# bnnmc_status = ..." if present (a partial run) */
     char *algorithm;          /* "# algorithm = ..." (CmdStan) or from rstan's sampler_t */
     char *engine;             /* "# engine = ..." (CmdStan) or from rstan's sampler_t */

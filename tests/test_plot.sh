@@ -107,5 +107,16 @@ for which in train test; do
         && ok "12 classes: the figure draws class-accuracy-$which.dat" || bad "12 classes: predictions.gp lacks class-accuracy-$which.dat"
 done
 
+# --save-warmup: the trace plots show the warm-up rows first, shaded
+W="$T/warm"
+"$B" sample --dataset mackey-glass --model linear --samples 300 --thin 2 --chains 2 --save-warmup --quiet --out "$W" 2>"$T/err" &&
+    "$B" plot "$W" >/dev/null 2>"$T/err"
+code=$?
+rows=$(grep -vc '^#' "$W/plots/data/trace-1.dat")
+[ $code -eq 0 ] && [ "$rows" -eq 150 ] && grep -q "75 warm-up rows, shaded, and 75 draws" "$W/plots/trace.gp" &&
+    grep -q "set object 1 rect from 0.5, graph 0 to 75.5" "$W/plots/trace.gp" &&
+    ok "--save-warmup: trace data hold 75 warm-up rows and 75 draws, the warm-up shaded" ||
+    bad "--save-warmup trace: exit $code, $rows rows, $(cat "$T/err")"
+
 echo "test_plot: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
