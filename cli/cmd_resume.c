@@ -26,8 +26,9 @@ static const char resume_usage[] =
     "folder is written as the run never interrupted would have written it (its draws\n"
     "bitwise). The run is parsed again from the command that started it, in the working\n"
     "directory it started in; its data files must not have changed (their sha256 is\n"
-    "checked). Refused for a run that is complete (see 'bnnmc extend') and for one with\n"
-    "--max-time.\n"
+    "checked). Refused for a run that is complete (see 'bnnmc extend'). A run with\n"
+    "--max-time goes on from the round it reached, with the time it had left: its first\n"
+    "round's draws are bitwise those of the uninterrupted run, later rounds end by time.\n"
     "\n"
     "  --threads T             threads (default: as the run; results never depend on T)\n"
     "  --quiet                 no progress line\n";
@@ -122,9 +123,10 @@ static int continue_run(int argc, char **argv, int extend)
     if (cargc < 1 || strcmp(cargv[0], "sample") != 0 ||
         sample_opts_parse(&o, cargc, cargv, "sample", "") != 0)
         die_usage(C, "%s/checkpoint/command: not a 'bnnmc sample' command", dir);
-    if (o.max_time > 0)
-        die_usage(C, "%s: a run with --max-time cannot be %s (not built yet)", argv[optind],
-                  extend ? "extended" : "resumed");
+    if (o.max_time > 0 && extend)
+        die_usage(C, "%s: a run with --max-time is extended by resuming it with a longer "
+                  "--max-time, not built yet; 'bnnmc sample --adapt-from %s' starts a run tuned "
+                  "as it", argv[optind], argv[optind]);
     check_data(&cfg, &o, C);
     run_json_free(&cfg);
 

@@ -477,7 +477,8 @@ typedef struct {
      * checkpoint (resume_len[c] bytes) instead of starting, and its draws are bitwise those
      * of the run never interrupted. The checkpoint must come from a run of the same density
      * and settings, except that n_iter may be larger (more draws after a finished run,
-     * with no new warm-up); a mismatch is refused. Not with max_seconds. */
+     * with no new warm-up); a mismatch is refused. A run in rounds (max_seconds) goes on
+     * from the furthest round a checkpoint reached, with the time it had left. */
     const void *const *resume;
     const size_t *resume_len;
     /* Reusing a finished run's tuning: when adapt_stepsize is set (mala, hmc, nuts), chain c

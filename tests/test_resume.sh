@@ -156,6 +156,31 @@ else
     echo "skip   the lock: no flock(1)"
 fi
 
+# --max-time: a run in rounds, killed in a later round and resumed, goes on from the round it
+# reached with the time it had left; its first round (1500 warm-up + 1500) is bitwise the
+# uninterrupted run's, whatever the timing
+MT="--sampler nuts --max-depth 6 --hidden 5 --samples 3000 --round 500 --chains 2 --seed 3 --target-rhat 1.0001 --max-time 4"
+# shellcheck disable=SC2086
+"$B" sample --train "$TRAIN" --test "$TEST" $MT --quiet --out "$T/mt-ref" 2>/dev/null
+# shellcheck disable=SC2086
+"$B" sample --train "$TRAIN" --test "$TEST" $MT --quiet --checkpoint-every 0.1 --out "$T/mt" 2>/dev/null &
+pid=$!
+sleep 2.5
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+"$B" resume "$T/mt" --quiet 2>"$T/err"
+code=$?
+first() { grep -v '^#' "$1" | sed -n '2,1501p'; }
+[ $code -eq 0 ] && grep -q '"status":[[:space:]]*"complete' "$T/mt/config.json" &&
+    grep -q '"converged":[[:space:]]*false' "$T/mt/metrics.json" && grep -q '"rounds":' "$T/mt/metrics.json" &&
+    [ "$(first "$T/mt/chain-1.csv")" = "$(first "$T/mt-ref/chain-1.csv")" ] &&
+    [ "$(first "$T/mt/chain-2.csv")" = "$(first "$T/mt-ref/chain-2.csv")" ] &&
+    ok "--max-time: killed and resumed, the run completes in rounds; its first round bitwise the uninterrupted one's" ||
+    bad "--max-time resume: exit $code, $(cat "$T/err")"
+"$B" extend "$T/mt" --draws 10 2>"$T/err"
+[ $? -eq 2 ] && grep -q "with --max-time is extended by resuming" "$T/err" && ok "extend refuses a --max-time run" ||
+    bad "extend --max-time: $(cat "$T/err")"
+
 # --adapt-from: each chain takes its step size and metric from the finished run (chain c mod
 # its chain count) and skips warm-up
 "$B" sample --train "$TRAIN" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --chains 3 --seed 9 --quiet \

@@ -130,6 +130,8 @@ typedef struct {
     size_t iter_done, accepted, kept, kept_warm, acc_post, prop_post;
     double seconds_warmup, seconds_sampling, seconds_checkpoint;
     size_t n_checkpoints;
+    size_t target;            /* the round's last iteration (run until converged) */
+    double seconds_run;       /* since the run started, over every resume */
     int has_opt;
     bnn_optimize_result opt;
 } ckpt_head;
@@ -176,6 +178,8 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     h.seconds_sampling = dr->seconds_sampling[ci];
     h.seconds_checkpoint = dr->seconds_checkpoint[ci];
     h.n_checkpoints = dr->n_checkpoints[ci] + 1;   /* this one */
+    h.target = sh->target;
+    h.seconds_run = t0 - sh->t0;
     h.has_opt = dr->start_opt != NULL;
     if (dr->start_opt)
         h.opt = dr->start_opt[ci];
@@ -201,6 +205,29 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     dr->n_checkpoints[ci]++;
     dr->seconds_checkpoint[ci] += bnn_now() - t0;
     return st;
+}
+
+/* A resumed run in rounds (max_seconds): the furthest round and the longest run time that a
+ * chain's checkpoint recorded, so the run goes on from that round with the time left. A
+ * checkpoint that is not whole is skipped here (load_chain refuses it). */
+static void resume_extent(const bnn_run_config *cfg, size_t *target, double *seconds)
+{
+    *target = 0;
+    *seconds = 0;
+    for (int c = 0; c < cfg->chains; c++) {
+        const unsigned char *p = cfg->resume[c];
+        size_t len = cfg->resume_len ? cfg->resume_len[c] : 0;
+        ckpt_head h;
+        uint64_t hash;
+        if (!p || len < sizeof h + sizeof hash)
+            continue;
+        memcpy(&hash, p + len - sizeof hash, sizeof hash);
+        memcpy(&h, p, sizeof h);
+        if (hash != fnv1a(p, len - sizeof hash) || memcmp(h.magic, CKPT_MAGIC, sizeof h.magic))
+            continue;
+        *target = h.target > *target ? h.target : *target;
+        *seconds = h.seconds_run > *seconds ? h.seconds_run : *seconds;
+    }
 }
 
 /* Chain ci from its checkpoint cfg->resume[ci]: the counters and draws into the run's
@@ -233,7 +260,7 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu warm-up rows where this "
                         "run (save_warmup %d) keeps %zu", ci + 1, h.kept_warm, cfg->save_warmup,
                         dr->warmup ? warm_upto(cfg, h.iter_done) : 0);
-    if (h.iter_done > cfg->n_iter || h.kept > sh->stride || h.kept != kept_upto(cfg, h.iter_done))
+    if (h.iter_done > sh->target || h.kept > sh->stride || h.kept != kept_upto(cfg, h.iter_done))
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu iterations and %zu draws "
                         "do not fit a run of %zu", ci + 1, h.iter_done, h.kept, cfg->n_iter);
     draw_array a[16];
@@ -678,9 +705,6 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
                 return bnn_fail(err, BNN_EINVAL, "run: chain %d's step size %g is not a positive "
                                 "number", i + 1, c->adapt_stepsize[i]);
     }
-    if (c->resume && c->max_seconds > 0)
-        return bnn_fail(err, BNN_EINVAL, "run: a run with max_seconds (run until converged) "
-                        "cannot be resumed");
     if (!(c->stepsize >= 0) || !isfinite(c->stepsize))
         return bnn_fail(err, BNN_EINVAL, "run: step size %g is not a finite number >= 0", c->stepsize);
     if (c->target_accept < 0 || c->target_accept >= 1)
@@ -823,8 +847,22 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     }
     sh.init = cfg->init ? cfg->init : init;
     sh.target = cfg->n_iter;
+    double ran = 0;   /* seconds the run had before this resume */
+    if (rounds && cfg->resume) {
+        size_t t;
+        resume_extent(cfg, &t, &ran);
+        if (t > sh.target && (t - cfg->n_iter) % round_iter == 0) {
+            if (grow_draws(&sh, kept_upto(cfg, t), 0) != BNN_OK) {
+                st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws",
+                              M, kept_upto(cfg, t));
+                goto done;
+            }
+            dr->rounds = (t - cfg->n_iter) / round_iter;   /* the rounds before this one */
+            sh.target = t;
+        }
+    }
     openblas_set_num_threads(1);
-    sh.t0 = bnn_now();
+    sh.t0 = bnn_now() - ran;
     sh.ckpt_last = sh.t0;
     if (rounds)
         sh.deadline = sh.t0 + cfg->max_seconds;
