@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,65 +32,42 @@ void ckpt_lock(const char *dir)
 
 void ckpt_clear(const char *dir)
 {
-    char path[4200];
-    for (int c = 1;; c++) {
-        snprintf(path, sizeof path, "%s/" CKPT_DIR "/chain-%d.bin", dir, c);
-        if (unlink(path) != 0 && errno == ENOENT && c > 64)
-            break;
-        if (c > 100000)
-            break;
+    char folder[4200], path[4500];
+    snprintf(folder, sizeof folder, "%s/" CKPT_DIR, dir);
+    DIR *d = opendir(folder);
+    if (!d) {
+        if (errno == ENOENT)
+            return;
+        die_runtime("%s: cannot open: %s", folder, strerror(errno));
     }
-    snprintf(path, sizeof path, "%s/" CKPT_DIR "/command", dir);
-    unlink(path);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int k;
+        char tail[8];
+        size_t len = strlen(e->d_name);
+        int chain = sscanf(e->d_name, "chain-%d.bi%1s", &k, tail) == 2 && strcmp(tail, "n") == 0;
+        int tmp = len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0;
+        if (!chain && !tmp && strcmp(e->d_name, "command") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT)
+            die_runtime("%s: cannot remove an earlier run's checkpoint: %s", path, strerror(errno));
+    }
+    closedir(d);
 }
 
-/* Writes len bytes to path through path.tmp, fsync and rename, then fsyncs the folder:
- * 0, or -1 with errno (and no temporary file left). */
+/* Writes len bytes to path atomically and durably (util.h's atomic_file): 0, or -1 with
+ * errno. */
 static int write_durable(const char *path, const void *bytes, size_t len)
 {
-    char tmp[4300], folder[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
+    atomic_file a;
+    if (atomic_open(&a, path) != 0)
         return -1;
-    const char *p = bytes;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : EIO;
-            close(fd);
-            unlink(tmp);
-            errno = e;
-            return -1;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
+    if (fwrite(bytes, 1, len, a.f) != len) {
+        atomic_discard(&a);
         return -1;
     }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    snprintf(folder, sizeof folder, "%s", path);
-    char *slash = strrchr(folder, '/');
-    if (slash)
-        *slash = '\0';
-    int dfd = open(slash ? folder : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {   /* the rename itself durable; a file system without it still renamed */
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    return atomic_close(&a);
 }
 
 void ckpt_save_command(const char *dir, int argc, char **argv)
@@ -117,40 +95,14 @@ void ckpt_save_command(const char *dir, int argc, char **argv)
     free(b);
 }
 
-/* The whole file at path, or NULL (errno set; ENOENT for none). */
-static void *slurp(const char *path, size_t *len)
+/* The whole file at path, or NULL with errno (ENOENT when there is none). */
+static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *b = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *q = realloc(b, cap + 1);
-            if (!q) {
-                free(b);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            b = q;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(b);
+    char msg[4400];
+    errno = 0;
+    char *b = slurp_file(path, len, msg, sizeof msg);
+    if (!b && errno == 0)
         errno = EIO;
-        return NULL;
-    }
-    b[n] = '\0';
-    *len = n;
     return b;
 }
 

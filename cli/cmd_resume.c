@@ -5,7 +5,6 @@
  * one uninterrupted run. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +131,7 @@ static int continue_run(int argc, char **argv, int extend)
 
     /* the folder may have moved since: it is where it is now */
     o.out = dir;
-    o.resume = 1;
+    o.resume = extend ? RESUME_EXTEND : RESUME_INTERRUPTED;
     if (threads)
         o.threads = threads;
     o.quiet = o.quiet || quiet;
@@ -141,7 +140,10 @@ static int continue_run(int argc, char **argv, int extend)
     if (extend) {
         /* the same run, asking for K more kept draws from the start: burn-in as a count,
          * as the run had it */
-        long burn = o.burn_in < 1 ? (long)floor(o.burn_in * (double)o.samples) : (long)o.burn_in;
+        long burn = sample_opts_burn_count(&o);
+        if (draws > (1000000000L - o.samples) / o.thin)
+            die_usage(C, "--draws %ld: the run would pass --samples' limit of 10^9 iterations",
+                      draws);
         long samples = o.samples + draws * o.thin;
         snprintf(nsamples, sizeof nsamples, "%ld", samples);
         snprintf(nburn, sizeof nburn, "%ld", burn);

@@ -184,7 +184,7 @@ static void run_config(const sample_opts *o, const double *init,
     bnn_run_config_default(rc);
     rc->sampler = o->sampler;
     rc->n_iter = (size_t)o->samples;
-    rc->n_burn = o->burn_in < 1 ? (size_t)floor(o->burn_in * (double)o->samples) : (size_t)o->burn_in;
+    rc->n_burn = (size_t)sample_opts_burn_count(o);
     if (rc->n_burn >= rc->n_iter)
         die_usage("sample", "--burn-in %g leaves no draws of --samples %ld", o->burn_in, o->samples);
     rc->thin = (size_t)o->thin;
@@ -321,27 +321,34 @@ void run_sample(sample_opts *o, run_result *res)
         rc.adapt_stepsize = tune_eps;
         rc.adapt_inv_metric = tune_metric;
     }
-    if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)   /* before the folder is touched */
-        die_status(st, &err);
-
-    /* the lock first (the folder must exist for it), then the old run's files go */
-    struct stat sb;
-    if (stat(o->out, &sb) != 0)
-        rundir_prepare(o->out, o->force);
-    ckpt_lock(o->out);
-    rundir_prepare(o->out, o->force || o->resume);
     void **blob = calloc((size_t)rc.chains, sizeof *blob);
     size_t *blob_len = calloc((size_t)rc.chains, sizeof *blob_len);
     if (!blob || !blob_len)
         die_runtime("out of memory");
     if (o->resume) {
+        /* the folder stays as it is (its files are replaced whole at the end), so a resume
+         * killed at any moment can be resumed again */
+        ckpt_lock(o->out);
         int have = ckpt_load(o->out, rc.chains, blob, blob_len);
+        if (o->resume == RESUME_EXTEND && have < rc.chains)
+            die_usage("extend", "%s: %d of %d chains have a final checkpoint: cannot extend the "
+                      "run (its chains would start afresh)", o->out, have, rc.chains);
         rc.resume = (const void *const *)blob;
         rc.resume_len = blob_len;
         if (!o->quiet)
             fprintf(stderr, "bnnmc: resuming %s: %d of %d chains from their checkpoints%s\n",
                     o->out, have, rc.chains, have < rc.chains ? " (the others start afresh)" : "");
-    } else {
+    }
+    /* before the folder is touched: the settings, and the checkpoints' checksums and headers */
+    if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)
+        die_status(st, &err);
+    if (!o->resume) {
+        /* the lock first (the folder must exist for it), then the old run's files go */
+        struct stat sb;
+        if (stat(o->out, &sb) != 0)
+            rundir_prepare(o->out, o->force);
+        ckpt_lock(o->out);
+        rundir_prepare(o->out, o->force);
         ckpt_clear(o->out);   /* an earlier run's checkpoints must never be resumed */
     }
     if (o->checkpoint_every > 0 && o->argv)

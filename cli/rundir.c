@@ -149,8 +149,6 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
     fprintf(f, "# bnnmc_version = %s\n", BNNMC_VERSION);
 }
 
-/* The column names, the adaptation block, the draws (constrained), the times. -1 when out
- * of memory (errno ENOMEM). */
 /* Chain c's rows of dr (draws, or warm-up rows) in CmdStan's columns; v: dim of scratch. */
 static void put_rows(FILE *f, const bnn_model *m, const bnn_draws *dr, int c, double *v)
 {
@@ -168,6 +166,8 @@ static void put_rows(FILE *f, const bnn_model *m, const bnn_draws *dr, int c, do
     }
 }
 
+/* The column names, the warm-up rows (--save-warmup), the adaptation block, the draws
+ * (constrained), the times. -1 when out of memory (errno ENOMEM). */
 static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int c)
 {
     fprintf(f, "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__");
@@ -492,12 +492,11 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
         chain_sec += dr->seconds_warmup[c] + dr->seconds_sampling[c];
     }
     if (ck_n > 0) {
-        double sec = ck_sec, n = ck_n, sampling = chain_sec;
         cJSON *ck = cJSON_AddObjectToObject(met, "checkpoints");
         cJSON_AddNumberToObject(ck, "every_seconds", o->checkpoint_every);
-        cJSON_AddNumberToObject(ck, "count", n);
-        cJSON_AddNumberToObject(ck, "seconds", sec);
-        cJSON_AddNumberToObject(ck, "share_of_chain_time", sampling > 0 ? sec / sampling : 0);
+        cJSON_AddNumberToObject(ck, "count", ck_n);
+        cJSON_AddNumberToObject(ck, "seconds", ck_sec);
+        cJSON_AddNumberToObject(ck, "share_of_chain_time", chain_sec > 0 ? ck_sec / chain_sec : 0);
     }
     cJSON_AddNumberToObject(met, "seconds_sampling", seconds_sampling);
     cJSON_AddNumberToObject(met, "seconds_total", seconds_total);

@@ -183,6 +183,11 @@ static void parse_hidden(sample_opts *o, const char *s)
         die_usage("sample", "--hidden: '%s' lists no layer width", s);
 }
 
+long sample_opts_burn_count(const sample_opts *o)
+{
+    return o->burn_in < 1 ? (long)floor(o->burn_in * (double)o->samples) : (long)o->burn_in;
+}
+
 void sample_opts_defaults(sample_opts *o)
 {
     memset(o, 0, sizeof *o);

@@ -51,7 +51,7 @@ typedef struct {
                                  warm-up */
     int force, quiet;
     /* resume or extend (cmd_resume.c): continue the run in out from its checkpoints */
-    int resume;
+    enum { RESUME_NONE, RESUME_INTERRUPTED, RESUME_EXTEND } resume;
     /* the command line of `bnnmc sample` (argv[0] "sample"), recorded with the
      * checkpoints so that resume can parse it again; NULL: not recorded */
     int argc;
@@ -65,6 +65,8 @@ void sample_opts_defaults(sample_opts *o);
  * samplers and their settings from the kernel registry, printed on stdout: the command is
  * done), else 0. */
 int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *cmd, const char *usage);
+/* The burn-in in iterations: --burn-in as a count, or its fraction of --samples. */
+long sample_opts_burn_count(const sample_opts *o);
 /* s = o's data, model, chains, seed and threads with the study's sampler and run length
  * (--preset study, no other sampler option), writing to out: the demo's comparison. */
 void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <nettle/sha2.h>
@@ -135,16 +136,35 @@ int atomic_open(atomic_file *a, const char *path)
 
 int atomic_close(atomic_file *a)
 {
-    int bad = ferror(a->f);
+    /* on disk before the rename, and the rename itself on disk after it: after a power
+     * loss the file is the old one or the new one, whole */
+    int bad = fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0;
+    int e = errno;
     int closed = fclose(a->f);
     a->f = NULL;
     if (bad || closed != 0) {
-        int e = errno;   /* the failed write's or close's reason */
+        e = bad ? e : errno;   /* the failed write's, fsync's or close's reason */
         unlink(a->tmp);
         errno = e;
         return -1;
     }
-    return rename(a->tmp, a->path);
+    if (rename(a->tmp, a->path) != 0) {
+        e = errno;
+        unlink(a->tmp);
+        errno = e;
+        return -1;
+    }
+    char dir[sizeof a->path];
+    snprintf(dir, sizeof dir, "%s", a->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {   /* a file system without directory fsync has still renamed */
+        fsync(fd);
+        close(fd);
+    }
+    return 0;
 }
 
 void atomic_discard(atomic_file *a)

@@ -98,7 +98,10 @@ static int same_draws(const bnn_draws *a, const bnn_draws *b)
            !memcmp(a->divergent, b->divergent, s * sizeof(int)) &&
            (!a->n_extra || !memcmp(a->extra, b->extra, s * a->n_extra * sizeof(double))) &&
            !memcmp(a->step_final, b->step_final, (size_t)a->chains * sizeof(double)) &&
-           !memcmp(a->inv_metric, b->inv_metric, (size_t)a->chains * a->dim * sizeof(double));
+           !memcmp(a->inv_metric, b->inv_metric, (size_t)a->chains * a->dim * sizeof(double)) &&
+           !a->inv_metric_dense == !b->inv_metric_dense &&
+           (!a->inv_metric_dense || !memcmp(a->inv_metric_dense, b->inv_metric_dense,
+                                            (size_t)a->chains * a->dim * a->dim * sizeof(double)));
 }
 
 static bnn_draws *run(const bnn_density *d, const bnn_run_config *rc, bnn_error *err)

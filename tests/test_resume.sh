@@ -39,6 +39,8 @@ rand_delay() {
     awk -v s="$$$n_rand" -v lo="$1" -v hi="$2" 'BEGIN { srand(s); printf "%.2f", lo + (hi - lo) * rand() }'
 }
 
+running() { grep -q '"status":[[:space:]]*"running' "$1/config.json" 2>/dev/null; }
+
 # kill_resume NAME OPTIONS...: the reference run; then the same run killed (-9) at a random
 # moment of its sampling (about 2 s in Release), resumed and killed again twice, and resumed
 # to the end; compares. Checkpoints every 0.05 s (each fsync'ed): kills land during writes too.
@@ -52,16 +54,19 @@ kill_resume() {
     pid=$!
     sleep "$(rand_delay 0.4 1.0)"
     kills=0
-    kill -9 $pid 2>/dev/null && kills=1
+    # a kill counts when it stopped a run (not one that had just finished)
+    kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
+    running "$T/$name" && kills=1
     # a checkpoint write cut short by a kill leaves a .tmp: resume must ignore it
-    printf 'garbage' > "$T/$name/checkpoint/chain-1.bin.tmp"
+    [ -d "$T/$name/checkpoint" ] && printf 'garbage' > "$T/$name/checkpoint/chain-1.bin.tmp"
     for attempt in 1 2; do
         "$B" resume "$T/$name" --quiet 2>"$T/err-r" &
         pid=$!
         sleep "$(rand_delay 0.3 0.9)"
-        kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+        kill -9 $pid 2>/dev/null
         wait $pid 2>/dev/null
+        running "$T/$name" && kills=$((kills + 1))
     done
     code=0
     if grep -q '"status":[[:space:]]*"running' "$T/$name/config.json"; then
@@ -91,9 +96,11 @@ for sig in TERM INT; do
     code=$?
     grep -q '"status":[[:space:]]*"partial' "$T/sig$sig/config.json" 2>/dev/null && [ $code -eq 1 ] &&
         ok "SIG$sig: exit 1, the run written as partial" || bad "SIG$sig: exit $code, $(cat "$T/err")"
+    # without chain 2's checkpoint (SIGTERM's case) that chain starts afresh: the same draws
+    [ $sig = TERM ] && rm -f "$T/sig$sig/checkpoint/chain-2.bin"
     "$B" resume "$T/sig$sig" --quiet 2>"$T/err"
     code=$?
-    [ $code -eq 0 ] && same_run "$T/nuts-ref" "$T/sig$sig" && ok "SIG$sig: resumed, equal to the uninterrupted run" ||
+    [ $code -eq 0 ] && same_run "$T/nuts-ref" "$T/sig$sig" && ok "SIG$sig: resumed, equal to the uninterrupted run$([ $sig = TERM ] && echo ' (chain 2 from no checkpoint)')" ||
         bad "SIG$sig: resume exit $code, $(cat "$T/err")"
 done
 
@@ -108,6 +115,17 @@ code=$?
     bad "extend: exit $code, $(cat "$T/err")"
 "$B" extend "$T/sigTERM" 2>"$T/err"
 [ $? -eq 2 ] && grep -q -- "--draws K is required" "$T/err" && ok "extend needs --draws" || bad "extend without --draws: $(cat "$T/err")"
+cp -r "$T/nuts-ref" "$T/ext2"
+rm "$T/ext2/checkpoint/chain-2.bin"
+"$B" extend "$T/ext2" --draws 10 --quiet 2>"$T/err"
+[ $? -eq 2 ] && grep -q "1 of 2 chains have a final checkpoint" "$T/err" && cmp -s "$T/ext2/summary.csv" "$T/nuts-ref/summary.csv" &&
+    grep -q '"status":[[:space:]]*"complete' "$T/ext2/config.json" &&
+    ok "extend refuses a run with a missing checkpoint and leaves it as it was" || bad "extend, missing checkpoint: $(cat "$T/err")"
+printf 'X' | dd of="$T/ext2/checkpoint/chain-1.bin" bs=1 seek=100 conv=notrunc 2>/dev/null
+cp "$T/nuts-ref/checkpoint/chain-2.bin" "$T/ext2/checkpoint/"
+"$B" extend "$T/ext2" --draws 10 --quiet 2>"$T/err"
+[ $? -eq 2 ] && grep -q "checkpoint of chain 1: damaged" "$T/err" && cmp -s "$T/ext2/summary.csv" "$T/nuts-ref/summary.csv" &&
+    ok "extend refuses a damaged checkpoint before touching the run" || bad "extend, damaged checkpoint: $(cat "$T/err")"
 
 # a checkpoint that cannot be written (a file-size limit: EFBIG) ends the run with exit 1
 # naming the file; the last checkpoint stays and resume completes the run

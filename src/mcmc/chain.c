@@ -158,7 +158,20 @@ bnn_status bnn_chain_init_restore(bnn_chain *c, const bnn_kernel *k, const bnn_d
 bnn_status bnn_chain_set_tuning(bnn_chain *c, double eps, const double *inv_metric,
                                 bnn_error *err)
 {
-    size_t n = c->d->dim;
+    size_t n = c->d->dim, len = c->inv_metric_dense ? n * n : n;
+    for (size_t j = 0; j < len; j++)
+        if (!isfinite(inv_metric[j]))
+            return bnn_fail(err, BNN_EINVAL, "the inverse metric's entry %zu is %g, not finite",
+                            j + 1, inv_metric[j]);
+    /* a 0 on the diagonal freezes that coordinate for good (a metric from a run with the
+     * noise step has one for eta): refused, not silently kept */
+    int gibbs = c->cfg->noise_step == BNN_NOISE_STEP_GIBBS;
+    for (size_t j = 0; j < n; j++) {
+        double v = inv_metric[c->inv_metric_dense ? j * n + j : j];
+        if (!(v > 0) && !(gibbs && j == c->d->noise->eta))
+            return bnn_fail(err, BNN_EINVAL, "the inverse metric's diagonal entry %zu is %g, not "
+                            "positive (a run with --noise-step gibbs has 0 for eta)", j + 1, v);
+    }
     c->eps = eps;
     if (c->inv_metric_dense) {
         memcpy(c->inv_metric_dense, inv_metric, n * n * sizeof(double));
@@ -168,10 +181,6 @@ bnn_status bnn_chain_set_tuning(bnn_chain *c, double eps, const double *inv_metr
     } else {
         memcpy(c->inv_metric, inv_metric, n * sizeof(double));
     }
-    for (size_t j = 0; j < n; j++)
-        if (!(c->inv_metric[j] >= 0) || !isfinite(c->inv_metric[j]))
-            return bnn_fail(err, BNN_EINVAL, "the inverse metric's entry %zu is %g, not a "
-                            "finite number >= 0", j + 1, c->inv_metric[j]);
     /* the noise step's eta stays frozen whatever the metric came from */
     if (c->cfg->noise_step == BNN_NOISE_STEP_GIBBS)
         c->inv_metric[c->d->noise->eta] = 0.0;

@@ -37,6 +37,7 @@ typedef struct {
     bnn_error *errs;                    /* per chain: why it failed */
     /* checkpoints: the monitor bumps the epoch every checkpoint_seconds; a chain that sees
      * a new one saves itself after its current iteration */
+    atomic_int failed;                  /* a chain failed: the others stop too */
     atomic_uint ckpt_epoch;
     unsigned *ckpt_seen;                /* per chain: the epoch of its last checkpoint */
     double ckpt_last;                   /* when the epoch last moved */
@@ -114,6 +115,17 @@ static void keep_draw(bnn_draws *dr, size_t stride, size_t *kept, int ci, const 
     for (size_t e = 0; e < dr->n_extra; e++)
         dr->extra[k * dr->n_extra + e] = info->extra[e];
     (*kept)++;
+}
+
+/* The kernel's own columns a run under cfg writes (pt: one per replica pair). */
+static size_t n_columns(const bnn_kernel *k, const bnn_run_config *cfg)
+{
+    if (k->ops->n_columns)
+        return k->ops->n_columns(cfg);
+    size_t n = 0;
+    while (k->columns && k->columns[n])
+        n++;
+    return n;
 }
 
 /* ------------------------------------------------------------ checkpoints */
@@ -232,37 +244,55 @@ static void resume_extent(const bnn_run_config *cfg, size_t *target, double *sec
 
 /* Chain ci from its checkpoint cfg->resume[ci]: the counters and draws into the run's
  * arrays, the chain set up and then given the saved state. */
+/* Checks chain ci's checkpoint cfg->resume[ci] as far as it can before the run (its
+ * checksum and header against d, kernel k with n_extra columns, and cfg) and sets r past
+ * its header, at the draws. The chain's own state is checked as it is loaded. */
+static bnn_status check_head(const bnn_run_config *cfg, const bnn_density *d, const bnn_kernel *k,
+                             size_t n_extra, int ci, bnn_rbuf *r, ckpt_head *h, bnn_error *err)
+{
+    *r = (bnn_rbuf){cfg->resume[ci], cfg->resume_len ? cfg->resume_len[ci] : 0, 0, 0};
+    uint64_t hash;
+    if (r->len < sizeof hash)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
+    r->len -= sizeof hash;
+    memcpy(&hash, r->p + r->len, sizeof hash);
+    if (hash != fnv1a(r->p, r->len))
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: damaged (its checksum does not "
+                        "match: cut short or overwritten)", ci + 1);
+    if (bnn_rbuf_get(r, h, sizeof *h) || memcmp(h->magic, CKPT_MAGIC, sizeof h->magic) != 0)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: not a checkpoint of this "
+                        "build", ci + 1);
+    h->sampler[sizeof h->sampler - 1] = '\0';
+    if (h->chain != ci || h->dim != d->dim || h->n_burn != cfg->n_burn || h->thin != cfg->thin ||
+        h->n_extra != n_extra || h->seed != cfg->seed || strcmp(h->sampler, k->name) != 0)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: made by another run (chain %ld, "
+                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu)", ci + 1,
+                        (long)h->chain + 1, h->sampler, h->dim, h->n_burn, h->thin,
+                        (unsigned long long)h->seed);
+    size_t warm = cfg->save_warmup && cfg->n_burn > 0 ? warm_upto(cfg, h->iter_done) : 0;
+    if (h->kept_warm != warm)
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu warm-up rows where this "
+                        "run (save_warmup %d) keeps %zu", ci + 1, h->kept_warm, cfg->save_warmup,
+                        warm);
+    if ((h->iter_done > cfg->n_iter && !(cfg->max_seconds > 0)) ||
+        h->kept != kept_upto(cfg, h->iter_done))
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu iterations and %zu draws "
+                        "do not fit a run of %zu", ci + 1, h->iter_done, h->kept, cfg->n_iter);
+    return BNN_OK;
+}
+
 static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
     bnn_draws *dr = sh->dr;
-    bnn_rbuf r = {cfg->resume[ci], cfg->resume_len ? cfg->resume_len[ci] : 0, 0, 0};
-    uint64_t hash;
-    if (r.len < sizeof hash)
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
-    r.len -= sizeof hash;
-    memcpy(&hash, r.p + r.len, sizeof hash);
-    if (hash != fnv1a(r.p, r.len))
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: damaged (its checksum does not "
-                        "match: cut short or overwritten)", ci + 1);
+    bnn_rbuf r;
     ckpt_head h;
-    if (bnn_rbuf_get(&r, &h, sizeof h) || memcmp(h.magic, CKPT_MAGIC, sizeof h.magic) != 0)
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: not a checkpoint of this "
-                        "build", ci + 1);
-    h.sampler[sizeof h.sampler - 1] = '\0';
-    if (h.chain != ci || h.dim != sh->d->dim || h.n_burn != cfg->n_burn || h.thin != cfg->thin ||
-        h.n_extra != dr->n_extra || h.seed != cfg->seed || strcmp(h.sampler, sh->k->name) != 0)
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: made by another run (chain %ld, "
-                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu)", ci + 1,
-                        (long)h.chain + 1, h.sampler, h.dim, h.n_burn, h.thin,
-                        (unsigned long long)h.seed);
-    if (h.kept_warm != (dr->warmup ? warm_upto(cfg, h.iter_done) : 0))
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu warm-up rows where this "
-                        "run (save_warmup %d) keeps %zu", ci + 1, h.kept_warm, cfg->save_warmup,
-                        dr->warmup ? warm_upto(cfg, h.iter_done) : 0);
-    if (h.iter_done > sh->target || h.kept > sh->stride || h.kept != kept_upto(cfg, h.iter_done))
+    bnn_status hst = check_head(cfg, sh->d, sh->k, dr->n_extra, ci, &r, &h, err);
+    if (hst)
+        return hst;
+    if (h.iter_done > sh->target || h.kept > sh->stride)
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu iterations and %zu draws "
-                        "do not fit a run of %zu", ci + 1, h.iter_done, h.kept, cfg->n_iter);
+                        "do not fit a run of %zu", ci + 1, h.iter_done, h.kept, sh->target);
     draw_array a[16];
     size_t na = draw_arrays(dr, a);
     for (size_t i = 0; i < na; i++)
@@ -347,6 +377,7 @@ static void run_chain(void *arg, size_t i)
     if (!sh->live[ci] && cfg->resume && cfg->resume[ci]) {
         if ((st = load_chain(sh, ci, &sh->errs[ci])) != BNN_OK) {
             sh->status[ci] = st;
+            atomic_store(&sh->failed, 1);
             return;
         }
     } else if (!sh->live[ci]) {
@@ -357,6 +388,7 @@ static void run_chain(void *arg, size_t i)
             map = malloc(sh->d->dim * sizeof *map);
             if (!map) {
                 sh->status[ci] = bnn_fail(&sh->errs[ci], BNN_ENOMEM, "out of memory");
+                atomic_store(&sh->failed, 1);
                 return;
             }
             memcpy(map, theta0, sh->d->dim * sizeof *map);
@@ -372,9 +404,10 @@ static void run_chain(void *arg, size_t i)
         if (!st && cfg->adapt_stepsize)
             st = take_tuning(sh, ci, &sh->errs[ci]);
         if (st) {
-            if (!sh->live[ci] && c->rng)
+            if (c->rng)   /* set up, then its tuning refused */
                 bnn_chain_free(c);
             sh->status[ci] = st;
+            atomic_store(&sh->failed, 1);
             return;
         }
         sh->live[ci] = 1;
@@ -386,6 +419,8 @@ static void run_chain(void *arg, size_t i)
             sh->status[ci] = BNN_EINTR;
             break;
         }
+        if (atomic_load_explicit(&sh->failed, memory_order_relaxed))
+            break;   /* the run ends with the failed chain's error: no hours of work for it */
         if (sh->deadline > 0 && it >= cfg->n_iter && bnn_now() > sh->deadline)
             break;
         bnn_step_info info = {0};
@@ -402,11 +437,8 @@ static void run_chain(void *arg, size_t i)
         } else if (dr->warmup && it % cfg->thin == 0) {
             keep_draw(dr->warmup, sh->warm_cap, &sh->kept_warm[ci], ci, c, &info);
         }
-        if (it + 1 == cfg->n_burn) {
-            double t = bnn_now();
-            dr->seconds_warmup[ci] += t - t_last;
-            t_last = t;
-        }
+        if (it + 1 == cfg->n_burn)
+            add_seconds(dr, cfg, ci, it + 1, &t_last);
         atomic_store_explicit(&sh->iter_done[ci], it + 1, memory_order_relaxed);
         if (a)
             atomic_fetch_add_explicit(&sh->accepted[ci], 1, memory_order_relaxed);
@@ -428,6 +460,8 @@ static void run_chain(void *arg, size_t i)
     if (cfg->checkpoint && (!sh->status[ci] || sh->status[ci] == BNN_EINTR) &&
         (st = save_chain(sh, ci, it, &sh->errs[ci])) != BNN_OK)
         sh->status[ci] = st;
+    if (sh->status[ci] && sh->status[ci] != BNN_EINTR)
+        atomic_store(&sh->failed, 1);
     dr->accept_rate[ci] = sh->prop_post[ci] ? (double)sh->acc_post[ci] / (double)sh->prop_post[ci] : NAN;
     dr->step_final[ci] = c->eps;
     size_t dim = sh->d->dim;
@@ -688,6 +722,15 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
     bnn_status nst = bnn_noise_step_check(k, d, c, err);
     if (nst)
         return nst;
+    /* checkpoints to resume from: whole, and of this run, before anything is touched */
+    for (int i = 0; c->resume && i < c->chains; i++) {
+        bnn_rbuf r;
+        ckpt_head h;
+        bnn_status hst = c->resume[i] ? check_head(c, d, k, n_columns(k, c), i, &r, &h, err)
+                                      : BNN_OK;
+        if (hst)
+            return hst;
+    }
     if (c->init_map && (!(c->optimize.grad_tol >= 0) || !isfinite(c->optimize.grad_tol)))
         return bnn_fail(err, BNN_EINVAL, "run: optimize's grad_tol %g is not a finite number >= 0",
                         c->optimize.grad_tol);
@@ -700,6 +743,10 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
                             "another run (mala, hmc and nuts have)", k->name);
         if (!c->adapt_inv_metric)
             return bnn_fail(err, BNN_EINVAL, "run: adapt_stepsize without adapt_inv_metric");
+        /* tuning again from them is not built: warm-up would start from Stan's defaults */
+        if (c->adapt)
+            return bnn_fail(err, BNN_EINVAL, "run: adapt_stepsize needs adapt = 0 (the taken "
+                            "step size and metric are kept, not tuned further)");
         for (int i = 0; i < c->chains; i++)
             if (!(c->adapt_stepsize[i] > 0) || !isfinite(c->adapt_stepsize[i]))
                 return bnn_fail(err, BNN_EINVAL, "run: chain %d's step size %g is not a positive "
@@ -773,11 +820,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     if (st)
         return st;
     const bnn_kernel *k = bnn_kernel_find(cfg->sampler);
-    size_t n_extra = 0;
-    while (k->columns && k->columns[n_extra])
-        n_extra++;
-    if (k->ops->n_columns)   /* the columns this run writes (pt: one per replica pair) */
-        n_extra = k->ops->n_columns(cfg);
+    size_t n_extra = n_columns(k, cfg);
     bnn_gsl_setup();
     /* chains are the unit of parallelism: BLAS on one thread inside each while they run,
      * and the caller's setting back at the end */
