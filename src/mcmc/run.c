@@ -242,8 +242,6 @@ static void resume_extent(const bnn_run_config *cfg, size_t *target, double *sec
     }
 }
 
-/* Chain ci from its checkpoint cfg->resume[ci]: the counters and draws into the run's
- * arrays, the chain set up and then given the saved state. */
 /* Checks chain ci's checkpoint cfg->resume[ci] as far as it can before the run (its
  * checksum and header against d, kernel k with n_extra columns, and cfg) and sets r past
  * its header, at the draws. The chain's own state is checked as it is loaded. */
@@ -281,6 +279,8 @@ static bnn_status check_head(const bnn_run_config *cfg, const bnn_density *d, co
     return BNN_OK;
 }
 
+/* Chain ci from its checkpoint cfg->resume[ci]: the counters and draws into the run's
+ * arrays, the chain set up and then given the saved state. */
 static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
