@@ -40,6 +40,15 @@ rand_delay() {
 }
 
 running() { grep -q '"status":[[:space:]]*"running' "$1/config.json" 2>/dev/null; }
+# waits (at most 10 s) until the run in DIR has started sampling: a loaded machine may take
+# a while to get there, and a kill before it would test nothing
+wait_running() {
+    n=0
+    while ! running "$1" && [ $n -lt 200 ]; do
+        sleep 0.05
+        n=$((n + 1))
+    done
+}
 
 # kill_resume NAME OPTIONS...: the reference run; then the same run killed (-9) at a random
 # moment of its sampling (about 2 s in Release), resumed and killed again twice, and resumed
@@ -52,7 +61,8 @@ kill_resume() {
     "$B" sample --train "$TRAIN" --test "$TEST" "$@" --quiet --checkpoint-every 0.05 \
         --out "$T/$name" 2>"$T/err" &
     pid=$!
-    sleep "$(rand_delay 0.4 1.0)"
+    wait_running "$T/$name"
+    sleep "$(rand_delay 0.3 0.9)"
     kills=0
     # a kill counts when it stopped a run (not one that had just finished)
     kill -9 $pid 2>/dev/null
@@ -90,7 +100,8 @@ for sig in TERM INT; do
     "$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3000 \
         --chains 2 --seed 3 --quiet --out "$T/sig$sig" 2>"$T/err" &
     pid=$!
-    sleep 0.6
+    wait_running "$T/sig$sig"
+    sleep 0.3
     kill -$sig $pid
     wait $pid
     code=$?
@@ -144,6 +155,12 @@ code=$?
     bad "resume after a failed write: exit $code, $(cat "$T/err")"
 
 # refusals
+# an output folder that cannot be made or written: exit 1 naming it, before any sampling
+: > "$T/plainfile"
+"$B" sample --train "$TRAIN" --sampler nuts --hidden 5 --samples 3000 --out "$T/plainfile/run" 2>"$T/err"
+code=$?
+[ $code -eq 1 ] && grep -q "plainfile/run: cannot create: Not a directory" "$T/err" && ! grep -q "iterations" "$T/err" &&
+    ok "an output folder that cannot be made is refused before sampling" || bad "unwritable --out: exit $code, $(cat "$T/err")"
 "$B" resume "$T/nuts-ref" 2>"$T/err"
 [ $? -eq 2 ] && grep -q "already complete" "$T/err" && ok "resume refuses a complete run" || bad "resume complete: $(cat "$T/err")"
 mkdir -p "$T/empty"
@@ -153,7 +170,7 @@ cp "$TRAIN" "$T/train2.txt"
 "$B" sample --train "$T/train2.txt" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --chains 2 --quiet \
     --out "$T/chg" 2>/dev/null &
 pid=$!
-sleep 0.4
+wait_running "$T/chg"
 kill -9 $pid
 wait $pid 2>/dev/null
 echo "0.5 0.5 0.5 0.5 0.5" >> "$T/train2.txt"
@@ -162,9 +179,10 @@ echo "0.5 0.5 0.5 0.5 0.5" >> "$T/train2.txt"
     bad "changed data: $(cat "$T/err")"
 # the lock: a second process on the same folder is refused, the first's files untouched
 if command -v flock >/dev/null 2>&1; then
-    flock "$T/nuts-ref/.lock" sleep 3 &
+    flock "$T/nuts-ref/.lock" sh -c ": > '$T/held'; sleep 3" &
     lpid=$!
-    sleep 0.5
+    n=0
+    while [ ! -f "$T/held" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
     "$B" sample --train "$TRAIN" --sampler nuts --samples 50 --chains 1 --force --quiet --out "$T/nuts-ref" 2>"$T/err"
     code=$?
     wait $lpid
@@ -183,7 +201,8 @@ MT="--sampler nuts --max-depth 6 --hidden 5 --samples 3000 --round 500 --chains 
 # shellcheck disable=SC2086
 "$B" sample --train "$TRAIN" --test "$TEST" $MT --quiet --checkpoint-every 0.1 --out "$T/mt" 2>/dev/null &
 pid=$!
-sleep 2.5
+wait_running "$T/mt"
+sleep 2
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 "$B" resume "$T/mt" --quiet 2>"$T/err"
