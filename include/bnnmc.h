@@ -462,12 +462,12 @@ typedef struct {
     /* Checkpoints. With checkpoint set, each chain hands its whole state to
      * checkpoint(checkpoint_user, chain, bytes, len, err), from the chain's own thread (so
      * concurrently for different chains): about every checkpoint_seconds (0: never on a
-     * timer), after every checkpoint_iter iterations if set, when the run is stopped, and when the chain has done its iterations. The
-     * state is everything its continuation needs: the random stream, position, log density
-     * and gradient, step size, metric and their tuning, the kernel's own state (pt: ladder
-     * and replicas), the counters and every draw kept so far. The bytes are opaque (this
-     * build's layout, native byte order). A return other than BNN_OK ends the run with that
-     * error (err says why). */
+     * timer), after every checkpoint_iter iterations if set, when the run is stopped, and
+     * when the chain has done its iterations. The state is everything its continuation
+     * needs: the random stream, position, log density and gradient, step size, metric and
+     * their tuning, the kernel's own state (pt: ladder and replicas), the counters and every
+     * draw kept so far, with a checksum. The bytes are opaque (this build's layout, native
+     * byte order). A return other than BNN_OK ends the run with that error (err says why). */
     double checkpoint_seconds;
     size_t checkpoint_iter;   /* also after every this many iterations (0: not by count) */
     bnn_status (*checkpoint)(void *user, int chain, const void *bytes, size_t len,

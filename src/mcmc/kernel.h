@@ -156,10 +156,11 @@ void bnn_chain_set_state(bnn_chain *c, const double *theta, double lp);
  * bnn_chain_free. NULL, with err set, when out of memory. */
 void *bnn_chain_state(bnn_chain *c, size_t bytes, size_t nvec, double **vecs, bnn_error *err);
 
-/* checkpoint.c: a chain's whole state (random stream, position, log density, gradient
- * cache, step size, metric, their tuning, then the kernel's save op) into b; and back into
- * a chain that bnn_chain_init set up with the same kernel, density and settings, after
- * which its transitions are bitwise those the saved chain would have made. */
+/* checkpoint.c: a chain's whole state (its settings, random stream, position, log density,
+ * gradient cache, step size, metric, their tuning, then the kernel's save op) into b; and
+ * back into a chain that bnn_chain_init_restore set up with the same kernel, density and
+ * settings (others are refused), after which its transitions are bitwise those the saved
+ * chain would have made. */
 void bnn_chain_save(const bnn_chain *c, bnn_wbuf *b);
 bnn_status bnn_chain_load(bnn_chain *c, bnn_rbuf *r, bnn_error *err);
 /* The position in a saved chain state that r is at (n values): 0, or -1 when it is none. */
