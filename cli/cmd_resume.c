@@ -164,18 +164,12 @@ static int continue_run(int argc, char **argv, int extend)
         o.argc = cargc;
         o.argv = cargv;
     }
-    run_result r;
-    run_sample(&o, &r);
-    int partial = r.partial;
-    if (!o.quiet)
-        fprintf(stderr, "bnnmc: %s run written to %s/ (%.1f s)\n", partial ? "partial" : "complete",
-                o.out, r.seconds_total);
-    run_result_free(&r);
+    int code = run_sample_command(&o);
     free(nargv);
     free(cargv);
     free(block);
     free(dir);
-    return partial ? EXIT_RUNTIME : 0;
+    return code;
 }
 
 int cmd_resume(int argc, char **argv)

@@ -103,12 +103,5 @@ int cmd_sample(int argc, char **argv)
         return 0;
     o.argc = argc;
     o.argv = argv;
-    run_result r;
-    run_sample(&o, &r);
-    int partial = r.partial;
-    if (!o.quiet)
-        fprintf(stderr, "bnnmc: %s run written to %s/ (%.1f s)\n", partial ? "partial" : "complete",
-                o.out, r.seconds_total);
-    run_result_free(&r);
-    return partial ? EXIT_RUNTIME : 0;
+    return run_sample_command(&o);
 }

@@ -392,6 +392,18 @@ void run_sample(sample_opts *o, run_result *res)
     free(init);
 }
 
+int run_sample_command(sample_opts *o)
+{
+    run_result r;
+    run_sample(o, &r);
+    int partial = r.partial;
+    if (!o->quiet)
+        fprintf(stderr, "bnnmc: %s run written to %s/ (%.1f s)\n", partial ? "partial" : "complete",
+                o->out, r.seconds_total);
+    run_result_free(&r);
+    return partial ? EXIT_RUNTIME : 0;
+}
+
 void run_result_free(run_result *r)
 {
     bnn_prediction_free(r->pred_train);

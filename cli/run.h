@@ -19,5 +19,8 @@ typedef struct {
  * (1) with one line. o->task is settled (inferred when it was auto). */
 void run_sample(sample_opts *o, run_result *res);
 void run_result_free(run_result *r);
+/* run_sample, then the closing line on stderr (unless quiet): the exit status of `sample`,
+ * `resume` and `extend` (EXIT_RUNTIME for a run stopped early, else 0). */
+int run_sample_command(sample_opts *o);
 
 #endif

@@ -219,29 +219,6 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     return st;
 }
 
-/* A resumed run in rounds (max_seconds): the furthest round and the longest run time that a
- * chain's checkpoint recorded, so the run goes on from that round with the time left. A
- * checkpoint that is not whole is skipped here (load_chain refuses it). */
-static void resume_extent(const bnn_run_config *cfg, size_t *target, double *seconds)
-{
-    *target = 0;
-    *seconds = 0;
-    for (int c = 0; c < cfg->chains; c++) {
-        const unsigned char *p = cfg->resume[c];
-        size_t len = cfg->resume_len ? cfg->resume_len[c] : 0;
-        ckpt_head h;
-        uint64_t hash;
-        if (!p || len < sizeof h + sizeof hash)
-            continue;
-        memcpy(&hash, p + len - sizeof hash, sizeof hash);
-        memcpy(&h, p, sizeof h);
-        if (hash != fnv1a(p, len - sizeof hash) || memcmp(h.magic, CKPT_MAGIC, sizeof h.magic))
-            continue;
-        *target = h.target > *target ? h.target : *target;
-        *seconds = h.seconds_run > *seconds ? h.seconds_run : *seconds;
-    }
-}
-
 /* Checks chain ci's checkpoint cfg->resume[ci] as far as it can before the run (its
  * checksum and header against d, kernel k with n_extra columns, and cfg) and sets r past
  * its header, at the draws. The chain's own state is checked as it is loaded. */
@@ -281,6 +258,23 @@ static bnn_status check_head(const bnn_run_config *cfg, const bnn_density *d, co
 
 /* Chain ci from its checkpoint cfg->resume[ci]: the counters and draws into the run's
  * arrays, the chain set up and then given the saved state. */
+/* A resumed run in rounds (max_seconds): the furthest round and the longest run time that
+ * a chain's checkpoint recorded (bnn_run_check has checked them), so the run goes on from
+ * that round with the time it had left. */
+static void resume_extent(const run_shared *sh, size_t n_extra, size_t *target, double *seconds)
+{
+    *target = 0;
+    *seconds = 0;
+    for (int c = 0; c < sh->cfg->chains; c++) {
+        bnn_rbuf r;
+        ckpt_head h;
+        if (!sh->cfg->resume[c] || check_head(sh->cfg, sh->d, sh->k, n_extra, c, &r, &h, NULL))
+            continue;
+        *target = h.target > *target ? h.target : *target;
+        *seconds = h.seconds_run > *seconds ? h.seconds_run : *seconds;
+    }
+}
+
 static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
@@ -893,7 +887,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     double ran = 0;   /* seconds the run had before this resume */
     if (rounds && cfg->resume) {
         size_t t;
-        resume_extent(cfg, &t, &ran);
+        resume_extent(&sh, n_extra, &t, &ran);
         if (t > sh.target && (t - cfg->n_iter) % round_iter == 0) {
             if (grow_draws(&sh, kept_upto(cfg, t), 0) != BNN_OK) {
                 st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws",
