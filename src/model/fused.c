@@ -4,7 +4,12 @@
  * the model is built: 8 lanes where there is AVX-512, 4 where there is AVX2 and FMA. */
 #include <stdlib.h>
 
-#include "fused.h"
+#include "model_internal.h"
+
+_Static_assert(BNN_FUSED_IDENTITY == (int)BNN_ACT_IDENTITY && BNN_FUSED_SIGMOID == (int)BNN_ACT_SIGMOID &&
+                   BNN_FUSED_TANH == (int)BNN_ACT_TANH && BNN_FUSED_RELU == (int)BNN_ACT_RELU &&
+                   BNN_FUSED_SOFTMAX == (int)BNN_ACT_SOFTMAX,
+               "fused.h's activation codes are bnn_activation's");
 
 int bnn_fused_best_lanes(void)
 {

@@ -5,13 +5,25 @@
 
 #include <stddef.h>
 
-#include "model_internal.h"
+/* fused4.c and fused8.c see this header only, not bnnmc.h: they take minutes to compile, and a
+ * change to the public API must not recompile them. The activation codes are bnn_activation's
+ * (fused.c checks that they agree). */
+enum {
+    BNN_FUSED_IDENTITY = 0,
+    BNN_FUSED_SIGMOID,
+    BNN_FUSED_TANH,
+    BNN_FUSED_RELU,
+    BNN_FUSED_SOFTMAX
+};
+#define BNN_FUSED_MAXK 16       /* more outputs: the BLAS path */
+
+typedef struct bnn_fused bnn_fused;
 
 /* The rows are packed block by block, `lanes` rows a block, feature-major within a block
  * (x[block][feature][lane]); the last block is padded with zero rows whose mask is 0. */
 struct bnn_fused {
     int D, H, K;                  /* inputs, hidden units, outputs */
-    bnn_activation hidden, out;   /* out: IDENTITY, SIGMOID or SOFTMAX */
+    int hidden, out;              /* BNN_FUSED_*; out: IDENTITY, SIGMOID or SOFTMAX */
     int lanes;                    /* 8: fused8.c's instance; 4: fused4.c's */
     size_t nblk;
     double *x;                    /* nblk x D x lanes */

@@ -181,14 +181,14 @@ static inline INLINE vd vlog(vd s)
     return ed * LN2_HI + (ed * LN2_LO + 2.0 * f * q);
 }
 
-static inline INLINE vd act(bnn_activation a, vd z)
+static inline INLINE vd act(int a, vd z)
 {
     switch (a) {
-    case BNN_ACT_SIGMOID:
+    case BNN_FUSED_SIGMOID:
         return 1.0 / (1.0 + vexp(-z));
-    case BNN_ACT_TANH:
+    case BNN_FUSED_TANH:
         return 1.0 - 2.0 / (1.0 + vexp(2.0 * z));
-    case BNN_ACT_RELU:
+    case BNN_FUSED_RELU:
         return vmax(z, splat(0.0));
     default:
         return z;
@@ -196,14 +196,14 @@ static inline INLINE vd act(bnn_activation a, vd z)
 }
 
 /* act'(z) written in terms of a = act(z) */
-static inline INLINE vd act_d(bnn_activation a, vd v)
+static inline INLINE vd act_d(int a, vd v)
 {
     switch (a) {
-    case BNN_ACT_SIGMOID:
+    case BNN_FUSED_SIGMOID:
         return v * (1.0 - v);
-    case BNN_ACT_TANH:
+    case BNN_FUSED_TANH:
         return 1.0 - v * v;
-    case BNN_ACT_RELU:
+    case BNN_FUSED_RELU:
         return (vd)((vi)(v > splat(0.0)) & (vi)splat(1.0));
     default:
         return splat(1.0);
@@ -285,7 +285,7 @@ static inline INLINE void colsum(const double *Y, int q, size_t nblk, double *ou
  * stores D*H accumulators per block (slower than BLAS on ionosphere's 34 inputs). */
 static inline INLINE double kernel(const bnn_fused *f, const double *restrict theta,
                                    double *restrict g, double *restrict work,
-                                   bnn_activation hid, bnn_activation out, int K)
+                                   int hid, int out, int K)
 {
     const int D = f->D, H = f->H;
     const size_t nblk = f->nblk;
@@ -328,11 +328,11 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
             for (int k = 0; k < K; k++)
                 o[k] += a * W2[j * K + k];
         }
-        if (out != BNN_ACT_SOFTMAX) {
+        if (out != BNN_FUSED_SOFTMAX) {
             vd y = act(out, o[0]);
             vd r = (ld(f->y + blk * VL) - y) * mask;
             acc += r * r;
-            o[0] = out == BNN_ACT_SIGMOID ? r * y * (1.0 - y) : r;
+            o[0] = out == BNN_FUSED_SIGMOID ? r * y * (1.0 - y) : r;
         } else {
             vd mx = o[0];
             for (int k = 1; k < K; k++)
@@ -378,18 +378,18 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
     if (f->hidden == (h) && f->out == (o) && (k == 0 || f->K == k)) \
         return kernel(f, theta, g, work, h, o, k ? k : f->K);
 #define CASES(h) \
-    CASE(h, BNN_ACT_SIGMOID, 1) \
-    CASE(h, BNN_ACT_IDENTITY, 1) \
-    CASE(h, BNN_ACT_SOFTMAX, 2) \
-    CASE(h, BNN_ACT_SOFTMAX, 3) \
-    CASE(h, BNN_ACT_SOFTMAX, 0)
+    CASE(h, BNN_FUSED_SIGMOID, 1) \
+    CASE(h, BNN_FUSED_IDENTITY, 1) \
+    CASE(h, BNN_FUSED_SOFTMAX, 2) \
+    CASE(h, BNN_FUSED_SOFTMAX, 3) \
+    CASE(h, BNN_FUSED_SOFTMAX, 0)
 
 FUSED_TARGETS double
 FUSED_NAME(bnn_fused_eval)(const bnn_fused *f, const double *theta, double *g, double *work)
 {
-    CASES(BNN_ACT_SIGMOID)
-    CASES(BNN_ACT_TANH)
-    CASES(BNN_ACT_RELU)
+    CASES(BNN_FUSED_SIGMOID)
+    CASES(BNN_FUSED_TANH)
+    CASES(BNN_FUSED_RELU)
     return NAN;
 }
 

@@ -5,6 +5,7 @@
 #define BNNMC_MODEL_INTERNAL_H
 
 #include "../core/core.h"
+#include "fused.h"
 
 /* fused.c: the log-likelihood of a network with one hidden layer (D inputs, H units of
  * `hidden`, K outputs of `out`: IDENTITY or SIGMOID with K = 1 and targets y, or SOFTMAX with
@@ -12,8 +13,6 @@
  * the model's order (W1, b1, W2, b2). Returns the sum of squared residuals with
  * g = sum_i r_i d f_i / d theta (regression), or the log-likelihood with g its gradient
  * (softmax); g may be NULL. work holds bnn_fused_work(f) doubles. */
-typedef struct bnn_fused bnn_fused;
-#define BNN_FUSED_MAXK 16       /* more outputs: the BLAS path */
 /* lanes: rows per vector, 8 (fused8.c) or 4 (fused4.c), or 0 for bnn_fused_best_lanes();
  * NULL for another count or when out of memory. */
 bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
