@@ -62,6 +62,8 @@ static void build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_
     if (o->task == BNN_TASK_REGRESSION && o->output >= 0)
         spec->output_act = (bnn_activation)o->output;
     spec->prior_var = o->prior_var;
+    for (int l = 0; l < o->n_prior_layers; l++)
+        spec->prior_var_layer[l] = o->prior_var_layer[l];
     spec->nu1 = o->nu1;
     spec->nu2 = o->nu2;
 }
@@ -287,6 +289,21 @@ static void predict_rows(const sample_opts *o, const bnn_run_config *rc, run_res
         rundir_write_pred(o->out, "pred-test.csv", res->pred_test);
 }
 
+/* A flat prior the model accepts but whose propriety depends on what it cannot check
+ * (bnnmc.h, "Priors and propriety"): say so, once, before sampling. */
+static void warn_flat_prior(const bnn_model_spec *sp, int quiet)
+{
+    if (quiet || !isinf(bnn_model_prior_var(sp, sp->n_hidden)))
+        return;
+    if (sp->task == BNN_TASK_CLASSIFICATION)
+        fprintf(stderr, "bnnmc: warning: a flat prior on the output layer is proper only when "
+                "the classes are not separable; separable data make the weights drift "
+                "without bound\n");
+    else if (sp->n_hidden > 0)
+        fprintf(stderr, "bnnmc: warning: a flat prior on the output layer of a network is not "
+                "proven proper (hidden units that become collinear leave it unbounded)\n");
+}
+
 void run_sample(sample_opts *o, run_result *res)
 {
     double t_start = now();
@@ -301,6 +318,7 @@ void run_sample(sample_opts *o, run_result *res)
     bnn_status st = bnn_model_new(&res->model, &spec, res->train, &err);
     if (st)
         die_status(st, &err);
+    warn_flat_prior(&spec, o->quiet);
     const bnn_model *m = res->model;
     bnn_density d = bnn_model_density(m);
     double *init = make_init(o, m, &d);

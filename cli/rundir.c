@@ -323,6 +323,18 @@ static void write_json(const char *dir, const char *name, const cJSON *root)
     atomic_close_or_exit(&a);
 }
 
+/* A prior variance as config.json records it: a number, or the string "inf" for a flat
+ * prior (JSON has no infinite number; rundir_read.c reads both back). */
+static cJSON *variance_item(double v)
+{
+    return isinf(v) ? cJSON_CreateString("inf") : cJSON_CreateNumber(v);
+}
+
+static void json_add_variance(cJSON *o, const char *key, double v)
+{
+    cJSON_AddItemToObject(o, key, variance_item(v));
+}
+
 static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_table *train,
                           const bnn_table *test, const bnn_run_config *rc, const char *status)
 {
@@ -362,7 +374,11 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
         cJSON_AddItemToArray(h, cJSON_CreateNumber(sp->hidden[l]));
     cJSON_AddStringToObject(mo, "activation", bnn_activation_name(sp->hidden_act));
     cJSON_AddStringToObject(mo, "output", bnn_activation_name(sp->output_act));
-    cJSON_AddNumberToObject(mo, "prior_var", sp->prior_var);
+    /* a flat prior's infinite variance, which JSON has no number for, is the string "inf" */
+    json_add_variance(mo, "prior_var", sp->prior_var);
+    cJSON *pl = cJSON_AddArrayToObject(mo, "prior_var_layers");
+    for (int l = 0; l <= sp->n_hidden; l++)
+        cJSON_AddItemToArray(pl, variance_item(bnn_model_prior_var(sp, l)));
     cJSON_AddNumberToObject(mo, "nu1", sp->nu1);
     cJSON_AddNumberToObject(mo, "nu2", sp->nu2);
     cJSON_AddNumberToObject(mo, "parameters", (double)bnn_model_dim(m));

@@ -409,6 +409,44 @@ static bnn_activation config_activation(run_json *j, const char *key)
     return (bnn_activation)run_json_choice(j, key, names);
 }
 
+/* A prior variance: a positive number or "inf" (a flat prior; rundir.c writes it so). */
+static double json_variance(run_json *j, const cJSON *v, const char *key, int i)
+{
+    if (cJSON_IsString(v) && strcmp(v->valuestring, "inf") == 0)
+        return INFINITY;
+    if (cJSON_IsNumber(v) && v->valuedouble > 0)
+        return v->valuedouble;
+    char where[160];
+    snprintf(where, sizeof where, i >= 0 ? "%s[%d]" : "%s", key, i);
+    json_fail(j, "%s is not a positive number or \"inf\"", where);
+    return NAN;
+}
+
+/* model.prior_var and, when present (runs before per-layer priors lack it), the per-layer
+ * variances model.prior_var_layers, one per weight layer. */
+static void config_priors(run_json *j, bnn_model_spec *sp)
+{
+    const cJSON *v = json_find(j->root, "model.prior_var");
+    if (!v) {
+        json_missing(j, "model.prior_var");
+        return;
+    }
+    sp->prior_var = json_variance(j, v, "model.prior_var", -1);
+    if (!run_json_has(j, "model.prior_var_layers"))
+        return;
+    const cJSON *a = json_want(j, "model.prior_var_layers", cJSON_IsArray, "an array");
+    if (!a)
+        return;
+    if (cJSON_GetArraySize(a) != sp->n_hidden + 1) {
+        json_fail(j, "model.prior_var_layers has %d entries, want %d (one per weight layer)",
+                  cJSON_GetArraySize(a), sp->n_hidden + 1);
+        return;
+    }
+    for (int l = 0; l <= sp->n_hidden; l++)
+        sp->prior_var_layer[l] = json_variance(j, cJSON_GetArrayItem(a, l),
+                                               "model.prior_var_layers", l);
+}
+
 /* config.json: the status, the model, the chain count. */
 static void check_config(run_folder *r, size_t *chains)
 {
@@ -423,7 +461,7 @@ static void check_config(run_folder *r, size_t *chains)
     sp->n_hidden = run_json_ints(j, "model.hidden", sp->hidden, BNN_MAX_HIDDEN, 1, 1000000);
     sp->hidden_act = config_activation(j, "model.activation");
     sp->output_act = config_activation(j, "model.output");
-    sp->prior_var = run_json_num(j, "model.prior_var");
+    config_priors(j, sp);
     sp->nu1 = run_json_num(j, "model.nu1");
     sp->nu2 = run_json_num(j, "model.nu2");
     r->params = (size_t)run_json_int(j, "model.parameters", 1, LONG_MAX);

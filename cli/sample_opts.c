@@ -183,6 +183,33 @@ static void parse_hidden(sample_opts *o, const char *s)
         die_usage("sample", "--hidden: '%s' lists no layer width", s);
 }
 
+/* --prior-var V or V1,V2,...: each a positive number or inf (a flat prior). One value is
+ * every layer's; several are one per weight layer, checked against the architecture once
+ * every option is known (model_defaults). */
+static void parse_prior_var(sample_opts *o, const char *C, const char *s)
+{
+    char buf[256];
+    if (snprintf(buf, sizeof buf, "%s", s) >= (int)sizeof buf)
+        die_usage(C, "--prior-var: '%.40s...' is too long", s);
+    double v[BNN_MAX_HIDDEN + 2];
+    int n = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == BNN_MAX_HIDDEN + 1)
+            die_usage(C, "--prior-var: at most %d values (one per weight layer)",
+                      BNN_MAX_HIDDEN + 1);
+        v[n] = strcmp(tok, "inf") == 0 ? INFINITY : parse_double(C, "--prior-var", tok);
+        if (!(v[n] > 0))
+            die_usage(C, "--prior-var: must be positive or inf, got %s", tok);
+        n++;
+    }
+    if (n == 0 || s[strlen(s) - 1] == ',' || s[0] == ',' || strstr(s, ",,"))
+        die_usage(C, "--prior-var: '%s' is not a list of variances", s);
+    o->n_prior_layers = n > 1 ? n : 0;
+    o->prior_var = n > 1 ? NAN : v[0];
+    for (int l = 0; l < n && n > 1; l++)
+        o->prior_var_layer[l] = v[l];
+}
+
 long sample_opts_burn_count(const sample_opts *o)
 {
     return o->burn_in < 1 ? (long)floor(o->burn_in * (double)o->samples) : (long)o->burn_in;
@@ -217,6 +244,11 @@ static void model_defaults(sample_opts *o)
     int study = o->preset == PRESET_STUDY;
     if (isnan(o->prior_var))
         o->prior_var = o->nn ? 25.0 : 5.0;
+    int layers = o->nn ? o->n_hidden + 1 : 1;
+    if (o->n_prior_layers && o->n_prior_layers != layers)
+        die_usage("sample", "--prior-var: %d values, but the model has %d weight layer%s "
+                  "(give one value, or one per layer)", o->n_prior_layers, layers,
+                  layers == 1 ? "" : "s");
     if (isnan(o->nu1))
         o->nu1 = 0.0;
     if (isnan(o->nu2))
@@ -350,15 +382,15 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
                                          1u << BNN_ACT_IDENTITY | 1u << BNN_ACT_SIGMOID);
             break;
         case O_PRIOR:
-            o->prior_var = parse_double(C, "--prior-var", optarg);
-            if (!(o->prior_var > 0))
-                die_usage(C, "--prior-var: must be positive, got %s", optarg);
+            parse_prior_var(o, C, optarg);
             break;
         case O_NU1:
         case O_NU2: {
             const char *n = c == O_NU1 ? "--nu1" : "--nu2";
             double v = parse_double(C, n, optarg);
-            if (v < 0)
+            /* nu1 may be negative: the model refuses it below the bound that keeps the
+             * posterior proper, which depends on the data */
+            if (v < 0 && c == O_NU2)
                 die_usage(C, "%s: must be >= 0, got %s", n, optarg);
             *(c == O_NU1 ? &o->nu1 : &o->nu2) = v;
             break;

@@ -22,6 +22,10 @@ typedef struct {
     int activation;           /* bnn_activation */
     int output;               /* -1 default, else bnn_activation */
     double prior_var, nu1, nu2;
+    /* --prior-var with several values: one per weight layer (n_prior_layers of them; 0: a
+     * single value, prior_var, for every layer); INFINITY is a flat prior */
+    int n_prior_layers;
+    double prior_var_layer[BNN_MAX_HIDDEN + 1];
     int preset;               /* sample_preset */
     const char *sampler;      /* a kernel's name; NULL until the model's default is settled */
     long samples, thin, chains, threads;   /* samples 0 until the preset's is settled */

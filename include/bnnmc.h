@@ -217,9 +217,36 @@ typedef struct {
     int hidden[BNN_MAX_HIDDEN];      /* their widths */
     bnn_activation hidden_act;       /* SIGMOID, TANH or RELU */
     bnn_activation output_act;       /* regression: SIGMOID or IDENTITY; classification: SOFTMAX */
-    double prior_var;                /* sigma^2 of the Gaussian prior, > 0 */
-    double nu1, nu2;                 /* inverse-gamma prior on tau^2, >= 0 */
+    double prior_var;                /* sigma^2 of the Gaussian prior, > 0; INFINITY: flat */
+    double nu1, nu2;                 /* inverse-gamma prior on tau^2 (see below) */
+    /* Per weight layer (layer l's weights and biases, first layer first), its own prior
+     * variance; 0 (as a zeroed spec has) means prior_var. INFINITY is a flat prior. */
+    double prior_var_layer[BNN_MAX_HIDDEN + 1];
 } bnn_model_spec;
+/*
+ * Priors and propriety (bnn_model_new refuses, BNN_EINVAL, a posterior that is improper):
+ * - a flat prior (variance INFINITY) is allowed only on the output layer: the weights of a
+ *   layer that feeds hidden units are unbounded under it (a saturating sigmoid/tanh unit,
+ *   or a dead relu unit, leaves the likelihood flat along a ray to infinity);
+ * - regression with a sigmoid output refuses it too (the output saturates the same way);
+ * - the linear regression (identity output) with a flat prior needs n > p (p = inputs + 1
+ *   coefficients), Z'Z of full rank and nu1 > -(n - p)/2: the marginal of tau^2 is then
+ *   inverse-gamma(nu1 + (n - p)/2, nu2 + SSE_ols/2), and beta | y a multivariate t;
+ *   with nu2 = 0 also SSE_ols > 0;
+ * - regression with Gaussian priors needs nu1 > -n/2 (tau^2 | w is inverse-gamma(nu1 + n/2,
+ *   nu2 + SSE/2)); nu2 >= 0 always. nu1 = -1/2, nu2 = 0 is the flat prior on sigma;
+ *   nu1 = nu2 = 0 the study's 1/tau^2;
+ * - a network regression with a flat output layer: n > w + 1 (w the last hidden width) and
+ *   nu1 > -(n - w - 1)/2, the linear bounds given the hidden units (sufficient conditions
+ *   are not proven for the network: the CLI warns);
+ * - classification with a flat prior is proper only when the classes are not separable:
+ *   not checked (the CLI warns).
+ * Only proper factors contribute normalising constants to the log density: the Gaussian of
+ * each layer with a finite variance, and the inverse-gamma when nu1 > 0 and nu2 > 0.
+ */
+
+/* The prior variance of weight layer l (0-based) under spec: its own or prior_var. */
+double bnn_model_prior_var(const bnn_model_spec *spec, int layer);
 
 /* The study's settings: nn = one hidden layer of 10 sigmoid units, prior variance 25,
  * sigmoid output for regression; linear = no hidden layer, prior variance 5. */

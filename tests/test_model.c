@@ -710,6 +710,152 @@ static void test_unconstrain(gsl_rng *r)
     bnn_table_free(tc);
 }
 
+/* Per-layer and flat priors (bnn_model_spec.prior_var_layer, INFINITY): the gradient against
+ * finite differences, the tempered density's absence, and the log density against the same
+ * model under N(0, 1) on every weight plus the prior difference computed here by hand (each
+ * finite layer's -count/2 log(2 pi v) - |theta_l|^2 / (2 v); a flat layer contributes
+ * nothing). nu1 = -1/2 (the flat prior on sigma) in the regressions. */
+static void test_prior_layers(gsl_rng *r)
+{
+    struct {
+        bnn_task task;
+        int K, n_hidden, h[2];
+        bnn_activation out;
+        double var[3];
+    } cases[] = {
+        {BNN_TASK_REGRESSION, 0, 0, {0, 0}, BNN_ACT_IDENTITY, {INFINITY}},
+        {BNN_TASK_REGRESSION, 0, 1, {6, 0}, BNN_ACT_IDENTITY, {3.0, INFINITY}},
+        {BNN_TASK_REGRESSION, 0, 1, {6, 0}, BNN_ACT_SIGMOID, {3.0, 0.5}},
+        {BNN_TASK_REGRESSION, 0, 2, {5, 4}, BNN_ACT_IDENTITY, {4.0, 0.5, INFINITY}},
+        {BNN_TASK_CLASSIFICATION, 3, 0, {0, 0}, BNN_ACT_SOFTMAX, {INFINITY}},
+        {BNN_TASK_CLASSIFICATION, 2, 1, {6, 0}, BNN_ACT_SOFTMAX, {2.0, INFINITY}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        bnn_table *t = random_table(r, 40, 3, cases[c].K);
+        bnn_model_spec sp = {0};
+        sp.task = cases[c].task;
+        sp.n_inputs = 3;
+        sp.n_classes = cases[c].K;
+        sp.n_hidden = cases[c].n_hidden;
+        memcpy(sp.hidden, cases[c].h, sizeof cases[c].h);
+        sp.hidden_act = BNN_ACT_TANH;
+        sp.output_act = cases[c].out;
+        sp.prior_var = 1.0;
+        sp.nu1 = sp.task == BNN_TASK_REGRESSION ? -0.5 : 0.0;
+        bnn_model *ref = NULL, *m = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_model_new(&ref, &sp, t, &err) == BNN_OK, "reference model: %s", err.msg);
+        for (int l = 0; l <= sp.n_hidden; l++)
+            sp.prior_var_layer[l] = cases[c].var[l];
+        CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_OK, "per-layer model %zu: %s", c, err.msg);
+        if (!m || !ref) {
+            bnn_model_free(m);
+            bnn_model_free(ref);
+            bnn_table_free(t);
+            continue;
+        }
+        bnn_density d = bnn_model_density(m), dr = bnn_model_density(ref);
+        double *work = bnn_zalloc(d.work_len), *theta = bnn_zalloc(d.dim);
+        double worst_g = 0.0, worst_lp = 0.0;
+        int flat = isinf(cases[c].var[sp.n_hidden]);
+        for (int rep = 0; rep < 3; rep++) {
+            for (size_t j = 0; j < d.dim; j++)
+                theta[j] = gsl_ran_gaussian(r, 0.8);
+            worst_g = fmax(worst_g, grad_error(&d, theta, work));
+            /* the prior difference by hand, layer by layer in the parameter order */
+            double diff = 0.0;
+            size_t j = 0;
+            int width[BNN_MAX_HIDDEN + 2] = {3};
+            for (int l = 0; l < sp.n_hidden; l++)
+                width[l + 1] = sp.hidden[l];
+            width[sp.n_hidden + 1] = sp.task == BNN_TASK_REGRESSION ? 1 : sp.n_classes;
+            for (int l = 0; l <= sp.n_hidden; l++) {
+                size_t count = (size_t)width[l] * (size_t)width[l + 1] + (size_t)width[l + 1];
+                double v = cases[c].var[l], ss = 0.0;
+                for (size_t k = 0; k < count; k++, j++)
+                    ss += theta[j] * theta[j];
+                diff += 0.5 * (double)count * LOG_2PI + 0.5 * ss;   /* remove N(0, 1) */
+                if (isfinite(v))
+                    diff += -0.5 * (double)count * (LOG_2PI + log(v)) - 0.5 * ss / v;
+            }
+            double lp = eval(&d, work, theta, NULL), lr = eval(&dr, work, theta, NULL);
+            worst_lp = fmax(worst_lp, fabs(lp - (lr + diff)) / (1.0 + fabs(lp)));
+        }
+        CHECK_VERBOSE(worst_g < 1e-6 && worst_lp < 1e-12,
+                      "per-layer prior case %zu (hidden=%d, out=%s, last layer %s): gradient max "
+                      "rel err %.2e, log density vs hand prior %.2e", c, sp.n_hidden,
+                      act_name(sp.output_act), flat ? "flat" : "Gaussian", worst_g, worst_lp);
+        CHECK_VERBOSE((d.logp_tempered == NULL) == flat, "per-layer prior case %zu: tempered "
+                      "density %s", c, d.logp_tempered ? "offered" : "withheld");
+        free(work);
+        free(theta);
+        bnn_model_free(m);
+        bnn_model_free(ref);
+        bnn_table_free(t);
+    }
+}
+
+/* The improper combinations are refused (BNN_EINVAL, a message), their proper neighbours
+ * accepted: each bound is probed on both sides. */
+static void test_propriety(gsl_rng *r)
+{
+    bnn_table *t = random_table(r, 10, 3, 0);   /* n = 10, p = 4 coefficients */
+    bnn_model_spec sp;
+    struct {
+        int nn;
+        bnn_activation out;
+        double var0, var1, nu1, nu2;
+        int ok;
+        const char *what;
+    } cases[] = {
+        {0, BNN_ACT_IDENTITY, INFINITY, 0, -2.9, 0, 1, "linear flat, nu1 -2.9 > -(10-4)/2"},
+        {0, BNN_ACT_IDENTITY, INFINITY, 0, -3.0, 0, 0, "linear flat, nu1 -3 = -(n-p)/2"},
+        {0, BNN_ACT_IDENTITY, 5.0, 0, -4.9, 0, 1, "linear Gaussian, nu1 -4.9 > -n/2"},
+        {0, BNN_ACT_IDENTITY, 5.0, 0, -5.0, 0, 0, "linear Gaussian, nu1 -5 = -n/2"},
+        {0, BNN_ACT_IDENTITY, 5.0, 0, 0, -1, 0, "nu2 < 0"},
+        {1, BNN_ACT_SIGMOID, INFINITY, 1.0, 0, 0, 0, "flat hidden layer"},
+        {1, BNN_ACT_SIGMOID, 25.0, INFINITY, 0, 0, 0, "flat output layer, sigmoid output"},
+        {1, BNN_ACT_IDENTITY, 25.0, INFINITY, 0, 0, 0, "flat output layer, 10 hidden, n = 10"},
+        {1, BNN_ACT_IDENTITY, 25.0, 1.0, 0, 0, 1, "finite layers, identity output"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        bnn_model_spec_study(&sp, cases[c].nn, BNN_TASK_REGRESSION, 3, 0);
+        sp.output_act = cases[c].out;
+        sp.prior_var_layer[0] = cases[c].var0;
+        sp.prior_var_layer[1] = cases[c].var1;
+        sp.nu1 = cases[c].nu1;
+        sp.nu2 = cases[c].nu2;
+        bnn_model *m = NULL;
+        bnn_error err = {0};
+        bnn_status st = bnn_model_new(&m, &sp, t, &err);
+        CHECK_VERBOSE(cases[c].ok ? st == BNN_OK : st == BNN_EINVAL && err.msg[0] && !m,
+                      "propriety: %s %s (%s)", cases[c].what, st ? "refused" : "accepted",
+                      st ? err.msg : "-");
+        bnn_model_free(m);
+    }
+    /* n <= p with a flat prior: 4 rows, 3 inputs + intercept */
+    bnn_table *small = random_table(r, 4, 3, 0);
+    bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 3, 0);
+    sp.prior_var = INFINITY;
+    sp.nu1 = 5.0;
+    bnn_model *m = NULL;
+    bnn_error err = {0};
+    bnn_status st = bnn_model_new(&m, &sp, small, &err);
+    CHECK_VERBOSE(st == BNN_EINVAL && strstr(err.msg, "more than 4 training rows"),
+                  "propriety: flat linear prior on 4 rows and 4 coefficients refused (%s)", err.msg);
+    bnn_model_free(m);
+    /* collinear inputs: Z'Z singular */
+    for (size_t i = 0; i < t->n; i++)
+        t->x[i * 3 + 2] = 2.0 * t->x[i * 3];
+    sp.nu1 = 0.0;
+    st = bnn_model_new(&m, &sp, t, &err);
+    CHECK_VERBOSE(st == BNN_EINVAL && strstr(err.msg, "singular"),
+                  "propriety: flat linear prior on collinear inputs refused (%s)", err.msg);
+    bnn_model_free(m);
+    bnn_table_free(small);
+    bnn_table_free(t);
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -725,6 +871,8 @@ int main(void)
     test_predict_batch(r);
     test_bad_spec();
     test_unconstrain(r);
+    test_prior_layers(r);
+    test_propriety(r);
     gsl_rng_free(r);
     return check_done("test_model");
 }

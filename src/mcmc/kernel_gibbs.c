@@ -1,6 +1,8 @@
 /* kernel_gibbs.c — Gibbs sampling of a regression whose mean is linear in its weights, from
  * the exact conditionals the density offers (bnn_density.noise):
  *   w | tau^2, y  ~ N(A^-1 Z'y / tau^2, A^-1),  A = Z'Z / tau^2 + I / sigma^2
+ *                     (1 / sigma^2 = 0 under a flat prior: Z'Z must be of full rank, as the
+ *                     model checks)
  *   tau^2 | w, y  ~ inverse-gamma(nu1 + n/2, nu2 + |y - Z w|^2 / 2)
  * The chain's state stays in the density's coordinates (eta = log tau^2). */
 #include <math.h>

@@ -23,6 +23,7 @@ struct bnn_linear_ss {
     double *zty;         /* Z'y */
     double *beta0, *c;   /* d each */
     double S0;
+    int full_rank;       /* the Cholesky factorisation of A succeeded */
 };
 
 void bnn_linear_ss_free(bnn_linear_ss *s)
@@ -54,6 +55,13 @@ static void least_squares(bnn_linear_ss *s)
                 finite &= isfinite(x->data[a]);
             if (finite)
                 memcpy(s->beta0, x->data, d * sizeof *s->beta0);
+            /* an exactly collinear column can survive the factorisation by rounding: its
+             * pivot L_aa^2 is then a rounding error's size next to A_aa */
+            s->full_rank = finite;
+            for (size_t a = 0; a < d; a++) {
+                double piv = gsl_matrix_get(L, a, a);
+                s->full_rank &= piv * piv > 1e-10 * s->A[a * d + a];
+            }
         }
     }
     gsl_matrix_free(L);
@@ -120,3 +128,5 @@ double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *restrict beta,
 
 const double *bnn_linear_ss_ztz(const bnn_linear_ss *s) { return s->A; }
 const double *bnn_linear_ss_zty(const bnn_linear_ss *s) { return s->zty; }
+int bnn_linear_ss_full_rank(const bnn_linear_ss *s) { return s->full_rank; }
+double bnn_linear_ss_sse_min(const bnn_linear_ss *s) { return s->S0; }

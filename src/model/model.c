@@ -42,7 +42,10 @@ struct bnn_model {
     bnn_fused *fused;            /* one hidden layer with training data: the fused kernel */
     int fused_fast;              /* the density takes it (use_fused) */
     bnn_linear_ss *ss;           /* linear regression, identity output: sufficient statistics */
-    double prior_const;          /* -n_weights/2 log(2 pi sigma^2) + inverse-gamma normaliser */
+    double *prior_prec;          /* n_weights: 1/sigma^2 of each weight's layer (0: flat) */
+    double prior_const;          /* normalisers of the proper factors: each Gaussian layer's
+                                    -count/2 log(2 pi sigma_l^2), the inverse-gamma's */
+    int flat;                    /* some layer's prior is flat (then no tempered density) */
     bnn_gaussian_noise noise;    /* regression with training data: its noise, for Gibbs steps */
 };
 
@@ -113,11 +116,89 @@ static bnn_status check_spec(const bnn_model_spec *s, const bnn_table *train, bn
         return bnn_fail(err, BNN_EINVAL, "model: regression output must be identity or "
                         "sigmoid");
     }
-    if (!(s->prior_var > 0) || !isfinite(s->prior_var))
+    if (!(s->prior_var > 0))
         return bnn_fail(err, BNN_EINVAL, "model: prior variance must be positive, got %g",
                         s->prior_var);
-    if (!(s->nu1 >= 0) || !(s->nu2 >= 0) || !isfinite(s->nu1) || !isfinite(s->nu2))
-        return bnn_fail(err, BNN_EINVAL, "model: nu1 and nu2 must be >= 0");
+    int L = s->n_hidden + 1;
+    for (int l = 0; l < L; l++) {
+        double v = s->prior_var_layer[l];
+        if (!(v >= 0))
+            return bnn_fail(err, BNN_EINVAL, "model: prior variance of layer %d must be "
+                            "positive, got %g", l + 1, v);
+        if (l < L - 1 && isinf(bnn_model_prior_var(s, l)))
+            return bnn_fail(err, BNN_EINVAL, "model: a flat prior on layer %d, which feeds "
+                            "hidden units, is improper (a saturating or dead unit leaves its "
+                            "weights unbounded); give it a finite variance", l + 1);
+    }
+    if (s->task == BNN_TASK_REGRESSION && s->output_act == BNN_ACT_SIGMOID &&
+        isinf(bnn_model_prior_var(s, L - 1)))
+        return bnn_fail(err, BNN_EINVAL, "model: a flat prior on the output layer of a sigmoid "
+                        "output is improper (the output saturates); use --output identity or a "
+                        "finite variance");
+    if (!isfinite(s->nu1) || !(s->nu2 >= 0) || !isfinite(s->nu2))
+        return bnn_fail(err, BNN_EINVAL, "model: nu1 must be finite and nu2 >= 0 and finite");
+    return BNN_OK;
+}
+
+double bnn_model_prior_var(const bnn_model_spec *spec, int layer)
+{
+    double v = layer >= 0 && layer <= BNN_MAX_HIDDEN ? spec->prior_var_layer[layer] : 0.0;
+    return v > 0 ? v : spec->prior_var;
+}
+
+/* The propriety of the regression's posterior (bnnmc.h, "Priors and propriety"), once the
+ * data are known: tau^2 | rest is inverse-gamma with shape nu1 + m/2, where m = n with a
+ * Gaussian prior on the output layer and m = n - (its inputs + 1) with a flat one (its
+ * coefficients integrated out), so nu1 must exceed -m/2; the linear model's flat prior also
+ * needs Z'Z of full rank and, with nu2 = 0, a positive least-squares SSE. */
+static bnn_status check_propriety(const bnn_model *m, bnn_error *err)
+{
+    const bnn_model_spec *s = &m->spec;
+    if (s->task != BNN_TASK_REGRESSION)
+        return BNN_OK;
+    double n = (double)m->train->n;
+    int flat = isinf(bnn_model_prior_var(s, m->L - 1));
+    int p = m->width[m->L - 1] + 1;
+    if (flat && n <= p)
+        return bnn_fail(err, BNN_EINVAL, "model: a flat prior on the %d coefficients of the %s "
+                        "layer needs more than %d training rows, got %.0f (improper posterior)",
+                        p, m->L == 1 ? "linear" : "output", p, n);
+    double free_rows = flat ? n - p : n;
+    if (!(s->nu1 > -0.5 * free_rows))
+        return bnn_fail(err, BNN_EINVAL, "model: nu1 = %g makes the posterior improper: with %s "
+                        "it must exceed -%g (-(%s)/2)", s->nu1,
+                        flat ? "a flat prior" : "a Gaussian prior", 0.5 * free_rows,
+                        flat ? "n - p" : "n");
+    if (flat && m->ss && !bnn_linear_ss_full_rank(m->ss))
+        return bnn_fail(err, BNN_EINVAL, "model: a flat prior needs the inputs and the intercept "
+                        "to be linearly independent (Z'Z is singular: improper posterior)");
+    if (flat && m->ss && s->nu2 == 0 && !(bnn_linear_ss_sse_min(m->ss) > 0))
+        return bnn_fail(err, BNN_EINVAL, "model: the data are fitted exactly: a flat prior with "
+                        "nu2 = 0 is improper (give nu2 > 0)");
+    return BNN_OK;
+}
+
+/* Each weight's prior precision (0 under a flat prior) and the normalising constants of
+ * the proper factors. */
+static bnn_status set_prior(bnn_model *m)
+{
+    const bnn_model_spec *s = &m->spec;
+    m->prior_prec = malloc((m->n_weights ? m->n_weights : 1) * sizeof *m->prior_prec);
+    if (!m->prior_prec)
+        return BNN_ENOMEM;
+    m->prior_const = 0.0;
+    for (int l = 0; l < m->L; l++) {
+        double v = bnn_model_prior_var(s, l);
+        size_t count = m->b_off[l] + (size_t)m->width[l + 1] - m->w_off[l];
+        for (size_t j = m->w_off[l]; j < m->w_off[l] + count; j++)
+            m->prior_prec[j] = 1.0 / v;
+        if (isfinite(v))
+            m->prior_const -= 0.5 * (double)count * (LOG_2PI + log(v));
+        else
+            m->flat = 1;
+    }
+    if (s->task == BNN_TASK_REGRESSION && s->nu1 > 0 && s->nu2 > 0)
+        m->prior_const += s->nu1 * log(s->nu2) - gsl_sf_lngamma(s->nu1);
     return BNN_OK;
 }
 
@@ -163,14 +244,15 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     size_t row = work_for_rows(m, 1);
     m->work_len = batch > row ? batch : row;
 
-    m->prior_const = -0.5 * (double)m->n_weights * (LOG_2PI + log(spec->prior_var));
-    if (spec->task == BNN_TASK_REGRESSION && spec->nu1 > 0 && spec->nu2 > 0)
-        m->prior_const += spec->nu1 * log(spec->nu2) - gsl_sf_lngamma(spec->nu1);
+    if (set_prior(m) != BNN_OK) {
+        bnn_model_free(m);
+        return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
+    }
 
     if (train) {
         m->ones = malloc(train->n * sizeof *m->ones);
         if (!m->ones) {
-            free(m);
+            bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
         for (size_t i = 0; i < train->n; i++)
@@ -179,16 +261,13 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     if (train && spec->task == BNN_TASK_CLASSIFICATION) {
         m->label = malloc(train->n * sizeof *m->label);
         if (!m->label) {
-            free(m->ones);
-            free(m);
+            bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
         for (size_t i = 0; i < train->n; i++) {
             double v = train->y[i];
             if (v != floor(v) || v < 0 || v >= spec->n_classes) {
-                free(m->label);
-                free(m->ones);
-                free(m);
+                bnn_model_free(m);
                 return bnn_fail(err, BNN_EINVAL, "%s:%zu:%d: class label %g outside 0..%d",
                                 train->source, train->line[i], train->target_col, v,
                                 spec->n_classes - 1);
@@ -211,6 +290,10 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
     }
+    if (train && (st = check_propriety(m, err)) != BNN_OK) {
+        bnn_model_free(m);
+        return st;
+    }
     if (train && spec->task == BNN_TASK_REGRESSION)
         set_noise(m);
     *out = m;
@@ -225,6 +308,7 @@ void bnn_model_free(bnn_model *m)
     bnn_linear_ss_free(m->ss);
     free(m->label);
     free(m->ones);
+    free(m->prior_prec);
     free(m);
 }
 
@@ -371,16 +455,18 @@ static double regression_sse(const bnn_model *m, const double *yhat, double eta,
     return sse;
 }
 
-/* The Gaussian prior on the weights; its gradient is added into grad (may be NULL). */
+/* The Gaussian prior on the weights, each at its layer's precision (0 for a flat layer:
+ * no branch, the term vanishes); its gradient is added into grad (may be NULL). */
 static double prior_logp(const bnn_model *m, const double *theta, double *grad)
 {
-    double ss = 0.0, inv = 1.0 / m->spec.prior_var;
+    const double *prec = m->prior_prec;
+    double ss = 0.0;
     for (size_t j = 0; j < m->n_weights; j++)
-        ss += theta[j] * theta[j];
+        ss += theta[j] * theta[j] * prec[j];
     if (grad)
         for (size_t j = 0; j < m->n_weights; j++)
-            grad[j] -= theta[j] * inv;
-    return m->prior_const - 0.5 * ss * inv;
+            grad[j] -= theta[j] * prec[j];
+    return m->prior_const - 0.5 * ss;
 }
 
 /* Gaussian noise of variance tau^2 = e^eta given the sum of squared residuals, plus the
@@ -695,7 +781,7 @@ static void set_noise(bnn_model *m)
         nz->n_linear = m->n_weights;
         nz->ztz = bnn_linear_ss_ztz(m->ss);
         nz->zty = bnn_linear_ss_zty(m->ss);
-        nz->prior_var = m->spec.prior_var;
+        nz->prior_var = bnn_model_prior_var(&m->spec, 0);   /* the one layer */
     }
 }
 
@@ -708,7 +794,8 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.logp = !m->train ? NULL : m->ss ? linear_logp : use_fused(m) ? bnn_model_logp_fused
                                                                    : bnn_model_logp_blas;
     d.drift = m->train ? model_drift : NULL;
-    d.logp_tempered = m->train ? model_logp_tempered : NULL;
+    /* a flat prior is no density for the hot replicas to sample: no tempering */
+    d.logp_tempered = m->train && !m->flat ? model_logp_tempered : NULL;
     d.noise = m->train && m->spec.task == BNN_TASK_REGRESSION ? &m->noise : NULL;
     d.ctx = m;
     return d;

@@ -36,6 +36,10 @@ double bnn_linear_ss_sse(const bnn_linear_ss *s, const double *beta, double *g);
 /* Z'Z ((p+1) x (p+1), row-major) and Z'y: the Gibbs sampler's conditionals use them too */
 const double *bnn_linear_ss_ztz(const bnn_linear_ss *s);
 const double *bnn_linear_ss_zty(const bnn_linear_ss *s);
+/* Whether Z'Z is of full rank (its Cholesky factorisation succeeded), and the least-squares
+ * fit's sum of squared residuals: the propriety of a flat prior depends on both. */
+int bnn_linear_ss_full_rank(const bnn_linear_ss *s);
+double bnn_linear_ss_sse_min(const bnn_linear_ss *s);
 
 /* The model's log density through the general BLAS path, whatever bnn_model_density
  * picks: the tests compare the specialised paths with it. */
