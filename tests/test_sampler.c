@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_linalg.h>
+#include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -294,7 +296,8 @@ static void test_threads(void)
         for (int T = 1; T <= 3; T++) {
             bnn_run_config rc;
             bnn_run_config_default(&rc);
-            rc.sampler = samplers[k];
+            rc.sampler = k == 2 ? "nuts" : samplers[k];
+            rc.noise_step = k == 2 ? BNN_NOISE_STEP_GIBBS : BNN_NOISE_STEP_NONE;
             rc.n_iter = k ? 300 : 600;
             rc.n_burn = 100;
             rc.thin = 3;
@@ -451,6 +454,114 @@ static void test_blas_threads_restored(void)
     bnn_draws_free(dr);
 }
 
+/* ---- flat-prior linear regression against its closed form ----
+ * With beta ~ flat and tau^2 ~ inverse-gamma(nu1, nu2), p coefficients and n rows:
+ *   tau^2 | y ~ inverse-gamma(a, b),  a = nu1 + (n - p)/2,  b = nu2 + SSE/2,
+ *   beta | y  ~ t_df(beta_ols, s2 (Z'Z)^-1),  df = n - p + 2 nu1 = 2a,  s2 = 2b / df,
+ * SSE the least-squares fit's. The checks, each a z-score against the draws' own MCSE
+ * (|z| < 4): each coefficient's mean and variance (Var = s2 C_jj df / (df - 2)), its 5%
+ * quantile (the share of draws below the exact one, 0.05, MCSE from the indicator's ESS),
+ * and eta = log tau^2's mean and variance (log b - digamma(a), trigamma(a)). */
+static void test_flat_prior(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 17);
+    const size_t n = 12, p = 3;   /* 2 inputs + intercept: df = 9 + 2 nu1, heavy tails */
+    bnn_table *t = bnn_table_new(n, 2, "flat");
+    for (size_t i = 0; i < n; i++) {
+        t->x[2 * i] = gsl_ran_gaussian(r, 1.0);
+        t->x[2 * i + 1] = gsl_ran_gaussian(r, 1.0);
+        t->y[i] = 0.5 * t->x[2 * i] - 1.0 * t->x[2 * i + 1] + 0.3 + gsl_ran_gaussian(r, 0.5);
+    }
+    /* least squares by hand: C = (Z'Z)^-1, beta_ols = C Z'y, SSE */
+    gsl_matrix *C = gsl_matrix_calloc(p, p);
+    gsl_vector *zy = gsl_vector_calloc(p), *ols = gsl_vector_alloc(p);
+    for (size_t i = 0; i < n; i++) {
+        double z[3] = {t->x[2 * i], t->x[2 * i + 1], 1.0};
+        for (size_t a = 0; a < p; a++) {
+            zy->data[a] += z[a] * t->y[i];
+            for (size_t b = 0; b < p; b++)
+                *gsl_matrix_ptr(C, a, b) += z[a] * z[b];
+        }
+    }
+    gsl_linalg_cholesky_decomp1(C);
+    gsl_linalg_cholesky_solve(C, zy, ols);
+    gsl_linalg_cholesky_invert(C);
+    double sse = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = t->y[i] - ols->data[0] * t->x[2 * i] - ols->data[1] * t->x[2 * i + 1] -
+                   ols->data[2];
+        sse += e * e;
+    }
+    const double nus[][2] = {{-0.5, 0.0}, {0.0, 0.0}, {1.0, 0.5}};
+    /* nuts+gibbs: nuts on beta with tau^2 drawn exactly (--noise-step gibbs) */
+    const char *samplers[] = {"gibbs", "nuts", "nuts+gibbs"};
+    for (size_t q = 0; q < sizeof nus / sizeof nus[0]; q++) {
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, 0, BNN_TASK_REGRESSION, 2, 0);
+        sp.prior_var = INFINITY;
+        sp.nu1 = nus[q][0];
+        sp.nu2 = nus[q][1];
+        bnn_model *m = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_OK, "flat model: %s", err.msg);
+        if (!m)
+            continue;
+        bnn_density d = bnn_model_density(m);
+        double a = sp.nu1 + 0.5 * (double)(n - p), b = sp.nu2 + 0.5 * sse, df = 2.0 * a;
+        double s2 = 2.0 * b / df;
+        for (size_t k = 0; k < sizeof samplers / sizeof samplers[0]; k++) {
+            bnn_run_config rc;
+            bnn_run_config_default(&rc);
+            rc.sampler = k == 2 ? "nuts" : samplers[k];
+            rc.noise_step = k == 2 ? BNN_NOISE_STEP_GIBBS : BNN_NOISE_STEP_NONE;
+            rc.n_iter = 12000;
+            rc.n_burn = 1000;
+            rc.chains = 4;
+            rc.threads = 2;
+            rc.seed = 23;
+            bnn_draws *dr = NULL;
+            CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "flat prior %s: %s", samplers[k], err.msg);
+            if (!dr)
+                continue;
+            double worst = 0.0, worst_q = 0.0, detect = 0.0;
+            for (size_t j = 0; j < p; j++) {
+                double sc = sqrt(s2 * gsl_matrix_get(C, j, j));
+                double var = sc * sc * df / (df - 2.0), zm, zv;
+                moments mo = moments_z(dr, j, ols->data[j], var, &zm, &zv);
+                worst = fmax(worst, fmax(fabs(zm), fabs(zv)));
+                detect = fmax(detect, 4.0 * mo.mcse_mean / sqrt(var));
+                /* the 5% quantile: share of draws below it */
+                double q05 = ols->data[j] + sc * gsl_cdf_tdist_Pinv(0.05, df);
+                size_t M = (size_t)dr->chains, N = dr->n_kept;
+                double *ind = malloc(M * N * sizeof *ind), share = 0.0;
+                for (size_t c = 0; c < M; c++)
+                    for (size_t i = 0; i < N; i++)
+                        share += ind[c * N + i] = bnn_draw(dr, (int)c, i)[j] < q05;
+                share /= (double)(M * N);
+                double mcse = sqrt(0.05 * 0.95 / bnn_ess(ind, M, N));
+                worst_q = fmax(worst_q, fabs(share - 0.05) / mcse);
+                free(ind);
+            }
+            double zm, zv;
+            moments me = moments_z(dr, p, log(b) - gsl_sf_psi(a), gsl_sf_psi_1(a), &zm, &zv);
+            worst = fmax(worst, fmax(fabs(zm), fabs(zv)));
+            CHECK_VERBOSE(worst < 4 && worst_q < 4,
+                          "flat prior nu=(%g,%g) %-10s vs multivariate t (df %g) and "
+                          "inverse-gamma(%g, %.3g): worst |z| moments %.2f, 5%% quantile %.2f "
+                          "(detects a mean shift of %.3f sd; eta ESS %.0f)", sp.nu1, sp.nu2,
+                          samplers[k], df, a, b, worst, worst_q, detect, me.ess);
+            bnn_draws_free(dr);
+        }
+        bnn_model_free(m);
+    }
+    gsl_matrix_free(C);
+    gsl_vector_free(zy);
+    gsl_vector_free(ols);
+    bnn_table_free(t);
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     test_correction();
@@ -460,5 +571,6 @@ int main(void)
     test_stop();
     test_bad_config();
     test_blas_threads_restored();
+    test_flat_prior();
     return check_done("test_sampler");
 }
