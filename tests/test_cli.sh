@@ -293,5 +293,37 @@ if [ -f "$DATA/iris/train.txt" ]; then
 else
     echo "skip   the study's iris data: $DATA/iris/train.txt not found"
 fi
+
+# priors: --prior-var per layer or inf, negative nu1, each refusal one line, exit 2, no folder
+expect 2 "--prior-var 25,x" "--prior-var: 'x' is not a number" "$B" sample --dataset mackey-glass --prior-var 25,x --out "$T/pv"
+expect 2 "--prior-var negative" "--prior-var: must be positive or inf, got -1" "$B" sample --dataset mackey-glass --prior-var -1 --out "$T/pv"
+expect 2 "--prior-var with an empty entry" "--prior-var: '25,,1' is not a list of variances" "$B" sample --dataset mackey-glass --prior-var 25,,1 --out "$T/pv"
+expect 2 "--prior-var: a count that is not the architecture's" "--prior-var: 3 values, but the model has 2 weight layers" "$B" sample --dataset mackey-glass --prior-var 25,1,3 --out "$T/pv"
+expect 2 "--prior-var: two values for the linear model" "--prior-var: 2 values, but the model has 1 weight layer " "$B" sample --dataset mackey-glass --model linear --prior-var 5,5 --out "$T/pv"
+expect 2 "a flat prior on a hidden layer is refused" "a flat prior on layer 1, which feeds hidden units, is improper" "$B" sample --dataset mackey-glass --task regression --prior-var inf --out "$T/pv"
+expect 2 "a flat output layer under a sigmoid output is refused" "a flat prior on the output layer of a sigmoid output is improper" "$B" sample --dataset mackey-glass --task regression --prior-var 25,inf --out "$T/pv"
+expect 2 "nu1 below the propriety bound is refused" "nu1 = -200 makes the posterior improper: with a flat prior it must exceed" "$B" sample --dataset mackey-glass --model linear --task regression --prior-var inf --nu1 -200 --out "$T/pv"
+expect 2 "nu1 below -n/2 with a Gaussian prior is refused" "with a Gaussian prior it must exceed" "$B" sample --dataset mackey-glass --task regression --model linear --nu1 -100000 --out "$T/pv"
+expect 2 "negative nu2 is refused" "--nu2: must be >= 0, got -1" "$B" sample --dataset mackey-glass --nu2 -1 --out "$T/pv"
+[ ! -e "$T/pv" ] && ok "no folder for a refused prior" || bad "a folder was made for a refused prior"
+mkdir -p "$T/mg" && "$B" datasets --write mackey-glass "$T/mg"
+expect 0 "flat linear prior with the flat prior on sigma runs" "" "$B" sample --dataset mackey-glass --model linear --prior-var inf --nu1 -0.5 --nu2 0 --samples 200 --chains 2 --quiet --out "$T/flat"
+grep -q '"prior_var":[[:space:]]*"inf"' "$T/flat/config.json" && grep -q '"prior_var_layers":[[:space:]]*\["inf"\]' "$T/flat/config.json" &&
+    grep -q '"nu1":[[:space:]]*-0.5' "$T/flat/config.json" && ok "config.json records the flat prior as \"inf\" and nu1 -0.5" || bad "flat prior in config.json: $(grep -A3 prior_var "$T/flat/config.json")"
+expect 0 "summary of a flat-prior run" "" "$B" summary "$T/flat"
+expect 0 "predict of a flat-prior run" "" "$B" predict "$T/flat" --data "$T/mg/test.txt"
+expect 0 "gibbs under a flat prior" "" "$B" sample --dataset mackey-glass --model linear --sampler gibbs --prior-var inf --samples 200 --chains 2 --quiet --out "$T/flat-gibbs"
+expect 0 "per-layer prior with a flat identity output layer runs, with a warning" "warning: a flat prior on the output layer of a network is not proven proper" "$B" sample --dataset mackey-glass --prior-var 4,inf --output identity --samples 60 --chains 2 --max-depth 4 --out "$T/layers"
+grep -q '"prior_var_layers":[[:space:]]*\[4,[[:space:]]*"inf"\]' "$T/layers/config.json" && ok "config.json records the per-layer variances" || bad "per-layer variances: $(grep -A2 prior_var_layers "$T/layers/config.json")"
+expect 0 "predict of a per-layer run" "" "$B" predict "$T/layers" --data "$T/mg/test.txt"
+# the variances are read back: a bad one in config.json is refused by name
+cp -r "$T/layers" "$T/layers-bad"
+sed 's/"prior_var_layers":[^]]*]/"prior_var_layers": [4, "x"]/' "$T/layers/config.json" >"$T/layers-bad/config.json"
+expect 2 "config.json's per-layer variances are read back and checked" "model.prior_var_layers[1] is not a positive number or \"inf\"" "$B" summary "$T/layers-bad"
+sed 's/"prior_var_layers":[^]]*]/"prior_var_layers": [4, "inf", 1]/' "$T/layers/config.json" >"$T/layers-bad/config.json"
+expect 2 "config.json's per-layer count is checked" "model.prior_var_layers has 3 entries, want 2" "$B" summary "$T/layers-bad"
+sed 's/"prior_var_layers":[^]]*]/"prior_var_layers": ["inf", 4]/' "$T/layers/config.json" >"$T/layers-bad/config.json"
+expect 2 "config.json's priors go through the model's checks" "a flat prior on layer 1, which feeds hidden units" "$B" summary "$T/layers-bad"
+expect 0 "a flat prior on a classification warns" "warning: a flat prior on the output layer is proper only when the classes are not separable" "$B" sample --dataset blobs3 --model linear --prior-var inf --samples 60 --chains 1 --max-depth 4 --out "$T/flat-cls"
 echo "test_cli: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]

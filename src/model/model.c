@@ -166,9 +166,9 @@ static bnn_status check_propriety(const bnn_model *m, bnn_error *err)
     double free_rows = flat ? n - p : n;
     if (!(s->nu1 > -0.5 * free_rows))
         return bnn_fail(err, BNN_EINVAL, "model: nu1 = %g makes the posterior improper: with %s "
-                        "it must exceed -%g (-(%s)/2)", s->nu1,
+                        "it must exceed -%g (%s)", s->nu1,
                         flat ? "a flat prior" : "a Gaussian prior", 0.5 * free_rows,
-                        flat ? "n - p" : "n");
+                        flat ? "-(n - p)/2" : "-n/2");
     if (flat && m->ss && !bnn_linear_ss_full_rank(m->ss))
         return bnn_fail(err, BNN_EINVAL, "model: a flat prior needs the inputs and the intercept "
                         "to be linearly independent (Z'Z is singular: improper posterior)");
