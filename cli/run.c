@@ -61,6 +61,13 @@ static void build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_
     }
     if (o->task == BNN_TASK_REGRESSION && o->output >= 0)
         spec->output_act = (bnn_activation)o->output;
+    /* classification: --output sigmoid is the study's softmax of sigmoid outputs, identity
+     * the standard softmax of the raw outputs; --preset study takes the study's for its
+     * network (its linear model's softmax is of the raw outputs) */
+    int study_output = o->output < 0 && o->preset == PRESET_STUDY && o->nn;
+    if (o->task == BNN_TASK_CLASSIFICATION)
+        spec->output_act = o->output == BNN_ACT_SIGMOID || study_output ? BNN_ACT_SIGMOID
+                                                                        : BNN_ACT_SOFTMAX;
     spec->prior_var = o->prior_var;
     for (int l = 0; l < o->n_prior_layers; l++)
         spec->prior_var_layer[l] = o->prior_var_layer[l];

@@ -50,6 +50,15 @@ struct bnn_model {
 };
 
 static void set_noise(bnn_model *m);
+
+/* The study's classification output: class probabilities softmax(sigmoid(z)), the sigmoid
+ * taken by the output layer itself (as a regression's sigmoid output), the softmax by the
+ * likelihood and the predictions. The fused kernel knows only softmax(z): these models take
+ * the BLAS path. */
+static int sigmoid_softmax(const bnn_model_spec *s)
+{
+    return s->task == BNN_TASK_CLASSIFICATION && s->output_act == BNN_ACT_SIGMOID;
+}
 static int fused_is_fast(int lanes);
 static int use_fused(const bnn_model *m);
 /* in the order of bnn_activation */
@@ -110,8 +119,9 @@ static bnn_status check_spec(const bnn_model_spec *s, const bnn_table *train, bn
     if (s->task == BNN_TASK_CLASSIFICATION) {
         if (s->n_classes < 2)
             return bnn_fail(err, BNN_EINVAL, "model: classification needs at least 2 classes");
-        if (s->output_act != BNN_ACT_SOFTMAX)
-            return bnn_fail(err, BNN_EINVAL, "model: classification output must be softmax");
+        if (s->output_act != BNN_ACT_SOFTMAX && s->output_act != BNN_ACT_SIGMOID)
+            return bnn_fail(err, BNN_EINVAL, "model: classification output must be softmax "
+                            "or sigmoid");
     } else if (s->output_act != BNN_ACT_IDENTITY && s->output_act != BNN_ACT_SIGMOID) {
         return bnn_fail(err, BNN_EINVAL, "model: regression output must be identity or "
                         "sigmoid");
@@ -130,8 +140,7 @@ static bnn_status check_spec(const bnn_model_spec *s, const bnn_table *train, bn
                             "hidden units, is improper (a saturating or dead unit leaves its "
                             "weights unbounded); give it a finite variance", l + 1);
     }
-    if (s->task == BNN_TASK_REGRESSION && s->output_act == BNN_ACT_SIGMOID &&
-        isinf(bnn_model_prior_var(s, L - 1)))
+    if (s->output_act == BNN_ACT_SIGMOID && isinf(bnn_model_prior_var(s, L - 1)))
         return bnn_fail(err, BNN_EINVAL, "model: a flat prior on the output layer of a sigmoid "
                         "output is improper (the output saturates); use --output identity or a "
                         "finite variance");
@@ -275,7 +284,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             m->label[i] = (int)v;
         }
     }
-    if (train && m->L == 2 && m->width[2] <= BNN_FUSED_MAXK) {
+    if (train && m->L == 2 && m->width[2] <= BNN_FUSED_MAXK && !sigmoid_softmax(spec)) {
         if (bnn_model_set_fused_lanes(m, 0) != 0) {
             bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
@@ -532,6 +541,10 @@ static double blas_data(const bnn_model *m, double *work, const double *theta, d
     double *dl = grad ? delta : NULL;
     double data = m->spec.task == BNN_TASK_REGRESSION ? regression_sse(m, out, eta, dl)
                                                       : classification_loglik(m, out, dl, spare);
+    /* classification: delta is d loglik / d output; through the output's sigmoid when it has
+     * one (act_backward leaves it for softmax, whose z is the output) */
+    if (grad && m->spec.task == BNN_TASK_CLASSIFICATION)
+        act_backward(m->spec.output_act, out, delta, n * (size_t)m->width[m->L]);
     if (grad)
         backward(m, theta, x, n, work, delta, spare, grad);
     return data;
@@ -630,16 +643,20 @@ static double model_logp_tempered(const void *ctx, double *work, double beta,
 
 /* ------------------------------------------------------------ the study's Langevin map */
 
-/* One pass of per-row gradient descent over the training rows in order on the data-fit
- * loss (1/2 squared error, or cross-entropy), as the study's langevin_gradient does. Each
- * row's deltas are computed with the weights before that row's update. */
+/* One pass of per-row gradient descent over the training rows in order, as the study's
+ * langevin_gradient does, on a data-fit loss: regression, 1/2 squared error (the study's);
+ * classification with the study's sigmoid outputs (output_act SIGMOID), 1/2 squared error
+ * of the sigmoid outputs against one-hot targets, delta = (t - o) o (1 - o) (the study's
+ * backward_pass); with the standard softmax output, cross-entropy, delta = t - softmax(z)
+ * (bnnmc's, NOT the study's: the gradient of the log likelihood it samples). Each row's
+ * deltas are computed with the weights before that row's update. */
 static void model_drift(const void *ctx, double *work, double lr, const double *theta,
                         double *out)
 {
     const bnn_model *m = ctx;
     memcpy(out, theta, m->dim * sizeof *out);
     size_t n = m->train->n;
-    int L = m->L, K = m->width[L];
+    int L = m->L, K = m->width[L], squared = sigmoid_softmax(&m->spec);
     double *delta = work + m->sum_width, *spare = delta + m->max_width;
     for (size_t r = 0; r < n; r++) {
         const double *x = m->train->x + r * m->train->p;
@@ -666,6 +683,9 @@ static void model_drift(const void *ctx, double *work, double lr, const double *
             delta[0] = m->train->y[r] - o[0];
             if (m->spec.output_act == BNN_ACT_SIGMOID)
                 delta[0] *= o[0] * (1.0 - o[0]);
+        } else if (squared) {
+            for (int k = 0; k < K; k++)
+                delta[k] = ((k == m->label[r]) - o[k]) * o[k] * (1.0 - o[k]);
         } else {
             double mx = o[0], s = 0.0;
             for (int k = 1; k < K; k++)
@@ -737,7 +757,7 @@ static int fused_is_fast(int lanes)
 /* Also builds the model's kernel in the first place (lanes 0: the processor's). */
 int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
 {
-    if (!m->train || m->L != 2 || m->width[2] > BNN_FUSED_MAXK)
+    if (!m->train || m->L != 2 || m->width[2] > BNN_FUSED_MAXK || sigmoid_softmax(&m->spec))
         return -1;
     const bnn_model_spec *sp = &m->spec;
     bnn_fused *f = bnn_fused_new(m->train->x, m->train->y, m->label, m->train->n, m->width[0],
@@ -942,9 +962,8 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
                             (int)wo, 1.0, dst + b * wo, (int)ld);
         }
         bnn_activation act = layer_act(m, l);
-        if (act != BNN_ACT_SOFTMAX) {
-            act_forward(act, dst, n * ld);
-        } else {
+        act_forward(act, dst, n * ld);   /* nothing for softmax */
+        if (l == m->L - 1 && m->spec.task == BNN_TASK_CLASSIFICATION) {
             for (size_t r = 0; r < n * B; r++) {
                 double *z = dst + r * wo, mx = z[0], s = 0.0;
                 for (size_t k = 1; k < wo; k++)
