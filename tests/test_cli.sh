@@ -325,5 +325,20 @@ expect 2 "config.json's per-layer count is checked" "model.prior_var_layers has 
 sed 's/"prior_var_layers":[^]]*]/"prior_var_layers": ["inf", 4]/' "$T/layers/config.json" >"$T/layers-bad/config.json"
 expect 2 "config.json's priors go through the model's checks" "a flat prior on layer 1, which feeds hidden units" "$B" summary "$T/layers-bad"
 expect 0 "a flat prior on a classification warns" "warning: a flat prior on the output layer is proper only when the classes are not separable" "$B" sample --dataset blobs3 --model linear --prior-var inf --samples 60 --chains 1 --max-depth 4 --out "$T/flat-cls"
+
+# --output sigmoid for classification: the study's softmax of sigmoid outputs, round trip
+expect 0 "--output sigmoid classification runs" "" "$B" sample --dataset blobs3 --output sigmoid --samples 80 --chains 2 --max-depth 4 --quiet --out "$T/sig"
+grep -q '"output":[[:space:]]*"sigmoid"' "$T/sig/config.json" && ok "config.json records the sigmoid classification output" || bad "sigmoid output: $(grep output "$T/sig/config.json")"
+mkdir -p "$T/b3" && "$B" datasets --write blobs3 "$T/b3"
+"$B" predict "$T/sig" --data "$T/b3/test.txt" >"$T/sig-pred.csv" 2>"$T/err"
+cmp -s "$T/sig-pred.csv" "$T/sig/pred-test.csv" && ok "predict rebuilds the sigmoid output from config.json: its probabilities are the run's" ||
+    bad "predict of a sigmoid-output run differs from pred-test.csv: $(diff "$T/sig-pred.csv" "$T/sig/pred-test.csv" | head -3)"
+expect 0 "summary of a sigmoid-output run" "" "$B" summary "$T/sig"
+"$B" sample --dataset blobs3 --preset study --samples 60 --chains 1 --quiet --out "$T/st-cls" 2>"$T/err"
+"$B" sample --dataset blobs3 --preset study --model linear --samples 60 --chains 1 --quiet --out "$T/st-cls-lin" 2>>"$T/err"
+grep -q '"output":[[:space:]]*"sigmoid"' "$T/st-cls/config.json" && grep -q '"output":[[:space:]]*"softmax"' "$T/st-cls-lin/config.json" &&
+    ok "--preset study classification: sigmoid outputs for the network, softmax of raw outputs for the linear model" || bad "--preset study classification outputs: $(cat "$T/err")"
+expect 0 "--output identity on a classification is the standard softmax" "" "$B" sample --dataset blobs3 --output identity --samples 40 --chains 1 --max-depth 3 --quiet --out "$T/cls-id"
+grep -q '"output":[[:space:]]*"softmax"' "$T/cls-id/config.json" && ok "--output identity classification recorded as softmax" || bad "--output identity classification: $(grep output "$T/cls-id/config.json")"
 echo "test_cli: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
