@@ -132,7 +132,8 @@ bnn_status bnn_dataset_make(const char *name, uint64_t seed, bnn_table **train,
  *
  * drift, optional, is the study's Langevin map g(theta): one pass of per-row gradient
  * descent with learning rate lr on the data-fit loss, applied to the weights (the other
- * coordinates are copied). Samplers that need it fall back to
+ * coordinates are copied). The models' loss: squared error for regression and for the
+ * study's sigmoid classification outputs (one-hot targets), cross-entropy for softmax. Samplers that need it fall back to
  * g(theta) = theta + lr * grad log p(theta) when it is NULL.
  */
 typedef double (*bnn_logp_fn)(const void *ctx, double *work, const double *theta,
@@ -207,7 +208,9 @@ int bnn_activation_from_name(const char *name);
  *
  * Regression: y ~ N(f(x; w), tau^2), tau^2 ~ inverse-gamma(nu1, nu2), sampled as
  * eta = log tau^2 with the Jacobian, so nu1 = nu2 = 0 is the improper prior 1/tau^2.
- * Classification: y ~ Categorical(softmax(f(x; w))). Every weight and bias ~ N(0, prior_var).
+ * Classification: y ~ Categorical(softmax(f(x; w))) with output_act SOFTMAX (the standard),
+ * or Categorical(softmax(sigmoid(f(x; w)))) with output_act SIGMOID (the study's network).
+ * Every weight and bias of layer l ~ N(0, bnn_model_prior_var(spec, l)), or flat.
  */
 typedef struct {
     bnn_task task;                   /* REGRESSION or CLASSIFICATION (not AUTO) */
@@ -216,7 +219,8 @@ typedef struct {
     int n_hidden;                    /* number of hidden layers, 0..BNN_MAX_HIDDEN */
     int hidden[BNN_MAX_HIDDEN];      /* their widths */
     bnn_activation hidden_act;       /* SIGMOID, TANH or RELU */
-    bnn_activation output_act;       /* regression: SIGMOID or IDENTITY; classification: SOFTMAX */
+    bnn_activation output_act;       /* regression: SIGMOID or IDENTITY; classification: SOFTMAX
+                                        or SIGMOID (softmax of sigmoid outputs) */
     double prior_var;                /* sigma^2 of the Gaussian prior, > 0; INFINITY: flat */
     double nu1, nu2;                 /* inverse-gamma prior on tau^2 (see below) */
     /* Per weight layer (layer l's weights and biases, first layer first), its own prior

@@ -2,7 +2,8 @@
  *
  * The model is L = n_hidden + 1 dense layers. Layer l maps a_l (n x w_l) to
  * a_{l+1} = act_l(a_l W_l + 1 b_l^T) (n x w_{l+1}), with a_0 = X. The last layer's act is
- * the output's: identity or sigmoid for regression, softmax for classification.
+ * the output's: identity or sigmoid for regression, softmax for classification (or, the
+ * study's, sigmoid outputs whose softmax the likelihood takes).
  *
  * Parameter vector (the run folder's order): W_1 (w_0 x w_1, row-major: W1.i.j is input i
  * to unit j), b_1 (w_1), ..., W_L, b_L, then eta = log tau^2 for regression.
