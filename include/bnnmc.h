@@ -253,7 +253,9 @@ typedef struct {
 double bnn_model_prior_var(const bnn_model_spec *spec, int layer);
 
 /* The study's settings: nn = one hidden layer of 10 sigmoid units, prior variance 25,
- * sigmoid output for regression; linear = no hidden layer, prior variance 5. */
+ * sigmoid output for regression; linear = no hidden layer, prior variance 5. Classification
+ * gets the standard SOFTMAX output (the study's network's is SIGMOID: set output_act, as the
+ * CLI's --preset study does). */
 void bnn_model_spec_study(bnn_model_spec *spec, int nn, bnn_task task, int n_inputs,
                           int n_classes);
 
