@@ -297,10 +297,17 @@ static void predict_rows(const sample_opts *o, const bnn_run_config *rc, run_res
 }
 
 /* A flat prior the model accepts but whose propriety depends on what it cannot check
- * (bnnmc.h, "Priors and propriety"): say so, once, before sampling. */
-static void warn_flat_prior(const bnn_model_spec *sp, int quiet)
+ * (bnnmc.h, "Priors and propriety"): say so, once, before sampling. pt is refused by name
+ * (the model withholds its tempered form: the hot replicas would sample the flat prior). */
+static void check_flat_prior(const bnn_model_spec *sp, const sample_opts *o)
 {
-    if (quiet || !isinf(bnn_model_prior_var(sp, sp->n_hidden)))
+    int flat = 0;
+    for (int l = 0; l <= sp->n_hidden; l++)
+        flat |= isinf(bnn_model_prior_var(sp, l));
+    if (flat && strcmp(o->sampler, "pt") == 0)
+        die_usage("sample", "--sampler pt: a flat prior cannot be tempered (the hottest replicas "
+                  "would sample an improper prior); give --prior-var finite values");
+    if (o->quiet || !isinf(bnn_model_prior_var(sp, sp->n_hidden)))
         return;
     if (sp->task == BNN_TASK_CLASSIFICATION)
         fprintf(stderr, "bnnmc: warning: a flat prior on the output layer is proper only when "
@@ -325,7 +332,7 @@ void run_sample(sample_opts *o, run_result *res)
     bnn_status st = bnn_model_new(&res->model, &spec, res->train, &err);
     if (st)
         die_status(st, &err);
-    warn_flat_prior(&spec, o->quiet);
+    check_flat_prior(&spec, o);
     const bnn_model *m = res->model;
     bnn_density d = bnn_model_density(m);
     double *init = make_init(o, m, &d);

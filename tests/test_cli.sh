@@ -305,6 +305,7 @@ expect 2 "a flat output layer under a sigmoid output is refused" "a flat prior o
 expect 2 "nu1 below the propriety bound is refused" "nu1 = -200 makes the posterior improper: with a flat prior it must exceed" "$B" sample --dataset mackey-glass --model linear --task regression --prior-var inf --nu1 -200 --out "$T/pv"
 expect 2 "nu1 below -n/2 with a Gaussian prior is refused" "with a Gaussian prior it must exceed" "$B" sample --dataset mackey-glass --task regression --model linear --nu1 -100000 --out "$T/pv"
 expect 2 "negative nu2 is refused" "--nu2: must be >= 0, got -1" "$B" sample --dataset mackey-glass --nu2 -1 --out "$T/pv"
+expect 2 "pt refuses a flat prior by name" "--sampler pt: a flat prior cannot be tempered" "$B" sample --dataset mackey-glass --task regression --model linear --prior-var inf --sampler pt --out "$T/pv"
 [ ! -e "$T/pv" ] && ok "no folder for a refused prior" || bad "a folder was made for a refused prior"
 mkdir -p "$T/mg" && "$B" datasets --write mackey-glass "$T/mg"
 expect 0 "flat linear prior with the flat prior on sigma runs" "" "$B" sample --dataset mackey-glass --model linear --prior-var inf --nu1 -0.5 --nu2 0 --samples 200 --chains 2 --quiet --out "$T/flat"
