@@ -60,6 +60,7 @@ static int sigmoid_softmax(const bnn_model_spec *s)
 {
     return s->task == BNN_TASK_CLASSIFICATION && s->output_act == BNN_ACT_SIGMOID;
 }
+
 static int fused_is_fast(int lanes);
 static int use_fused(const bnn_model *m);
 /* in the order of bnn_activation */
