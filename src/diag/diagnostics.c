@@ -129,6 +129,15 @@ static double ess_geyer(const double *x, size_t M, size_t N, int loo)
         return NAN;
     if (N < 2)
         return 0.5 * (double)M;   /* loo: max_t = 0 (R itself fails on one draw a chain) */
+    if (loo) {
+        /* constant draws: R's mean is exactly the value, every autocovariance exactly 0
+         * and rho_1 NaN, so max_t = 0 (a rounded mean here would leave noise instead) */
+        size_t k = 1;
+        while (k < M * N && x[k] == x[0])
+            k++;
+        if (k == M * N)
+            return 0.5 * (double)(M * N);
+    }
     acov_cache c = {M, N, malloc(M * N * sizeof(double)), malloc(N * sizeof(double)), 0, 0};
     double *rho = calloc(N, sizeof *rho), *cmean = malloc(M * sizeof *cmean);
     double ess = NAN;
