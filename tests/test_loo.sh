@@ -163,5 +163,103 @@ for f in D E F; do
     Rscript "$T/matrices.R" "$T/check.R" "$T/$f.txt" "$T/$f.csv" || status=1
 done
 
+# ---- (b) real runs: a linear and a network regression on the same data, a classification
+run() {   # name, sample options...
+    name=$1
+    shift
+    # shellcheck disable=SC2068
+    "$B" sample $@ --chains 4 --out "$T/$name" --force --quiet 2>"$T/err" || { echo "NOT OK sample $*: $(cat "$T/err")"; exit 1; }
+    "$B" loo "$T/$name" --json --log-lik "$T/$name-ll.csv" >"$T/$name.json" 2>"$T/$name.warn" ||
+        { echo "NOT OK bnnmc loo $name: $(cat "$T/$name.warn")"; exit 1; }
+}
+run lin --dataset mackey-glass --model linear --samples 1000
+run nn --dataset mackey-glass --preset study --samples 2000
+run cls --dataset blobs3 --preset study --samples 2000
+"$B" compare "$T/lin" "$T/nn" --json >"$T/compare.json" 2>"$T/err" || { echo "NOT OK bnnmc compare: $(cat "$T/err")"; exit 1; }
+mkdir "$T/mg" && "$B" datasets --write mackey-glass "$T/mg" >/dev/null || { echo "NOT OK datasets --write"; exit 1; }
+
+cat > "$T/runs.R" <<'REOF'
+args <- commandArgs(trailingOnly = TRUE)
+source(args[1])
+T <- args[2]
+suppressMessages(library(jsonlite))
+nullna <- function(x) if (is.null(x)) NA_real_ else as.numeric(x)
+figs <- list()
+for (name in c("lin", "nn", "cls")) {
+  x <- read_ll(file.path(T, paste0(name, "-ll.csv")))
+  j <- fromJSON(file.path(T, paste0(name, ".json")))
+  f <- r_figures(x$ll, x$chain)
+  figs[[name]] <- f
+  before <- fails
+  check(paste(name, "n, draws"), c(j$n, j$draws), c(ncol(x$ll), nrow(x$ll)))
+  for (k in names(f$est)) check(paste(name, k), nullna(j[[k]]), unname(f$est[k]))
+  check(paste(name, "pareto_k"), nullna(j$pareto_k), f$pw$pareto_k)
+  check(paste(name, "elpd_loo_pointwise"), nullna(j$elpd_loo_pointwise), f$pw$elpd_loo_i)
+  k <- f$pw$pareto_k
+  # the warning says how many rows have k > 0.7, as loo's does
+  warn <- readLines(file.path(T, paste0(name, ".warn")))
+  high <- sum(k > 0.7)
+  said <- if (high) any(grepl(sprintf(" %d of %d Pareto k values are above 0.7", high, length(k)), warn, fixed = TRUE)) else !any(grepl("above 0.7", warn))
+  if (!said) { fails <- fails + 1; cat("NOT OK", name, "warning:", warn, "\n") }
+  cat(sprintf("%s run %s: %d draws x %d rows: elpd_loo %.2f (R %.2f), p_loo %.2f, %d k above 0.7\n",
+              if (fails == before) "ok    " else "NOT OK", name, nrow(x$ll), ncol(x$ll), j$elpd_loo,
+              f$est["elpd_loo"], j$p_loo, high))
+}
+# the linear run's matrix is the Gaussian log density of each row under each draw
+tr <- as.matrix(read.table(file.path(T, "mg", "train.txt")))
+files <- sort(Sys.glob(file.path(T, "lin", "chain-*.csv")))
+dr <- do.call(rbind, lapply(files, function(f) read.csv(f, comment.char = "#")))
+X <- tr[, -ncol(tr)]
+W <- as.matrix(dr[, grep("^W1", names(dr))])
+mu <- W %*% t(X) + dr$b1.1
+ll_r <- dnorm(matrix(tr[, ncol(tr)], nrow(mu), ncol(mu), byrow = TRUE), mu, sqrt(dr$tau2), log = TRUE)
+ours <- read_ll(file.path(T, "lin-ll.csv"))$ll
+err <- max(abs(ours - ll_r) / pmax(1, abs(ll_r)))
+if (err < 1e-9) cat(sprintf("ok     lin: --log-lik is dnorm(y | x w + b, tau) of each row and draw (max rel. diff %.1e)\n", err)) else {
+  fails <- fails + 1; cat(sprintf("NOT OK lin: --log-lik differs from dnorm by %.1e\n", err)) }
+# bnnmc compare against loo_compare
+j <- fromJSON(file.path(T, "compare.json"))
+lc <- loo_compare(list(lin = figs$lin$loo, nn = figs$nn$loo))
+ok <- identical(basename(j$names), rownames(lc))
+ok <- check("compare elpd_diff", j$elpd_diff, unname(lc[, "elpd_diff"])) && ok
+ok <- check("compare se_diff", j$se_diff, unname(lc[, "se_diff"])) && ok
+ok <- check("compare elpd_loo", j$elpd_loo, unname(lc[, "elpd_loo"])) && ok
+ok <- check("compare se_elpd_loo", j$se_elpd_loo, unname(lc[, "se_elpd_loo"])) && ok
+if (!ok) fails <- fails + 1
+cat(sprintf("%s bnnmc compare lin nn = loo_compare: %s first, elpd_diff %.2f (se %.2f)\n",
+            if (ok) "ok    " else "NOT OK", rownames(lc)[1], lc[2, "elpd_diff"], lc[2, "se_diff"]))
+cat(sprintf("       largest relative difference from R: %.1e\n", worst))
+quit(status = fails > 0)
+REOF
+Rscript "$T/runs.R" "$T/check.R" "$T" || status=1
+
+# ---- errors: one line, exit 2 (1 for a file that cannot be written), no file left
+expect() {   # status, pattern, what, command...
+    want=$1 pat=$2 what=$3
+    shift 3
+    "$@" >/dev/null 2>"$T/err"
+    got=$?
+    if [ "$got" = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "$pat" "$T/err"; then
+        echo "ok     $what: $(cat "$T/err")"
+    else
+        echo "NOT OK $what: exit $got, stderr: $(cat "$T/err")"
+        status=1
+    fi
+}
+expect 2 "not comparable" "compare refuses other training data" "$B" compare "$T/lin" "$T/cls"
+expect 2 "at least two" "compare needs two runs" "$B" compare "$T/lin"
+expect 2 "config.json" "loo of a folder that is no run" "$B" loo "$T/mg"
+expect 2 "one run folder" "loo takes one folder" "$B" loo "$T/lin" "$T/nn"
+expect 2 "unknown option" "loo: unknown option" "$B" loo "$T/lin" --bogus
+expect 1 "$T/no/ll.csv" "loo --log-lik into a missing folder" "$B" loo "$T/lin" --log-lik "$T/no/ll.csv"
+[ ! -e "$T/no" ] || { echo "NOT OK a file was left"; status=1; }
+cp "$T/mg/train.txt" "$T/train.txt"
+"$B" sample --train "$T/train.txt" --model linear --samples 200 --chains 2 --out "$T/file" --quiet 2>/dev/null ||
+    { echo "NOT OK sample --train"; status=1; }
+"$B" loo "$T/file" --json >"$T/file.json" 2>/dev/null && grep -q '"elpd_loo"' "$T/file.json" &&
+    echo "ok     loo of a run on a data file" || { echo "NOT OK loo of a run on a data file"; status=1; }
+echo "0.5 0.5 0.5 0.5 0.5" >>"$T/train.txt"
+expect 2 "changed since the run" "loo refuses changed training data" "$B" loo "$T/file"
+
 [ "$status" = 0 ] && echo "test_loo: passed" || echo "test_loo: FAILED"
 exit $status
