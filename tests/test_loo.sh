@@ -10,8 +10,9 @@
 #     (tests/loo_matrix.c) against loo(ll, r_eff = relative_eff(exp(ll), chain_id)),
 #     waic(ll) and loo_compare(...): estimates, SEs, every pointwise elpd, p_loo, mcse, k,
 #     n_eff, r_eff.
-# (b) Real runs: small linear, network and classification runs; `bnnmc loo --log-lik`'s
-#     matrix given to R, whose loo must equal `bnnmc loo --json`; `bnnmc compare` of two runs
+# (b) Real runs: small linear and network regressions and a softmax classification;
+#     `bnnmc loo --log-lik`'s matrix given to R, whose loo must equal `bnnmc loo --json`,
+#     and for the linear models the matrix itself recomputed by R from the draws; `bnnmc compare` of two runs
 #     against loo_compare; the errors of both commands.
 # Skipped (exit 77, which CTest reports as skipped) when R or its loo package is missing.
 # usage: test_loo.sh BNNMC LOO_MATRIX
@@ -174,9 +175,10 @@ run() {   # name, sample options...
 }
 run lin --dataset mackey-glass --model linear --samples 1000
 run nn --dataset mackey-glass --preset study --samples 2000
-run cls --dataset blobs3 --preset study --samples 2000
+run cls --dataset blobs3 --model linear --samples 1000
 "$B" compare "$T/lin" "$T/nn" --json >"$T/compare.json" 2>"$T/err" || { echo "NOT OK bnnmc compare: $(cat "$T/err")"; exit 1; }
-mkdir "$T/mg" && "$B" datasets --write mackey-glass "$T/mg" >/dev/null || { echo "NOT OK datasets --write"; exit 1; }
+mkdir "$T/mg" "$T/blobs" && "$B" datasets --write mackey-glass "$T/mg" >/dev/null &&
+    "$B" datasets --write blobs3 "$T/blobs" >/dev/null || { echo "NOT OK datasets --write"; exit 1; }
 
 cat > "$T/runs.R" <<'REOF'
 args <- commandArgs(trailingOnly = TRUE)
@@ -205,18 +207,35 @@ for (name in c("lin", "nn", "cls")) {
               if (fails == before) "ok    " else "NOT OK", name, nrow(x$ll), ncol(x$ll), j$elpd_loo,
               f$est["elpd_loo"], j$p_loo, high))
 }
-# the linear run's matrix is the Gaussian log density of each row under each draw
+# the linear runs' matrices, computed in R from their draws: the Gaussian log density of
+# each row (regression), the log softmax probability of its class (classification)
+draws_of <- function(name) {
+  files <- sort(Sys.glob(file.path(T, name, "chain-*.csv")))
+  do.call(rbind, lapply(files, function(f) read.csv(f, comment.char = "#")))
+}
 tr <- as.matrix(read.table(file.path(T, "mg", "train.txt")))
-files <- sort(Sys.glob(file.path(T, "lin", "chain-*.csv")))
-dr <- do.call(rbind, lapply(files, function(f) read.csv(f, comment.char = "#")))
+dr <- draws_of("lin")
 X <- tr[, -ncol(tr)]
 W <- as.matrix(dr[, grep("^W1", names(dr))])
 mu <- W %*% t(X) + dr$b1.1
-ll_r <- dnorm(matrix(tr[, ncol(tr)], nrow(mu), ncol(mu), byrow = TRUE), mu, sqrt(dr$tau2), log = TRUE)
-ours <- read_ll(file.path(T, "lin-ll.csv"))$ll
-err <- max(abs(ours - ll_r) / pmax(1, abs(ll_r)))
-if (err < 1e-9) cat(sprintf("ok     lin: --log-lik is dnorm(y | x w + b, tau) of each row and draw (max rel. diff %.1e)\n", err)) else {
-  fails <- fails + 1; cat(sprintf("NOT OK lin: --log-lik differs from dnorm by %.1e\n", err)) }
+ll_reg <- dnorm(matrix(tr[, ncol(tr)], nrow(mu), ncol(mu), byrow = TRUE), mu, sqrt(dr$tau2), log = TRUE)
+tr <- as.matrix(read.table(file.path(T, "blobs", "train.txt")))
+dr <- draws_of("cls")
+X <- tr[, -ncol(tr)]
+y <- tr[, ncol(tr)]
+K <- 3
+ll_cls <- t(apply(dr, 1, function(d) {
+  W <- matrix(unlist(d[sprintf("W1.%d.%d", rep(1:4, each = K), rep(1:K, 4))]), 4, K, byrow = TRUE)
+  z <- X %*% W + matrix(unlist(d[sprintf("b1.%d", 1:K)]), nrow(X), K, byrow = TRUE)
+  z[cbind(seq_along(y), y + 1)] - apply(z, 1, function(r) max(r) + log(sum(exp(r - max(r)))))
+}))
+for (case in list(list("lin", ll_reg, "dnorm(y | x w + b, tau)"), list("cls", ll_cls, "log softmax(x W + b)[y]"))) {
+  ours <- read_ll(file.path(T, paste0(case[[1]], "-ll.csv")))$ll
+  ref <- case[[2]]
+  err <- if (all(dim(ours) == dim(ref))) max(abs(ours - ref) / pmax(1, abs(ref))) else Inf
+  if (err < 1e-9) cat(sprintf("ok     %s: --log-lik is %s of each row and draw (max rel. diff %.1e)\n", case[[1]], case[[3]], err)) else {
+    fails <- fails + 1; cat(sprintf("NOT OK %s: --log-lik differs from %s by %.1e\n", case[[1]], case[[3]], err)) }
+}
 # bnnmc compare against loo_compare
 j <- fromJSON(file.path(T, "compare.json"))
 lc <- loo_compare(list(lin = figs$lin$loo, nn = figs$nn$loo))
@@ -232,6 +251,11 @@ cat(sprintf("       largest relative difference from R: %.1e\n", worst))
 quit(status = fails > 0)
 REOF
 Rscript "$T/runs.R" "$T/check.R" "$T" || status=1
+
+# same results whatever the thread count
+"$B" loo "$T/nn" --json --threads 1 >"$T/t1.json" 2>/dev/null && "$B" loo "$T/nn" --json --threads 3 >"$T/t3.json" 2>/dev/null &&
+    cmp -s "$T/t1.json" "$T/t3.json" && echo "ok     loo --threads 1 and 3: the same bytes" ||
+    { echo "NOT OK loo --threads 1 and 3 differ"; status=1; }
 
 # ---- errors: one line, exit 2 (1 for a file that cannot be written), no file left
 expect() {   # status, pattern, what, command...
