@@ -1,4 +1,4 @@
-/* loo_run.h — PSIS-LOO of a run folder's training data over its kept draws (cmd_loo.c),
+/* loo_run.h — PSIS-LOO of a run folder's training data over its kept draws (loo_run.c),
  * shared by `bnnmc loo` and `bnnmc compare`. */
 #ifndef BNNMC_CLI_LOO_RUN_H
 #define BNNMC_CLI_LOO_RUN_H
