@@ -12,5 +12,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_extend(int argc, char **argv);
+int cmd_loo(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const command commands[] = {
     {"extend", cmd_extend, "DIR --draws K", "more draws after a finished run, no new warm-up"},
     {"summary", cmd_summary, "DIR", "diagnostics and metrics of a finished (or partial) run"},
     {"predict", cmd_predict, "DIR --data FILE", "predictions with credible intervals for new rows"},
+    {"loo", cmd_loo, "DIR", "PSIS-LOO and WAIC of a run (as R's loo computes them)"},
+    {"compare", cmd_compare, "DIR DIR...", "compare runs on the same data by PSIS-LOO (loo_compare)"},
     {"diagnose", cmd_diagnose, "FILE.csv...", "diagnostics of any CmdStan-format draws (Stan's too)"},
     {"demo", cmd_demo, "", "the study's network on a built-in data set, end to end"},
     {"plot", cmd_plot, "DIR", "figures into DIR/plots/ (PNG and SVG, drawn by gnuplot)"},

@@ -9,6 +9,7 @@
  *   5. sampling        the kernels (samplers) and chains of MCMC draws over any density
  *   6. diagnostics     R-hat, ESS, MCSE and quantiles as R's posterior computes them
  *   7. predictions     the posterior predictive distribution of a model on a table
+ *   8. model comparison PSIS-LOO, WAIC and loo_compare as R's loo computes them
  *
  * The library never prints and never exits; it reports through bnn_error. (It switches off
  * GSL's abort-on-error handler, once, the first time it reaches GSL: GSL's failures come
@@ -690,6 +691,58 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
                        int has_y, uint64_t seed, int threads, bnn_prediction **out,
                        bnn_error *err);
 void bnn_prediction_free(bnn_prediction *p);
+
+/* The pointwise log-likelihood of every row of t under each of S draws (draw s at theta +
+ * s * dim, unconstrained, as bnn_draws.theta holds them): ll[i * S + s] = log N(y_i |
+ * f(x_i), tau^2) with the draw's tau^2 (regression) or log p(y_i | x_i) by log-softmax
+ * (classification; labels checked). ll is n x S, the layout bnn_loo_compute takes. The
+ * draws go in blocks fixed by S alone, so the result is the same for any thread count. */
+bnn_status bnn_model_loglik(const bnn_model *m, const double *theta, size_t S,
+                            const bnn_table *t, int threads, double *ll, bnn_error *err);
+
+/* ---------------------------------------------------------------- 8. model comparison */
+
+/*
+ * Leave-one-out cross-validation by Pareto-smoothed importance sampling (PSIS-LOO:
+ * Vehtari, Gelman & Gabry 2017, the generalised Pareto fit of Zhang & Stephens 2009 with
+ * loo's weakly informative prior on k) and WAIC, computed exactly as R's loo 2.5.1 does:
+ * loo(ll, r_eff = relative_eff(exp(ll), chain_id)), waic(ll), loo_compare(...).
+ * The log-likelihood matrix is n x S, observation-major: observation i's S = M x N draws
+ * at ll + i S, chain-major (chain m's N draws at + m N); every value finite.
+ */
+
+/* loo's relative_eff of one quantity (M chains x N draws, chain-major): its ESS (loo's
+ * ess_rfun, which is posterior's .ess but for one edge: a sequence that stops at lag 0,
+ * constant draws included, gives ESS = M N / 2) divided by M N. */
+double bnn_relative_eff(const double *x, size_t M, size_t N);
+
+typedef struct {
+    size_t n, S;
+    /* loo's estimates: sums over observations, SE = sqrt(n var) of the pointwise values */
+    double elpd_loo, se_elpd_loo, p_loo, se_p_loo, looic, se_looic;
+    double mcse_elpd_loo;     /* loo's mcse_loo: NaN (R's NA) when some k > 0.7 */
+    double elpd_waic, se_elpd_waic, p_waic, se_p_waic, waic, se_waic;
+    /* per observation, n each */
+    double *elpd_loo_i, *p_loo_i, *mcse_elpd_loo_i;
+    double *pareto_k;         /* Inf where the tail was too short or constant to fit */
+    double *n_eff;            /* PSIS effective sample size (r_eff / sum of squared weights) */
+    double *r_eff;            /* relative efficiency of exp(ll_i) */
+    double *elpd_waic_i, *p_waic_i;
+} bnn_loo;
+
+/* PSIS-LOO and WAIC of ll (n x S with S = M N), observations spread over threads (the
+ * result does not depend on their number). BNN_EINVAL for a non-finite value (naming its
+ * observation and draw) or fewer than 2 draws. */
+bnn_status bnn_loo_compute(const double *ll, size_t n, size_t M, size_t N, int threads,
+                           bnn_loo **out, bnn_error *err);
+void bnn_loo_free(bnn_loo *l);
+
+/* loo_compare of K >= 2 results over the same n observations: order[0..K) the models best
+ * first (by elpd_loo, ties in input order), elpd_diff[j] and se_diff[j] those of model
+ * order[j] against the best (sum and sqrt(n) sd of the pointwise differences; 0 and 0 for
+ * the best). */
+bnn_status bnn_loo_compare(const bnn_loo *const *loos, size_t K, size_t *order,
+                           double *elpd_diff, double *se_diff, bnn_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,13 +1,13 @@
 #!/bin/sh
 # setup.sh — installs the Debian packages bnnmc builds and tests with, when missing.
-# Usage: sh scripts/setup.sh [--r] [--fuzz]   (--r also installs R with posterior, coda and
+# Usage: sh scripts/setup.sh [--r] [--fuzz]   (--r also installs R with posterior, coda, loo and
 # rstan for the cross-checks against the reference implementations; CI uses it. --fuzz
 # also installs clang and its sanitizer/libFuzzer runtime, for `make fuzz`)
 set -eu
 pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev gnuplot-nox jq bc"
 for a in "$@"; do
     case $a in
-    --r) pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan" ;;
+    --r) pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan r-cran-loo r-cran-jsonlite" ;;
     --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
     *) echo "setup: unknown option '$a' (use --r, --fuzz)" >&2; exit 2 ;;
     esac

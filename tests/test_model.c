@@ -641,6 +641,85 @@ static void test_predict_batch(gsl_rng *r)
     }
 }
 
+/* The pointwise log-likelihood of S draws (more than two blocks of the batch, not a
+ * multiple of one): each value against a direct computation from one-draw predictions,
+ * the sum over rows against the density minus its prior (study priors: N(0, prior_var)
+ * weights, inverse-gamma(0, 0) on tau^2, whose log density with eta's Jacobian is 0), the same bits
+ * on 1 and 3 threads, and finite where softmax probabilities underflow. */
+static void test_loglik(gsl_rng *r)
+{
+    struct {
+        int nn, K;
+        double scale;
+    } cases[] = {{1, 0, 1}, {0, 0, 1}, {1, 3, 1}, {0, 2, 1}, {1, 3, 300}};
+    for (int c = 0; c < 5; c++) {
+        int K = cases[c].K;
+        bnn_table *t = random_table(r, 13, 3, K);
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, cases[c].nn, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION,
+                             3, K);
+        bnn_model *m = NULL;
+        bnn_model_new(&m, &sp, t, NULL);
+        bnn_density d = bnn_model_density(m);
+        size_t dim = d.dim, S = 70, n = t->n, out = (size_t)bnn_model_n_outputs(m);
+        double *th = bnn_zalloc(S * dim), *ll = bnn_zalloc(n * S), *ll3 = bnn_zalloc(n * S);
+        double *one = bnn_zalloc(n * out), *pw = bnn_zalloc(bnn_model_predict_work(m, n));
+        double *work = bnn_zalloc(d.work_len);
+        for (size_t j = 0; j < S * dim; j++)
+            th[j] = cases[c].scale * gsl_ran_gaussian(r, 1.0);
+        bnn_error err = {0};
+        CHECK(bnn_model_loglik(m, th, S, t, 1, ll, &err) == BNN_OK, "loglik: %s", err.msg);
+        CHECK(bnn_model_loglik(m, th, S, t, 3, ll3, &err) == BNN_OK, "loglik: %s", err.msg);
+        double worst = 0, worst_sum = 0;
+        int finite = 1;
+        for (size_t s = 0; s < S; s++) {
+            const double *ths = th + s * dim;
+            bnn_model_predict(m, ths, t, one, pw, NULL);
+            double sum = 0, ss = 0;
+            for (size_t i = 0; i < n; i++) {
+                double want;
+                if (K) {
+                    want = log(one[i * out + (size_t)t->y[i]]);
+                } else {
+                    double eta = ths[dim - 1], rr = t->y[i] - one[i];
+                    want = -0.5 * (LOG_2PI + eta) - 0.5 * rr * rr * exp(-eta);
+                }
+                double v = ll[i * S + s];
+                finite &= isfinite(v);
+                /* a probability that underflowed, or went subnormal (few bits), has no
+                 * accurate direct log: log-softmax is the reference there */
+                if (want > -700)
+                    worst = fmax(worst, fabs(v - want) / fmax(1, fabs(want)));
+                sum += v;
+            }
+            for (size_t j = 0; j < d.n_weights; j++)
+                ss += ths[j] * ths[j];
+            double prior = -0.5 * (double)d.n_weights * log(2 * M_PI * sp.prior_var) -
+                           ss / (2 * sp.prior_var);
+            double lp = eval(&d, work, ths, NULL);
+            worst_sum = fmax(worst_sum, fabs(sum - (lp - prior)) / fmax(1, fabs(lp - prior)));
+        }
+        CHECK_VERBOSE(worst < 1e-12 && worst_sum < 1e-10 && finite &&
+                      memcmp(ll, ll3, n * S * sizeof *ll) == 0,
+                      "pointwise log-likelihood (%s, K=%d, weights x%g): direct %.1e, sum vs "
+                      "density %.1e, 1 = 3 threads", cases[c].nn ? "nn" : "linear", K,
+                      cases[c].scale, worst, worst_sum);
+        if (K) {
+            t->y[4] = K;   /* not a class */
+            CHECK(bnn_model_loglik(m, th, S, t, 1, ll, &err) == BNN_EINVAL &&
+                  strstr(err.msg, "label"), "a label out of range is refused: %s", err.msg);
+        }
+        free(th);
+        free(ll);
+        free(ll3);
+        free(one);
+        free(pw);
+        free(work);
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+}
+
 static void test_bad_spec(void)
 {
     bnn_table *t = bnn_table_new(2, 2, "t");
@@ -1033,6 +1112,7 @@ int main(void)
     test_drift(r);
     test_predict(r);
     test_predict_batch(r);
+    test_loglik(r);
     test_bad_spec();
     test_unconstrain(r);
     test_prior_layers(r);

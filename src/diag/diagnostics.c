@@ -119,10 +119,25 @@ static double acov_at(acov_cache *c, size_t t)
     return c->mean_acov[t];
 }
 
-double bnn_ess(const double *x, size_t M, size_t N)
+/* The ESS of posterior's .ess, or with loo = 1 of loo's ess_rfun (relative_eff), which
+ * differs in one place: when Geyer's sequence stops at once (max_t = 0: fewer than 6 draws
+ * per chain, constant or strongly anticorrelated draws) R's sum(rho[1:max_t]) there is
+ * rho_0 = 1, not an empty sum, so tau = -1 + 2 + 1 = 2 and the ESS is M N / 2. */
+static double ess_geyer(const double *x, size_t M, size_t N, int loo)
 {
-    if (N < 3 || M < 1)
+    if (M < 1 || N < 1 || (N < 3 && !loo))
         return NAN;
+    if (N < 2)
+        return 0.5 * (double)M;   /* loo: max_t = 0 (R itself fails on one draw a chain) */
+    if (loo) {
+        /* constant draws: R's mean is exactly the value, every autocovariance exactly 0
+         * and rho_1 NaN, so max_t = 0 (a rounded mean here would leave noise instead) */
+        size_t k = 1;
+        while (k < M * N && x[k] == x[0])
+            k++;
+        if (k == M * N)
+            return 0.5 * (double)(M * N);
+    }
     acov_cache c = {M, N, malloc(M * N * sizeof(double)), malloc(N * sizeof(double)), 0, 0};
     double *rho = calloc(N, sizeof *rho), *cmean = malloc(M * sizeof *cmean);
     double ess = NAN;
@@ -148,8 +163,11 @@ double bnn_ess(const double *x, size_t M, size_t N)
             b += (cmean[m] - a) * (cmean[m] - a);
         var_plus += b / (double)(M - 1);
     }
-    if (!(var_plus > 0) || !isfinite(var_plus))
-        goto done;   /* constant draws: ESS undefined */
+    if (!(var_plus > 0) || !isfinite(var_plus)) {
+        /* constant draws: ESS undefined (posterior); loo's rho_1 is NaN there, max_t = 0 */
+        ess = loo ? 0.5 * (double)(M * N) : NAN;
+        goto done;
+    }
 #define RHO(t) (1.0 - (mean_var - acov_at(&c, (t))) / var_plus)
     /* Geyer's initial positive sequence */
     size_t t = 0;
@@ -183,6 +201,8 @@ double bnn_ess(const double *x, size_t M, size_t N)
     double tau = -1.0;
     for (size_t k = 0; k < max_t; k++)
         tau += 2.0 * rho[k];
+    if (loo && max_t == 0)
+        tau += 2.0 * rho[0];
     tau += rho[max_t];
     double total = (double)(M * N);
     tau = fmax(tau, 1.0 / log10(total));
@@ -193,6 +213,16 @@ done:
     free(rho);
     free(cmean);
     return ess;
+}
+
+double bnn_ess(const double *x, size_t M, size_t N)
+{
+    return ess_geyer(x, M, N, 0);
+}
+
+double bnn_relative_eff(const double *x, size_t M, size_t N)
+{
+    return ess_geyer(x, M, N, 1) / (double)(M * N);
 }
 
 /* ------------------------------------------------------------ helpers */

@@ -933,8 +933,11 @@ size_t bnn_model_predict_batch_work(const bnn_model *m, size_t n, size_t B)
     return (size_t)m->width[0] * B * (size_t)m->width[1] + n * B * (size_t)m->sum_width;
 }
 
-void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t stride, size_t B,
-                             const bnn_table *t, double *out, double *work)
+/* With logits = 1 a classifier's final softmax is left out: the output is its input (the raw
+ * z, or sigmoid(z) under --output sigmoid), as the log-likelihood wants log-softmax, exact
+ * where a probability would underflow. */
+static void predict_batch(const bnn_model *m, const double *theta, size_t stride, size_t B,
+                          const bnn_table *t, double *out, double *work, int logits)
 {
     size_t n = t->n;
     double *packed = work;
@@ -965,7 +968,7 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
         }
         bnn_activation act = layer_act(m, l);
         act_forward(act, dst, n * ld);   /* nothing for softmax */
-        if (l == m->L - 1 && m->spec.task == BNN_TASK_CLASSIFICATION) {
+        if (l == m->L - 1 && m->spec.task == BNN_TASK_CLASSIFICATION && !logits) {
             for (size_t r = 0; r < n * B; r++) {
                 double *z = dst + r * wo, mx = z[0], s = 0.0;
                 for (size_t k = 1; k < wo; k++)
@@ -980,4 +983,16 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
         ld_in = ld;
         a = dst + n * ld;
     }
+}
+
+void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t stride, size_t B,
+                             const bnn_table *t, double *out, double *work)
+{
+    predict_batch(m, theta, stride, B, t, out, work, 0);
+}
+
+void bnn_model_logits_batch(const bnn_model *m, const double *theta, size_t stride, size_t B,
+                            const bnn_table *t, double *out, double *work)
+{
+    predict_batch(m, theta, stride, B, t, out, work, 1);
 }

@@ -55,6 +55,11 @@ int bnn_model_has_fused(const bnn_model *m);
  * more than BNN_FUSED_MAXK outputs, no training data), or out of memory. */
 int bnn_model_set_fused_lanes(bnn_model *m, int lanes);
 
+/* bnn_model_predict_batch, but a classification's outputs are the raw z before the
+ * softmax (same layout and work). */
+void bnn_model_logits_batch(const bnn_model *m, const double *theta, size_t stride, size_t B,
+                            const bnn_table *t, double *out, double *work);
+
 /* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
 size_t bnn_model_eta_index(const bnn_model *m);
 

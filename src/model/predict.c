@@ -344,3 +344,89 @@ done:
     *out = p;
     return BNN_OK;
 }
+
+/* ------------------------------------------------------------ pointwise log-likelihood */
+
+typedef struct {
+    const bnn_model *m;
+    const double *theta;
+    size_t S;
+    const bnn_table *t;
+    double *ll;               /* n x S */
+} loglik_job;
+
+/* Blocks lo..hi of DRAW_BLOCK draws (block b holds draws b DRAW_BLOCK ...: fixed by S, not
+ * by the threads, so every value comes from the same batched products whatever their
+ * number). */
+static bnn_status loglik_blocks(void *arg, size_t lo, size_t hi)
+{
+    loglik_job *j = arg;
+    const bnn_model *m = j->m;
+    const bnn_table *t = j->t;
+    size_t n = t->n, S = j->S, dim = bnn_model_dim(m);
+    size_t K = (size_t)bnn_model_n_outputs(m);
+    int reg = bnn_model_get_spec(m)->task == BNN_TASK_REGRESSION;
+    size_t eta_at = reg ? bnn_model_eta_index(m) : 0;
+    double *out = malloc(n * K * DRAW_BLOCK * sizeof *out);
+    double *work = malloc((bnn_model_predict_batch_work(m, n, DRAW_BLOCK) + 1) * sizeof *work);
+    bnn_status st = BNN_OK;
+    if (!out || !work) {
+        st = BNN_ENOMEM;
+        goto done;
+    }
+    for (size_t blk = lo; blk < hi; blk++) {
+        size_t s0 = blk * DRAW_BLOCK, B = S - s0 < DRAW_BLOCK ? S - s0 : DRAW_BLOCK;
+        const double *th = j->theta + s0 * dim;
+        bnn_model_logits_batch(m, th, dim, B, t, out, work);
+        for (size_t b = 0; b < B; b++) {
+            double *ll = j->ll + s0 + b;
+            if (reg) {
+                /* log N(y | f, tau^2), tau^2 = exp(eta), as the model's density */
+                double eta = th[b * dim + eta_at], prec = exp(-eta);
+                double lnorm = -0.5 * (log(2 * M_PI) + eta);
+                for (size_t i = 0; i < n; i++) {
+                    double r = t->y[i] - out[i * B + b];
+                    ll[i * S] = lnorm - 0.5 * r * r * prec;
+                }
+            } else {
+                /* log-softmax at the label: (z_y - max) - log sum exp(z - max) */
+                for (size_t i = 0; i < n; i++) {
+                    const double *z = out + (i * B + b) * K;
+                    double mx = z[0], s = 0;
+                    for (size_t k = 1; k < K; k++)
+                        mx = z[k] > mx ? z[k] : mx;
+                    for (size_t k = 0; k < K; k++)
+                        s += exp(z[k] - mx);
+                    ll[i * S] = (z[(size_t)t->y[i]] - mx) - log(s);
+                }
+            }
+        }
+    }
+done:
+    free(out);
+    free(work);
+    return st;
+}
+
+bnn_status bnn_model_loglik(const bnn_model *m, const double *theta, size_t S,
+                            const bnn_table *t, int threads, double *ll, bnn_error *err)
+{
+    const bnn_model_spec *sp = bnn_model_get_spec(m);
+    if (t->p != (size_t)sp->n_inputs)
+        return bnn_fail(err, BNN_EINVAL, "%s: %zu inputs, the model expects %d", t->source,
+                        t->p, sp->n_inputs);
+    if (sp->task == BNN_TASK_CLASSIFICATION)
+        for (size_t i = 0; i < t->n; i++) {
+            double y = t->y[i];
+            if (!(y >= 0 && y < sp->n_classes && y == floor(y)))
+                return bnn_fail(err, BNN_EINVAL, "%s:%zu: label %g is not a class 0..%d",
+                                t->source, t->line[i] ? t->line[i] : i + 1, y,
+                                sp->n_classes - 1);
+        }
+    if (S == 0 || t->n == 0)
+        return BNN_OK;
+    loglik_job j = {m, theta, S, t, ll};
+    size_t blocks = (S + DRAW_BLOCK - 1) / DRAW_BLOCK;
+    bnn_status st = bnn_parallel_for(blocks, threads < 1 ? 1 : threads, loglik_blocks, &j);
+    return st ? bnn_fail(err, st, "loglik: out of memory") : BNN_OK;
+}
