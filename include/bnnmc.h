@@ -10,6 +10,7 @@
  *   6. diagnostics     R-hat, ESS, MCSE and quantiles as R's posterior computes them
  *   7. predictions     the posterior predictive distribution of a model on a table
  *   8. model comparison PSIS-LOO, WAIC and loo_compare as R's loo computes them
+ *   9. variational     ADVI: a Gaussian approximation of any density (CmdStan's variational)
  *
  * The library never prints and never exits; it reports through bnn_error. (It switches off
  * GSL's abort-on-error handler, once, the first time it reaches GSL: GSL's failures come
@@ -743,6 +744,65 @@ void bnn_loo_free(bnn_loo *l);
  * the best). */
 bnn_status bnn_loo_compare(const bnn_loo *const *loos, size_t K, size_t *order,
                            double *elpd_diff, double *se_diff, bnn_error *err);
+
+/* ---------------------------------------------------------------- 9. variational inference */
+
+/*
+ * ADVI (Kucukelbir et al. 2017) as CmdStan's `variational` method runs it (stan-dev/stan
+ * src/stan/variational/advi.hpp): a Gaussian approximation q on the unconstrained vector of
+ * any bnn_density, fitted by stochastic gradient ascent on the ELBO. It is an
+ * approximation, not a sampler: its draws are independent draws of q, not of the posterior.
+ */
+typedef enum { BNN_VI_MEANFIELD = 0, BNN_VI_FULLRANK } bnn_vi_family;
+
+typedef struct {
+    bnn_vi_family algorithm;  /* meanfield (mu, omega = log sd) or fullrank (mu, L) */
+    size_t iter;              /* maximum iterations (10000) */
+    size_t grad_samples;      /* draws per ELBO gradient (1) */
+    size_t elbo_samples;      /* draws per ELBO estimate (100) */
+    double eta;               /* step-size scale (1); chosen by adaptation when adapt */
+    int adapt;                /* 1: search eta in 100, 10, 1, 0.1, 0.01 first (1) */
+    size_t adapt_iter;        /* iterations per candidate eta (50) */
+    double tol_rel_obj;       /* relative ELBO change that counts as converged (0.01) */
+    size_t eval_elbo;         /* iterations between ELBO estimates (100) */
+    size_t output_samples;    /* draws of q returned (1000) */
+    uint64_t seed;
+    /* optional: called with each line of CmdStan's progress table (no newline) */
+    void (*progress)(void *ctx, const char *line);
+    void *progress_ctx;
+} bnn_vi_config;
+
+/* CmdStan's defaults (above), seed 0, no progress. */
+void bnn_vi_config_default(bnn_vi_config *c);
+
+typedef struct {
+    bnn_vi_family algorithm;
+    size_t dim;
+    double *mean;             /* dim: q's mean mu */
+    double *sd;               /* dim: q's marginal sds (meanfield exp(omega); fullrank the
+                                 square roots of diag(L L')) */
+    double *L;                /* fullrank: dim x dim row-major, lower triangular (q's
+                                 covariance is L L'); NULL for meanfield */
+    double eta;               /* the step-size scale used */
+    size_t iterations;        /* iterations of the ascent made */
+    int converged;            /* 0 no, 1 the mean, 2 the median relative change < tol */
+    size_t n_elbo;            /* ELBO evaluations: at iterations elbo_iter[k], values elbo[k] */
+    size_t *elbo_iter;
+    double *elbo, *rel_mean, *rel_median;
+    size_t n_draws;           /* output_samples */
+    double *draws;            /* n_draws x dim, row-major, unconstrained */
+    double *log_p;            /* n_draws: the density's logp at each draw */
+    double *log_g;            /* n_draws: -|z|^2 / 2 of the draw's standard normal z (CmdStan's
+                                 log_g__: q's log density without its constant and
+                                 log-determinant) */
+} bnn_vi_result;
+
+/* Fits q from the start theta0 (d->dim values; mu = theta0, omega = 0 or L = I as Stan).
+ * BNN_EINVAL for a bad setting or when every candidate eta fails (Stan's message);
+ * BNN_ENUMERIC when the ascent meets a non-finite ELBO or gradient. */
+bnn_status bnn_vi_run(const bnn_density *d, const double *theta0, const bnn_vi_config *cfg,
+                      bnn_vi_result **out, bnn_error *err);
+void bnn_vi_result_free(bnn_vi_result *r);
 
 #ifdef __cplusplus
 }

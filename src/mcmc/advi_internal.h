@@ -1,0 +1,45 @@
+/* advi_internal.h — the pure pieces of ADVI (advi.c), exposed to tests/test_advi.c so the
+ * step-size sequence, the stopping rule and the ELBO gradient are checked deterministically
+ * (not public API). */
+#ifndef BNNMC_ADVI_INTERNAL_H
+#define BNNMC_ADVI_INTERNAL_H
+
+#include <stddef.h>
+#include "bnnmc.h"
+
+/* Stan's adaptive step (advi.hpp, stochastic_gradient_ascent): s = g^2 at iter 1, else
+ * s = 0.9 s + 0.1 g^2; then x += eta / sqrt(iter) * g / (1 + sqrt(s)), over n values. */
+void bnn_advi_step(double *x, double *s, const double *g, size_t n, size_t iter, double eta);
+
+/* Stan's rel_difference(elbo, elbo_prev) = |(elbo_prev - elbo) / elbo|. */
+double bnn_advi_rel_change(double elbo, double elbo_prev);
+
+/* The relative-tolerance rule over the circular buffer buf of cap values holding *count
+ * (<= cap) values, next write at *head (buf has 2 cap values: the second half is scratch):
+ * pushes rel, writes the buffer's mean and median (Stan's: the element at count / 2 in
+ * order),
+ * returns 1 when the mean, 2 when the median (3 both) is below tol, 0 otherwise. */
+int bnn_advi_converged(double *buf, size_t cap, size_t *count, size_t *head, double rel,
+                       double tol, double *mean, double *median);
+
+/* The variational parameters' count: 2 dim (meanfield: mu, omega) or dim + dim(dim+1)/2
+ * (fullrank: mu, then L's lower triangle row by row). */
+size_t bnn_advi_nparam(bnn_vi_family fam, size_t dim);
+
+/* zeta = the transform of the standard normal draw z under the family's parameters phi. */
+void bnn_advi_transform(bnn_vi_family fam, size_t dim, const double *phi, const double *z,
+                        double *zeta);
+
+/* The reparametrisation-trick ELBO gradient (Stan's calc_grad) over the n base draws z
+ * (n x dim) into grad (nparam values); the ELBO estimate with those same draws (the mean of
+ * logp plus the entropy) is returned. zeta and g are dim scratch values. Non-finite logp or
+ * gradient: returns NaN. */
+double bnn_advi_elbo_grad(bnn_vi_family fam, const bnn_density *d, double *work,
+                          const double *phi, const double *z, size_t n, double *zeta,
+                          double *g, double *grad);
+
+/* The family's entropy (Stan's entropy(): 0.5 dim (1 + log 2 pi) + sum omega, or + sum
+ * log |L_ii|). */
+double bnn_advi_entropy(bnn_vi_family fam, size_t dim, const double *phi);
+
+#endif
