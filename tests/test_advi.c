@@ -285,12 +285,30 @@ static void test_eta_rule(void)
     const double f[5] = {-80, -90, -70, -10, -20};
     double eta_f;
     int rf = eta_rule(f, 5, -100, &eta_f, &at);
+    /* 100 beats the start, 10 fails: 100 (the failed candidate need not beat the start) */
+    const double g[5] = {-90, F, 0, 0, 0};
+    double eta_g;
+    int at_g, rg = eta_rule(g, 5, -100, &eta_g, &at_g);
     eta_rule(a, 5, -100, &eta, &at);
     CHECK_VERBOSE(ra == 1 && eta == 10 && at == 2 && rb == 2 && eta_b == 0.01 && rc == 1 &&
                   eta_c == 0.1 && at_c == 4 && rd == 1 && eta_d == 1 && re == -1 && rf == 1 &&
-                  eta_f == 100,
-                  "eta search rule (advi.hpp adapt_eta) on six hand-worked ELBO sequences: "
-                  "10, 0.01, 0.1 at the last, 1, all failed, 100 (first decrease, not the best)");
+                  eta_f == 100 && rg == 1 && eta_g == 100 && at_g == 1,
+                  "eta search rule (advi.hpp adapt_eta) on seven hand-worked ELBO sequences: "
+                  "10, 0.01, 0.1 at the last, 1, all failed, 100 (first decrease, not the "
+                  "best), 100 (then a failure)");
+}
+
+/* the entropies (normal_meanfield::entropy, normal_fullrank::entropy, which skips a zero
+ * L_dd) against their closed forms */
+static void test_entropy(void)
+{
+    const double c = 1 + log(2 * M_PI);
+    const double mf[4] = {9, 9, 0.1, -0.3}, fr[5] = {9, 9, -2, 0.5, 0};
+    double hm = bnn_advi_entropy(BNN_VI_MEANFIELD, 2, mf);
+    double hf = bnn_advi_entropy(BNN_VI_FULLRANK, 2, fr);
+    CHECK_VERBOSE(fabs(hm - (c - 0.2)) < 1e-14 && fabs(hf - (c + log(2))) < 1e-14,
+                  "entropies: mean-field dim (1 + log 2 pi) / 2 + sum omega = %.15g; full-rank "
+                  "with L = [-2 0; 0.5 0] skips log 0: %.15g", hm, hf);
 }
 
 /* ---- whole runs of the eta search and the dropped-draw rules ---- */
@@ -426,14 +444,15 @@ static void test_failures(void)
 
 /* N(3, 1) truncated to x > 0 (logp -INFINITY at x <= 0): from x0 = 0.5, q = N(0.5, 1) puts
  * 31% of its draws below 0; they are dropped, as Stan drops them, and the run completes
- * (q then settles near N(3, 1), whose mass below 0 is 0.1%) */
+ * (q then settles near N(3, 1), whose mass below 0 is 0.1%). The constant -20 keeps the
+ * ELBO away from 0, so the relative tolerance stops the run early. */
 static double trunc3_logp(const void *ctx, double *work, const double *x, double *grad)
 {
     (void)ctx;
     (void)work;
     if (grad)
         grad[0] = 3 - x[0];
-    return x[0] > 0 ? -0.5 * (x[0] - 3) * (x[0] - 3) : -INFINITY;
+    return x[0] > 0 ? -20 - 0.5 * (x[0] - 3) * (x[0] - 3) : -INFINITY;
 }
 
 static void test_support(void)
@@ -537,6 +556,7 @@ int main(void)
     test_stop_sequence();
     test_eta_rule();
     test_gradient();
+    test_entropy();
     test_eta_search();
     test_failures();
     test_support();

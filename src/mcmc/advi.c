@@ -320,7 +320,7 @@ static bnn_status adapt_eta(advi *a, const double *theta0, double *eta_out, bnn_
     if (calc_elbo(a, &elbo_init))
         return bnn_fail(err, BNN_ENUMERIC,
                         "variational: cannot compute the ELBO using the initial variational "
-                        "distribution (all %zu draws had a non-finite log density); the model "
+                        "distribution (%zu of its draws had a non-finite log density); the model "
                         "may be either severely ill-conditioned or misspecified",
                         a->cfg->elbo_samples);
     double elbo_best = -DBL_MAX, eta_best = 0.0;
