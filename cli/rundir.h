@@ -57,6 +57,28 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
                           const bnn_prediction *test, double seconds_sampling,
                           double seconds_total, const sample_opts *o);
 
+/* ---- a variational run (`bnnmc variational`): the same folder, config.json saying
+ * "method": "variational" and "approximation": true, chain-1.csv in CmdStan's variational
+ * layout (columns lp__,log_p__,log_g__ then the parameters; first row the mean of q, then
+ * its draws), metrics.json without acceptance (the fit's ELBO, q's mean and sd instead). */
+
+/* A variational chain CSV's last line: a file without it was cut short. */
+#define VI_CSV_END "# COMPLETED.\n"
+/* "meanfield" or "fullrank", as CmdStan spells the algorithm. */
+const char *rundir_vi_algorithm(bnn_vi_family f);
+/* config.json: the data, the model, every setting of vc; with vr (NULL while running) the
+ * eta used, the iterations and whether the ELBO converged. */
+void rundir_write_vi_config(const char *dir, const sample_opts *o, const bnn_model *m,
+                            const bnn_table *train, const bnn_table *test,
+                            const bnn_vi_config *vc, const bnn_vi_result *vr, const char *status);
+/* chain-1.csv: the mean of q, then vr's draws, in CmdStan's variational CSV layout. */
+void rundir_write_vi_chain(const char *dir, const bnn_model *m, const sample_opts *o,
+                           const bnn_vi_config *vc, const bnn_vi_result *vr);
+/* metrics.json of the predictions from vr's draws, the ELBO and q. */
+void rundir_write_vi_metrics(const char *dir, bnn_task task, const bnn_vi_result *vr,
+                             const bnn_prediction *train, const bnn_prediction *test,
+                             double seconds_fit, double seconds_total);
+
 /* The rows of a pred CSV (also `bnnmc predict`'s output). 0, or -1 on a write error. */
 int write_pred_csv(FILE *f, const bnn_prediction *p);
 /* A pred CSV at path, atomically (`bnnmc predict --out`); exits 1 when it cannot. */
