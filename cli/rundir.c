@@ -743,10 +743,10 @@ void rundir_write_vi_metrics(const char *dir, bnn_task task, const bnn_vi_result
     cJSON_AddStringToObject(met, "algorithm", rundir_vi_algorithm(vr->algorithm));
     cJSON_AddNumberToObject(met, "eta", vr->eta);
     cJSON_AddNumberToObject(met, "iterations", (double)vr->iterations);
-    static const char *const conv[3] = {"no", "mean", "median"};
     cJSON_AddBoolToObject(met, "converged", vr->converged != 0);
-    cJSON_AddStringToObject(met, "convergence", conv[vr->converged >= 0 && vr->converged <= 2
-                                                     ? vr->converged : 0]);
+    cJSON_AddStringToObject(met, "convergence", vi_convergence[vr->converged >= 0 &&
+                                                               vr->converged <= 2
+                                                               ? vr->converged : 0]);
     /* the ELBO at the end (null when the run never evaluated it: iter < eval_elbo), and
      * its history as CmdStan's progress table shows it */
     double last = vr->n_elbo ? vr->elbo[vr->n_elbo - 1] : NAN;

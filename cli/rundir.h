@@ -132,8 +132,13 @@ typedef struct {
     const char *status;       /* config.json's status: "complete" or "partial: ..." */
     bnn_model_spec spec;      /* the model, from config.json */
     size_t params;            /* its parameters */
-    const bnn_kernel *kernel; /* the sampler that made the draws (config.json) */
-    size_t sampler_cols;      /* lp__, CmdStan's six, the kernel's own: before the parameters */
+    int variational;          /* config.json's method is "variational": one "chain" of
+                                 independent draws of an approximation (bnnmc variational) */
+    const char *vi_algorithm; /* then "meanfield" or "fullrank" */
+    const bnn_kernel *kernel; /* the sampler that made the draws (config.json); NULL for a
+                                 variational run */
+    size_t sampler_cols;      /* lp__, CmdStan's six, the kernel's own (variational: lp__,
+                                 log_p__, log_g__): before the parameters */
     int dense_metric;         /* config.json's sampler.metric is "dense" (absent: diag) */
     size_t chains, draws;     /* chain files, kept draws in each */
     stan_csv *chain;          /* chain-1.csv ... */
@@ -147,6 +152,12 @@ typedef struct {
  * outlive r). 0, or -1 with a one-line message naming the file in err. */
 int run_folder_load(run_folder *r, const char *dir, char *err, size_t errlen);
 void run_folder_free(run_folder *r);
+/* metrics.json's "convergence" of a variational run: not, by the mean or the median
+ * relative ELBO change (bnn_vi_result.converged's 0, 1, 2). */
+extern const char *const vi_convergence[];
+/* For a variational run, one line on f saying that r holds an approximation, not posterior
+ * draws ("bnnmc CMD: note: DIR holds a variational approximation ..."); nothing otherwise. */
+void run_folder_note(const run_folder *r, const char *cmd, FILE *f);
 /* The draws of r's chains for model m (built from r->spec), in the sampler's unconstrained
  * scale. A value outside its domain (tau2 <= 0) is BNN_EPARSE naming the file and draw. */
 bnn_status run_folder_draws(const run_folder *r, const bnn_model *m, bnn_draws **out,
