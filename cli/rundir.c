@@ -759,13 +759,17 @@ void rundir_write_vi_metrics(const char *dir, bnn_task task, const bnn_vi_result
         cJSON_AddItemToArray(he, cJSON_CreateNumber(vr->elbo[k]));
     }
     /* q itself on the unconstrained scale (eta = log tau2): chain-1.csv's first row is
-     * this mean, constrained */
+     * this mean, constrained. Written with 17 digits, as the CSV is: cJSON's own numbers
+     * round-trip only to within a relative DBL_EPSILON. */
     cJSON *q = cJSON_AddObjectToObject(met, "q");
     cJSON *qm = cJSON_AddArrayToObject(q, "mean");
     cJSON *qs = cJSON_AddArrayToObject(q, "sd");
     for (size_t j = 0; j < vr->dim; j++) {
-        cJSON_AddItemToArray(qm, cJSON_CreateNumber(vr->mean[j]));
-        cJSON_AddItemToArray(qs, cJSON_CreateNumber(vr->sd[j]));
+        char num[2][32];
+        snprintf(num[0], sizeof num[0], "%.17g", vr->mean[j]);
+        snprintf(num[1], sizeof num[1], "%.17g", vr->sd[j]);
+        cJSON_AddItemToArray(qm, isfinite(vr->mean[j]) ? cJSON_CreateRaw(num[0]) : cJSON_CreateNull());
+        cJSON_AddItemToArray(qs, isfinite(vr->sd[j]) ? cJSON_CreateRaw(num[1]) : cJSON_CreateNull());
     }
     cJSON_AddNumberToObject(met, "seconds_fit", seconds_fit);
     cJSON_AddNumberToObject(met, "seconds_total", seconds_total);
