@@ -1,10 +1,11 @@
 /* cmd_summary.c — `bnnmc summary DIR`: the diagnostics of a run folder's chains, the run's
  * metrics and the R-hat of its predictions, with a one-line verdict. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
-#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cJSON.h>
 
@@ -75,8 +76,10 @@ static void print_variational(run_folder *r, const summary_set *s, int all)
                "reached: raise --iter, or see the ELBO history in metrics.json).\n", elbo, iters);
     printf("note: this folder holds an APPROXIMATION of the posterior, not posterior draws: the\n"
            "draws are independent draws of q, so their R-hat and ESS above say nothing about the\n"
-           "posterior; mean-field q underestimates its spread. Compare with MCMC by 'bnnmc loo'\n"
-           "or 'bnnmc compare', or the test metrics.\n");
+           "posterior; %s\nCompare with MCMC by 'bnnmc loo' or 'bnnmc compare', or by the test "
+           "metrics.\n", strcmp(r->vi_algorithm, "fullrank") == 0
+                            ? "full-rank q is one Gaussian, whatever the posterior's shape."
+                            : "mean-field q ignores correlations and underestimates the spread.");
 }
 
 int cmd_summary(int argc, char **argv)

@@ -177,7 +177,7 @@ int cmd_variational(int argc, char **argv)
         vc.progress = vi_progress;
         vc.progress_ctx = NULL;
     }
-    rundir_check(o.out, o.force);
+    rundir_check_cmd("variational", o.out, o.force);
     bnn_table *train = NULL, *test = NULL;
     int K = 0;
     run_load_data(&o, &train, &test, &K);

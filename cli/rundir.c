@@ -30,17 +30,22 @@ static int is_run_file(const char *name)
 
 /* ------------------------------------------------------------ the folder */
 
-void rundir_check(const char *dir, int force)
+void rundir_check_cmd(const char *cmd, const char *dir, int force)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
         return;
     if (!S_ISDIR(st.st_mode))
-        die_usage("sample", "--out: %s exists and is not a folder", dir);
+        die_usage(cmd, "--out: %s exists and is not a folder", dir);
     char cfg[4096];
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
     if (access(cfg, F_OK) == 0 && !force)
-        die_usage("sample", "--out: %s already holds a run; use --force to overwrite it", dir);
+        die_usage(cmd, "--out: %s already holds a run; use --force to overwrite it", dir);
+}
+
+void rundir_check(const char *dir, int force)
+{
+    rundir_check_cmd("sample", dir, force);
 }
 
 void rundir_prepare(const char *dir, int force)

@@ -33,6 +33,8 @@ void put_pred_header(FILE *f, bnn_task task, int K);
 
 /* Refuses (exit 2) an --out that is a file, or that holds a run when force is 0. */
 void rundir_check(const char *dir, int force);
+/* rundir_check for `bnnmc cmd` (its name in the message). */
+void rundir_check_cmd(const char *cmd, const char *dir, int force);
 /* Prepares DIR for a run: refuses an existing run unless force (then removes its files). */
 void rundir_prepare(const char *dir, int force);
 

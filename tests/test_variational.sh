@@ -169,7 +169,7 @@ expect 2 "--tol-rel-obj 0" "--tol-rel-obj: must be a positive number" "$B" varia
 expect 2 "--adapt-iter 0" "--adapt-iter: 0 is out of range" "$B" variational --dataset blobs3 --out "$T/b" --adapt-iter 0
 expect 2 "a sampler's option is not one of variational's" "unknown option '--samples'" "$B" variational --dataset blobs3 --out "$T/b" --samples 10
 expect 2 "--out is required" "--out DIR is required" "$B" variational --dataset blobs3
-expect 2 "an existing run is kept" "already holds a run" "$B" variational --dataset blobs3 --out "$V"
+expect 2 "an existing run is kept" "bnnmc variational: --out: $V already holds a run" "$B" variational --dataset blobs3 --out "$V"
 [ ! -e "$T/b" ] && ok "no folder made by a refused command" || bad "a refused command made $T/b"
 "$B" variational --help >"$T/out" && grep -q "APPROXIMATION" "$T/out" && grep -q -- "--output-samples N" "$T/out" &&
     grep -q -- "--no-adapt" "$T/out" && ! grep -q -- "--sampler" "$T/out" &&
