@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "checkpoint.h"
 #include "commands.h"
 #include "run.h"
 #include "rundir.h"
@@ -192,6 +193,7 @@ int cmd_variational(int argc, char **argv)
     bnn_density d = bnn_model_density(m);
     double *theta0 = vi_start(&o, m, &d);
     rundir_prepare(o.out, o.force);
+    ckpt_clear(o.out);   /* an earlier sampled run's checkpoints must not outlive it */
     rundir_write_vi_config(o.out, &o, m, train, test, &vc, NULL, "running");
 
     double t0 = now();
