@@ -125,6 +125,15 @@ F="$T/fr"
     grep -q '"algorithm":[[:space:]]*"fullrank"' "$F/config.json" && [ -s "$F/pred-test.csv" ] &&
     ok "variational fullrank on a classification" || bad "variational fullrank"
 
+# --no-adapt: eta as given, no adaptation lines (the mean row follows the header)
+"$B" variational --dataset blobs3 --model linear --no-adapt --eta 0.5 --output-samples 20 \
+    --out "$T/na" --quiet && grep -qxF "#       engaged = 0" "$T/na/chain-1.csv" &&
+    grep -qxF "#     eta = 0.5" "$T/na/chain-1.csv" && ! grep -q "Stepsize adaptation" "$T/na/chain-1.csv" &&
+    [ "$(grep -A1 '^lp__' "$T/na/chain-1.csv" | tail -1 | cut -d, -f1-3)" = "0,0,0" ] &&
+    grep -q '"eta_used":[[:space:]]*0.5' "$T/na/config.json" &&
+    ok "--no-adapt --eta 0.5: engaged = 0, eta 0.5, no adaptation lines, the mean row next" ||
+    bad "--no-adapt: the CSV's settings or layout"
+
 # ---- the readers take the folder and say it holds an approximation
 "$B" summary "$V" >"$T/out" 2>"$T/err" && grep -q "variational approximation (ADVI meanfield)" "$T/out" &&
     grep -q "APPROXIMATION" "$T/out" && grep -q "^ELBO .* after [0-9]* iterations" "$T/out" &&
