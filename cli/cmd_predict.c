@@ -38,6 +38,7 @@ static int load_run(const char *dir, bnn_model_spec *sp, bnn_model **m, bnn_draw
     }
     if (r.partial)
         fprintf(stderr, "bnnmc predict: note: the run in %s is %s\n", dir, r.status);
+    run_folder_note(&r, "predict", stderr);
     *sp = r.spec;
     bnn_error err = {0};
     bnn_status st = bnn_model_new(m, sp, NULL, &err);

@@ -100,6 +100,11 @@ static int continue_run(int argc, char **argv, int extend)
     run_json cfg;
     if (run_json_load(&cfg, dir, "config.json") != 0)
         die_usage(C, "%s: not a bnnmc run folder (%s)", argv[optind], cfg.err);
+    /* a variational approximation has no chains to continue, and no checkpoints */
+    if (run_json_has(&cfg, "method") && strcmp(run_json_str(&cfg, "method"), "sample") != 0)
+        die_usage(C, "%s holds a variational approximation ('bnnmc variational'), not MCMC "
+                  "chains: there is nothing to %s; run 'bnnmc variational' again instead",
+                  argv[optind], C);
     const char *status = run_json_str(&cfg, "status");
     if (cfg.err[0])
         die_usage(C, "%s", cfg.err);

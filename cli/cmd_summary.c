@@ -1,9 +1,11 @@
 /* cmd_summary.c — `bnnmc summary DIR`: the diagnostics of a run folder's chains, the run's
  * metrics and the R-hat of its predictions, with a one-line verdict. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cJSON.h>
 
@@ -52,6 +54,34 @@ static void print_metrics(run_folder *r)
     }
 }
 
+/* A variational run: the draws' statistics, the fit, and what they are (no verdict on
+ * convergence from R-hat or ESS: the draws are independent draws of q by construction). */
+static void print_variational(run_folder *r, const summary_set *s, int all)
+{
+    printf("bnnmc summary of %s: a variational approximation (ADVI %s), %zu independent draws "
+           "of q\n\n", r->dir, r->vi_algorithm, s->N);
+    print_table(s, all ? s->k : 25);
+    printf("\n");
+    print_metrics(r);
+    run_json *m = &r->metrics;
+    /* run_folder_load checked these keys */
+    double elbo = run_json_metric(m, "elbo");
+    int conv = run_json_choice(m, "convergence", vi_convergence);
+    long iters = run_json_int(m, "iterations", 0, LONG_MAX);
+    if (conv)
+        printf("\nELBO %.3f after %ld iterations: converged (the %s relative ELBO change fell "
+               "below --tol-rel-obj).\n", elbo, iters, vi_convergence[conv]);
+    else
+        printf("\nELBO %.3f after %ld iterations: NOT converged (the maximum of iterations was "
+               "reached: raise --iter, or see the ELBO history in metrics.json).\n", elbo, iters);
+    printf("note: this folder holds an APPROXIMATION of the posterior, not posterior draws: the\n"
+           "draws are independent draws of q, so their R-hat and ESS above say nothing about the\n"
+           "posterior; %s\nCompare with MCMC by 'bnnmc loo' or 'bnnmc compare', or by the test "
+           "metrics.\n", strcmp(r->vi_algorithm, "fullrank") == 0
+                            ? "full-rank q is one Gaussian, whatever the posterior's shape."
+                            : "mean-field q ignores correlations and underestimates the spread.");
+}
+
 int cmd_summary(int argc, char **argv)
 {
     static const struct option longopts[] = {{"json", no_argument, 0, 'j'}, {"all", no_argument, 0, 'a'},
@@ -90,6 +120,8 @@ int cmd_summary(int argc, char **argv)
         cJSON_AddNumberToObject(root, "chains", (double)s.M);
         cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
         cJSON_AddBoolToObject(root, "partial", s.partial);
+        cJSON_AddStringToObject(root, "method", r.variational ? "variational" : "sample");
+        cJSON_AddBoolToObject(root, "approximation", r.variational);
         cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
         cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
         cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
@@ -104,6 +136,8 @@ int cmd_summary(int argc, char **argv)
         cJSON_AddItemToObject(root, "metrics", cJSON_Duplicate(r.metrics.root, 1));
         print_json(root);
         cJSON_Delete(root);
+    } else if (r.variational) {
+        print_variational(&r, &s, all);
     } else {
         printf("bnnmc summary of %s: %zu chains x %zu draws%s%s%s\n\n", dir, s.M, s.N,
                s.algorithm ? ", sampler " : "", s.algorithm ? s.algorithm : "",

@@ -14,5 +14,6 @@ int cmd_resume(int argc, char **argv);
 int cmd_extend(int argc, char **argv);
 int cmd_loo(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_variational(int argc, char **argv);
 
 #endif

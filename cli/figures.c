@@ -532,6 +532,7 @@ int plot_run(const char *dir, const char *params_opt)
         run_folder_free(&r);
         return EXIT_RUNTIME;
     }
+    run_folder_note(&r, "plot", stderr);
     size_t rows[MAX_PARAMS];
     size_t np = choose_params(&r, params_opt, rows);
     char pdir[4200], data[4300];

@@ -74,6 +74,7 @@ void loo_run_compute(const char *cmd, const char *dir, int threads, int keep_ll,
         die_usage(cmd, "%s: %zu kept draws per chain: LOO needs at least 2", dir, r.draws);
     if (r.partial)
         fprintf(stderr, "bnnmc %s: note: the run in %s is %s\n", cmd, dir, r.status);
+    run_folder_note(&r, cmd, stderr);
     bnn_table *train = run_train(cmd, &r, out);
     bnn_model *m = NULL;
     bnn_draws *dr = NULL;

@@ -19,6 +19,8 @@ typedef struct {
 static const command commands[] = {
     {"sample", cmd_sample, "(--train FILE [--test FILE] | --dataset NAME) --out DIR [options]",
      "draw posterior samples into a run folder"},
+    {"variational", cmd_variational, "(--train FILE | --dataset NAME) --out DIR [options]",
+     "a variational approximation (ADVI) into a run folder"},
     {"resume", cmd_resume, "DIR", "continue an interrupted run from its checkpoints"},
     {"extend", cmd_extend, "DIR --draws K", "more draws after a finished run, no new warm-up"},
     {"summary", cmd_summary, "DIR", "diagnostics and metrics of a finished (or partial) run"},
@@ -39,9 +41,9 @@ static void print_usage(void)
     for (size_t i = 0; i < N_COMMANDS; i++) {
         const command *c = &commands[i];
         if (strlen(c->args) > ARGS_WIDTH)   /* a long one: the description on a line of its own */
-            printf("  %-9s %s\n  %-9s %-*s %s\n", c->name, c->args, "", ARGS_WIDTH, "", c->what);
+            printf("  %-11s %s\n  %-11s %-*s %s\n", c->name, c->args, "", ARGS_WIDTH, "", c->what);
         else
-            printf("  %-9s %-*s %s\n", c->name, ARGS_WIDTH, c->args, c->what);
+            printf("  %-11s %-*s %s\n", c->name, ARGS_WIDTH, c->args, c->what);
     }
     printf("\n'bnnmc COMMAND --help' describes a command. Exit status: 0 success, 1 runtime "
            "failure,\n2 usage or input error.\n");

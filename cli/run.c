@@ -16,7 +16,7 @@
 #include "util.h"
 
 /* Loads train (and test) and settles the task; exits 2 naming the place on bad input. */
-static void load_data(sample_opts *o, bnn_table **train, bnn_table **test, int *n_classes)
+void run_load_data(sample_opts *o, bnn_table **train, bnn_table **test, int *n_classes)
 {
     bnn_error err = {0};
     bnn_status st;
@@ -51,7 +51,7 @@ static void load_data(sample_opts *o, bnn_table **train, bnn_table **test, int *
     }
 }
 
-static void build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spec *spec)
+void run_build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spec *spec)
 {
     bnn_model_spec_study(spec, o->nn, (bnn_task)o->task, (int)p, n_classes);
     if (o->nn) {
@@ -77,7 +77,7 @@ static void build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_
 
 /* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the
  * study's distribution with a seed per chain. */
-static double *make_init(const sample_opts *o, const bnn_model *m, const bnn_density *d)
+double *run_make_init(const sample_opts *o, const bnn_model *m, const bnn_density *d)
 {
     size_t dim = d->dim, M = (size_t)o->chains;
     double *init = calloc(M * dim, sizeof *init), *work = calloc(d->work_len + 1, sizeof *work);
@@ -299,12 +299,12 @@ static void predict_rows(const sample_opts *o, const bnn_run_config *rc, run_res
 /* A flat prior the model accepts but whose propriety depends on what it cannot check
  * (bnnmc.h, "Priors and propriety"): say so, once, before sampling. pt is refused by name
  * (the model withholds its tempered form: the hot replicas would sample the flat prior). */
-static void check_flat_prior(const bnn_model_spec *sp, const sample_opts *o)
+void run_check_flat_prior(const bnn_model_spec *sp, const sample_opts *o)
 {
     int flat = 0;
     for (int l = 0; l <= sp->n_hidden; l++)
         flat |= isinf(bnn_model_prior_var(sp, l));
-    if (flat && strcmp(o->sampler, "pt") == 0)
+    if (flat && o->sampler && strcmp(o->sampler, "pt") == 0)
         die_usage("sample", "--sampler pt: a flat prior cannot be tempered (the hottest replicas "
                   "would sample an improper prior); give --prior-var finite values");
     if (o->quiet || !isinf(bnn_model_prior_var(sp, sp->n_hidden)))
@@ -325,17 +325,17 @@ void run_sample(sample_opts *o, run_result *res)
     /* before any work: refuse to clobber a run (resuming continues the one there) */
     rundir_check(o->out, o->force || o->resume);
     int K = 0;
-    load_data(o, &res->train, &res->test, &K);
+    run_load_data(o, &res->train, &res->test, &K);
     bnn_model_spec spec;
-    build_spec(o, res->train->p, K, &spec);
+    run_build_spec(o, res->train->p, K, &spec);
     bnn_error err = {0};
     bnn_status st = bnn_model_new(&res->model, &spec, res->train, &err);
     if (st)
         die_status(st, &err);
-    check_flat_prior(&spec, o);
+    run_check_flat_prior(&spec, o);
     const bnn_model *m = res->model;
     bnn_density d = bnn_model_density(m);
-    double *init = make_init(o, m, &d);
+    double *init = run_make_init(o, m, &d);
     progress_state ps = {isatty(2), 0, NULL};
     bnn_run_config rc;
     run_config(o, init, &ps, &rc);

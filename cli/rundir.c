@@ -3,6 +3,7 @@
  * is written atomically; rundir_read.c reads them back. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,17 +30,22 @@ static int is_run_file(const char *name)
 
 /* ------------------------------------------------------------ the folder */
 
-void rundir_check(const char *dir, int force)
+void rundir_check_cmd(const char *cmd, const char *dir, int force)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
         return;
     if (!S_ISDIR(st.st_mode))
-        die_usage("sample", "--out: %s exists and is not a folder", dir);
+        die_usage(cmd, "--out: %s exists and is not a folder", dir);
     char cfg[4096];
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
     if (access(cfg, F_OK) == 0 && !force)
-        die_usage("sample", "--out: %s already holds a run; use --force to overwrite it", dir);
+        die_usage(cmd, "--out: %s already holds a run; use --force to overwrite it", dir);
+}
+
+void rundir_check(const char *dir, int force)
+{
+    rundir_check_cmd("sample", dir, force);
 }
 
 void rundir_prepare(const char *dir, int force)
@@ -335,8 +341,9 @@ static void json_add_variance(cJSON *o, const char *key, double v)
     cJSON_AddItemToObject(o, key, variance_item(v));
 }
 
-static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_table *train,
-                          const bnn_table *test, const bnn_run_config *rc, const char *status)
+/* config.json's status, data and model: what sample and variational share. */
+static cJSON *config_json_model(const sample_opts *o, const bnn_model *m, const bnn_table *train,
+                                const bnn_table *test, const char *status)
 {
     const bnn_model_spec *sp = bnn_model_get_spec(m);
     cJSON *root = cJSON_CreateObject();
@@ -382,6 +389,25 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(mo, "nu1", sp->nu1);
     cJSON_AddNumberToObject(mo, "nu2", sp->nu2);
     cJSON_AddNumberToObject(mo, "parameters", (double)bnn_model_dim(m));
+    return root;
+}
+
+/* The starting point, as config.json records it. */
+static void json_add_init(cJSON *o, const sample_opts *so, int init_map)
+{
+    if (so->init)
+        cJSON_AddStringToObject(o, "init", so->init);
+    else if (init_map)
+        cJSON_AddStringToObject(o, "init", "map: a local maximum of the log posterior by BFGS "
+                                "from weights ~ N(0,1), tau2 = mean squared residual");
+    else
+        cJSON_AddStringToObject(o, "init", "weights ~ N(0,1), tau2 = mean squared residual");
+}
+
+static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_table *train,
+                          const bnn_table *test, const bnn_run_config *rc, const char *status)
+{
+    cJSON *root = config_json_model(o, m, train, test, status);
     cJSON *sa = cJSON_AddObjectToObject(root, "sampler");
     cJSON_AddStringToObject(sa, "preset", o->preset == PRESET_STUDY ? "study" : "none");
     cJSON_AddStringToObject(sa, "sampler", rc->sampler);
@@ -416,13 +442,7 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
         free(abs);
     }
     cJSON_AddNumberToObject(sa, "checkpoint_every", o->checkpoint_every);
-    if (o->init)
-        cJSON_AddStringToObject(sa, "init", o->init);
-    else if (rc->init_map)
-        cJSON_AddStringToObject(sa, "init", "map: a local maximum of the log posterior by BFGS "
-                                "from weights ~ N(0,1), tau2 = mean squared residual");
-    else
-        cJSON_AddStringToObject(sa, "init", "weights ~ N(0,1), tau2 = mean squared residual");
+    json_add_init(sa, o, rc->init_map);
     return root;
 }
 
@@ -461,24 +481,33 @@ static cJSON *metrics_block(const bnn_prediction *p)
     return o;
 }
 
+/* metrics.json's task, draws and fit of the predictions (either may be NULL): what sample
+ * and variational share. */
+static cJSON *metrics_json(bnn_task task, int chains, size_t draws, const char *status,
+                           const bnn_prediction *train, const bnn_prediction *test)
+{
+    cJSON *met = cJSON_CreateObject();
+    cJSON_AddStringToObject(met, "task", task == BNN_TASK_REGRESSION ? "regression" : "classification");
+    cJSON_AddNumberToObject(met, "chains", chains);
+    cJSON_AddNumberToObject(met, "draws_per_chain", (double)draws);
+    if (status)
+        cJSON_AddStringToObject(met, "status", status);
+    if (train)
+        cJSON_AddItemToObject(met, "train", metrics_block(train));
+    if (test)
+        cJSON_AddItemToObject(met, "test", metrics_block(test));
+    return met;
+}
+
 void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
                           const char *status, const bnn_prediction *train,
                           const bnn_prediction *test, double seconds_sampling,
                           double seconds_total, const sample_opts *o)
 {
-    cJSON *met = cJSON_CreateObject();
-    cJSON_AddStringToObject(met, "task", task == BNN_TASK_REGRESSION ? "regression" : "classification");
-    cJSON_AddNumberToObject(met, "chains", dr->chains);
-    cJSON_AddNumberToObject(met, "draws_per_chain", (double)dr->n_kept);
-    if (status)
-        cJSON_AddStringToObject(met, "status", status);
+    cJSON *met = metrics_json(task, dr->chains, dr->n_kept, status, train, test);
     cJSON *acc = cJSON_AddArrayToObject(met, "acceptance");
     for (int c = 0; c < dr->chains; c++)
         cJSON_AddItemToArray(acc, cJSON_CreateNumber(dr->accept_rate[c]));
-    if (train)
-        cJSON_AddItemToObject(met, "train", metrics_block(train));
-    if (test)
-        cJSON_AddItemToObject(met, "test", metrics_block(test));
     if (dr->start_opt) {   /* --init map: each chain's optimisation */
         cJSON *so = cJSON_AddArrayToObject(met, "start_optimum");
         for (int c = 0; c < dr->chains; c++) {
@@ -590,4 +619,165 @@ void rundir_write_summary(const char *dir, const bnn_model *m, const bnn_draws *
         free(names[j]);
     free(names);
     free(s);
+}
+
+/* ------------------------------------------------------------ variational runs */
+
+const char *rundir_vi_algorithm(bnn_vi_family f)
+{
+    return f == BNN_VI_FULLRANK ? "fullrank" : "meanfield";
+}
+
+void rundir_write_vi_config(const char *dir, const sample_opts *o, const bnn_model *m,
+                            const bnn_table *train, const bnn_table *test,
+                            const bnn_vi_config *vc, const bnn_vi_result *vr, const char *status)
+{
+    cJSON *root = config_json_model(o, m, train, test, status);
+    /* said twice, plainly: these files hold an approximation, not posterior draws */
+    cJSON_AddStringToObject(root, "method", "variational");
+    cJSON_AddBoolToObject(root, "approximation", 1);
+    cJSON *v = cJSON_AddObjectToObject(root, "variational");
+    cJSON_AddStringToObject(v, "algorithm", rundir_vi_algorithm(vc->algorithm));
+    cJSON_AddNumberToObject(v, "iter", (double)vc->iter);
+    cJSON_AddNumberToObject(v, "grad_samples", (double)vc->grad_samples);
+    cJSON_AddNumberToObject(v, "elbo_samples", (double)vc->elbo_samples);
+    cJSON_AddNumberToObject(v, "eta", vc->eta);
+    cJSON_AddBoolToObject(v, "adapt", vc->adapt);
+    cJSON_AddNumberToObject(v, "adapt_iter", (double)vc->adapt_iter);
+    cJSON_AddNumberToObject(v, "tol_rel_obj", vc->tol_rel_obj);
+    cJSON_AddNumberToObject(v, "eval_elbo", (double)vc->eval_elbo);
+    cJSON_AddNumberToObject(v, "output_samples", (double)vc->output_samples);
+    cJSON_AddNumberToObject(v, "seed", (double)vc->seed);
+    cJSON_AddNumberToObject(v, "threads", (double)o->threads);
+    json_add_init(v, o, o->init_map);
+    if (vr) {   /* what the fit did: the step-size scale it used, how far it went */
+        cJSON_AddNumberToObject(v, "eta_used", vr->eta);
+        cJSON_AddNumberToObject(v, "iterations", (double)vr->iterations);
+        cJSON_AddBoolToObject(v, "converged", vr->converged != 0);
+    }
+    write_json(dir, "config.json", root);
+    cJSON_Delete(root);
+}
+
+/* " (Default)" after a setting at CmdStan's default, as CmdStan marks it. */
+static const char *dflt(int is_default)
+{
+    return is_default ? " (Default)" : "";
+}
+
+/* CmdStan's comment lines of a variational run (its argument tree). */
+static void put_vi_settings(FILE *f, const sample_opts *o, const bnn_vi_config *vc)
+{
+    bnn_vi_config d;
+    bnn_vi_config_default(&d);
+    const char *alg = rundir_vi_algorithm(vc->algorithm);
+    fprintf(f, "# stan_version_major = 2\n# stan_version_minor = 21\n# stan_version_patch = 0\n");
+    fprintf(f, "# model = %s\n", model_name(o));
+    fprintf(f, "# method = variational\n#   variational\n");
+    fprintf(f, "#     algorithm = %s%s\n#       %s\n", alg, dflt(vc->algorithm == d.algorithm), alg);
+    fprintf(f, "#     iter = %zu%s\n", vc->iter, dflt(vc->iter == d.iter));
+    fprintf(f, "#     grad_samples = %zu%s\n", vc->grad_samples, dflt(vc->grad_samples == d.grad_samples));
+    fprintf(f, "#     elbo_samples = %zu%s\n", vc->elbo_samples, dflt(vc->elbo_samples == d.elbo_samples));
+    fprintf(f, "#     eta = %g%s\n", vc->eta, dflt(vc->eta == d.eta));
+    fprintf(f, "#     adapt\n#       engaged = %d%s\n", vc->adapt != 0, dflt(vc->adapt == d.adapt));
+    fprintf(f, "#       iter = %zu%s\n", vc->adapt_iter, dflt(vc->adapt_iter == d.adapt_iter));
+    fprintf(f, "#     tol_rel_obj = %g%s\n", vc->tol_rel_obj, dflt(vc->tol_rel_obj == d.tol_rel_obj));
+    fprintf(f, "#     eval_elbo = %zu%s\n", vc->eval_elbo, dflt(vc->eval_elbo == d.eval_elbo));
+    fprintf(f, "#     output_samples = %zu%s\n", vc->output_samples,
+            dflt(vc->output_samples == d.output_samples));
+    fprintf(f, "# id = 1\n");
+    fprintf(f, "# data\n#   file = %s\n", o->dataset ? o->dataset : o->train);
+    fprintf(f, "# random\n#   seed = %" PRIu64 "\n", vc->seed);
+    fprintf(f, "# output\n#   file = chain-1.csv\n");
+    fprintf(f, "# bnnmc_version = %s\n", BNNMC_VERSION);
+}
+
+/* One row: lp__ (always 0, as CmdStan writes it for variational), log_p__, log_g__, the
+ * parameters constrained (tau2 = exp(eta)). v: dim of scratch. */
+static void put_vi_row(FILE *f, const bnn_model *m, size_t dim, double log_p, double log_g,
+                       const double *theta, double *v)
+{
+    bnn_model_constrain(m, theta, v);
+    fprintf(f, "0,%.17g,%.17g", log_p, log_g);
+    for (size_t j = 0; j < dim; j++)
+        fprintf(f, ",%.17g", v[j]);
+    fputc('\n', f);
+}
+
+void rundir_write_vi_chain(const char *dir, const bnn_model *m, const sample_opts *o,
+                           const bnn_vi_config *vc, const bnn_vi_result *vr)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/chain-1.csv", dir);
+    size_t dim = vr->dim;
+    double *v = malloc(dim * sizeof *v);
+    if (!v)
+        die_runtime("%s: out of memory", path);
+    atomic_file a;
+    atomic_open_or_exit(&a, path);
+    put_vi_settings(a.f, o, vc);
+    fputs("lp__,log_p__,log_g__", a.f);
+    char name[64];
+    for (size_t j = 0; j < dim; j++) {
+        bnn_model_param_name(m, j, name, sizeof name);
+        fprintf(a.f, ",%s", name);
+    }
+    fputc('\n', a.f);
+    /* stan-dev/stan src/stan/variational/advi.hpp, run(): the adaptation's result after the
+     * header, then the mean of q (constrained, lp__ = log_p__ = log_g__ = 0), then the draws */
+    if (vc->adapt)
+        fprintf(a.f, "# Stepsize adaptation complete.\n# eta = %g\n", vr->eta);
+    put_vi_row(a.f, m, dim, 0, 0, vr->mean, v);
+    for (size_t k = 0; k < vr->n_draws; k++)
+        put_vi_row(a.f, m, dim, vr->log_p[k], vr->log_g[k], vr->draws + k * dim, v);
+    /* no timing (it would make the file depend on the machine): a fixed last line, whose
+     * absence tells a cut file */
+    fputs(VI_CSV_END, a.f);
+    free(v);
+    atomic_close_or_exit(&a);
+}
+
+void rundir_write_vi_metrics(const char *dir, bnn_task task, const bnn_vi_result *vr,
+                             const bnn_prediction *train, const bnn_prediction *test,
+                             double seconds_fit, double seconds_total)
+{
+    /* one "chain" of independent draws of q; no acceptance: nothing was accepted */
+    cJSON *met = metrics_json(task, 1, vr->n_draws, NULL, train, test);
+    cJSON_AddStringToObject(met, "method", "variational");
+    cJSON_AddBoolToObject(met, "approximation", 1);
+    cJSON_AddStringToObject(met, "algorithm", rundir_vi_algorithm(vr->algorithm));
+    cJSON_AddNumberToObject(met, "eta", vr->eta);
+    cJSON_AddNumberToObject(met, "iterations", (double)vr->iterations);
+    cJSON_AddBoolToObject(met, "converged", vr->converged != 0);
+    cJSON_AddStringToObject(met, "convergence", vi_convergence[vr->converged >= 0 &&
+                                                               vr->converged <= 2
+                                                               ? vr->converged : 0]);
+    /* the ELBO at the end (null when the run never evaluated it: iter < eval_elbo), and
+     * its history as CmdStan's progress table shows it */
+    double last = vr->n_elbo ? vr->elbo[vr->n_elbo - 1] : NAN;
+    cJSON_AddItemToObject(met, "elbo", isfinite(last) ? cJSON_CreateNumber(last) : cJSON_CreateNull());
+    cJSON *hist = cJSON_AddObjectToObject(met, "elbo_history");
+    cJSON *hi = cJSON_AddArrayToObject(hist, "iter");
+    cJSON *he = cJSON_AddArrayToObject(hist, "elbo");
+    for (size_t k = 0; k < vr->n_elbo; k++) {
+        cJSON_AddItemToArray(hi, cJSON_CreateNumber((double)vr->elbo_iter[k]));
+        cJSON_AddItemToArray(he, cJSON_CreateNumber(vr->elbo[k]));
+    }
+    /* q itself on the unconstrained scale (eta = log tau2): chain-1.csv's first row is
+     * this mean, constrained. Written with 17 digits, as the CSV is: cJSON's own numbers
+     * round-trip only to within a relative DBL_EPSILON. */
+    cJSON *q = cJSON_AddObjectToObject(met, "q");
+    cJSON *qm = cJSON_AddArrayToObject(q, "mean");
+    cJSON *qs = cJSON_AddArrayToObject(q, "sd");
+    for (size_t j = 0; j < vr->dim; j++) {
+        char num[2][32];
+        snprintf(num[0], sizeof num[0], "%.17g", vr->mean[j]);
+        snprintf(num[1], sizeof num[1], "%.17g", vr->sd[j]);
+        cJSON_AddItemToArray(qm, isfinite(vr->mean[j]) ? cJSON_CreateRaw(num[0]) : cJSON_CreateNull());
+        cJSON_AddItemToArray(qs, isfinite(vr->sd[j]) ? cJSON_CreateRaw(num[1]) : cJSON_CreateNull());
+    }
+    cJSON_AddNumberToObject(met, "seconds_fit", seconds_fit);
+    cJSON_AddNumberToObject(met, "seconds_total", seconds_total);
+    write_json(dir, "metrics.json", met);
+    cJSON_Delete(met);
 }

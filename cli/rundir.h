@@ -33,6 +33,8 @@ void put_pred_header(FILE *f, bnn_task task, int K);
 
 /* Refuses (exit 2) an --out that is a file, or that holds a run when force is 0. */
 void rundir_check(const char *dir, int force);
+/* rundir_check for `bnnmc cmd` (its name in the message). */
+void rundir_check_cmd(const char *cmd, const char *dir, int force);
 /* Prepares DIR for a run: refuses an existing run unless force (then removes its files). */
 void rundir_prepare(const char *dir, int force);
 
@@ -56,6 +58,28 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
                           const char *status, const bnn_prediction *train,
                           const bnn_prediction *test, double seconds_sampling,
                           double seconds_total, const sample_opts *o);
+
+/* ---- a variational run (`bnnmc variational`): the same folder, config.json saying
+ * "method": "variational" and "approximation": true, chain-1.csv in CmdStan's variational
+ * layout (columns lp__,log_p__,log_g__ then the parameters; first row the mean of q, then
+ * its draws), metrics.json without acceptance (the fit's ELBO, q's mean and sd instead). */
+
+/* A variational chain CSV's last line: a file without it was cut short. */
+#define VI_CSV_END "# COMPLETED.\n"
+/* "meanfield" or "fullrank", as CmdStan spells the algorithm. */
+const char *rundir_vi_algorithm(bnn_vi_family f);
+/* config.json: the data, the model, every setting of vc; with vr (NULL while running) the
+ * eta used, the iterations and whether the ELBO converged. */
+void rundir_write_vi_config(const char *dir, const sample_opts *o, const bnn_model *m,
+                            const bnn_table *train, const bnn_table *test,
+                            const bnn_vi_config *vc, const bnn_vi_result *vr, const char *status);
+/* chain-1.csv: the mean of q, then vr's draws, in CmdStan's variational CSV layout. */
+void rundir_write_vi_chain(const char *dir, const bnn_model *m, const sample_opts *o,
+                           const bnn_vi_config *vc, const bnn_vi_result *vr);
+/* metrics.json of the predictions from vr's draws, the ELBO and q. */
+void rundir_write_vi_metrics(const char *dir, bnn_task task, const bnn_vi_result *vr,
+                             const bnn_prediction *train, const bnn_prediction *test,
+                             double seconds_fit, double seconds_total);
 
 /* The rows of a pred CSV (also `bnnmc predict`'s output). 0, or -1 on a write error. */
 int write_pred_csv(FILE *f, const bnn_prediction *p);
@@ -110,8 +134,13 @@ typedef struct {
     const char *status;       /* config.json's status: "complete" or "partial: ..." */
     bnn_model_spec spec;      /* the model, from config.json */
     size_t params;            /* its parameters */
-    const bnn_kernel *kernel; /* the sampler that made the draws (config.json) */
-    size_t sampler_cols;      /* lp__, CmdStan's six, the kernel's own: before the parameters */
+    int variational;          /* config.json's method is "variational": one "chain" of
+                                 independent draws of an approximation (bnnmc variational) */
+    const char *vi_algorithm; /* then "meanfield" or "fullrank" */
+    const bnn_kernel *kernel; /* the sampler that made the draws (config.json); NULL for a
+                                 variational run */
+    size_t sampler_cols;      /* lp__, CmdStan's six, the kernel's own (variational: lp__,
+                                 log_p__, log_g__): before the parameters */
     int dense_metric;         /* config.json's sampler.metric is "dense" (absent: diag) */
     size_t chains, draws;     /* chain files, kept draws in each */
     stan_csv *chain;          /* chain-1.csv ... */
@@ -125,6 +154,12 @@ typedef struct {
  * outlive r). 0, or -1 with a one-line message naming the file in err. */
 int run_folder_load(run_folder *r, const char *dir, char *err, size_t errlen);
 void run_folder_free(run_folder *r);
+/* metrics.json's "convergence" of a variational run: not, by the mean or the median
+ * relative ELBO change (bnn_vi_result.converged's 0, 1, 2). */
+extern const char *const vi_convergence[];
+/* For a variational run, one line on f saying that r holds an approximation, not posterior
+ * draws ("bnnmc CMD: note: DIR holds a variational approximation ..."); nothing otherwise. */
+void run_folder_note(const run_folder *r, const char *cmd, FILE *f);
 /* The draws of r's chains for model m (built from r->spec), in the sampler's unconstrained
  * scale. A value outside its domain (tau2 <= 0) is BNN_EPARSE naming the file and draw. */
 bnn_status run_folder_draws(const run_folder *r, const bnn_model *m, bnn_draws **out,

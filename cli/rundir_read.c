@@ -398,6 +398,7 @@ done:
 /* ---- the run folder */
 
 static const char *const task_names[] = {"regression", "classification", NULL};
+const char *const vi_convergence[] = {"no", "mean", "median", NULL};
 
 /* An activation named at key; the names are the library's. */
 static bnn_activation config_activation(run_json *j, const char *key)
@@ -447,6 +448,35 @@ static void config_priors(run_json *j, bnn_model_spec *sp)
                                                "model.prior_var_layers", l);
 }
 
+/* config.json's data rows and status (complete or partial). */
+static void check_status(run_folder *r)
+{
+    run_json *j = &r->config;
+    run_json_int(j, "data.train.rows", 1, LONG_MAX);
+    if (run_json_has(j, "data.test"))
+        run_json_int(j, "data.test.rows", 1, LONG_MAX);
+    if (j->err[0])
+        return;
+    r->partial = strncmp(r->status, "partial", 7) == 0;
+    if (!r->partial && strcmp(r->status, "complete") != 0)
+        json_fail(j, "status is '%.60s': the run did not finish (it is still running, or was "
+                  "killed)", r->status);
+}
+
+/* A variational run's config.json: its algorithm; one "chain" of draws after CmdStan's
+ * three columns lp__, log_p__, log_g__; no sampler. */
+static void config_variational(run_folder *r, size_t *chains)
+{
+    static const char *const algorithms[] = {"meanfield", "fullrank", NULL};
+    run_json *j = &r->config;
+    r->vi_algorithm = algorithms[run_json_choice(j, "variational.algorithm", algorithms)];
+    *chains = 1;
+    r->kernel = NULL;
+    r->sampler_cols = 3;
+    r->dense_metric = 0;
+    check_status(r);
+}
+
 /* config.json: the status, the model, the chain count. */
 static void check_config(run_folder *r, size_t *chains)
 {
@@ -465,6 +495,13 @@ static void check_config(run_folder *r, size_t *chains)
     sp->nu1 = run_json_num(j, "model.nu1");
     sp->nu2 = run_json_num(j, "model.nu2");
     r->params = (size_t)run_json_int(j, "model.parameters", 1, LONG_MAX);
+    static const char *const methods[] = {"sample", "variational", NULL};
+    /* runs before variational have no method: they sampled */
+    r->variational = run_json_has(j, "method") && run_json_choice(j, "method", methods) == 1;
+    if (r->variational) {
+        config_variational(r, chains);
+        return;
+    }
     *chains = (size_t)run_json_int(j, "sampler.chains", 1, 1024);
     const char *sampler = run_json_str(j, "sampler.sampler");
     r->kernel = bnn_kernel_find(sampler);
@@ -476,15 +513,7 @@ static void check_config(run_folder *r, size_t *chains)
     static const char *const metric_names[] = {"diag", "dense", NULL};
     r->dense_metric = run_json_has(j, "sampler.metric") &&
                       run_json_choice(j, "sampler.metric", metric_names) == 1;
-    run_json_int(j, "data.train.rows", 1, LONG_MAX);
-    if (run_json_has(j, "data.test"))
-        run_json_int(j, "data.test.rows", 1, LONG_MAX);
-    if (j->err[0])
-        return;
-    r->partial = strncmp(r->status, "partial", 7) == 0;
-    if (!r->partial && strcmp(r->status, "complete") != 0)
-        json_fail(j, "status is '%.60s': the run did not finish (it is still running, or was "
-                  "killed)", r->status);
+    check_status(r);
 }
 
 /* The model config.json describes: its parameter count must be the file's. NULL with
@@ -522,7 +551,16 @@ static void check_metrics(run_folder *r, size_t chains)
     if (r->chains != chains)
         json_fail(j, "chains is %zu, but %s's sampler.chains is %zu", r->chains,
                   r->config.path, chains);
-    json_numbers(j, "acceptance", r->chains);
+    if (r->variational) {   /* no acceptance: the draws are independent draws of q */
+        static const char *const methods[] = {"sample", "variational", NULL};
+        if (run_json_choice(j, "method", methods) != 1 && !j->err[0])
+            json_fail(j, "method is not 'variational', but %s's is", r->config.path);
+        run_json_metric(j, "elbo");
+        run_json_int(j, "iterations", 0, LONG_MAX);
+        run_json_choice(j, "convergence", vi_convergence);
+    } else {
+        json_numbers(j, "acceptance", r->chains);
+    }
     static const char *const blocks[2] = {"train", "test"};
     static const char *const keys[2][5] = {
         {"rmse_mean", "rmse_std", "rmse_of_mean", "coverage95", "lpd"},
@@ -563,6 +601,7 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
     static const char *const sampler_cols[7] = {"lp__", "accept_stat__", "stepsize__",
                                                 "treedepth__", "n_leapfrog__", "divergent__",
                                                 "energy__"};
+    static const char *const vi_cols[3] = {"lp__", "log_p__", "log_g__"};
     size_t S = r->sampler_cols;
     if (c->ncol != S + r->params) {
         set_error(err, errlen, "%s: %zu columns, but the model of %s needs %zu: %zu sampler "
@@ -572,12 +611,14 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
     }
     for (size_t j = 0; j < c->ncol; j++) {
         char name[64];
-        if (j < 7)
-            snprintf(name, sizeof name, "%s", sampler_cols[j]);
-        else if (j < S)
-            snprintf(name, sizeof name, "%s", r->kernel->columns[j - 7]);
-        else
+        if (r->variational && j < S)
+            snprintf(name, sizeof name, "%s", vi_cols[j]);
+        else if (j >= S)
             bnn_model_param_name(m, j - S, name, sizeof name);
+        else if (j < 7)
+            snprintf(name, sizeof name, "%s", sampler_cols[j]);
+        else
+            snprintf(name, sizeof name, "%s", r->kernel->columns[j - 7]);
         if (strcmp(c->names[j], name) != 0) {
             set_error(err, errlen, "%s: column %zu is '%.40s', but the model of %s names it '%s'",
                      path, j + 1, c->names[j], r->config.path, name);
@@ -594,12 +635,23 @@ static int check_chain(const run_folder *r, const stan_csv *c, const char *path,
                   r->params);
         return -1;
     }
+    int vi_file = c->method && strcmp(c->method, "variational") == 0;
+    if (vi_file != r->variational) {
+        set_error(err, errlen, "%s: method = %s, but %s %s", path, c->method ? c->method : "(none)",
+                  r->config.path, r->variational ? "says method variational" : "is a sampler's run");
+        return -1;
+    }
     if (c->nrow != r->draws) {
         set_error(err, errlen, "%s: %zu draws, but %s says %zu per chain (truncated file?)",
                  path, c->nrow, r->metrics.path, r->draws);
         return -1;
     }
-    if (!file_ends_with(path, CHAIN_CSV_END)) {
+    if (r->variational && !file_ends_with(path, VI_CSV_END)) {
+        set_error(err, errlen, "%s: no '%.*s' line at its end (truncated file?)", path,
+                  (int)strlen(VI_CSV_END) - 1, VI_CSV_END);
+        return -1;
+    }
+    if (!r->variational && !file_ends_with(path, CHAIN_CSV_END)) {
         set_error(err, errlen, "%s: no 'Elapsed Time' lines at its end (truncated file?)", path);
         return -1;
     }
@@ -788,6 +840,14 @@ void run_folder_free(run_folder *r)
     table_free(&r->summary);
     for (int b = 0; b < 2; b++)
         table_free(&r->pred[b]);
+}
+
+void run_folder_note(const run_folder *r, const char *cmd, FILE *f)
+{
+    if (r->variational)
+        fprintf(f, "bnnmc %s: note: %s holds a variational approximation (ADVI %s), not "
+                "posterior draws: its draws are independent draws of q\n", cmd, r->dir,
+                r->vi_algorithm);
 }
 
 bnn_status run_folder_draws(const run_folder *r, const bnn_model *m, bnn_draws **out,

@@ -169,18 +169,18 @@ void sample_opts_print_samplers(FILE *f)
                "0.02 and 0.01 for linear)\n");
 }
 
-static void parse_hidden(sample_opts *o, const char *s)
+static void parse_hidden(sample_opts *o, const char *C, const char *s)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", s);
     o->n_hidden = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         if (o->n_hidden == BNN_MAX_HIDDEN)
-            die_usage("sample", "--hidden: at most %d layers", BNN_MAX_HIDDEN);
-        o->hidden[o->n_hidden++] = (int)parse_long("sample", "--hidden", tok, 1, 100000);
+            die_usage(C, "--hidden: at most %d layers", BNN_MAX_HIDDEN);
+        o->hidden[o->n_hidden++] = (int)parse_long(C, "--hidden", tok, 1, 100000);
     }
     if (o->n_hidden == 0)
-        die_usage("sample", "--hidden: '%s' lists no layer width", s);
+        die_usage(C, "--hidden: '%s' lists no layer width", s);
 }
 
 /* --prior-var V or V1,V2,...: each a positive number or inf (a flat prior). One value is
@@ -236,23 +236,30 @@ void sample_opts_defaults(sample_opts *o)
     o->checkpoint_every = 60;
 }
 
-/* The defaults for whichever model and preset were chosen, where the user gave none: the
- * study's priors always; the sampler and run length of the preset; the study's proposal
- * scales for whichever kernel has them. */
-static void model_defaults(sample_opts *o)
+/* The study's priors where the user gave none, and --prior-var's count checked against the
+ * architecture (sample's and variational's model). */
+static void prior_defaults(sample_opts *o, const char *C)
 {
-    int study = o->preset == PRESET_STUDY;
     if (isnan(o->prior_var))
         o->prior_var = o->nn ? 25.0 : 5.0;
     int layers = o->nn ? o->n_hidden + 1 : 1;
     if (o->n_prior_layers && o->n_prior_layers != layers)
-        die_usage("sample", "--prior-var: %d values, but the model has %d weight layer%s "
+        die_usage(C, "--prior-var: %d values, but the model has %d weight layer%s "
                   "(give one value, or one per layer)", o->n_prior_layers, layers,
                   layers == 1 ? "" : "s");
     if (isnan(o->nu1))
         o->nu1 = 0.0;
     if (isnan(o->nu2))
         o->nu2 = 0.0;
+}
+
+/* The defaults for whichever model and preset were chosen, where the user gave none: the
+ * study's priors always; the sampler and run length of the preset; the study's proposal
+ * scales for whichever kernel has them. */
+static void model_defaults(sample_opts *o, const char *C)
+{
+    int study = o->preset == PRESET_STUDY;
+    prior_defaults(o, C);
     /* nuts by default: of the samplers measured on the study's networks, the one whose
      * predictions converge (README, "Networks that converge") */
     if (!o->sampler)
@@ -287,7 +294,7 @@ void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
     s->metric = BNN_METRIC_DIAG;
     s->noise_step = BNN_NOISE_STEP_NONE;
     s->round = 0;
-    model_defaults(s);
+    model_defaults(s, "demo");
 }
 
 /* An activation by name, one of those allowed (a mask of 1 << bnn_activation). */
@@ -307,6 +314,12 @@ static int parse_activation(const char *C, const char *opt, const char *s, unsig
 
 int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, const char *usage)
 {
+    return sample_opts_parse_with(o, argc, argv, C, usage, NULL);
+}
+
+int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
+                           const char *usage, const sample_opts_extra *extra)
+{
     enum {
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
@@ -314,19 +327,23 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
         O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM
     };
-    static const struct option common[] = {
+    /* the data, model and output options, which `bnnmc variational` shares */
+    static const struct option data_model[] = {
         {"train", required_argument, 0, O_TRAIN}, {"test", required_argument, 0, O_TEST},
         {"dataset", required_argument, 0, O_DATASET}, {"out", required_argument, 0, O_OUT},
         {"target-col", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
         {"model", required_argument, 0, O_MODEL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"activation", required_argument, 0, O_ACT}, {"output", required_argument, 0, O_OUTPUT},
         {"prior-var", required_argument, 0, O_PRIOR}, {"nu1", required_argument, 0, O_NU1},
-        {"nu2", required_argument, 0, O_NU2}, {"sampler", required_argument, 0, O_SAMPLER},
-        {"samples", required_argument, 0, O_SAMPLES}, {"burn-in", required_argument, 0, O_BURN},
-        {"thin", required_argument, 0, O_THIN}, {"chains", required_argument, 0, O_CHAINS},
+        {"nu2", required_argument, 0, O_NU2},
         {"threads", required_argument, 0, O_THREADS}, {"seed", required_argument, 0, O_SEED},
         {"init", required_argument, 0, O_INIT}, {"force", no_argument, 0, O_FORCE},
-        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP},
+        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP}};
+    /* the sampler's own (not taken with extra) */
+    static const struct option sampler_only[] = {
+        {"sampler", required_argument, 0, O_SAMPLER},
+        {"samples", required_argument, 0, O_SAMPLES}, {"burn-in", required_argument, 0, O_BURN},
+        {"thin", required_argument, 0, O_THIN}, {"chains", required_argument, 0, O_CHAINS},
         {"target-accept", required_argument, 0, O_TARGET_ACC},
         {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
         {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC},
@@ -338,15 +355,29 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT},
         {"save-warmup", no_argument, 0, O_SAVE_WARMUP},
         {"adapt-from", required_argument, 0, O_ADAPT_FROM}};
-    /* the common options, then every kernel's settings (the registry's option tables) */
-    enum { N_COMMON = sizeof common / sizeof common[0] };
+    enum {
+        N_DM = sizeof data_model / sizeof data_model[0],
+        N_SO = sizeof sampler_only / sizeof sampler_only[0],
+        MAX_EXTRA = 32
+    };
+    /* the data and model options, then the sampler's and every kernel's settings (the
+     * registry's option tables), or extra's options instead */
     kernel_opts ko;
     kernel_opts_collect(&ko);
-    struct option longopts[N_COMMON + MAX_KOPTS + 1];
-    memcpy(longopts, common, sizeof common);
-    for (size_t q = 0; q < ko.n; q++)
-        longopts[N_COMMON + q] = (struct option){ko.flag[q], required_argument, 0, O_KERNEL + (int)q};
-    longopts[N_COMMON + ko.n] = (struct option){0, 0, 0, 0};
+    struct option longopts[N_DM + N_SO + MAX_KOPTS + MAX_EXTRA + 1];
+    size_t n = 0;
+    memcpy(longopts, data_model, sizeof data_model);
+    n = N_DM;
+    if (!extra) {
+        memcpy(longopts + n, sampler_only, sizeof sampler_only);
+        n += N_SO;
+        for (size_t q = 0; q < ko.n; q++)
+            longopts[n++] = (struct option){ko.flag[q], required_argument, 0, O_KERNEL + (int)q};
+    } else {
+        for (size_t q = 0; extra->longopts[q].name && q < MAX_EXTRA; q++)
+            longopts[n++] = extra->longopts[q];
+    }
+    longopts[n] = (struct option){0, 0, 0, 0};
     static const char *const tasks[] = {"auto", "regression", "classification", NULL};
     static const char *const models[] = {"linear", "nn", NULL};
     static const char *const metrics[] = {"diag", "dense", NULL};   /* bnn_metric's order */
@@ -371,7 +402,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         case O_TARGET: o->target_col = (int)parse_long(C, "--target-col", optarg, 1, 1000000); break;
         case O_TASK: o->task = parse_choice(C, "--task", optarg, tasks); break;
         case O_MODEL: o->nn = parse_choice(C, "--model", optarg, models); break;
-        case O_HIDDEN: parse_hidden(o, optarg); break;
+        case O_HIDDEN: parse_hidden(o, C, optarg); break;
         case O_ACT:
             o->activation = parse_activation(C, "--activation", optarg,
                                              1u << BNN_ACT_SIGMOID | 1u << BNN_ACT_TANH |
@@ -446,10 +477,13 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         case O_ROUND: o->round = parse_long(C, "--round", optarg, 1, 1000000000); break;
         case O_HELP:
             fputs(usage, stdout);
-            sample_opts_print_samplers(stdout);
+            if (!extra)
+                sample_opts_print_samplers(stdout);
             return 1;
         default:
-            if (c >= O_KERNEL && c < O_KERNEL + (int)ko.n) {
+            if (extra && c >= SAMPLE_OPTS_EXTRA)
+                extra->opt(extra->ctx, c, optarg);
+            else if (c >= O_KERNEL && c < O_KERNEL + (int)ko.n) {
                 size_t q = (size_t)(c - O_KERNEL);
                 set_setting(o, ko.opt[q]->name, parse_setting(C, ko.flag[q], ko.opt[q], optarg));
             }
@@ -466,6 +500,10 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         die_usage(C, "--test needs --train");
     if (!o->out)
         die_usage(C, "--out DIR is required");
+    if (extra) {   /* no sampler: the model's defaults alone */
+        prior_defaults(o, C);
+        return 0;
+    }
     if (o->adapt_from) {
         /* the tuning is taken, not made: no warm-up, no adaptation */
         if (!isnan(o->burn_in) && o->burn_in != 0)
@@ -476,7 +514,7 @@ int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *C, cons
         o->burn_in = 0;
         o->no_adapt = 1;
     }
-    model_defaults(o);
+    model_defaults(o, C);
     check_settings(o, C);
     const bnn_kernel *k = bnn_kernel_find(o->sampler);
     if (o->metric == BNN_METRIC_DENSE && !k->dense_metric)

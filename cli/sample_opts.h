@@ -3,6 +3,7 @@
 #ifndef BNNMC_CLI_SAMPLE_OPTS_H
 #define BNNMC_CLI_SAMPLE_OPTS_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "bnnmc.h"
@@ -69,6 +70,20 @@ void sample_opts_defaults(sample_opts *o);
  * samplers and their settings from the kernel registry, printed on stdout: the command is
  * done), else 0. */
 int sample_opts_parse(sample_opts *o, int argc, char **argv, const char *cmd, const char *usage);
+/* What another command (`bnnmc variational`) adds to sample's data, model and output
+ * options: its own options (vals from SAMPLE_OPTS_EXTRA up, a table ended by a zero entry,
+ * at most 32), each handed to opt(ctx, val, optarg). With it, the sampler's options are
+ * unknown options, --help prints the usage alone, and only the model's defaults are
+ * settled (the priors). */
+enum { SAMPLE_OPTS_EXTRA = 2000 };
+typedef struct {
+    const struct option *longopts;
+    void (*opt)(void *ctx, int val, const char *arg);
+    void *ctx;
+} sample_opts_extra;
+/* sample_opts_parse with extra's options instead of the sampler's (extra NULL: the same). */
+int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *cmd,
+                           const char *usage, const sample_opts_extra *extra);
 /* The burn-in in iterations: --burn-in as a count, or its fraction of --samples. */
 long sample_opts_burn_count(const sample_opts *o);
 /* s = o's data, model, chains, seed and threads with the study's sampler and run length

@@ -25,6 +25,8 @@ void stan_csv_free(stan_csv *c)
     free(c->algorithm);
     free(c->engine);
     free(c->metric);
+    free(c->method);
+    free(c->vmean);
     free(c->inv_metric);
     free(c->warning);
     free(c->path);
@@ -117,6 +119,8 @@ static int header_comment(const char *line, stan_csv *c, run_config *rc)
         return set_string(&c->engine, v);
     if (comment_value(line, "metric", v, sizeof v))
         return set_string(&c->metric, v);
+    if (comment_value(line, "method", v, sizeof v))
+        return set_string(&c->method, v);
     if (comment_value(line, "sampler_t", v, sizeof v))
         return set_rstan_sampler(c, v);
     if (comment_value(line, "max_depth", v, sizeof v) || comment_value(line, "max_treedepth", v, sizeof v)) {
@@ -381,6 +385,25 @@ static int warmup_rows(const stan_csv *c, const run_config *rc, long marker_rows
     return 0;
 }
 
+/* ------------------------------------------------------------ variational */
+
+/* CmdStan's variational CSV: the first row is the mean of the approximation, not a draw
+ * (stan-dev/stan src/stan/variational/advi.hpp, run()); it moves to c->vmean. A file with
+ * no row at all has lost it. */
+static int take_mean_row(stan_csv *c, const char *path, char *err, size_t errlen)
+{
+    if (c->nrow == 0)
+        return set_error(err, errlen, "%s: method = variational, but no row: the mean of the "
+                         "approximation (the first row) is missing", path);
+    c->vmean = malloc(c->ncol * sizeof *c->vmean);
+    if (!c->vmean)
+        return set_error(err, errlen, "%s: out of memory", path);
+    memcpy(c->vmean, c->v, c->ncol * sizeof *c->v);
+    memmove(c->v, c->v + c->ncol, (c->nrow - 1) * c->ncol * sizeof *c->v);
+    c->nrow--;
+    return 0;
+}
+
 /* ------------------------------------------------------------ the file */
 
 int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
@@ -489,6 +512,8 @@ int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen)
     size_t w = 0;
     if (!rc)
         rc = warmup_rows(c, &cfg, marker_rows, marker_line, path, &w, err, errlen);
+    if (!rc && c->method && strcmp(c->method, "variational") == 0)
+        rc = take_mean_row(c, path, err, errlen);
     if (rc) {
         stan_csv_free(c);
         return rc;

@@ -23,13 +23,18 @@ typedef struct {
     size_t inv_metric_rows, inv_metric_cols;
     double *inv_metric;
     double stepsize;          /* the adaptation block's "# Step size = x", NaN without one */
+    char *method;             /* "# method = ..." (CmdStan: sample, variational, ...), or NULL */
+    /* method = variational: the file's first row, the mean of the approximation (CmdStan
+     * writes it before the draws), kept apart from them in ncol values; else NULL */
+    double *vmean;
     char *warning;            /* NULL, or a one-line note for the caller to print: a last
                                  row cut short by a stopped run was left out */
 } stan_csv;
 
 /* Reads path; on failure returns -1 with a one-line message naming file:line:col. Never
  * prints. Warm-up rows are recognised by the header (num_warmup/warmup, save_warmup, thin)
- * and the "# Adaptation terminated" line that follows them. */
+ * and the "# Adaptation terminated" line that follows them. A variational file's first row
+ * (the approximation's mean) is left out of the draws too (stan_csv.vmean). */
 int stan_csv_read(const char *path, stan_csv *c, char *err, size_t errlen);
 /* 0 when the adaptation block's inverse metric is whole: one row (diagonal) or a square
  * matrix; otherwise -1 with a message naming the file. */

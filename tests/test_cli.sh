@@ -79,7 +79,7 @@ n=0
 while read -r c; do
     "$B" "$c" --help >"$T/out" 2>"$T/err" && grep -q "usage: bnnmc $c" "$T/out" && n=$((n + 1)) || bad "bnnmc $c --help: $(cat "$T/err")"
 done <"$T/cmds"
-[ "$n" -eq 11 ] && [ "$(wc -l <"$T/cmds")" -eq 11 ] && ok "bnnmc --help lists 11 commands, each with its --help" || bad "bnnmc --help lists $(wc -l <"$T/cmds") commands, $n with a --help"
+[ "$n" -eq 12 ] && [ "$(wc -l <"$T/cmds")" -eq 12 ] && ok "bnnmc --help lists 12 commands, each with its --help" || bad "bnnmc --help lists $(wc -l <"$T/cmds") commands, $n with a --help"
 # a write that fails part-way (here the file size limit) leaves no half file under the
 # final name: datasets --write writes atomically, as every run-folder file is written
 mkdir "$T/lim"
