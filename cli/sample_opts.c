@@ -374,7 +374,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         for (size_t q = 0; q < ko.n; q++)
             longopts[n++] = (struct option){ko.flag[q], required_argument, 0, O_KERNEL + (int)q};
     } else {
-        for (size_t q = 0; extra->longopts[q].name && q < MAX_EXTRA; q++)
+        for (size_t q = 0; q < MAX_EXTRA && extra->longopts[q].name; q++)
             longopts[n++] = extra->longopts[q];
     }
     longopts[n] = (struct option){0, 0, 0, 0};

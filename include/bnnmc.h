@@ -798,8 +798,8 @@ typedef struct {
 } bnn_vi_result;
 
 /* Fits q from the start theta0 (d->dim values; mu = theta0, omega = 0 or L = I as Stan).
- * BNN_EINVAL for a bad setting or when every candidate eta fails (Stan's message);
- * BNN_ENUMERIC when the ascent meets a non-finite ELBO or gradient. */
+ * BNN_EINVAL for a bad setting; BNN_ENUMERIC when every candidate eta fails (Stan's
+ * message) or the ascent meets a non-finite ELBO or gradient. */
 bnn_status bnn_vi_run(const bnn_density *d, const double *theta0, const bnn_vi_config *cfg,
                       bnn_vi_result **out, bnn_error *err);
 void bnn_vi_result_free(bnn_vi_result *r);

@@ -80,7 +80,8 @@ static double gpd_lx(double theta, const double *x, size_t n, double *buf)
 /* loo's gpdfit(x, wip = TRUE, min_grid_pts = 30, sort_x = FALSE) of n >= 1 values sorted
  * ascending: Zhang & Stephens' posterior-mean estimate of theta = k / sigma over a grid of
  * 30 + floor(sqrt(n)) points, then k pulled towards 0.5 as by a prior worth 10 points
- * (adjust_k_wip). *k is Inf where the fit is NaN. buf holds 2 n + 30 + sqrt(n) + 1. */
+ * (adjust_k_wip). *k is Inf where the fit is NaN. buf holds 3 M + n values, M = 30 +
+ * floor(sqrt(n)) (theta, l, w, then gpd_lx's scratch). */
 static void gpdfit(const double *x, size_t n, double *k, double *sigma, double *buf)
 {
     const double prior = 3;
@@ -212,13 +213,17 @@ static bnn_status loo_range(void *arg, size_t lo, size_t hi)
         for (size_t s = 0; s < S; s++)
             tmp[s] = exp(ll[s]);
         double r_eff = bnn_relative_eff(tmp, j->M, j->N);   /* NaN: out of memory */
+        if (isnan(r_eff)) {
+            st = BNN_ENOMEM;
+            goto done;
+        }
         /* n_pareto */
         double tl = fmin(0.2 * (double)S, 3 * sqrt((double)S / r_eff));
         size_t tail_len = (size_t)ceil(tl);
         for (size_t s = 0; s < S; s++)
             lr[s] = -ll[s];
         double k;
-        if (isnan(r_eff) || psis_i(lr, S, tail_len, lw, idx, sorted, buf, &k) != 0) {
+        if (psis_i(lr, S, tail_len, lw, idx, sorted, buf, &k) != 0) {
             st = BNN_ENOMEM;
             goto done;
         }

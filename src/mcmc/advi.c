@@ -349,7 +349,7 @@ static bnn_status adapt_eta(advi *a, const double *theta0, double *eta_out, bnn_
         *eta_out = eta_best;
         return BNN_OK;
     }
-    return bnn_fail(err, BNN_EINVAL,
+    return bnn_fail(err, BNN_ENUMERIC,
                     "variational: all proposed step-sizes failed; the model may be either "
                     "severely ill-conditioned or misspecified");
 }
