@@ -112,9 +112,33 @@ typedef struct {
 
 /* The i-th built-in data set, or NULL past the end. */
 const bnn_dataset_info *bnn_dataset_get(int i);
-/* Generates a built-in data set's train and test tables; seed changes the noise only. */
+/* Generates a built-in data set's train and test tables; seed changes the noise only.
+ * "friedman1:N" is friedman1 with N training rows (below). */
 bnn_status bnn_dataset_make(const char *name, uint64_t seed, bnn_table **train,
                             bnn_table **test, bnn_error *err);
+
+/*
+ * Friedman's first function (Friedman 1991, "Multivariate adaptive regression splines"), a
+ * data set of any size: 10 inputs uniform on [0,1], of which 5 matter, and
+ * y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + N(0, 1), given as (y + 6) / 42 so
+ * that the target lies in (0, 1) (beyond it only for noise past 6 sd) for a sigmoid output;
+ * the noise sd is then 1/42. Rows are generated one after another, so a table of 10^7 rows
+ * can be written without being held: the training rows come from stream 0 of the seed and
+ * the test rows from stream 1, so neither depends on the other's size. "friedman1" alone is
+ * N = 200 rows (Friedman's); either way the test table has BNN_FRIEDMAN1_TEST rows.
+ */
+enum { BNN_FRIEDMAN1_INPUTS = 10, BNN_FRIEDMAN1_TEST = 1000 };
+#define BNN_FRIEDMAN1_MAX_ROWS 1000000000UL
+typedef struct bnn_friedman1 bnn_friedman1;
+/* *n_rows from "friedman1" (200) or "friedman1:N" (1 <= N <= BNN_FRIEDMAN1_MAX_ROWS): 1;
+ * 0 for another name; -1 for friedman1 with a bad N (err says why). */
+int bnn_friedman1_name(const char *name, size_t *n_rows, bnn_error *err);
+/* A generator of the training (part 0) or test (part 1) rows of seed; NULL when out of
+ * memory. */
+bnn_friedman1 *bnn_friedman1_new(uint64_t seed, int part);
+/* The next n rows into xy (n x 11, row-major: the 10 inputs, then the target). */
+void bnn_friedman1_rows(bnn_friedman1 *g, size_t n, double *xy);
+void bnn_friedman1_free(bnn_friedman1 *g);
 
 /* ---------------------------------------------------------------- 3. the density */
 
