@@ -761,6 +761,12 @@ typedef struct {
 bnn_status bnn_loo_compute(const double *ll, size_t n, size_t M, size_t N, int threads,
                            bnn_loo **out, bnn_error *err);
 void bnn_loo_free(bnn_loo *l);
+/* The result of k parts' observations, in order, each part bnn_loo_compute's over its rows
+ * of the same S draws: bitwise what bnn_loo_compute gives on all the rows at once (each
+ * observation's values depend on its own row alone), so a large n x S matrix can be
+ * computed a block of rows at a time. */
+bnn_status bnn_loo_merge(const bnn_loo *const *parts, size_t k, bnn_loo **out,
+                         bnn_error *err);
 
 /* loo_compare of K >= 2 results over the same n observations: order[0..K) the models best
  * first (by elpd_loo, ties in input order), elpd_diff[j] and se_diff[j] those of model

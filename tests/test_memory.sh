@@ -103,5 +103,13 @@ took=$(( $(date +%s) - start ))
     && ok "--max-time under 17M: $(num "$T/rounds" rounds) rounds, then stopped for memory in ${took}s, not converged" \
     || bad "--max-time under 17M: exit $code, ${took}s, $(tail -2 "$T/err")"
 
+# loo's log-likelihood matrix a block of rows at a time (64 MB at most): 3000 rows x 4000
+# draws (96 MB) go in two blocks, and give bitwise the JSON of the whole matrix (kept whole
+# for --log-lik). A row dropped or counted twice at the seam changes elpd_loo.
+"$B" sample --dataset friedman1:3000 --model linear --output identity --out "$T/loo" --quiet 2>"$T/err" \
+    && "$B" loo "$T/loo" --json >"$T/blocks.json" 2>"$T/err" && "$B" loo "$T/loo" --json --log-lik "$T/ll.csv" >"$T/whole.json" 2>>"$T/err" \
+    && cmp -s "$T/blocks.json" "$T/whole.json" && grep -q '"n":[[:space:]]*3000' "$T/blocks.json" \
+    && ok "loo in blocks of rows equals loo of the whole matrix, bitwise (3000 rows x 4000 draws)" || bad "loo in blocks: $(cat "$T/err")"
+
 echo "test_memory: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
