@@ -57,6 +57,9 @@ static size_t ceil_div(size_t a, size_t b)
     return a / b + (a % b != 0);
 }
 
+/* What the allocator holds beyond the arrays it was asked for, as a factor. */
+#define ALLOCATOR_SLACK 1.03
+
 /* The prediction pass's rows at a time (predict.c's ROW_CHUNK) and draws at a time. */
 enum { PRED_ROWS = 4096, PRED_DRAWS = 32 };
 /* Doubles of scratch per draw and thread in the passes over rows and diagnostics: the
@@ -84,8 +87,10 @@ void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
             continue;
         double n = (double)tabs[t]->n, p = (double)tabs[t]->p;
         mp->data += n * (p + 2) * 8;   /* x, y, line numbers */
-        /* mean (K), sd and three quantiles or the class, R-hat, ESS, coverage, lpd */
-        mp->pred_row += n * (K + 8) * 8;
+        /* mean (K), sd and three quantiles or the class, R-hat, ESS, coverage, lpd, and
+         * temporaries of a row's size (the R-hat summary's copy; measured: 4 rows' worth
+         * on friedman1's 10^6 rows) */
+        mp->pred_row += n * (K + 12) * 8;
         mp->pred_draw += n * K * sizeof(float) + 5 * 8;   /* + the per-draw metric, tau2 ... */
         double R = n < PRED_ROWS ? n : PRED_ROWS;
         double pass = R * K * PRED_DRAWS + (double)bnn_model_predict_batch_work(m, (size_t)R, PRED_DRAWS);
@@ -136,7 +141,8 @@ double mem_estimate(const mem_plan *mp, size_t kept, size_t thin)
     /* after: the summary's copy of the draws, then the predictions */
     double summary = M * (double)kept * mp->summary_draw;
     double post = held + draws + (summary > pred ? summary : pred);
-    return run > post ? run : post;
+    /* glibc keeps some of what is freed (arenas, the heap's top) */
+    return ALLOCATOR_SLACK * (run > post ? run : post);
 }
 
 size_t mem_pred_thin(const mem_plan *mp, size_t kept)

@@ -77,7 +77,9 @@ typedef struct {
 
 /* Reads a text table: numbers separated by spaces, tabs or commas; a first line with no
  * number is a header; blank lines are skipped. target_col is 1-based; 0 means the last
- * column. Any malformed field is BNN_EPARSE with "FILE:LINE:COL: ..." in err. */
+ * column. Any malformed field is BNN_EPARSE with "FILE:LINE:COL: ..." in err. The file is
+ * read a line at a time into the table: it needs the table's memory and a line's, never
+ * the file's. */
 bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err);
 void bnn_table_free(bnn_table *t);
 /* An n x p table of zeros named source, to fill by hand; NULL when out of memory. */

@@ -30,7 +30,7 @@ rows() { grep -v '^#' "$1" | grep -vc '^lp__'; }
 
 # The study's network on mackey-glass: 4 chains x 2000 kept draws of 62 parameters, 496 rows
 # to predict. The estimate is about 46 MB kept whole; under 30M the stored predictive draws
-# are thinned (to one in 3, bnnmc's estimate), under 1G they are not.
+# are thinned (to one in 4 by bnnmc's estimate), under 1G they are not.
 RUN="--dataset mackey-glass --task regression --preset study --samples 4000 --chains 4"
 "$B" sample $RUN --max-memory 1G --out "$T/all" --quiet 2>"$T/err" || bad "the run under 1G: $(cat "$T/err")"
 "$B" sample $RUN --max-memory 30M --out "$T/small" 2>"$T/err-small" || bad "the run under 30M: $(cat "$T/err-small")"
