@@ -93,7 +93,8 @@ void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
         mp->pred_row += n * (K + 12) * 8;
         mp->pred_draw += n * K * sizeof(float) + 5 * 8;   /* + the per-draw metric, tau2 ... */
         double R = n < PRED_ROWS ? n : PRED_ROWS;
-        double pass = R * K * PRED_DRAWS + (double)bnn_model_predict_batch_work(m, (size_t)R, PRED_DRAWS);
+        double pass = R * K * PRED_DRAWS +
+                      (double)bnn_model_predict_batch_work(m, (size_t)R, PRED_DRAWS);
         mp->pred_scratch = fmax(mp->pred_scratch, T * pass * 8);
     }
     mp->pred_draw += dim * 8 + T * PER_DRAW_SCRATCH * 8;   /* the thinned draws' copy */
