@@ -54,6 +54,28 @@ static void print_metrics(run_folder *r)
     }
 }
 
+/* --max-memory thinned the stored predictive draws (metrics.json's "memory"): the
+ * predictions above, and their R-hat and ESS, are of the draws kept, not of every draw. */
+static void print_memory(run_folder *r)
+{
+    if (!run_json_has(&r->metrics, "memory.pred_thin"))
+        return;
+    double thin = run_json_metric(&r->metrics, "memory.pred_thin");
+    double kept = run_json_metric(&r->metrics, "memory.pred_draws_per_chain");
+    double all = run_json_metric(&r->metrics, "draws_per_chain");
+    double lim = run_json_metric(&r->metrics, "memory.limit_bytes") / (1024.0 * 1024);
+    double est = run_json_metric(&r->metrics, "memory.estimate_bytes") / (1024.0 * 1024);
+    if (thin > 1)
+        printf("      memory: the predictions (and their R-hat and ESS) are of one draw in %.0f "
+               "of each chain,\n      %.0f of %.0f, to stay under --max-memory %.0f MB "
+               "(estimated peak %.0f MB); the chain CSVs\n      and the parameters' diagnostics "
+               "keep every draw\n", thin, kept, all, lim, est);
+    cJSON *mem = cJSON_GetObjectItem(r->metrics.root, "memory");
+    if (cJSON_IsTrue(cJSON_GetObjectItem(mem, "rounds_stopped")))
+        printf("      memory: the rounds of --max-time stopped before convergence: another "
+               "round's draws would\n      not fit under --max-memory %.0f MB\n", lim);
+}
+
 /* A variational run: the draws' statistics, the fit, and what they are (no verdict on
  * convergence from R-hat or ESS: the draws are independent draws of q by construction). */
 static void print_variational(run_folder *r, const summary_set *s, int all)
@@ -145,6 +167,7 @@ int cmd_summary(int argc, char **argv)
         print_table(&s, all ? s.k : 25);
         printf("\n");
         print_metrics(&r);
+        print_memory(&r);
         print_health(&s);
         /* the verdict on the predictions: of the test rows, or the training rows without */
         const char *te = r.has_pred[1] ? "test" : r.has_pred[0] ? "train" : NULL;

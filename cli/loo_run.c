@@ -63,6 +63,9 @@ static bnn_table *run_train(const char *cmd, run_folder *r, loo_run *out)
     return train;
 }
 
+/* The log-likelihood matrix's largest block (bytes): rows x draws of doubles. */
+#define LL_BLOCK_BYTES ((size_t)64 << 20)
+
 void loo_run_compute(const char *cmd, const char *dir, int threads, int keep_ll, loo_run *out)
 {
     memset(out, 0, sizeof *out);
@@ -88,20 +91,43 @@ void loo_run_compute(const char *cmd, const char *dir, int threads, int keep_ll,
     size_t n = train->n, S = (size_t)dr->chains * dr->n_kept;
     out->chains = (size_t)dr->chains;
     out->draws = dr->n_kept;
-    double *ll = malloc(n * S * sizeof *ll);
-    if (!ll)
-        die_runtime("out of memory for %zu rows x %zu draws", n, S);
-    if ((st = bnn_model_loglik(m, dr->theta, S, train, threads, ll, &err)) != BNN_OK)
-        die_status(st, &err);
-    /* a draw whose likelihood is not finite (tau2 so small that a residual underflows) is
-     * reported by bnn_loo_compute as observation and draw; name the chain too */
-    for (size_t i = 0; i < n * S; i++)
-        if (!isfinite(ll[i]))
-            die_usage(cmd, "%s: the log-likelihood of training row %zu under chain %zu, draw "
-                      "%zu is %g: LOO needs finite values", dir, i / S + 1,
-                      i % S / dr->n_kept + 1, i % S % dr->n_kept + 1, ll[i]);
-    if ((st = bnn_loo_compute(ll, n, out->chains, out->draws, threads, &out->loo, &err)))
-        die_status(st, &err);
+    /* the matrix a block of rows at a time (of at most LL_BLOCK_BYTES, whatever the rows
+     * and draws), unless it is to be kept whole (--log-lik) */
+    size_t block = keep_ll ? n : LL_BLOCK_BYTES / (S * sizeof(double));
+    block = block < 1 ? 1 : block > n ? n : block;
+    size_t n_parts = (n + block - 1) / block;
+    bnn_loo **parts = calloc(n_parts, sizeof *parts);
+    double *ll = malloc(block * S * sizeof *ll);
+    if (!ll || !parts)
+        die_runtime("out of memory for %zu rows x %zu draws", block, S);
+    for (size_t b = 0; b < n_parts; b++) {
+        size_t r0 = b * block, nr = n - r0 < block ? n - r0 : block;
+        bnn_table rows = *train;   /* rows r0 .. r0 + nr, not copied */
+        rows.n = nr;
+        rows.x = train->x + r0 * train->p;
+        rows.y = train->y + r0;
+        rows.line = train->line + r0;
+        if ((st = bnn_model_loglik(m, dr->theta, S, &rows, threads, ll, &err)) != BNN_OK)
+            die_status(st, &err);
+        /* a draw whose likelihood is not finite (tau2 so small that a residual underflows)
+         * is reported by bnn_loo_compute as observation and draw; name the chain too */
+        for (size_t i = 0; i < nr * S; i++)
+            if (!isfinite(ll[i]))
+                die_usage(cmd, "%s: the log-likelihood of training row %zu under chain %zu, "
+                          "draw %zu is %g: LOO needs finite values", dir, r0 + i / S + 1,
+                          i % S / dr->n_kept + 1, i % S % dr->n_kept + 1, ll[i]);
+        if ((st = bnn_loo_compute(ll, nr, out->chains, out->draws, threads, &parts[b], &err)))
+            die_status(st, &err);
+    }
+    if (n_parts == 1) {
+        out->loo = parts[0];
+    } else {
+        if ((st = bnn_loo_merge((const bnn_loo *const *)parts, n_parts, &out->loo, &err)))
+            die_status(st, &err);
+        for (size_t b = 0; b < n_parts; b++)
+            bnn_loo_free(parts[b]);
+    }
+    free(parts);
     if (keep_ll)
         out->ll = ll;
     else

@@ -18,8 +18,9 @@ typedef struct {
 
 /* Reads the run folder dir, rebuilds its model and training data (a file's sha256 must be
  * the one config.json recorded), and computes the log-likelihood of every training row
- * under every kept draw and its PSIS-LOO and WAIC, on `threads` threads. keep_ll keeps
- * the matrix in out->ll. Exits 2 with one line naming the folder or file on bad input. */
+ * under every kept draw and its PSIS-LOO and WAIC, on `threads` threads, a block of rows
+ * at a time (64 MB of the matrix at most). keep_ll computes and keeps the whole matrix in
+ * out->ll. Exits 2 with one line naming the folder or file on bad input. */
 void loo_run_compute(const char *cmd, const char *dir, int threads, int keep_ll, loo_run *out);
 void loo_run_free(loo_run *r);
 

@@ -11,6 +11,7 @@
 
 #include "checkpoint.h"
 #include "init.h"
+#include "memory.h"
 #include "run.h"
 #include "rundir.h"
 #include "util.h"
@@ -120,6 +121,8 @@ typedef struct {
     size_t checks;
     bnn_status st;            /* a failed prediction stops the run */
     bnn_error err;
+    const mem_plan *mem;      /* --max-memory: the predictions' thinning, the next round's fit */
+    int mem_stop;             /* the rounds stopped: another would not fit */
 } converge_state;
 
 typedef struct {
@@ -163,13 +166,30 @@ static int predictions_converged(void *user, const bnn_draws *dr)
     cs->checks++;
     if (dr->n_kept < 4)   /* split R-hat needs two halves of two draws */
         return 0;
-    cs->st = bnn_predict(cs->m, dr, cs->t, cs->has_y, cs->seed, cs->threads, &p, &cs->err);
+    /* as the final predictions will be: on the stored predictive draws --max-memory allows */
+    size_t thin = mem_pred_thin(cs->mem, dr->n_kept);
+    bnn_draws *kept = thin > 1 ? mem_thin_draws(dr, thin) : NULL;
+    if (thin > 1 && !kept)
+        cs->st = bnn_fail(&cs->err, BNN_ENOMEM, "out of memory thinning the draws");
+    else
+        cs->st = bnn_predict(cs->m, kept ? kept : dr, cs->t, cs->has_y, cs->seed, cs->threads,
+                             &p, &cs->err);
+    bnn_draws_free(kept);
     if (cs->st)
         return 1;   /* stop: run_sample reports the failure */
     cs->rhat = p->rhat_max;
     cs->ess = p->ess_bulk_min;
     bnn_prediction_free(p);
     int done = cs->rhat < cs->target_rhat && cs->ess >= cs->target_ess;
+    if (!done && mem_pred_thin(cs->mem, dr->n_kept + cs->mem->round_kept) == 0) {
+        /* another round's draws would not fit under --max-memory: stop, not converged */
+        cs->mem_stop = 1;
+        if (!cs->quiet)
+            fprintf(stderr, "bnnmc: round %zu: predictive R-hat max %.4f, bulk ESS min %.0f; "
+                    "stopping: another round's draws would not fit under --max-memory\n",
+                    cs->checks, cs->rhat, cs->ess);
+        return 1;
+    }
     if (!cs->quiet)
         fprintf(stderr, "bnnmc: round %zu, %zu draws per chain: predictive R-hat max %.4f, bulk "
                 "ESS min %.0f (%s: R-hat < %g, ESS >= %g)\n", cs->checks, dr->n_kept, cs->rhat,
@@ -281,14 +301,21 @@ static void catch_stop_signals(void)
 }
 
 /* The predictions of the train (and test) rows from the kept draws, into the run folder. */
-static void predict_rows(const sample_opts *o, const bnn_run_config *rc, run_result *res)
+static void predict_rows(const sample_opts *o, const bnn_run_config *rc, size_t thin,
+                         run_result *res)
 {
     bnn_error err = {0};
-    bnn_status st = bnn_predict(res->model, res->draws, res->train, 1, o->seed, rc->threads,
+    /* --max-memory: every thin-th draw of each chain (memory.h) */
+    bnn_draws *kept = thin > 1 ? mem_thin_draws(res->draws, thin) : NULL;
+    if (thin > 1 && !kept)
+        die_runtime("out of memory thinning the draws for the predictions");
+    const bnn_draws *dr = kept ? kept : res->draws;
+    bnn_status st = bnn_predict(res->model, dr, res->train, 1, o->seed, rc->threads,
                                 &res->pred_train, &err);
     if (!st && res->test)
-        st = bnn_predict(res->model, res->draws, res->test, 1, o->seed + 1, rc->threads,
+        st = bnn_predict(res->model, dr, res->test, 1, o->seed + 1, rc->threads,
                          &res->pred_test, &err);
+    bnn_draws_free(kept);
     if (st)
         die_status(st, &err);
     rundir_write_pred(o->out, "pred-train.csv", res->pred_train);
@@ -341,7 +368,7 @@ void run_sample(sample_opts *o, run_result *res)
     run_config(o, init, &ps, &rc);
     converge_state cs = {m, res->test ? res->test : res->train, 1, o->seed + (res->test ? 1 : 0),
                          rc.threads, o->quiet, o->target_rhat, o->target_ess, NAN, NAN, 0,
-                         BNN_OK, {0}};
+                         BNN_OK, {0}, NULL, 0};
     if (o->max_time > 0) {
         rc.converged = predictions_converged;
         rc.converged_user = &cs;
@@ -374,6 +401,10 @@ void run_sample(sample_opts *o, run_result *res)
     /* before the folder is touched: the settings, and the checkpoints' checksums and headers */
     if ((st = bnn_run_check(&d, &rc, &err)) != BNN_OK)
         die_status(st, &err);
+    mem_plan mem;
+    mem_plan_make(&mem, o, m, &d, &rc, res->train, res->test);
+    mem_check_or_die(&mem, o->quiet);
+    cs.mem = &mem;
     if (!o->resume) {
         /* the lock first (the folder must exist for it), then the old run's files go */
         struct stat sb;
@@ -400,6 +431,8 @@ void run_sample(sample_opts *o, run_result *res)
         die_status(st, &err);
     if (cs.st)
         die_status(cs.st, &cs.err);
+    if (cs.mem_stop)   /* the rounds stopped for memory, not because the chains converged */
+        res->draws->converged = 0;
     const bnn_draws *dr = res->draws;
     log_start_opt(o, dr);
     res->partial = st == BNN_EINTR;
@@ -412,14 +445,17 @@ void run_sample(sample_opts *o, run_result *res)
     }
     for (int c = 0; c < rc.chains; c++)
         rundir_write_chain(o->out, c, m, dr, o, &rc, res->partial ? status : NULL);
-    if (dr->n_kept > 0)
-        predict_rows(o, &rc, res);
+    /* the summary first: its copy of the draws is gone before the predictions are made */
     if (dr->n_kept >= 4)
         rundir_write_summary(o->out, m, dr, rc.threads);
+    size_t pred_thin = mem_pred_thin(&mem, dr->n_kept);
+    if (dr->n_kept > 0)
+        predict_rows(o, &rc, pred_thin ? pred_thin : 1, res);
     res->seconds_total = now() - t_start;
     rundir_write_metrics(o->out, (bnn_task)o->task, dr, res->partial ? status : NULL,
                          res->pred_train, res->pred_test, res->seconds_sampling,
                          res->seconds_total, o);
+    mem_write_metrics(o->out, &mem, dr->n_kept, pred_thin, cs.mem_stop);
     rundir_write_config(o->out, o, m, res->train, res->test, &rc, status);
     free(init);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memory.h"
 #include "sample_opts.h"
 #include "util.h"
 
@@ -325,7 +326,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
         O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
-        O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM
+        O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
     };
     /* the data, model and output options, which `bnnmc variational` shares */
     static const struct option data_model[] = {
@@ -354,7 +355,8 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         {"preset", required_argument, 0, O_PRESET},
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT},
         {"save-warmup", no_argument, 0, O_SAVE_WARMUP},
-        {"adapt-from", required_argument, 0, O_ADAPT_FROM}};
+        {"adapt-from", required_argument, 0, O_ADAPT_FROM},
+        {"max-memory", required_argument, 0, O_MAX_MEMORY}};
     enum {
         N_DM = sizeof data_model / sizeof data_model[0],
         N_SO = sizeof sampler_only / sizeof sampler_only[0],
@@ -468,6 +470,11 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         case O_PRESET: o->preset = parse_choice(C, "--preset", optarg, presets); break;
         case O_SAVE_WARMUP: o->save_warmup = 1; break;
         case O_ADAPT_FROM: o->adapt_from = optarg; break;
+        case O_MAX_MEMORY:
+            if (mem_parse_size(optarg, &o->max_memory) != 0 || !(o->max_memory >= 1024 * 1024))
+                die_usage(C, "--max-memory: '%s' is not a size of at least 1M (bytes, or with "
+                          "K, M or G: 512M, 2G)", optarg);
+            break;
         case O_CHECKPOINT:
             o->checkpoint_every = parse_double(C, "--checkpoint-every", optarg);
             if (!(o->checkpoint_every >= 0) || !isfinite(o->checkpoint_every))

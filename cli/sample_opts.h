@@ -54,6 +54,7 @@ typedef struct {
     int save_warmup;          /* --save-warmup: warm-up rows in the chain CSVs */
     const char *adapt_from;   /* --adapt-from DIR: that run's step sizes and metrics, no
                                  warm-up */
+    double max_memory;        /* --max-memory in bytes (0: the default, 2G; memory.h) */
     int force, quiet;
     /* resume or extend (cmd_resume.c): continue the run in out from its checkpoints */
     enum { RESUME_NONE, RESUME_INTERRUPTED, RESUME_EXTEND } resume;

@@ -77,7 +77,9 @@ typedef struct {
 
 /* Reads a text table: numbers separated by spaces, tabs or commas; a first line with no
  * number is a header; blank lines are skipped. target_col is 1-based; 0 means the last
- * column. Any malformed field is BNN_EPARSE with "FILE:LINE:COL: ..." in err. */
+ * column. Any malformed field is BNN_EPARSE with "FILE:LINE:COL: ..." in err. The file is
+ * read a line at a time into the table: it needs the table's memory and a line's, never
+ * the file's. */
 bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err);
 void bnn_table_free(bnn_table *t);
 /* An n x p table of zeros named source, to fill by hand; NULL when out of memory. */
@@ -112,9 +114,33 @@ typedef struct {
 
 /* The i-th built-in data set, or NULL past the end. */
 const bnn_dataset_info *bnn_dataset_get(int i);
-/* Generates a built-in data set's train and test tables; seed changes the noise only. */
+/* Generates a built-in data set's train and test tables; seed changes the noise only.
+ * "friedman1:N" is friedman1 with N training rows (below). */
 bnn_status bnn_dataset_make(const char *name, uint64_t seed, bnn_table **train,
                             bnn_table **test, bnn_error *err);
+
+/*
+ * Friedman's first function (Friedman 1991, "Multivariate adaptive regression splines"), a
+ * data set of any size: 10 inputs uniform on [0,1], of which 5 matter, and
+ * y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + N(0, 1), given as (y + 6) / 42 so
+ * that the target lies in (0, 1) (beyond it only for noise past 6 sd) for a sigmoid output;
+ * the noise sd is then 1/42. Rows are generated one after another, so a table of 10^7 rows
+ * can be written without being held: the training rows come from stream 0 of the seed and
+ * the test rows from stream 1, so neither depends on the other's size. "friedman1" alone is
+ * N = 200 rows (Friedman's); either way the test table has BNN_FRIEDMAN1_TEST rows.
+ */
+enum { BNN_FRIEDMAN1_INPUTS = 10, BNN_FRIEDMAN1_TEST = 1000 };
+#define BNN_FRIEDMAN1_MAX_ROWS 1000000000UL
+typedef struct bnn_friedman1 bnn_friedman1;
+/* *n_rows from "friedman1" (200) or "friedman1:N" (1 <= N <= BNN_FRIEDMAN1_MAX_ROWS): 1;
+ * 0 for another name; -1 for friedman1 with a bad N (err says why). */
+int bnn_friedman1_name(const char *name, size_t *n_rows, bnn_error *err);
+/* A generator of the training (part 0) or test (part 1) rows of seed; NULL when out of
+ * memory. */
+bnn_friedman1 *bnn_friedman1_new(uint64_t seed, int part);
+/* The next n rows into xy (n x 11, row-major: the 10 inputs, then the target). */
+void bnn_friedman1_rows(bnn_friedman1 *g, size_t n, double *xy);
+void bnn_friedman1_free(bnn_friedman1 *g);
 
 /* ---------------------------------------------------------------- 3. the density */
 
@@ -737,6 +763,12 @@ typedef struct {
 bnn_status bnn_loo_compute(const double *ll, size_t n, size_t M, size_t N, int threads,
                            bnn_loo **out, bnn_error *err);
 void bnn_loo_free(bnn_loo *l);
+/* The result of k parts' observations, in order, each part bnn_loo_compute's over its rows
+ * of the same S draws: bitwise what bnn_loo_compute gives on all the rows at once (each
+ * observation's values depend on its own row alone), so a large n x S matrix can be
+ * computed a block of rows at a time. */
+bnn_status bnn_loo_merge(const bnn_loo *const *parts, size_t k, bnn_loo **out,
+                         bnn_error *err);
 
 /* loo_compare of K >= 2 results over the same n observations: order[0..K) the models best
  * first (by elpd_loo, ties in input order), elpd_diff[j] and se_diff[j] those of model

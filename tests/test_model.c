@@ -1099,6 +1099,75 @@ static void test_sigmoid_drift(gsl_rng *r)
     bnn_table_free(t);
 }
 
+/* A table of more rows than one pass takes (predict.c's ROW_CHUNK = 4096: 9000 rows cross
+ * two chunk boundaries): every row's stored prediction, each draw's RMSE or accuracy and
+ * each pointwise log-likelihood against one-draw predictions of the whole table. A row
+ * taken from the wrong chunk, or a chunk's sum lost, is off by O(1). */
+static void test_predict_chunks(gsl_rng *r)
+{
+    for (int K = 0; K <= 3; K += 3) {
+        bnn_table *t = random_table(r, 9000, 3, K);
+        bnn_model_spec sp;
+        bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 3, K);
+        bnn_model *m = NULL;
+        bnn_model_new(&m, &sp, t, NULL);
+        size_t dim = bnn_model_dim(m), n = t->n, out = (size_t)bnn_model_n_outputs(m);
+        bnn_draws dr = {0};
+        dr.chains = 2;
+        dr.n_kept = 20;
+        dr.dim = dim;
+        size_t S = 40;
+        dr.theta = bnn_zalloc(S * dim);
+        for (size_t j = 0; j < S * dim; j++)
+            dr.theta[j] = 0.5 * gsl_ran_gaussian(r, 1.0);
+        bnn_prediction *p = NULL;
+        bnn_error err = {0};
+        double *ll = bnn_zalloc(n * S), *one = bnn_zalloc(n * out);
+        double *pw = bnn_zalloc(bnn_model_predict_work(m, n));
+        CHECK(bnn_predict(m, &dr, t, 1, 1, 2, &p, &err) == BNN_OK, "predict: %s", err.msg);
+        CHECK(bnn_model_loglik(m, dr.theta, S, t, 2, ll, &err) == BNN_OK, "loglik: %s", err.msg);
+        double worst = 0, worst_metric = 0, worst_ll = 0;
+        for (size_t s = 0; p && s < S; s++) {
+            const double *th = dr.theta + s * dim;
+            bnn_model_predict(m, th, t, one, pw, NULL);
+            double acc = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (!K) {
+                    double f = one[i], rr = t->y[i] - f, eta = th[dim - 1];
+                    worst = fmax(worst, fabs(p->draw_pred[i * S + s] - f) / fmax(1, fabs(f)));
+                    acc += rr * rr;
+                    double want = -0.5 * (LOG_2PI + eta) - 0.5 * rr * rr * exp(-eta);
+                    worst_ll = fmax(worst_ll, fabs(ll[i * S + s] - want) / fmax(1, fabs(want)));
+                } else {
+                    size_t best = 0;
+                    for (size_t k = 0; k < out; k++) {
+                        double pk = one[i * out + k];
+                        worst = fmax(worst, fabs(p->draw_pred[(i * out + k) * S + s] - pk));
+                        best = pk > one[i * out + best] ? k : best;
+                    }
+                    acc += (double)(best == (size_t)t->y[i]);
+                    double want = log(one[i * out + (size_t)t->y[i]]);
+                    worst_ll = fmax(worst_ll, fabs(ll[i * S + s] - want) / fmax(1, fabs(want)));
+                }
+            }
+            double metric = K ? 100 * acc / (double)n : sqrt(acc / (double)n);
+            worst_metric = fmax(worst_metric, fabs(p->draw_metric[s] - metric) / metric);
+        }
+        /* the stored predictions are floats: 2^-24 relative */
+        CHECK_VERBOSE(p && worst < 1.2e-7 && worst_metric < 1e-12 && worst_ll < 1e-12,
+                      "%zu rows in chunks (%s): stored predictions %.1e, per-draw metric %.1e, "
+                      "log-likelihood %.1e from one-draw predictions", n,
+                      K ? "classification" : "regression", worst, worst_metric, worst_ll);
+        bnn_prediction_free(p);
+        free(dr.theta);
+        free(ll);
+        free(one);
+        free(pw);
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -1113,6 +1182,7 @@ int main(void)
     test_predict(r);
     test_predict_batch(r);
     test_loglik(r);
+    test_predict_chunks(r);
     test_bad_spec();
     test_unconstrain(r);
     test_prior_layers(r);

@@ -276,6 +276,31 @@ void bnn_loo_free(bnn_loo *l)
     free(l);
 }
 
+/* The totals of l from its pointwise values, as R's loo sums them. */
+static bnn_status totals(bnn_loo *l)
+{
+    size_t n = l->n;
+    double *buf = malloc(n * sizeof *buf);
+    if (!buf)
+        return BNN_ENOMEM;
+    estimate(l->elpd_loo_i, n, 1, buf, &l->elpd_loo, &l->se_elpd_loo);
+    estimate(l->p_loo_i, n, 1, buf, &l->p_loo, &l->se_p_loo);
+    estimate(l->elpd_loo_i, n, -2, buf, &l->looic, &l->se_looic);
+    estimate(l->elpd_waic_i, n, 1, buf, &l->elpd_waic, &l->se_elpd_waic);
+    estimate(l->p_waic_i, n, 1, buf, &l->p_waic, &l->se_p_waic);
+    estimate(l->elpd_waic_i, n, -2, buf, &l->waic, &l->se_waic);
+    /* mcse_loo: NA once some k > 0.7 */
+    long double mc = 0;
+    int high = 0;
+    for (size_t i = 0; i < n; i++) {
+        mc += (long double)l->mcse_elpd_loo_i[i] * l->mcse_elpd_loo_i[i];
+        high |= l->pareto_k[i] > 0.7;
+    }
+    l->mcse_elpd_loo = high ? NAN : sqrt((double)mc);
+    free(buf);
+    return BNN_OK;
+}
+
 bnn_status bnn_loo_compute(const double *ll, size_t n, size_t M, size_t N, int threads,
                            bnn_loo **out, bnn_error *err)
 {
@@ -315,27 +340,52 @@ bnn_status bnn_loo_compute(const double *ll, size_t n, size_t M, size_t N, int t
                                        ((double)MCSE_DRAWS - 2 * 0.375 + 1));
     loo_job job = {ll, n, M, N, S, l, zn};
     bnn_status st = bnn_parallel_for(n, threads < 1 ? 1 : threads, loo_range, &job);
-    double *buf = st ? NULL : malloc(n * sizeof *buf);
-    if (st || !buf) {
-        free(buf);
+    if (st || totals(l) != BNN_OK) {
         bnn_loo_free(l);
         return bnn_fail(err, BNN_ENOMEM, "loo: out of memory");
     }
-    estimate(l->elpd_loo_i, n, 1, buf, &l->elpd_loo, &l->se_elpd_loo);
-    estimate(l->p_loo_i, n, 1, buf, &l->p_loo, &l->se_p_loo);
-    estimate(l->elpd_loo_i, n, -2, buf, &l->looic, &l->se_looic);
-    estimate(l->elpd_waic_i, n, 1, buf, &l->elpd_waic, &l->se_elpd_waic);
-    estimate(l->p_waic_i, n, 1, buf, &l->p_waic, &l->se_p_waic);
-    estimate(l->elpd_waic_i, n, -2, buf, &l->waic, &l->se_waic);
-    /* mcse_loo: NA once some k > 0.7 */
-    long double mc = 0;
-    int high = 0;
-    for (size_t i = 0; i < n; i++) {
-        mc += (long double)l->mcse_elpd_loo_i[i] * l->mcse_elpd_loo_i[i];
-        high |= l->pareto_k[i] > 0.7;
+    *out = l;
+    return BNN_OK;
+}
+
+bnn_status bnn_loo_merge(const bnn_loo *const *parts, size_t k, bnn_loo **out, bnn_error *err)
+{
+    *out = NULL;
+    size_t n = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (j && parts[j]->S != parts[0]->S)
+            return bnn_fail(err, BNN_EINVAL, "loo: parts of %zu and %zu draws", parts[0]->S,
+                            parts[j]->S);
+        n += parts[j]->n;
     }
-    l->mcse_elpd_loo = high ? NAN : sqrt((double)mc);
-    free(buf);
+    if (k == 0 || n == 0)
+        return bnn_fail(err, BNN_EINVAL, "loo: nothing to merge");
+    bnn_loo *l = calloc(1, sizeof *l);
+    double *a = malloc(8 * n * sizeof *a);
+    if (!l || !a) {
+        free(l);
+        free(a);
+        return bnn_fail(err, BNN_ENOMEM, "loo: out of memory");
+    }
+    l->n = n;
+    l->S = parts[0]->S;
+    double **dst[8] = {&l->elpd_loo_i, &l->p_loo_i, &l->mcse_elpd_loo_i, &l->pareto_k,
+                       &l->n_eff, &l->r_eff, &l->elpd_waic_i, &l->p_waic_i};
+    for (int f = 0; f < 8; f++)
+        *dst[f] = a + (size_t)f * n;
+    size_t at = 0;
+    for (size_t j = 0; j < k; j++) {
+        const bnn_loo *p = parts[j];
+        const double *src[8] = {p->elpd_loo_i, p->p_loo_i, p->mcse_elpd_loo_i, p->pareto_k,
+                                p->n_eff, p->r_eff, p->elpd_waic_i, p->p_waic_i};
+        for (int f = 0; f < 8; f++)
+            memcpy(*dst[f] + at, src[f], p->n * sizeof(double));
+        at += p->n;
+    }
+    if (totals(l) != BNN_OK) {
+        bnn_loo_free(l);
+        return bnn_fail(err, BNN_ENOMEM, "loo: out of memory");
+    }
     *out = l;
     return BNN_OK;
 }

@@ -41,45 +41,6 @@ void bnn_table_free(bnn_table *t)
     free(t);
 }
 
-static char *read_whole_file(const char *path, size_t *len, bnn_error *err, bnn_status *st)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *st = bnn_fail(err, BNN_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, 2 * cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        *st = bnn_fail(err, BNN_ENOMEM, "%s: out of memory reading the file", path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        *st = bnn_fail(err, BNN_EIO, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* One line split into fields. Separators are runs of spaces/tabs, or one comma with
  * optional blanks around it; two commas in a row leave an empty field, which is an error
  * rather than a silent zero. */
@@ -173,42 +134,54 @@ static bnn_status field_error(bnn_error *err, const char *path, size_t line, siz
                     why == 2 ? "finite " : "");
 }
 
+/* The table being read, grown as rows arrive: the inputs and targets go straight to where
+ * the table keeps them, so a file is never held whole, nor its numbers twice. */
+typedef struct {
+    double *x, *y;
+    size_t *line;
+    size_t n, cap, p;
+} growing;
+
+static int grow(growing *g)
+{
+    size_t nc = g->cap ? 2 * g->cap : 1024;
+    double *nx = realloc(g->x, nc * g->p * sizeof *nx);
+    if (nx)
+        g->x = nx;
+    double *ny = nx ? realloc(g->y, nc * sizeof *ny) : NULL;
+    if (ny)
+        g->y = ny;
+    size_t *nl = ny ? realloc(g->line, nc * sizeof *nl) : NULL;
+    if (!nl)
+        return -1;
+    g->line = nl;
+    g->cap = nc;
+    return 0;
+}
+
 bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn_error *err)
 {
     *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bnn_fail(err, BNN_EIO, "%s: cannot open: %s", path, strerror(errno));
     bnn_status st = BNN_OK;
-    size_t len = 0;
-    char *buf = read_whole_file(path, &len, err, &st);
-    if (!buf)
-        return st;
-
-    const char *nul = memchr(buf, '\0', len);
-    if (nul) {
-        size_t ln = 1;
-        for (const char *q = buf; q < nul; q++)
-            ln += *q == '\n';
-        free(buf);
-        return bnn_fail(err, BNN_EPARSE, "%s:%zu: a NUL byte: this is not a text table", path,
-                        ln);
-    }
-
     fields fs = {0};
-    double *vals = NULL;        /* rows x ncols, grown as rows arrive */
-    size_t *lines = NULL;
-    size_t nrows = 0, cap = 0, ncols = 0, first_line = 0;
+    growing g = {0};
+    char *line = NULL;
+    size_t line_cap = 0, ncols = 0, first_line = 0, tc = 0, lineno = 0;
     int seen_first = 0;
-    char *p = buf;
-    size_t lineno = 0;
-    while (*p) {
-        char *line = p;
-        char *nl = strchr(p, '\n');
-        if (nl) {
-            *nl = '\0';
-            p = nl + 1;
-        } else {
-            p += strlen(p);
-        }
+    ssize_t got;
+    while ((got = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
+        size_t len = (size_t)got;
+        if (memchr(line, '\0', len)) {
+            st = bnn_fail(err, BNN_EPARSE, "%s:%zu: a NUL byte: this is not a text table", path,
+                          lineno);
+            goto done;
+        }
+        if (len && line[len - 1] == '\n')
+            line[len - 1] = '\0';
         if (has_inner_cr(line)) {
             st = bnn_fail(err, BNN_EPARSE, "%s:%zu: a carriage return inside a line (CR-only line "
                           "ends? save the file with LF or CRLF line ends)", path, lineno);
@@ -243,6 +216,13 @@ bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn
                               "1 column", path, lineno);
                 goto done;
             }
+            if (target_col < 0 || (size_t)target_col > ncols) {
+                st = bnn_fail(err, BNN_EINVAL, "%s: target column %d is out of range 1..%zu",
+                              path, target_col, ncols);
+                goto done;
+            }
+            tc = target_col ? (size_t)target_col - 1 : ncols - 1;
+            g.p = ncols - 1;
         }
         if (fs.n != ncols) {
             size_t col = fs.n < ncols ? fs.n + 1 : ncols + 1;
@@ -250,62 +230,61 @@ bnn_status bnn_table_read(bnn_table **out, const char *path, int target_col, bnn
                           "line %zu", path, lineno, col, fs.n, ncols, first_line);
             goto done;
         }
-        if (nrows == cap) {
-            size_t nc = cap ? 2 * cap : 256;
-            double *nv = realloc(vals, nc * ncols * sizeof *nv);
-            size_t *nlns = nv ? realloc(lines, nc * sizeof *nlns) : NULL;
-            if (nv)
-                vals = nv;
-            if (!nv || !nlns) {
-                st = bnn_fail(err, BNN_ENOMEM, "%s:%zu: out of memory", path, lineno);
-                goto done;
-            }
-            lines = nlns;
-            cap = nc;
+        if (g.n == g.cap && grow(&g) != 0) {
+            st = bnn_fail(err, BNN_ENOMEM, "%s:%zu: out of memory", path, lineno);
+            goto done;
         }
-        for (size_t j = 0; j < ncols; j++) {
-            int why = parse_number(fs.f[j], &vals[nrows * ncols + j]);
+        double *x = g.x + g.n * g.p;
+        for (size_t j = 0, k = 0; j < ncols; j++) {
+            double v;
+            int why = parse_number(fs.f[j], &v);
             if (why) {
                 st = field_error(err, path, lineno, j + 1, fs.f[j], why);
                 goto done;
             }
+            if (j == tc)
+                g.y[g.n] = v;
+            else
+                x[k++] = v;
         }
-        lines[nrows++] = lineno;
+        g.line[g.n++] = lineno;
     }
-    if (nrows == 0) {
+    if (ferror(f)) {
+        st = bnn_fail(err, errno == ENOMEM ? BNN_ENOMEM : BNN_EIO, "%s:%zu: read error: %s",
+                      path, lineno + 1, strerror(errno));
+        goto done;
+    }
+    if (g.n == 0) {
         st = bnn_fail(err, BNN_EPARSE, "%s:%zu: no data rows%s", path, lineno ? lineno : 1,
                       seen_first ? " (only a header)" : " (the file is empty)");
         goto done;
     }
-    if (target_col < 0 || (size_t)target_col > ncols) {
-        st = bnn_fail(err, BNN_EINVAL, "%s: target column %d is out of range 1..%zu", path,
-                      target_col, ncols);
-        goto done;
-    }
-    size_t tc = target_col ? (size_t)target_col - 1 : ncols - 1;
-    bnn_table *t = bnn_table_new(nrows, ncols - 1, path);
-    if (!t) {
+    bnn_table *t = calloc(1, sizeof *t);
+    char *src = strdup(path);
+    if (!t || !src) {
+        free(t);
+        free(src);
         st = bnn_fail(err, BNN_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    t->target_col = (int)tc + 1;
-    for (size_t i = 0; i < nrows; i++) {
-        const double *r = vals + i * ncols;
-        double *x = t->x + i * t->p;
-        for (size_t j = 0, k = 0; j < ncols; j++) {
-            if (j == tc)
-                t->y[i] = r[j];
-            else
-                x[k++] = r[j];
-        }
-        t->line[i] = lines[i];
-    }
+    /* give back the unused end of the doubling (a shrink never fails in practice; if it
+     * does, the larger block is still right) */
+    double *sx = realloc(g.x, g.n * g.p * sizeof *sx), *sy = realloc(g.y, g.n * sizeof *sy);
+    g.x = sx ? sx : g.x;
+    g.y = sy ? sy : g.y;
+    size_t *sl = realloc(g.line, g.n * sizeof *sl);
+    g.line = sl ? sl : g.line;
+    *t = (bnn_table){g.n, g.p, g.x, g.y, g.line, (int)tc + 1, src};
+    g.x = g.y = NULL;
+    g.line = NULL;
     *out = t;
 done:
     free(fs.f);
-    free(vals);
-    free(lines);
-    free(buf);
+    free(line);
+    free(g.x);
+    free(g.y);
+    free(g.line);
+    fclose(f);
     return st;
 }
 

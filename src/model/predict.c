@@ -1,8 +1,8 @@
 /* predict.c — the posterior predictive distribution over kept draws, and its metrics.
  *
- * Two passes. Over draws (threads take contiguous draw ranges): one batched forward pass
- * per draw; the per-draw metric and the float matrix draw_pred[row][draw]. Over rows
- * (threads take contiguous row ranges): means, sds, quantiles, log predictive densities.
+ * Two passes. Over draws (threads take contiguous draw ranges): batched forward passes,
+ * ROW_CHUNK rows at a time; the per-draw metric and the float matrix draw_pred[row][draw].
+ * Over rows (threads take contiguous row ranges): means, sds, quantiles, log predictive densities.
  * Every number is computed by one thread from inputs fixed in advance, in a fixed order,
  * so the result is the same for any thread count. */
 #include <math.h>
@@ -29,7 +29,27 @@ typedef struct {
     double *row_lpd;          /* per row log predictive density */
 } job;
 
-enum { DRAW_BLOCK = 32 };
+/* Draws per batched forward pass, and rows per pass: the scratch of a pass (outputs and
+ * activations of ROW_CHUNK rows x DRAW_BLOCK draws, a few MB) stays the same however many
+ * rows the table has. Both are constants, so every value comes from the same products
+ * whatever the thread count. */
+enum { DRAW_BLOCK = 32, ROW_CHUNK = 4096 };
+
+/* Rows r0 .. r0 + n of t as a table of their own (no copy). */
+static bnn_table row_view(const bnn_table *t, size_t r0, size_t n)
+{
+    bnn_table v = *t;
+    v.n = n;
+    v.x = t->x + r0 * t->p;
+    v.y = t->y + r0;
+    v.line = t->line + r0;
+    return v;
+}
+
+static size_t chunk_rows(size_t n)
+{
+    return n < ROW_CHUNK ? n : ROW_CHUNK;
+}
 
 static bnn_status draw_pass(void *arg, size_t lo, size_t hi)
 {
@@ -37,43 +57,53 @@ static bnn_status draw_pass(void *arg, size_t lo, size_t hi)
     bnn_status st = BNN_OK;
     const bnn_model *m = j->m;
     bnn_prediction *p = j->p;
-    size_t n = p->n, K = (size_t)p->K, S = p->S, dim = j->dr->dim;
-    double *out = malloc(n * K * DRAW_BLOCK * sizeof *out);
-    double *work = malloc((bnn_model_predict_batch_work(m, n, DRAW_BLOCK) + 1) * sizeof *work);
-    if (!out || !work) {
+    size_t n = p->n, K = (size_t)p->K, S = p->S, dim = j->dr->dim, R = chunk_rows(n);
+    double *out = malloc(R * K * DRAW_BLOCK * sizeof *out);
+    double *work = malloc((bnn_model_predict_batch_work(m, R, DRAW_BLOCK) + 1) * sizeof *work);
+    double *acc = malloc(DRAW_BLOCK * sizeof *acc);   /* per draw: SSE or right answers */
+    if (!out || !work || !acc) {
         st = BNN_ENOMEM;
         goto done;
     }
     for (size_t s0 = lo; s0 < hi; s0 += DRAW_BLOCK) {
         size_t B = hi - s0 < DRAW_BLOCK ? hi - s0 : DRAW_BLOCK;
-        bnn_model_predict_batch(m, j->dr->theta + s0 * dim, dim, B, j->t, out, work);
-        for (size_t b = 0; b < B; b++) {
-            size_t s = s0 + b;
-            if (p->task == BNN_TASK_REGRESSION) {
-                double sse = 0;
-                for (size_t i = 0; i < n; i++) {
-                    double f = out[i * B + b];
-                    p->draw_pred[i * S + s] = (float)f;
-                    if (p->has_y)
-                        sse += (p->y[i] - f) * (p->y[i] - f);
+        memset(acc, 0, DRAW_BLOCK * sizeof *acc);
+        /* rows in order within each draw: the same sums as one pass over every row */
+        for (size_t r0 = 0; r0 < n; r0 += R) {
+            size_t nr = n - r0 < R ? n - r0 : R;
+            bnn_table view = row_view(j->t, r0, nr);
+            bnn_model_predict_batch(m, j->dr->theta + s0 * dim, dim, B, &view, out, work);
+            for (size_t b = 0; b < B; b++) {
+                size_t s = s0 + b;
+                if (p->task == BNN_TASK_REGRESSION) {
+                    double sse = acc[b];
+                    for (size_t i = 0; i < nr; i++) {
+                        double f = out[i * B + b], y = p->has_y ? p->y[r0 + i] : 0;
+                        p->draw_pred[(r0 + i) * S + s] = (float)f;
+                        if (p->has_y)
+                            sse += (y - f) * (y - f);
+                    }
+                    acc[b] = sse;
+                } else {
+                    for (size_t i = 0; i < nr; i++) {
+                        const double *pi = out + i * B * K + b * K;
+                        size_t best = 0;
+                        for (size_t k = 1; k < K; k++)
+                            best = pi[k] > pi[best] ? k : best;
+                        acc[b] += p->has_y && (int)best == (int)p->y[r0 + i];
+                        for (size_t k = 0; k < K; k++)
+                            p->draw_pred[((r0 + i) * K + k) * S + s] = (float)pi[k];
+                    }
                 }
-                p->draw_metric[s] = sqrt(sse / (double)n);
-            } else {
-                size_t right = 0;
-                for (size_t i = 0; i < n; i++) {
-                    const double *pi = out + i * B * K + b * K;
-                    size_t best = 0;
-                    for (size_t k = 1; k < K; k++)
-                        best = pi[k] > pi[best] ? k : best;
-                    right += p->has_y && (int)best == (int)p->y[i];
-                    for (size_t k = 0; k < K; k++)
-                        p->draw_pred[(i * K + k) * S + s] = (float)pi[k];
-                }
-                p->draw_metric[s] = 100.0 * (double)right / (double)n;
             }
         }
+        for (size_t b = 0; b < B; b++)
+            p->draw_metric[s0 + b] = p->task == BNN_TASK_REGRESSION
+                                         ? sqrt(acc[b] / (double)n)
+                                         : 100.0 * acc[b] / (double)n;
     }
 done:
+    free(acc);
     free(out);
     free(work);
     return st;
@@ -367,8 +397,9 @@ static bnn_status loglik_blocks(void *arg, size_t lo, size_t hi)
     size_t K = (size_t)bnn_model_n_outputs(m);
     int reg = bnn_model_get_spec(m)->task == BNN_TASK_REGRESSION;
     size_t eta_at = reg ? bnn_model_eta_index(m) : 0;
-    double *out = malloc(n * K * DRAW_BLOCK * sizeof *out);
-    double *work = malloc((bnn_model_predict_batch_work(m, n, DRAW_BLOCK) + 1) * sizeof *work);
+    size_t R = chunk_rows(n);
+    double *out = malloc(R * K * DRAW_BLOCK * sizeof *out);
+    double *work = malloc((bnn_model_predict_batch_work(m, R, DRAW_BLOCK) + 1) * sizeof *work);
     bnn_status st = BNN_OK;
     if (!out || !work) {
         st = BNN_ENOMEM;
@@ -377,27 +408,32 @@ static bnn_status loglik_blocks(void *arg, size_t lo, size_t hi)
     for (size_t blk = lo; blk < hi; blk++) {
         size_t s0 = blk * DRAW_BLOCK, B = S - s0 < DRAW_BLOCK ? S - s0 : DRAW_BLOCK;
         const double *th = j->theta + s0 * dim;
-        bnn_model_logits_batch(m, th, dim, B, t, out, work);
-        for (size_t b = 0; b < B; b++) {
-            double *ll = j->ll + s0 + b;
-            if (reg) {
-                /* log N(y | f, tau^2), tau^2 = exp(eta), as the model's density */
-                double eta = th[b * dim + eta_at], prec = exp(-eta);
-                double lnorm = -0.5 * (log(2 * M_PI) + eta);
-                for (size_t i = 0; i < n; i++) {
-                    double r = t->y[i] - out[i * B + b];
-                    ll[i * S] = lnorm - 0.5 * r * r * prec;
-                }
-            } else {
-                /* log-softmax at the label: (z_y - max) - log sum exp(z - max) */
-                for (size_t i = 0; i < n; i++) {
-                    const double *z = out + (i * B + b) * K;
-                    double mx = z[0], s = 0;
-                    for (size_t k = 1; k < K; k++)
-                        mx = z[k] > mx ? z[k] : mx;
-                    for (size_t k = 0; k < K; k++)
-                        s += exp(z[k] - mx);
-                    ll[i * S] = (z[(size_t)t->y[i]] - mx) - log(s);
+        for (size_t r0 = 0; r0 < n; r0 += R) {
+            size_t nr = n - r0 < R ? n - r0 : R;
+            bnn_table view = row_view(t, r0, nr);
+            bnn_model_logits_batch(m, th, dim, B, &view, out, work);
+            for (size_t b = 0; b < B; b++) {
+                double *ll = j->ll + r0 * S + s0 + b;
+                const double *y = t->y + r0;
+                if (reg) {
+                    /* log N(y | f, tau^2), tau^2 = exp(eta), as the model's density */
+                    double eta = th[b * dim + eta_at], prec = exp(-eta);
+                    double lnorm = -0.5 * (log(2 * M_PI) + eta);
+                    for (size_t i = 0; i < nr; i++) {
+                        double r = y[i] - out[i * B + b];
+                        ll[i * S] = lnorm - 0.5 * r * r * prec;
+                    }
+                } else {
+                    /* log-softmax at the label: (z_y - max) - log sum exp(z - max) */
+                    for (size_t i = 0; i < nr; i++) {
+                        const double *z = out + (i * B + b) * K;
+                        double mx = z[0], s = 0;
+                        for (size_t k = 1; k < K; k++)
+                            mx = z[k] > mx ? z[k] : mx;
+                        for (size_t k = 0; k < K; k++)
+                            s += exp(z[k] - mx);
+                        ll[i * S] = (z[(size_t)y[i]] - mx) - log(s);
+                    }
                 }
             }
         }
