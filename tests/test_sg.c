@@ -635,13 +635,18 @@ static void test_model_batches(void)
 typedef struct {
     unsigned char *p[4];
     size_t len[4];
+    int last;                  /* keep each chain's last checkpoint, else its first */
 } ckpt_store;
 
 static bnn_status keep_ckpt(void *user, int chain, const void *bytes, size_t len, bnn_error *err)
 {
     ckpt_store *s = user;
     (void)err;
-    /* the first checkpoint of each chain (after checkpoint_iter iterations) */
+    if (s->last) {
+        free(s->p[chain]);
+        s->p[chain] = NULL;
+    }
+    /* the first checkpoint of each chain (after checkpoint_iter iterations), or the last */
     if (!s->p[chain]) {
         s->p[chain] = malloc(len);
         memcpy(s->p[chain], bytes, len);
@@ -670,7 +675,7 @@ static void test_reproducible(void)
         rc.threads = 1;
         bnn_run(&d, &rc, &a, NULL);
         rc.threads = 3;
-        ckpt_store st = {{0}, {0}};
+        ckpt_store st = {{0}, {0}, 0};
         rc.checkpoint = keep_ckpt;
         rc.checkpoint_user = &st;
         rc.checkpoint_iter = 437;   /* inside the second cycle's sampling stage */
@@ -686,6 +691,53 @@ static void test_reproducible(void)
         CHECK_VERBOSE(same_t && same_r, "%s: 1 and 3 threads give bitwise the same draws (%d); "
                       "resumed from a checkpoint at iteration 437, bitwise the same (%d) %s",
                       names[k], same_t, same_r, err.msg);
+        bnn_draws_free(a);
+        bnn_draws_free(b);
+        bnn_draws_free(c);
+        for (int i = 0; i < 4; i++)
+            free(st.p[i]);
+    }
+}
+
+/* Extending a cyclical run goes on in cycles of its first cycles' length: a run of 4 cycles
+ * of 100 draws extended by 200 iterations is bitwise the run of 6 such cycles. */
+static void test_extend(void)
+{
+    double y[100];
+    gmean_data(y, 100, 1.0, 1.0, 3);
+    gmean g = {100, y, 10.0};
+    bnn_density d = gmean_density(&g);
+    const char *names[] = {"sgld", "sghmc"};
+    for (int k = 0; k < 2; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = names[k];
+        rc.n_burn = 50;
+        rc.n_iter = 450;
+        rc.chains = 2;
+        rc.seed = 4;
+        bnn_run_config_set(&rc, "batch", 25);
+        bnn_run_config_set(&rc, "cycles", 4);
+        ckpt_store st = {{0}, {0}, 1};
+        rc.checkpoint = keep_ckpt;
+        rc.checkpoint_user = &st;
+        bnn_draws *a = NULL, *b = NULL, *c = NULL;
+        bnn_run(&d, &rc, &a, NULL);
+        rc.checkpoint = NULL;
+        rc.resume = (const void *const *)st.p;
+        rc.resume_len = st.len;
+        rc.n_iter = 650;
+        bnn_error err = {0};
+        bnn_run(&d, &rc, &b, &err);
+        rc.resume = NULL;
+        bnn_run_config_set(&rc, "cycles", 6);
+        bnn_run(&d, &rc, &c, NULL);
+        int same = a && b && c && b->n_kept == 600 && c->n_kept == 600;
+        for (int ch = 0; same && ch < 2; ch++)
+            same = !memcmp(bnn_draw(b, ch, 0), bnn_draw(c, ch, 0), 600 * sizeof(double)) &&
+                   !memcmp(bnn_draw(a, ch, 0), bnn_draw(c, ch, 0), 400 * sizeof(double));
+        CHECK_VERBOSE(same, "%s: 4 cycles of 100 draws extended by 200 iterations = bitwise 6 "
+                      "cycles of 100 from the start %s", names[k], err.msg);
         bnn_draws_free(a);
         bnn_draws_free(b);
         bnn_draws_free(c);
@@ -757,6 +809,7 @@ int main(void)
     test_conjugate_cycles("sgld", 0.05, 0, 303);
     test_conjugate_cycles("sghmc", 0.005, 0.2, 404);
     test_reproducible();
+    test_extend();
     test_checks();
     return check_done("test_sg");
 }
