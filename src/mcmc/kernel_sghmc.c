@@ -116,7 +116,7 @@ static const bnn_kernel_ops ops = {
 
 const bnn_kernel bnn_kernel_sghmc = {
     .name = "sghmc",
-    .help = "APPROXIMATE: stochastic gradient HMC (friction) on minibatches (--batch), cyclical steps",
+    .help = "stochastic gradient HMC (friction) on minibatches (--batch), cyclical steps",
     .algorithm = "sghmc",
     .engine = "sghmc",
     .approximate = 1,

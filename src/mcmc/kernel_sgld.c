@@ -91,7 +91,7 @@ static const bnn_kernel_ops ops = {
 
 const bnn_kernel bnn_kernel_sgld = {
     .name = "sgld",
-    .help = "APPROXIMATE: stochastic gradient Langevin on minibatches (--batch), cyclical steps",
+    .help = "stochastic gradient Langevin on minibatches (--batch), cyclical steps",
     .algorithm = "sgld",
     .engine = "sgld",
     .approximate = 1,
