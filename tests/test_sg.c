@@ -746,6 +746,38 @@ static void test_extend(void)
     }
 }
 
+/* The defaults' steps for n rows: sgld eps = 0.04/n; sghmc eta = alpha 0.02/n, so that
+ * eta/alpha (the overdamped limit's step) is sgld's eps/2, for any friction. */
+static void test_defaults(void)
+{
+    double y[100];
+    gmean_data(y, 100, 1.0, 1.0, 3);
+    gmean g = {100, y, 10.0};
+    bnn_density d = gmean_density(&g);
+    double step[3];
+    const char *names[3] = {"sgld", "sghmc", "sghmc"};
+    for (int k = 0; k < 3; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = names[k];
+        if (k == 2)
+            bnn_run_config_set(&rc, "friction", 0.3);
+        bnn_chain c;
+        double th0 = 0;
+        bnn_step_info info = {0};
+        step[k] = NAN;
+        if (bnn_chain_init(&c, bnn_kernel_find(names[k]), &d, &rc, 1, &th0, NULL) == BNN_OK) {
+            bnn_chain_step(&c, &info);   /* in burn-in: the step at factor 1 */
+            step[k] = info.stepsize;
+            bnn_chain_free(&c);
+        }
+    }
+    CHECK_VERBOSE(fabs(step[0] - 0.04 / 100) < 1e-18 && fabs(step[1] / 0.1 - step[0] / 2) < 1e-18 &&
+                  fabs(step[2] / 0.3 - step[0] / 2) < 1e-18,
+                  "default steps on 100 rows: sgld eps %g = 0.04/n; sghmc eta %g at friction 0.1 "
+                  "and %g at 0.3: eta/alpha = eps/2", step[0], step[1], step[2]);
+}
+
 static void test_checks(void)
 {
     double y[100];
@@ -810,6 +842,7 @@ int main(void)
     test_conjugate_cycles("sghmc", 0.005, 0.2, 404);
     test_reproducible();
     test_extend();
+    test_defaults();
     test_checks();
     return check_done("test_sg");
 }
