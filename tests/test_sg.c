@@ -55,7 +55,7 @@ static void test_plan(void)
         bad += bnn_sg_explore_count(s, 990000) != explore_brute(s, 990000);
     }
     CHECK_VERBOSE(bad == 0, "exploration counts equal the definition's (largest E with E/(E+s) "
-                  "<= explore) for s 1..300 and 82 shares: %d differ", bad);
+                  "<= explore) for s 1..300 and 84 shares: %d differ", bad);
 
     /* the cosine factor at known places */
     CHECK(bnn_sg_cosine(0, 10) == 1.0, "cosine at the cycle's start %g", bnn_sg_cosine(0, 10));
