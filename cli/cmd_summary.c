@@ -143,7 +143,8 @@ int cmd_summary(int argc, char **argv)
         cJSON_AddNumberToObject(root, "draws_per_chain", (double)s.N);
         cJSON_AddBoolToObject(root, "partial", s.partial);
         cJSON_AddStringToObject(root, "method", r.variational ? "variational" : "sample");
-        cJSON_AddBoolToObject(root, "approximation", r.variational);
+        int approx = r.variational || (r.kernel && r.kernel->approximate);
+        cJSON_AddBoolToObject(root, "approximation", approx);
         cJSON_AddNumberToObject(root, "parameters_rhat_above_1_01", (double)rb);
         cJSON_AddNumberToObject(root, "parameters_ess_below_100_per_chain", (double)eb);
         cJSON_AddNumberToObject(root, "divergent", (double)s.divergent);
@@ -161,14 +162,23 @@ int cmd_summary(int argc, char **argv)
     } else if (r.variational) {
         print_variational(&r, &s, all);
     } else {
-        printf("bnnmc summary of %s: %zu chains x %zu draws%s%s%s\n\n", dir, s.M, s.N,
+        printf("bnnmc summary of %s: %zu chains x %zu draws%s%s%s%s\n\n", dir, s.M, s.N,
                s.algorithm ? ", sampler " : "", s.algorithm ? s.algorithm : "",
+               r.kernel && r.kernel->approximate ? " (APPROXIMATE)" : "",
                s.partial ? " (a PARTIAL run: stopped early)" : "");
         print_table(&s, all ? s.k : 25);
         printf("\n");
         print_metrics(&r);
         print_memory(&r);
         print_health(&s);
+        if (r.kernel && r.kernel->approximate)
+            printf("note: %s is APPROXIMATE: a minibatch sampler without a Metropolis correction,\n"
+                   "so its draws follow a distribution near the posterior (nearer at a smaller step),\n"
+                   "not the posterior; R-hat and ESS say whether the chains agree, not whether they\n"
+                   "are right. divergent__ counts updates refused as non-finite (a step too large:\n"
+                   "lower --%s).\n", r.kernel->name,
+                   r.kernel->options && bnn_kernel_option(r.kernel, "sghmc_lr") ? "sghmc-lr"
+                                                                                : "sgld-step");
         /* the verdict on the predictions: of the test rows, or the training rows without */
         const char *te = r.has_pred[1] ? "test" : r.has_pred[0] ? "train" : NULL;
         printf("\nverdict: %zu of %zu parameters have R-hat > 1.01, %zu have bulk or tail ESS below "

@@ -419,6 +419,10 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(sa, "seed", (double)rc->seed);
     const bnn_kernel *k = bnn_kernel_find(rc->sampler);
     json_kernel_settings(sa, rc, k);
+    if (k->approximate) {   /* sgld, sghmc: said where every reader of the folder looks */
+        cJSON_AddBoolToObject(sa, "approximate", 1);
+        cJSON_AddStringToObject(sa, "approximate_note", BNNMC_APPROX_NOTE);
+    }
     if (bnn_run_config_subkernel(rc, k))   /* pt: its base's settings */
         json_kernel_settings(sa, rc, bnn_run_config_subkernel(rc, k));
     cJSON_AddNumberToObject(sa, "target_accept", rc->target_accept);
@@ -508,6 +512,11 @@ void rundir_write_metrics(const char *dir, bnn_task task, const bnn_draws *dr,
     cJSON *acc = cJSON_AddArrayToObject(met, "acceptance");
     for (int c = 0; c < dr->chains; c++)
         cJSON_AddItemToArray(acc, cJSON_CreateNumber(dr->accept_rate[c]));
+    if (dr->kernel && dr->kernel->approximate) {   /* sgld, sghmc (acceptance: updates not
+                                                      refused as non-finite) */
+        cJSON_AddBoolToObject(met, "approximation", 1);
+        cJSON_AddStringToObject(met, "approximation_note", BNNMC_APPROX_NOTE);
+    }
     if (dr->start_opt) {   /* --init map: each chain's optimisation */
         cJSON *so = cJSON_AddArrayToObject(met, "start_optimum");
         for (int c = 0; c < dr->chains; c++) {

@@ -16,6 +16,9 @@
 
 /* A chain CSV's last bytes: a file without them was cut short. */
 #define CHAIN_CSV_END " seconds (Total)\n# \n"
+/* config.json's and metrics.json's word on an approximate sampler's draws (sgld, sghmc) */
+#define BNNMC_APPROX_NOTE "minibatch sampler without a Metropolis correction: the draws " \
+    "follow a distribution near the posterior (nearer at a smaller step), not the posterior"
 #define SUMMARY_CSV_HEADER "name,mean,sd,q5,q50,q95,mcse_mean,ess_bulk,ess_tail,rhat,rhat_gr"
 /* summary.csv's columns and the last two of a pred CSV (the others depend on the task). */
 enum { SUM_MEAN = 1, SUM_ESS_BULK = 7, SUM_RHAT = 9, SUM_NCOL = 11 };

@@ -844,6 +844,10 @@ void run_folder_free(run_folder *r)
 
 void run_folder_note(const run_folder *r, const char *cmd, FILE *f)
 {
+    if (r->kernel && r->kernel->approximate)
+        fprintf(f, "bnnmc %s: note: %s holds the draws of %s, an APPROXIMATE minibatch sampler "
+                "(no Metropolis correction): near the posterior, not of it\n", cmd, r->dir,
+                r->kernel->name);
     if (r->variational)
         fprintf(f, "bnnmc %s: note: %s holds a variational approximation (ADVI %s), not "
                 "posterior draws: its draws are independent draws of q\n", cmd, r->dir,

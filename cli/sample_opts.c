@@ -146,7 +146,9 @@ void sample_opts_print_samplers(FILE *f)
 {
     fprintf(f, "samplers (--sampler NAME):\n");
     for (size_t i = 0; bnn_kernel_at(i); i++)
-        fprintf(f, "  %-22s  %s\n", bnn_kernel_at(i)->name, bnn_kernel_at(i)->help);
+        fprintf(f, "  %-22s  %s%s\n", bnn_kernel_at(i)->name,
+                bnn_kernel_at(i)->approximate ? "APPROXIMATE (no Metropolis correction): " : "",
+                bnn_kernel_at(i)->help);
     fprintf(f, "sampler settings (each for the samplers named; the default in brackets):\n");
     kernel_opts ko;
     kernel_opts_collect(&ko);

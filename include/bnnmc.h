@@ -199,6 +199,17 @@ typedef struct {
 typedef double (*bnn_logp_tempered_fn)(const void *ctx, double *work, double beta,
                                        const double *theta, double *grad, double *loglik);
 
+/*
+ * Optional, for the minibatch samplers (sgld, sghmc), on a density of n_rows independent
+ * rows: log prior + (n_rows / B) * the log likelihood of rows[0..B) (indices below n_rows),
+ * and its gradient in grad when grad != NULL. Over a uniform draw of the rows it is an
+ * unbiased estimate of logp and of its gradient; with every row once it is logp (to
+ * rounding). Same rules as logp, but its scratch is work of B * batch_work doubles (not
+ * work_len): no allocation, whole-batch BLAS.
+ */
+typedef double (*bnn_logp_batch_fn)(const void *ctx, double *work, const size_t *rows, size_t B,
+                                    const double *theta, double *grad);
+
 typedef struct {
     size_t dim;
     size_t n_weights;
@@ -208,6 +219,9 @@ typedef struct {
     const void *ctx;
     const bnn_gaussian_noise *noise;   /* may be NULL */
     bnn_logp_tempered_fn logp_tempered;   /* may be NULL (then pt refuses the density) */
+    size_t n_rows;                     /* rows of data logp_batch draws from */
+    size_t batch_work;                 /* logp_batch's scratch per row of a batch */
+    bnn_logp_batch_fn logp_batch;      /* may be NULL (then sgld and sghmc refuse it) */
 } bnn_density;
 /* (Fields may be added: build a density with a designated initialiser, which zeroes the
  * rest, as examples/binomial.c does.) */
@@ -347,8 +361,10 @@ void bnn_model_predict_batch(const bnn_model *m, const double *theta, size_t str
  * generalised U-turn criterion); "gibbs" exact conditionals (needs bnn_density.noise with
  * a linear f); "slice" Neal's slice sampler, one coordinate at a time; "pt" parallel
  * tempering: K replicas of a base kernel (option base, nuts by default) at tempered
- * likelihoods, exchanging states (needs bnn_density.logp_tempered). mala, hmc and nuts (and
- * pt's replicas of them) tune their step size and diagonal metric during burn-in.
+ * likelihoods, exchanging states (needs bnn_density.logp_tempered); "sgld" and "sghmc" the
+ * minibatch samplers, APPROXIMATE (bnn_kernel.approximate; need bnn_density.logp_batch).
+ * mala, hmc and nuts (and pt's replicas of them) tune their step size and diagonal metric
+ * during burn-in.
  */
 typedef enum {
     BNN_OPT_REAL,              /* a number in [lo, hi] */
@@ -378,6 +394,8 @@ typedef struct {
     double target_accept;      /* adaptive kernels: default mean acceptance to tune to */
     double stepsize;           /* adaptive kernels: default initial step size */
     int dense_metric;          /* adaptive kernels: takes BNN_METRIC_DENSE too */
+    int approximate;           /* its draws are not from the posterior, only near it at a
+                                  small step (sgld, sghmc: no Metropolis correction) */
     const bnn_option *options; /* its settings, ended by a NULL name */
     const char *const *columns;   /* its own sampler columns after CmdStan's six ("__"
                                      names), ended by NULL; NULL when none */

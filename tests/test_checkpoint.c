@@ -276,6 +276,10 @@ int main(void)
         {"pt nuts", "pt", 1, 300, 150, {"replicas", "max_depth"}, {3, 6}, 0, 0, 0, 0},
         {"pt langevin", "pt", 1, 1500, 750, {"replicas", "base"}, {3, 1}, 0, 0, 0, 0},
         {"nuts warm-up", "nuts", 1, 600, 300, {0}, {0}, 0, 0, 0, 1},
+        /* at a constant step: extending a cyclical run goes on in cycles of the first
+         * ones' length, not the longer run's plan (test_sg checks that) */
+        {"sgld", "sgld", 1, 3000, 1500, {"batch", "cycles"}, {10, 0}, 0, 0, 0, 0},
+        {"sghmc", "sghmc", 1, 3000, 1500, {"batch", "cycles"}, {10, 0}, 0, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof cf / sizeof cf[0]; i++)
         test_config(&cf[i], cf[i].nn ? &dn : &dl);

@@ -344,5 +344,27 @@ grep -q '"output":[[:space:]]*"sigmoid"' "$T/st-cls/config.json" && grep -q '"ou
     ok "--preset study classification: sigmoid outputs for the network, softmax of raw outputs for the linear model" || bad "--preset study classification outputs: $(cat "$T/err")"
 expect 0 "--output identity on a classification is the standard softmax" "" "$B" sample --dataset blobs3 --output identity --samples 40 --chains 1 --max-depth 3 --quiet --out "$T/cls-id"
 grep -q '"output":[[:space:]]*"softmax"' "$T/cls-id/config.json" && ok "--output identity classification recorded as softmax" || bad "--output identity classification: $(grep output "$T/cls-id/config.json")"
+
+# the minibatch samplers: approximate, and said so wherever a run folder is read
+grep -q "^  sgld .*APPROXIMATE" "$T/help" && grep -q "^  sghmc .*APPROXIMATE" "$T/help" &&
+    ok "sample --help marks sgld and sghmc APPROXIMATE" || bad "sample --help: sgld/sghmc not marked approximate"
+expect 2 "--batch above the training rows is refused" "--batch 301: more than the 300 training rows" "$B" sample --dataset mackey-glass --task regression --sampler sgld --batch 301 --out "$T/sg-bad"
+expect 2 "--batch 0 is refused" "--batch" "$B" sample --dataset mackey-glass --sampler sgld --batch 0 --out "$T/sg-bad"
+expect 2 "--beta-hat not below --friction is refused" "--beta-hat 0.2 must be below --friction 0.1" "$B" sample --dataset mackey-glass --task regression --sampler sghmc --beta-hat 0.2 --out "$T/sg-bad"
+expect 2 "a setting of sghmc is refused for sgld" "--friction is not a setting of --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --friction 0.2 --out "$T/sg-bad"
+[ ! -e "$T/sg-bad" ] && ok "refused minibatch runs leave no folder" || bad "a refused minibatch run left $T/sg-bad"
+mkdir -p "$T/mg" && "$B" datasets --write mackey-glass "$T/mg"
+for k in sgld sghmc; do
+    expect 0 "$k runs" "" "$B" sample --dataset mackey-glass --sampler $k --batch 50 --samples 400 --chains 2 --quiet --out "$T/$k"
+    grep -q '"approximate":[[:space:]]*true' "$T/$k/config.json" && grep -q '"approximation":[[:space:]]*true' "$T/$k/metrics.json" &&
+        ok "$k: config.json and metrics.json say approximate" || bad "$k: no approximate flag in config.json/metrics.json"
+    "$B" summary "$T/$k" >"$T/out" 2>&1
+    grep -q "sampler $k (APPROXIMATE)" "$T/out" && grep -q "is APPROXIMATE" "$T/out" && ok "$k: summary says approximate" || bad "$k: summary: $(head -1 "$T/out")"
+    "$B" summary "$T/$k" --json | grep -q '"approximation":[[:space:]]*true' && ok "$k: summary --json says approximation" || bad "$k: summary --json"
+    "$B" loo "$T/$k" >/dev/null 2>"$T/err"
+    grep -q "APPROXIMATE minibatch sampler" "$T/err" && ok "$k: loo notes the approximation" || bad "$k: loo: $(cat "$T/err")"
+    "$B" predict "$T/$k" --data "$T/mg/test.txt" >/dev/null 2>"$T/err"
+    grep -q "APPROXIMATE minibatch sampler" "$T/err" && ok "$k: predict notes the approximation" || bad "$k: predict: $(cat "$T/err")"
+done
 echo "test_cli: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]

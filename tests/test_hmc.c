@@ -37,7 +37,7 @@ static double gauss100_logp(const void *ctx, double *work, const double *th, dou
 
 static void test_gauss100(void)
 {
-    bnn_density d = {GD, GD, 0, gauss100_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = GD, .n_weights = GD, .logp = gauss100_logp};
     const char *samplers[] = {"nuts", "hmc"};
     for (int k = 0; k < 2; k++) {
         bnn_run_config rc;
@@ -128,7 +128,7 @@ static double std2_logp(const void *ctx, double *work, const double *th, double 
 
 static void test_nuts_fixed_step(void)
 {
-    bnn_density d = {2, 2, 0, std2_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = std2_logp};
     const double steps[] = {0.1, 0.05};
     for (int k = 0; k < 2; k++) {
         bnn_run_config rc;
@@ -244,7 +244,7 @@ static double funnel_logp(const void *ctx, double *work, const double *th, doubl
 
 static void test_funnel(void)
 {
-    bnn_density d = {10, 10, 0, funnel_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = 10, .n_weights = 10, .logp = funnel_logp};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "nuts";
@@ -290,7 +290,7 @@ static void test_stepsize_search_fails(void)
     bnn_logp_fn fns[] = {flat_logp, spike_logp};
     const char *want[] = {"improper", "no acceptably small step size"};
     for (int k = 0; k < 2; k++) {
-        bnn_density d = {1, 1, 0, fns[k], NULL, NULL, NULL, NULL};
+        bnn_density d = {.dim = 1, .n_weights = 1, .logp = fns[k]};
         bnn_run_config rc;
         bnn_run_config_default(&rc);
         rc.sampler = "nuts";
@@ -307,7 +307,7 @@ static void test_stepsize_search_fails(void)
         bnn_draws_free(dr);
     }
     /* and a start where the density is not finite is refused before anything runs */
-    bnn_density d = {1, 1, 0, spike_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = 1, .n_weights = 1, .logp = spike_logp};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "langevin";

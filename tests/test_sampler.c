@@ -112,8 +112,9 @@ static void test_conjugate(void)
     bnn_model *m = NULL;
     bnn_model_new(&m, &sp, t, NULL);
     fixed_tau ft = {bnn_model_density(m), log(0.25)};
-    bnn_density d = {3, 3, ft.inner.work_len + 2 * ft.inner.dim, fixed_logp, fixed_drift, &ft, NULL,
-                     fixed_tempered};
+    bnn_density d = {.dim = 3, .n_weights = 3, .work_len = ft.inner.work_len + 2 * ft.inner.dim,
+                     .logp = fixed_logp, .drift = fixed_drift, .ctx = &ft,
+                     .logp_tempered = fixed_tempered};
     double mu[3], var[3];
     conjugate_posterior(t, 0.25, sp.prior_var, mu, var);
     /* every kernel of the registry, so a new one is tested here the day it is added; the
@@ -122,6 +123,10 @@ static void test_conjugate(void)
     char skipped[256] = "";
     for (size_t k = 0; bnn_kernel_at(k); k++) {
         const bnn_kernel *kern = bnn_kernel_at(k);
+        /* the approximate (minibatch) kernels are held to their known bias, not to
+         * exactness: test_sg */
+        if (kern->approximate)
+            continue;
         bnn_run_config rc;
         bnn_run_config_default(&rc);
         rc.sampler = kern->name;
@@ -184,7 +189,7 @@ static double gauss2_logp(const void *ctx, double *work, const double *th, doubl
 
 static void test_gauss2(void)
 {
-    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = gauss2_logp};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "langevin";
@@ -238,7 +243,7 @@ static double recording_logp(const void *ctx, double *work, const double *th, do
 static void test_correction(void)
 {
     recorder rec = {{0, 0}};
-    bnn_density d = {2, 1, 0, recording_logp, odd_drift, &rec, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 1, .logp = recording_logp, .drift = odd_drift, .ctx = &rec};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     const double lr = 0.2;
@@ -351,7 +356,7 @@ static void test_stop(void)
     volatile int stop = 0;
     int calls = 0;
     stopper s = {&stop, &calls};
-    bnn_density d = {2, 2, 0, stopping_logp, NULL, &s, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = stopping_logp, .ctx = &s};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "rw";
@@ -371,7 +376,7 @@ static void test_stop(void)
 
 static void test_bad_config(void)
 {
-    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = gauss2_logp};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.n_burn = rc.n_iter;
@@ -437,7 +442,7 @@ static void test_bad_config(void)
 /* The header promises no global state left changed: OpenBLAS's thread count included. */
 static void test_blas_threads_restored(void)
 {
-    bnn_density d = {2, 2, 0, gauss2_logp, NULL, NULL, NULL, NULL};
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = gauss2_logp};
     bnn_run_config rc;
     bnn_run_config_default(&rc);
     rc.sampler = "langevin";

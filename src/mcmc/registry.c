@@ -5,7 +5,8 @@
 #include "kernel.h"
 
 extern const bnn_kernel bnn_kernel_rw, bnn_kernel_langevin, bnn_kernel_mala, bnn_kernel_hmc,
-    bnn_kernel_nuts, bnn_kernel_gibbs, bnn_kernel_slice, bnn_kernel_pt;
+    bnn_kernel_nuts, bnn_kernel_gibbs, bnn_kernel_slice, bnn_kernel_pt, bnn_kernel_sgld,
+    bnn_kernel_sghmc;
 
 static const bnn_kernel *const kernels[] = {
     &bnn_kernel_rw,
@@ -16,6 +17,8 @@ static const bnn_kernel *const kernels[] = {
     &bnn_kernel_gibbs,
     &bnn_kernel_slice,
     &bnn_kernel_pt,
+    &bnn_kernel_sgld,
+    &bnn_kernel_sghmc,
 };
 
 const bnn_kernel *bnn_kernel_at(size_t i)

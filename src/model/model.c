@@ -449,14 +449,15 @@ static void backward(const bnn_model *m, const double *theta, const double *x, s
 }
 
 /* Sum of squared residuals of the regression outputs; writes d loglik / d z_L into delta
- * (the residuals times 1/tau^2, through the sigmoid output's derivative). */
-static double regression_sse(const bnn_model *m, const double *yhat, double eta, double *delta)
+ * (the residuals times 1/tau^2, through the sigmoid output's derivative). yhat holds n rows:
+ * the training rows rows[0..n), or the first n when rows is NULL. */
+static double regression_sse_rows(const bnn_model *m, const size_t *rows, size_t n,
+                                  const double *yhat, double eta, double *delta)
 {
     const double *y = m->train->y;
-    size_t n = m->train->n;
     double sse = 0.0, prec = exp(-eta);
     for (size_t i = 0; i < n; i++) {
-        double r = y[i] - yhat[i];
+        double r = y[rows ? rows[i] : i] - yhat[i];
         sse += r * r;
         if (delta)
             delta[i] = prec * r;
@@ -464,6 +465,11 @@ static double regression_sse(const bnn_model *m, const double *yhat, double eta,
     if (delta && m->spec.output_act == BNN_ACT_SIGMOID)
         act_backward(BNN_ACT_SIGMOID, yhat, delta, n);
     return sse;
+}
+
+static double regression_sse(const bnn_model *m, const double *yhat, double eta, double *delta)
+{
+    return regression_sse_rows(m, NULL, m->train->n, yhat, eta, delta);
 }
 
 /* The Gaussian prior on the weights, each at its layer's precision (0 for a flat layer:
@@ -491,11 +497,20 @@ static double noise_logp(const bnn_model *m, double sse, double eta, double *g_e
     return -0.5 * n * (LOG_2PI + eta) - 0.5 * prec * sse - nu1 * eta - nu2 * prec;
 }
 
+static double classification_loglik_rows(const bnn_model *m, const size_t *rows, size_t n,
+                                         const double *z, double *delta, double *e);
+
 /* Categorical log-likelihood with log-sum-exp; delta = onehot - softmax. e (n x K scratch)
  * receives exp(z - row max) for the whole batch in one vectorised call. */
 static double classification_loglik(const bnn_model *m, const double *z, double *delta, double *e)
 {
-    size_t n = m->train->n;
+    return classification_loglik_rows(m, NULL, m->train->n, z, delta, e);
+}
+
+/* The same over n rows of z: the training rows rows[0..n), or the first n when rows is NULL. */
+static double classification_loglik_rows(const bnn_model *m, const size_t *rows, size_t n,
+                                         const double *z, double *delta, double *e)
+{
     int K = m->width[m->L];
     for (size_t i = 0; i < n; i++) {
         const double *zi = z + i * (size_t)K;
@@ -512,7 +527,7 @@ static double classification_loglik(const bnn_model *m, const double *z, double 
         double s = 0.0;
         for (int k = 0; k < K; k++)
             s += ei[k];
-        int y = m->label[i];
+        int y = m->label[rows ? rows[i] : i];
         double mx = zi[0];
         for (int k = 1; k < K; k++)
             mx = zi[k] > mx ? zi[k] : mx;
@@ -598,6 +613,46 @@ static double linear_logp(const void *ctx, double *work, const double *theta, do
     const bnn_model *m = ctx;
     (void)work;
     return complete_logp(m, bnn_linear_ss_sse(m->ss, theta, grad), theta, grad);
+}
+
+/* ------------------------------------------------------------ minibatches */
+
+/* Scratch per row of a batch: the gathered inputs, then forward/backward's buffers. */
+static size_t batch_work_per_row(const bnn_model *m)
+{
+    return (size_t)m->width[0] + work_for_rows(m, 1);
+}
+
+/* bnn_density.logp_batch of every model: the rows' inputs gathered into one B x p matrix,
+ * the data term on it by the BLAS path (forward, backward: one dgemm or dgemv per layer
+ * each way), scaled by n/B, then the prior and noise terms as the full density adds them
+ * (complete_logp). The sufficient statistics and the fused kernel hold the whole table: a
+ * batch takes neither. */
+static double model_logp_batch(const void *ctx, double *work, const size_t *rows, size_t B,
+                               const double *theta, double *grad)
+{
+    const bnn_model *m = ctx;
+    size_t p = m->train->p;
+    double *xb = work, *w = work + B * p;
+    for (size_t i = 0; i < B; i++)
+        memcpy(xb + i * p, m->train->x + rows[i] * p, p * sizeof *xb);
+    forward(m, theta, xb, B, w);
+    double *out = act_buf(m, w, B, m->L);
+    double *delta = w + B * (size_t)m->sum_width;
+    double *spare = delta + B * (size_t)m->max_width;
+    double *dl = grad ? delta : NULL;
+    int reg = m->spec.task == BNN_TASK_REGRESSION;
+    double data = reg ? regression_sse_rows(m, rows, B, out, 0.0, dl)
+                      : classification_loglik_rows(m, rows, B, out, dl, spare);
+    if (grad && !reg)
+        act_backward(m->spec.output_act, out, delta, B * (size_t)m->width[m->L]);
+    double scale = (double)m->train->n / (double)B;
+    if (grad) {
+        backward(m, theta, xb, B, w, delta, spare, grad);
+        for (size_t j = 0; j < m->n_weights; j++)
+            grad[j] *= scale;
+    }
+    return complete_logp(m, scale * data, theta, grad);
 }
 
 /* ------------------------------------------------------------ the tempered density */
@@ -819,6 +874,9 @@ bnn_density bnn_model_density(const bnn_model *m)
     /* a flat prior is no density for the hot replicas to sample: no tempering */
     d.logp_tempered = m->train && !m->flat ? model_logp_tempered : NULL;
     d.noise = m->train && m->spec.task == BNN_TASK_REGRESSION ? &m->noise : NULL;
+    d.n_rows = m->train ? m->train->n : 0;
+    d.batch_work = batch_work_per_row(m);
+    d.logp_batch = m->train ? model_logp_batch : NULL;
     d.ctx = m;
     return d;
 }
