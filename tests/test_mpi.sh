@@ -23,7 +23,8 @@ set -u
 B=${1:?usage: test_mpi.sh BNNMC}
 command -v mpirun > /dev/null || { echo "test_mpi: no mpirun: skipped"; exit 77; }
 command -v jq > /dev/null || { echo "test_mpi: needs jq"; exit 2; }
-MR="mpirun --oversubscribe -q"
+# unbound ranks that yield when waiting: a loaded machine (CI, shared cores) stalls bound ones
+MR="mpirun --oversubscribe -q --bind-to none --mca mpi_yield_when_idle 1"
 [ "$(id -u)" = 0 ] && MR="$MR --allow-run-as-root"
 # an ASan build (make asan): Open MPI's own allocations outlive the process by design
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(dirname "$0")/lsan_mpi.supp"
