@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "ranks.h"
 #include "run.h"
 #include "sample_opts.h"
 #include "util.h"
@@ -116,8 +117,10 @@ int cmd_sample(int argc, char **argv)
 {
     sample_opts o;
     sample_opts_defaults(&o);
+    ranks_sample_defaults(&o);
     if (sample_opts_parse(&o, argc, argv, "sample", sample_usage))
         return 0;
+    ranks_sample_options(&o);
     o.argc = argc;
     o.argv = argv;
     return run_sample_command(&o);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "ranks.h"
 #include "util.h"
 
 typedef struct {
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
     if (argc < 2)
         die_usage(NULL, "no command given");
     const char *name = argv[1];
+    /* under mpirun: rank 0 goes on, the others wait for its run (cli/ranks.c) */
+    ranks_init(&argc, &argv, name);
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         print_usage();
         return 0;

@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "init.h"
 #include "memory.h"
+#include "ranks.h"
 #include "run.h"
 #include "rundir.h"
 #include "util.h"
@@ -350,7 +351,8 @@ void run_sample(sample_opts *o, run_result *res)
     double t_start = now();
     memset(res, 0, sizeof *res);
     /* before any work: refuse to clobber a run (resuming continues the one there) */
-    rundir_check(o->out, o->force || o->resume);
+    if (ranks_root())   /* under MPI rank 0 alone touches the folder */
+        rundir_check(o->out, o->force || o->resume);
     int K = 0;
     run_load_data(o, &res->train, &res->test, &K);
     bnn_model_spec spec;
@@ -405,7 +407,7 @@ void run_sample(sample_opts *o, run_result *res)
     mem_plan_make(&mem, o, m, &d, &rc, res->train, res->test);
     mem_check_or_die(&mem, o->quiet);
     cs.mem = &mem;
-    if (!o->resume) {
+    if (!o->resume && ranks_root()) {
         /* the lock first (the folder must exist for it), then the old run's files go */
         struct stat sb;
         if (stat(o->out, &sb) != 0)
@@ -416,10 +418,12 @@ void run_sample(sample_opts *o, run_result *res)
     }
     if (o->checkpoint_every > 0 && o->argv)
         ckpt_save_command(o->out, o->argc, o->argv);
-    rundir_write_config(o->out, o, m, res->train, res->test, &rc, "running");
+    if (ranks_root())
+        rundir_write_config(o->out, o, m, res->train, res->test, &rc, "running");
     catch_stop_signals();
     double t0 = now();
-    st = bnn_run(&d, &rc, &res->draws, &err);
+    /* bnn_run, or its part of the run under MPI (other ranks than 0 end in it) */
+    st = ranks_run(m, res->train, &d, &rc, &res->draws, &err);
     res->seconds_sampling = now() - t0;
     for (int c = 0; c < rc.chains; c++)
         free(blob[c]);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ranks.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -416,6 +417,8 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     cJSON_AddNumberToObject(sa, "thin", (double)rc->thin);
     cJSON_AddNumberToObject(sa, "chains", rc->chains);
     cJSON_AddNumberToObject(sa, "threads", rc->threads);
+    /* processes under mpirun (cli/ranks.c): chains spread over them, or rows when more */
+    cJSON_AddNumberToObject(sa, "mpi_ranks", ranks_size());
     cJSON_AddNumberToObject(sa, "seed", (double)rc->seed);
     const bnn_kernel *k = bnn_kernel_find(rc->sampler);
     json_kernel_settings(sa, rc, k);

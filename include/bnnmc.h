@@ -317,6 +317,13 @@ size_t bnn_model_dim(const bnn_model *m);
 /* Outputs per row: 1 for regression, K for classification. */
 int bnn_model_n_outputs(const bnn_model *m);
 
+/* The log prior alone at theta: the Gaussian prior on the weights and, for regression, the
+ * inverse-gamma prior on tau^2 with the Jacobian of eta = log tau^2 (bnn_density.logp is
+ * this plus the log-likelihood of the training rows). grad, when not NULL, receives its
+ * gradient (dim values). Needs no training table: a caller that splits the rows over
+ * processes adds it once to the sum of the row parts' log-likelihoods. */
+double bnn_model_log_prior(const bnn_model *m, const double *theta, double *grad);
+
 /* The i-th parameter's name as in the run folder: "W1.3.2", "b1.2", ..., "tau2". */
 void bnn_model_param_name(const bnn_model *m, size_t i, char *buf, size_t len);
 /* Maps the unconstrained vector to the reported one (eta -> tau2 = exp(eta)). */
@@ -570,6 +577,13 @@ typedef struct {
     /* keep the warm-up iterations too (thinned as the draws are: iterations 0, thin, 2 thin,
      * ... of burn-in), in bnn_draws.warmup, apart from the draws */
     int save_warmup;
+    /* Part of a run, for a caller that spreads the chains over processes (the CLI's MPI
+     * ranks): with chain_hi > 0, only chains chain_lo .. chain_hi - 1 of the run's `chains`
+     * run, each exactly as in the whole run (its stream from (seed, chain), its start at
+     * init + chain dim, its adapt_stepsize, resume and checkpoint entries by that index), so
+     * its draws are bitwise those of the whole run's chain. bnn_draws then holds these
+     * chain_hi - chain_lo chains, chain_lo first. 0, 0 (the default): every chain. */
+    int chain_lo, chain_hi;
 } bnn_run_config;
 
 /* The defaults: nuts, 2000 iterations of which 1000 warm-up (Stan's), 4 chains, metric

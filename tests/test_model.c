@@ -1168,6 +1168,119 @@ static void test_predict_chunks(gsl_rng *r)
     }
 }
 
+/* The log prior as a density of its own, for grad_error. */
+static double prior_only(const void *ctx, double *work, const double *th, double *g)
+{
+    (void)work;
+    return bnn_model_log_prior(ctx, th, g);
+}
+
+/* bnn_model_log_prior: its gradient against finite differences, its value that of the
+ * tempered density at beta 0 (whose prior tempered_error checks by hand), and the split
+ * that spreads rows over processes (cli/ranks.c): the log density of the whole table is the
+ * prior plus the sum over row slices of (slice's log density - prior), value and gradient,
+ * for slices of 1, 5 and 7 of 13 rows (the fused, BLAS and sufficient-statistics paths). */
+static void test_log_prior_split(gsl_rng *r)
+{
+    struct {
+        int n_hidden;
+        bnn_task task;
+        int K;
+        bnn_activation out;
+        double nu1, nu2;
+    } cases[] = {{1, BNN_TASK_REGRESSION, 0, BNN_ACT_SIGMOID, 0, 0},
+                 {1, BNN_TASK_REGRESSION, 0, BNN_ACT_IDENTITY, 2.5, 0.3},
+                 {0, BNN_TASK_REGRESSION, 0, BNN_ACT_IDENTITY, 1.5, 0.7},
+                 {2, BNN_TASK_REGRESSION, 0, BNN_ACT_SIGMOID, 0, 0},
+                 {1, BNN_TASK_CLASSIFICATION, 3, BNN_ACT_SOFTMAX, 0, 0},
+                 {1, BNN_TASK_CLASSIFICATION, 2, BNN_ACT_SIGMOID, 0, 0},
+                 {0, BNN_TASK_CLASSIFICATION, 3, BNN_ACT_SOFTMAX, 0, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        bnn_table *t = random_table(r, 13, 3, cases[k].K);
+        bnn_model_spec sp = {0};
+        sp.task = cases[k].task;
+        sp.n_inputs = 3;
+        sp.n_classes = cases[k].K;
+        sp.n_hidden = cases[k].n_hidden;
+        sp.hidden[0] = 6;
+        sp.hidden[1] = 4;
+        sp.hidden_act = BNN_ACT_TANH;
+        sp.output_act = cases[k].out;
+        sp.prior_var = 2.0;
+        sp.prior_var_layer[0] = 3.0;
+        sp.nu1 = cases[k].nu1;
+        sp.nu2 = cases[k].nu2;
+        bnn_model *m = NULL, *part[3] = {NULL, NULL, NULL};
+        CHECK(bnn_model_new(&m, &sp, t, NULL) == BNN_OK, "model %zu", k);
+        /* three slices viewing the table's rows (0, 1..5, 6..12) */
+        size_t lo[3] = {0, 1, 6}, hi[3] = {1, 6, 13};
+        bnn_table view[3];
+        for (int s = 0; s < 3; s++) {
+            view[s] = *t;
+            view[s].n = hi[s] - lo[s];
+            view[s].x = t->x + lo[s] * t->p;
+            view[s].y = t->y + lo[s];
+            view[s].line = t->line + lo[s];
+            CHECK(bnn_model_new(&part[s], &sp, &view[s], NULL) == BNN_OK, "slice %d", s);
+        }
+        bnn_density d = bnn_model_density(m);
+        size_t wl = d.work_len;
+        for (int s = 0; s < 3; s++) {
+            bnn_density ds = bnn_model_density(part[s]);
+            wl = ds.work_len > wl ? ds.work_len : wl;
+        }
+        double *work = bnn_zalloc(wl), *theta = bnn_zalloc(d.dim), *g = bnn_zalloc(d.dim);
+        double *gs = bnn_zalloc(d.dim), *gp = bnn_zalloc(d.dim), *sum = bnn_zalloc(d.dim);
+        bnn_density pd = d;
+        pd.logp = prior_only;
+        pd.ctx = m;
+        double worst_g = 0, worst_t = 0, worst_split = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            for (size_t j = 0; j < d.dim; j++)
+                theta[j] = gsl_ran_gaussian(r, 0.8);
+            double e = grad_error(&pd, theta, work);
+            worst_g = e > worst_g ? e : worst_g;
+            double prior = bnn_model_log_prior(m, theta, gp), ll;
+            if (d.logp_tempered) {
+                double f0 = d.logp_tempered(d.ctx, work, 0.0, theta, NULL, &ll);
+                e = fabs(f0 - prior) / (1 + fabs(prior));
+                worst_t = e > worst_t ? e : worst_t;
+            }
+            double lp = d.logp(d.ctx, work, theta, g), total = prior;
+            memcpy(sum, gp, d.dim * sizeof *sum);
+            for (int s = 0; s < 3; s++) {
+                bnn_density ds = bnn_model_density(part[s]);
+                total += ds.logp(ds.ctx, work, theta, gs) - prior;
+                for (size_t j = 0; j < d.dim; j++)
+                    sum[j] += gs[j] - gp[j];
+            }
+            double gmax = 1;
+            for (size_t j = 0; j < d.dim; j++)
+                gmax = fmax(gmax, fabs(g[j]));
+            e = fabs(total - lp) / (1 + fabs(lp));
+            for (size_t j = 0; j < d.dim; j++)
+                e = fmax(e, fabs(sum[j] - g[j]) / gmax);
+            worst_split = e > worst_split ? e : worst_split;
+        }
+        CHECK_VERBOSE(worst_g < 1e-6 && worst_t < 1e-12 && worst_split < 1e-12,
+                      "log prior hidden=%d K=%d out=%-8s nu=(%g,%g): gradient max rel err %.1e, "
+                      "against the tempered density at beta 0 %.1e; prior + sum of 3 row "
+                      "slices' parts against the whole table %.1e", cases[k].n_hidden,
+                      cases[k].K, act_name(cases[k].out), cases[k].nu1, cases[k].nu2, worst_g,
+                      worst_t, worst_split);
+        free(work);
+        free(theta);
+        free(g);
+        free(gs);
+        free(gp);
+        free(sum);
+        for (int s = 0; s < 3; s++)
+            bnn_model_free(part[s]);
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -1189,6 +1302,7 @@ int main(void)
     test_propriety(r);
     test_sigmoid_classification(r);
     test_sigmoid_drift(r);
+    test_log_prior_split(r);
     gsl_rng_free(r);
     return check_done("test_model");
 }

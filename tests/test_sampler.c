@@ -336,6 +336,103 @@ static void test_threads(void)
     bnn_table_free(te);
 }
 
+/* ---- part of a run (bnn_run_config.chain_lo, chain_hi: the CLI's MPI ranks) ---- */
+
+/* The kept rows of chain c of a against those of chain cb of b, bitwise. */
+static int same_rows(const bnn_draws *a, int c, const bnn_draws *b, int cb)
+{
+    size_t n = a->n_kept, dim = a->dim, ne = a->n_extra;
+    if (n != b->n_kept || dim != b->dim || ne != b->n_extra)
+        return 0;
+    size_t ia = (size_t)c * n, ib = (size_t)cb * n;
+    return memcmp(a->theta + ia * dim, b->theta + ib * dim, n * dim * sizeof(double)) == 0 &&
+           memcmp(a->lp + ia, b->lp + ib, n * sizeof(double)) == 0 &&
+           memcmp(a->accept_stat + ia, b->accept_stat + ib, n * sizeof(double)) == 0 &&
+           memcmp(a->stepsize + ia, b->stepsize + ib, n * sizeof(double)) == 0 &&
+           memcmp(a->n_leapfrog + ia, b->n_leapfrog + ib, n * sizeof(int)) == 0 &&
+           memcmp(a->extra + ia * ne, b->extra + ib * ne, n * ne * sizeof(double)) == 0;
+}
+
+/* Chain c of a against chain cb of b: its rows, warm-up rows and tuning, bitwise. */
+static int same_chain(const bnn_draws *a, int c, const bnn_draws *b, int cb)
+{
+    size_t dim = a->dim;
+    return same_rows(a, c, b, cb) && !a->warmup == !b->warmup &&
+           (!a->warmup || same_rows(a->warmup, c, b->warmup, cb)) &&
+           a->step_final[c] == b->step_final[cb] &&
+           memcmp(a->inv_metric + (size_t)c * dim, b->inv_metric + (size_t)cb * dim,
+                  dim * sizeof(double)) == 0 &&
+           (isnan(a->accept_rate[c]) ? isnan(b->accept_rate[cb])
+                                     : a->accept_rate[c] == b->accept_rate[cb]);
+}
+
+/* A run cut into parts [0,1), [1,3), [3,4) of its 4 chains gives each chain bitwise as the
+ * whole run does (streams, default starts, warm-up rows and tuning by the chain's index in
+ * the run), for nuts (adapting) and langevin (the map), with a given start and the default
+ * one; a range outside the run is refused. */
+static void test_chain_range(void)
+{
+    bnn_table *tr = NULL, *te = NULL;
+    bnn_dataset_make("mackey-glass", 1, &tr, &te, NULL);
+    bnn_model_spec sp;
+    bnn_model_spec_study(&sp, 1, BNN_TASK_REGRESSION, (int)tr->p, 0);
+    bnn_model *m = NULL;
+    bnn_model_new(&m, &sp, tr, NULL);
+    bnn_density d = bnn_model_density(m);
+    double *init = calloc(4 * d.dim, sizeof *init), *work = calloc(d.work_len, sizeof *work);
+    for (int c = 0; c < 4; c++)
+        bnn_model_init(m, bnn_chain_seed(5, c, 2), init + (size_t)c * d.dim, work);
+    const char *samplers[] = {"nuts", "langevin"};
+    for (int k = 0; k < 2; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = samplers[k];
+        rc.n_iter = 200;
+        rc.n_burn = 100;
+        rc.thin = 2;
+        rc.seed = 5;
+        rc.threads = 2;
+        rc.save_warmup = 1;
+        rc.init = k ? NULL : init;
+        bnn_draws *whole = NULL;
+        CHECK(bnn_run(&d, &rc, &whole, NULL) == BNN_OK, "whole run");
+        int lo[3] = {0, 1, 3}, hi[3] = {1, 3, 4}, same = whole != NULL;
+        for (int p = 0; p < 3 && same; p++) {
+            rc.chain_lo = lo[p];
+            rc.chain_hi = hi[p];
+            bnn_draws *part = NULL;
+            bnn_error err = {0};
+            CHECK(bnn_run(&d, &rc, &part, &err) == BNN_OK, "part %d..%d: %s", lo[p], hi[p], err.msg);
+            same = part && part->chains == hi[p] - lo[p];
+            for (int c = lo[p]; same && c < hi[p]; c++)
+                same = same_chain(part, c - lo[p], whole, c);
+            bnn_draws_free(part);
+        }
+        int distinct = whole && !same_chain(whole, 0, whole, 1);
+        CHECK_VERBOSE(same && distinct, "%s: chains 1, 2..3 and 4 run as parts of a run of 4 "
+                      "are bitwise the whole run's (draws, warm-up rows, tuning)%s", samplers[k],
+                      k ? ", default starts" : "");
+        bnn_draws_free(whole);
+    }
+    int bad[3][2] = {{2, 2}, {-1, 2}, {3, 5}};
+    for (int i = 0; i < 3; i++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.chain_lo = bad[i][0];
+        rc.chain_hi = bad[i][1];
+        bnn_draws *dr = NULL;
+        bnn_error err = {0};
+        bnn_status st = bnn_run(&d, &rc, &dr, &err);
+        CHECK_VERBOSE(st == BNN_EINVAL && !dr && strstr(err.msg, "not a range of the run's 4"),
+                      "chains %d..%d refused: %s", bad[i][0], bad[i][1], err.msg);
+    }
+    free(init);
+    free(work);
+    bnn_model_free(m);
+    bnn_table_free(tr);
+    bnn_table_free(te);
+}
+
 /* ---- stopping early ---- */
 
 typedef struct {
@@ -573,6 +670,7 @@ int main(void)
     test_conjugate();
     test_gauss2();
     test_threads();
+    test_chain_range();
     test_stop();
     test_bad_config();
     test_blas_threads_restored();

@@ -19,9 +19,12 @@ typedef struct {
     const bnn_kernel *k;
     const bnn_density *d;
     const bnn_run_config *cfg;
+    int lo, M;                          /* the chains run here: lo .. lo + M - 1 of the run's
+                                           (cfg->chain_lo, chain_hi); arrays are indexed by
+                                           ci = chain - lo */
     bnn_draws *dr;                      /* strided by stride draws per chain */
     size_t stride;
-    const double *init;                 /* chains x dim */
+    const double *init;                 /* M x dim: chain lo's start first */
     double t0;                          /* when the run started */
     double deadline;                    /* stop sampling then (bnn_now), 0 for never */
     size_t target;                      /* run every chain up to this iteration */
@@ -75,9 +78,9 @@ static void report(void *arg)
     }
     if (!cfg->progress)
         return;
-    bnn_progress p = {0, (size_t)cfg->chains * sh->target, 0, bnn_now() - sh->t0,
+    bnn_progress p = {0, (size_t)sh->M * sh->target, 0, bnn_now() - sh->t0,
                       cfg->max_seconds};
-    for (int c = 0; c < cfg->chains; c++) {
+    for (int c = 0; c < sh->M; c++) {
         p.iter_done += atomic_load_explicit(&sh->iter_done[c], memory_order_relaxed);
         p.accepted += atomic_load_explicit(&sh->accepted[c], memory_order_relaxed);
     }
@@ -173,7 +176,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     ckpt_head h;
     memset(&h, 0, sizeof h);   /* padding too: the same state gives the same bytes */
     memcpy(h.magic, CKPT_MAGIC, sizeof h.magic);
-    h.chain = ci;
+    h.chain = sh->lo + ci;
     h.dim = sh->d->dim;
     h.n_burn = cfg->n_burn;
     h.thin = cfg->thin;
@@ -212,7 +215,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     uint64_t hash = b.oom ? 0 : fnv1a(b.p, b.len);
     bnn_wbuf_put(&b, &hash, sizeof hash);
     bnn_status st = b.oom ? bnn_fail(err, BNN_ENOMEM, "checkpoint: out of memory")
-                          : cfg->checkpoint(cfg->checkpoint_user, ci, b.p, b.len, err);
+                          : cfg->checkpoint(cfg->checkpoint_user, sh->lo + ci, b.p, b.len, err);
     free(b.p);
     dr->n_checkpoints[ci]++;
     dr->seconds_checkpoint[ci] += bnn_now() - t0;
@@ -281,12 +284,13 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     bnn_draws *dr = sh->dr;
     bnn_rbuf r;
     ckpt_head h;
-    bnn_status hst = check_head(cfg, sh->d, sh->k, dr->n_extra, ci, &r, &h, err);
+    int g = sh->lo + ci;   /* the chain's index in the whole run */
+    bnn_status hst = check_head(cfg, sh->d, sh->k, dr->n_extra, g, &r, &h, err);
     if (hst)
         return hst;
     if (h.iter_done > sh->target || h.kept > sh->stride)
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu iterations and %zu draws "
-                        "do not fit a run of %zu", ci + 1, h.iter_done, h.kept, sh->target);
+                        "do not fit a run of %zu", g + 1, h.iter_done, h.kept, sh->target);
     draw_array a[16];
     size_t na = draw_arrays(dr, a);
     for (size_t i = 0; i < na; i++)
@@ -299,7 +303,7 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
                          h.kept_warm * a[i].size);
     }
     if (r.bad)
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", g + 1);
     /* set up as a start would be, from the saved position (a finite log density), then
      * overwritten by the saved state: the random stream included */
     size_t n = sh->d->dim;
@@ -309,7 +313,7 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     if (bnn_chain_saved_theta(r, n, theta0) != 0) {
         free(theta0);
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: no chain state where one "
-                        "should be", ci + 1);
+                        "should be", g + 1);
     }
     bnn_status st = bnn_chain_init_restore(&sh->ch[ci], sh->k, sh->d, cfg, theta0, err);
     free(theta0);
@@ -319,7 +323,7 @@ static bnn_status load_chain(run_shared *sh, int ci, bnn_error *err)
     if ((st = bnn_chain_load(&sh->ch[ci], &r, err)) != BNN_OK)
         return st;
     if (r.pos != r.len)
-        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu bytes too many", ci + 1,
+        return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu bytes too many", g + 1,
                         r.len - r.pos);
     atomic_store(&sh->iter_done[ci], h.iter_done);
     atomic_store(&sh->accepted[ci], h.accepted);
@@ -342,8 +346,9 @@ static bnn_status take_tuning(run_shared *sh, int ci, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
     size_t n = sh->d->dim, len = cfg->metric == BNN_METRIC_DENSE ? n * n : n;
-    return bnn_chain_set_tuning(&sh->ch[ci], cfg->adapt_stepsize[ci],
-                                cfg->adapt_inv_metric + (size_t)ci * len, err);
+    int g = sh->lo + ci;
+    return bnn_chain_set_tuning(&sh->ch[ci], cfg->adapt_stepsize[g],
+                                cfg->adapt_inv_metric + (size_t)g * len, err);
 }
 
 /* Adds the time since *t_last to warm-up or sampling (by the iteration reached). */
@@ -358,8 +363,8 @@ static void add_seconds(bnn_draws *dr, const bnn_run_config *cfg, int ci, size_t
     *t_last = t;
 }
 
-/* Runs chain ci (starting it on its first call) up to iteration sh->target, or until a
- * stop, a failure or the deadline. A chain's draws depend on (config, ci) alone. */
+/* Runs chain lo + ci (starting it on its first call) up to iteration sh->target, or until a
+ * stop, a failure or the deadline. A chain's draws depend on (config, lo + ci) alone. */
 static void run_chain(void *arg, size_t i)
 {
     run_shared *sh = arg;
@@ -368,7 +373,7 @@ static void run_chain(void *arg, size_t i)
     bnn_chain *c = &sh->ch[ci];
     bnn_draws *dr = sh->dr;
     bnn_status st = BNN_OK;
-    if (!sh->live[ci] && cfg->resume && cfg->resume[ci]) {
+    if (!sh->live[ci] && cfg->resume && cfg->resume[sh->lo + ci]) {
         if ((st = load_chain(sh, ci, &sh->errs[ci])) != BNN_OK) {
             sh->status[ci] = st;
             atomic_store(&sh->failed, 1);
@@ -390,7 +395,7 @@ static void run_chain(void *arg, size_t i)
             theta0 = map;
         }
         /* mt19937 seeds from 32 bits: fold the 64-bit hash */
-        uint64_t h = bnn_chain_seed(cfg->seed, ci, 0);
+        uint64_t h = bnn_chain_seed(cfg->seed, sh->lo + ci, 0);
         if (!st)
             st = bnn_chain_init(c, sh->k, sh->d, cfg, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL),
                                 theta0, &sh->errs[ci]);
@@ -524,7 +529,7 @@ static bnn_status alloc_warmup(run_shared *sh, size_t n_extra)
     if (!w)
         return BNN_ENOMEM;
     sh->dr->warmup = w;
-    w->chains = cfg->chains;
+    w->chains = sh->M;
     w->dim = sh->d->dim;
     w->n_burn = cfg->n_burn;
     w->thin = cfg->thin;
@@ -535,7 +540,7 @@ static bnn_status alloc_warmup(run_shared *sh, size_t n_extra)
     draw_array a[16];
     size_t n = draw_arrays(w, a);
     for (size_t i = 0; i < n; i++) {
-        size_t rows = (size_t)cfg->chains * sh->warm_cap;
+        size_t rows = (size_t)sh->M * sh->warm_cap;
         if (a[i].size && rows > SIZE_MAX / a[i].size - 1)
             return BNN_ENOMEM;
         if (!(*a[i].p = calloc(rows * a[i].size + 1, 1)))
@@ -755,6 +760,10 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
                         ">= 1", c->n_burn, c->n_iter);
     if (c->chains < 1 || c->threads < 1)
         return bnn_fail(err, BNN_EINVAL, "run: need at least one chain and one thread");
+    if ((c->chain_lo != 0 || c->chain_hi != 0) &&
+        !(c->chain_lo >= 0 && c->chain_lo < c->chain_hi && c->chain_hi <= c->chains))
+        return bnn_fail(err, BNN_EINVAL, "run: chains %d..%d are not a range of the run's %d",
+                        c->chain_lo + 1, c->chain_hi, c->chains);
     if (c->metric != BNN_METRIC_DIAG && c->metric != BNN_METRIC_DENSE)
         return bnn_fail(err, BNN_EINVAL, "run: metric %d is neither diagonal nor dense", (int)c->metric);
     if (c->metric == BNN_METRIC_DENSE && !k->dense_metric)
@@ -785,7 +794,7 @@ static double *default_init(const bnn_run_config *cfg, size_t dim)
 static bnn_status run_round(run_shared *sh, int *all_done, bnn_error *err)
 {
     const bnn_run_config *cfg = sh->cfg;
-    int M = cfg->chains;
+    int M = sh->M;
     double interval = cfg->progress_interval > 0 ? cfg->progress_interval : 1.0;
     if (cfg->checkpoint && cfg->checkpoint_seconds > 0 &&
         (!cfg->progress || cfg->checkpoint_seconds < interval))
@@ -796,7 +805,7 @@ static bnn_status run_round(run_shared *sh, int *all_done, bnn_error *err)
     *all_done = 1;
     for (int c = 0; c < M; c++) {
         if (sh->status[c] && sh->status[c] != BNN_EINTR && !st)
-            st = bnn_fail(err, sh->status[c], "run: chain %d failed: %s", c + 1,
+            st = bnn_fail(err, sh->status[c], "run: chain %d failed: %s", sh->lo + c + 1,
                           sh->errs[c].msg[0] ? sh->errs[c].msg : bnn_status_str(sh->status[c]));
         if (atomic_load(&sh->iter_done[c]) < sh->target)
             *all_done = 0;
@@ -819,7 +828,9 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     /* chains are the unit of parallelism: BLAS on one thread inside each while they run,
      * and the caller's setting back at the end */
     int blas_threads = openblas_get_num_threads();
-    int M = cfg->chains;
+    /* the chains run here: all, or chain_lo .. chain_hi - 1 (checked) */
+    int lo = cfg->chain_hi > 0 ? cfg->chain_lo : 0;
+    int M = cfg->chain_hi > 0 ? cfg->chain_hi - lo : cfg->chains;
     size_t dim = d->dim;
     int rounds = cfg->max_seconds > 0;
     size_t round_iter = cfg->round_iter ? cfg->round_iter : cfg->n_iter - cfg->n_burn;
@@ -829,6 +840,8 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     if (!dr)
         return bnn_fail(err, BNN_ENOMEM, "run: out of memory");
     sh.dr = dr;
+    sh.lo = lo;
+    sh.M = M;
     dr->chains = M;
     dr->dim = dim;
     dr->n_burn = cfg->n_burn;
@@ -882,7 +895,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
                       M, warm_upto(cfg, cfg->n_burn));
         goto done;
     }
-    sh.init = cfg->init ? cfg->init : init;
+    sh.init = (cfg->init ? cfg->init : init) + (size_t)lo * dim;
     sh.target = cfg->n_iter;
     double ran = 0;   /* seconds the run had before this resume */
     if (rounds && cfg->resume) {

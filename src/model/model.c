@@ -486,6 +486,21 @@ static double prior_logp(const bnn_model *m, const double *theta, double *grad)
     return m->prior_const - 0.5 * ss;
 }
 
+double bnn_model_log_prior(const bnn_model *m, const double *theta, double *grad)
+{
+    if (grad)
+        memset(grad, 0, m->dim * sizeof *grad);
+    double lp = prior_logp(m, theta, grad);
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        /* tempered_complete's split: the inverse-gamma on tau^2 and eta's Jacobian */
+        double eta = theta[m->n_weights], prec = exp(-eta);
+        lp += -m->spec.nu1 * eta - m->spec.nu2 * prec;
+        if (grad)
+            grad[m->n_weights] = -m->spec.nu1 + m->spec.nu2 * prec;
+    }
+    return isnan(lp) ? -INFINITY : lp;
+}
+
 /* Gaussian noise of variance tau^2 = e^eta given the sum of squared residuals, plus the
  * inverse-gamma prior on tau^2 with the Jacobian of eta; *g_eta (may be NULL) receives the
  * derivative in eta. */

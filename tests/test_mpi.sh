@@ -1,0 +1,196 @@
+#!/bin/sh
+# test_mpi.sh — `mpirun -np R bnnmc sample` (cli/ranks.c), registered when CMake built MPI.
+#  1. chains over ranks: the run folder bitwise the threaded run's with the same seed (every
+#     file, times and the process counts removed) for a network by nuts, the linear model by
+#     gibbs, the study's langevin on a classification with --save-warmup, pt, mala from
+#     --init map with --thin, and 4 chains on 3 ranks (uneven parts);
+#  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
+#     hang, no run written as complete; the same for a group of rows-over-ranks;
+#  3. refusals (exit 2, one line, no folder): --max-time, --checkpoint-every, ranks not a
+#     multiple of the chains, langevin and --noise-step gibbs over rows, resume;
+#  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
+#     and 2 chains) against one process, every value of every draw within 1e-9 relative: the
+#     trajectories follow the summed gradient through 100s of leapfrog steps, so a slice
+#     missing, counted twice, or the prior counted per rank moves them by far more; and a
+#     network (the fused/BLAS paths) the same way;
+#  5. rows over ranks, statistically: the posterior of a logistic regression (blobs3) on 2
+#     ranks against one process, every parameter's mean and sd within 4.5 combined MCSEs
+#     (the smallest shift it detects is printed); and the same check, as a power check, must
+#     reject a one-process run whose prior variance is halved (what counting the prior on
+#     both ranks would give).
+# usage: test_mpi.sh BNNMC
+set -u
+B=${1:?usage: test_mpi.sh BNNMC}
+command -v mpirun > /dev/null || { echo "test_mpi: no mpirun: skipped"; exit 77; }
+command -v jq > /dev/null || { echo "test_mpi: needs jq"; exit 2; }
+# unbound ranks that yield when waiting: a loaded machine (CI, shared cores) stalls bound ones
+MR="mpirun --oversubscribe -q --bind-to none --mca mpi_yield_when_idle 1"
+[ "$(id -u)" = 0 ] && MR="$MR --allow-run-as-root"
+# an ASan build (make asan): Open MPI's own allocations outlive the process by design
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(dirname "$0")/lsan_mpi.supp"
+tmp=$(mktemp -d /tmp/bnnmc-mpi-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok     $1"; }
+bad() { fail=$((fail + 1)); echo "NOT OK $1"; }
+
+# mpirun -np $1 bnnmc ARGS, killed after 300 s (a hang is a failure); mpirun reads stdin
+mpi() { np=$1; shift; timeout 300 $MR -np "$np" "$B" "$@" < /dev/null; }
+
+# a run folder's file with its times, its folder name and its process counts removed
+scrub() {
+    case "$1" in
+    *.json) jq -S 'walk(if type == "object" then with_entries(select((.key | test("seconds|share_of_chain_time|^out$|elapsed|^threads$|^mpi_ranks$")) | not)) else . end)' "$1" | sed "s#$2#RUN#g" ;;
+    */chain-*.csv) sed -e '/Elapsed Time/,$d' "$1" ;;
+    *) cat "$1" ;;
+    esac
+}
+
+# same_folder A B: every file of the two run folders identical once scrubbed
+same_folder() {
+    files=$( (cd "$1" && ls; cd "$2" && ls) | sort -u)
+    for f in $files; do
+        [ -f "$1/$f" ] && [ -f "$2/$f" ] || { echo "  $f: only in one run"; return 1; }
+        scrub "$1/$f" "$1" > "$tmp/a"
+        scrub "$2/$f" "$2" > "$tmp/b"
+        cmp -s "$tmp/a" "$tmp/b" || { echo "  $f differs"; return 1; }
+    done
+    n=$(ls "$1" | wc -l)
+    [ "$n" -ge 6 ] || { echo "  only $n files"; return 1; }
+}
+
+# ---- 1. chains over ranks: bitwise the threaded run
+common="--samples 200 --burn-in 100 --seed 11 --checkpoint-every 0 --quiet"
+cases="nn-nuts|2|4|--dataset mackey-glass --sampler nuts
+linear-gibbs|2|3|--dataset mackey-glass --model linear --sampler gibbs
+langevin-class-warmup|2|4|--dataset blobs3 --preset study --samples 200 --save-warmup
+pt|2|2|--dataset moons2 --model linear --sampler pt --replicas 3
+mala-map-thin|2|3|--dataset moons2 --sampler mala --init map --thin 3
+nuts-3ranks|3|4|--dataset blobs3 --model linear --sampler nuts"
+echo "$cases" > "$tmp/cases"
+while IFS='|' read -r name np chains opts; do
+    # shellcheck disable=SC2086
+    "$B" sample $opts $common --chains "$chains" --threads 2 --out "$tmp/$name-thr" 2> "$tmp/err"
+    # shellcheck disable=SC2086
+    mpi "$np" sample $opts $common --chains "$chains" --threads 1 --out "$tmp/$name-mpi" \
+        2>> "$tmp/err"
+    rc=$?
+    if [ $rc = 0 ] && same_folder "$tmp/$name-thr" "$tmp/$name-mpi"; then
+        ok "$name: $chains chains on $np ranks bitwise the threaded run (every file)"
+    else
+        bad "$name: $chains chains on $np ranks (exit $rc): $(head -c 300 "$tmp/err")"
+    fi
+done < "$tmp/cases"
+
+# ---- 2. one rank's failure
+printf 'W1.1,W1.2,W1.3,W1.4,b1,tau2\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,5e-324\n' \
+    > "$tmp/bad4.init"
+mpi 2 sample --dataset mackey-glass --model linear --samples 300 --chains 4 --seed 7 --quiet \
+    --init "$tmp/bad4.init" --out "$tmp/fail" 2> "$tmp/err" > /dev/null
+rc=$?
+n=$(grep -c "chain 4 failed: the log density at the starting point is -inf" "$tmp/err")
+if [ $rc = 1 ] && [ "$n" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && ! [ -f "$tmp/fail/metrics.json" ]; then
+    ok "chain 4 failing on rank 1 of 2: exit 1, its message once, no run written: $(cat "$tmp/err")"
+else
+    bad "chain 4 failing on rank 1 (exit $rc, $n messages): $(cat "$tmp/err")"
+fi
+(head -2 "$tmp/bad4.init"; tail -1 "$tmp/bad4.init") > "$tmp/bad2.init"
+mpi 4 sample --dataset mackey-glass --model linear --sampler nuts --samples 300 --chains 2 \
+    --seed 7 --quiet --init "$tmp/bad2.init" --out "$tmp/fail2" 2> "$tmp/err" > /dev/null
+rc=$?
+if [ $rc = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "chain 2 failed" "$tmp/err"; then
+    ok "rows over ranks, chain 2's group failing: exit 1, its message once"
+else
+    bad "rows over ranks, chain 2's group failing (exit $rc): $(cat "$tmp/err")"
+fi
+
+# ---- 3. refusals
+refuse() {   # refuse NP WANT ARGS...
+    np=$1 want=$2
+    shift 2
+    rm -rf "$tmp/ref"
+    mpi "$np" "$@" --out "$tmp/ref" 2> "$tmp/err" > /dev/null
+    rc=$?
+    if [ $rc = 2 ] && grep -q -- "$want" "$tmp/err" && [ "$(wc -l < "$tmp/err")" = 1 ] &&
+        ! [ -e "$tmp/ref" ]; then
+        ok "refused (exit 2, one line, no folder): $(cat "$tmp/err")"
+    else
+        bad "not refused as wanted ($want; exit $rc): $(cat "$tmp/err")"
+    fi
+}
+refuse 2 "max-time is not supported under MPI" sample --dataset mackey-glass --max-time 5
+refuse 2 "checkpoints are not written under MPI" sample --dataset mackey-glass --checkpoint-every 5
+refuse 3 "must be a multiple of --chains" sample --dataset mackey-glass --chains 2
+refuse 4 "sampler langevin: rows over ranks" sample --dataset mackey-glass --chains 2 --sampler langevin
+refuse 4 "noise-step gibbs: rows over ranks" sample --dataset mackey-glass --chains 2 --noise-step gibbs
+refuse 2 "does not spread over MPI ranks" resume "$tmp/nn-nuts-mpi"
+refuse 2 "unknown data set" sample --dataset nothing-of-the-kind
+
+# ---- 4. rows over ranks against one process, draw by draw
+# close DIR_A DIR_B: every value of every draw row within 1e-9 relative (1e-12 absolute)
+close() {
+    for f in "$1"/chain-*.csv; do
+        g="$2/$(basename "$f")"
+        paste -d, "$f" "$g" | grep -v '^#' | tail -n +2 | awk -F, '
+            { n = NF / 2; for (i = 1; i <= n; i++) { a = $i; b = $(i + n); d = a - b; d = d < 0 ? -d : d
+              s = (a < 0 ? -a : a); s = s < 1e-3 ? 1e-3 : s; if (d / s > w) w = d / s } rows++ }
+            END { printf "%d %.3g\n", rows, w; exit !(rows > 0 && w < 1e-9) }' > "$tmp/close" ||
+            return 1
+        cat "$tmp/close"
+    done
+}
+hmc="--sampler hmc --no-adapt --stepsize 0.02 --int-time 3 --samples 12 --burn-in 0 --seed 5"
+hmc="$hmc --checkpoint-every 0 --quiet"
+# shellcheck disable=SC2086
+"$B" sample --dataset blobs3 --model linear $hmc --chains 1 --threads 1 --out "$tmp/h1" 2> /dev/null
+# shellcheck disable=SC2086
+mpi 2 sample --dataset blobs3 --model linear $hmc --chains 1 --out "$tmp/h1-mpi" 2> "$tmp/err"
+if out=$(close "$tmp/h1" "$tmp/h1-mpi"); then
+    ok "rows over 2 ranks, logistic regression, 12 HMC draws of 150 leapfrog steps: every value within 1e-9 of one process (rows, worst: $out)"
+else
+    bad "rows over 2 ranks, HMC draws against one process: $out $(cat "$tmp/err")"
+fi
+# shellcheck disable=SC2086
+"$B" sample --dataset mackey-glass --hidden 6 $hmc --chains 2 --threads 2 --out "$tmp/h2" 2> /dev/null
+# shellcheck disable=SC2086
+mpi 4 sample --dataset mackey-glass --hidden 6 $hmc --chains 2 --out "$tmp/h2-mpi" 2> "$tmp/err"
+if out=$(close "$tmp/h2" "$tmp/h2-mpi"); then
+    ok "rows over 4 ranks (2 chains of 2 ranks), network regression: every value of 12 HMC draws per chain within 1e-9 of one process ($(echo $out))"
+else
+    bad "rows over 4 ranks, network HMC draws against one process: $out $(cat "$tmp/err")"
+fi
+
+# ---- 5. rows over ranks against one process, within MCSE
+# agree DIR_A DIR_B: mean and sd of lp__ and every parameter within 4.5 combined MCSEs (the
+# sd's MCSE taken as sd / sqrt(2 ESS_bulk), its normal-theory value); prints the worst z and
+# the smallest shift of a mean it would detect, in posterior sds
+agree() {
+    paste -d, "$1/summary.csv" "$2/summary.csv" | tail -n +2 | awk -F, '
+        function abs(x) { return x < 0 ? -x : x }
+        { m1 = $2; s1 = $3; e1 = $7; n1 = $8; m2 = $13; s2 = $14; e2 = $18; n2 = $19
+          z = abs(m1 - m2) / sqrt(e1 * e1 + e2 * e2); if (z > w) { w = z; wn = $1 " mean" }
+          zs = abs(s1 - s2) / sqrt(s1 * s1 / (2 * n1) + s2 * s2 / (2 * n2)); if (zs > w) { w = zs; wn = $1 " sd" }
+          d = 4.5 * sqrt(e1 * e1 + e2 * e2) / s2; if (d > dmax) dmax = d }
+        END { printf "worst z %.2f (%s); smallest mean shift detected %.2f posterior sd", w, wn, dmax
+              exit !(NR > 0 && w < 4.5) }'
+}
+long="--dataset blobs3 --model linear --sampler nuts --samples 5000 --checkpoint-every 0 --quiet"
+# shellcheck disable=SC2086
+mpi 2 sample $long --chains 1 --seed 3 --out "$tmp/rows" 2> "$tmp/err"
+# shellcheck disable=SC2086
+"$B" sample $long --chains 4 --threads 2 --seed 4 --out "$tmp/one" 2>> "$tmp/err"
+if out=$(agree "$tmp/rows" "$tmp/one"); then
+    ok "rows over 2 ranks against one process, logistic regression, 4000 draws: $out"
+else
+    bad "rows over 2 ranks against one process: $out $(cat "$tmp/err")"
+fi
+# shellcheck disable=SC2086
+"$B" sample $long --chains 4 --threads 2 --seed 4 --prior-var 2.5 --out "$tmp/half" 2>> "$tmp/err"
+if out=$(agree "$tmp/rows" "$tmp/half"); then
+    bad "power: the check accepted a posterior with the prior counted twice: $out"
+else
+    ok "power: the same check rejects a one-process run with the prior variance halved (the prior counted on both ranks): $out"
+fi
+
+echo "test_mpi: $pass passed, $fail failed"
+[ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
