@@ -20,8 +20,63 @@ static uint64_t key_of(double v)
     return (u >> 63) ? ~u : u ^ 0x8000000000000000ULL;
 }
 
+/* The same for values that are all floats (predictions are stored as floats): 32-bit keys
+ * in three passes, with 32-bit indices, in the 16 n bytes of kbuf. Converting a float to a
+ * double keeps its order, so the permutation is the one of the 64-bit keys. Returns 0, or
+ * -1 (nothing done) when some value is not exactly a float. */
+static int argsort_float(const double *x, size_t n, size_t *idx, uint64_t *kbuf)
+{
+    enum { FPASSES = 3 };   /* 3 x 11 >= 32 bits */
+    if (n >= UINT32_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((double)(float)x[i] != x[i])
+            return -1;
+    uint32_t *k = (uint32_t *)kbuf, *k2 = k + n, *ix = k2 + n, *ix2 = ix + n;
+    size_t count[FPASSES][BUCKETS];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        float f = (float)x[i];
+        uint32_t u;
+        memcpy(&u, &f, sizeof u);
+        u = (u >> 31) ? ~u : u ^ 0x80000000U;
+        k[i] = u;
+        ix[i] = (uint32_t)i;
+        for (int pass = 0; pass < FPASSES; pass++)
+            count[pass][(u >> (pass * BITS)) & (BUCKETS - 1)]++;
+    }
+    for (int pass = 0; n && pass < FPASSES; pass++) {
+        int shift = pass * BITS;
+        size_t *c = count[pass];
+        if (c[(k[0] >> shift) & (BUCKETS - 1)] == n)
+            continue;
+        size_t sum = 0;
+        for (size_t b = 0; b < BUCKETS; b++) {
+            size_t t = c[b];
+            c[b] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t to = c[(k[i] >> shift) & (BUCKETS - 1)]++;
+            k2[to] = k[i];
+            ix2[to] = ix[i];
+        }
+        uint32_t *t = k;
+        k = k2;
+        k2 = t;
+        t = ix;
+        ix = ix2;
+        ix2 = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = ix[i];
+    return 0;
+}
+
 void bnn_argsort_ws(const double *x, size_t n, size_t *idx, uint64_t *kbuf, size_t *ibuf)
 {
+    if (argsort_float(x, n, idx, kbuf) == 0)
+        return;
     uint64_t *k = kbuf, *k2 = kbuf + n;
     size_t *ix = idx, *ix2 = ibuf;
     /* every digit's histogram in one read of the keys */
