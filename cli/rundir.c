@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "numfmt.h"
 #include "ranks.h"
 #include "rundir.h"
 #include "util.h"
@@ -156,20 +157,36 @@ static void put_chain_settings(FILE *f, const bnn_draws *dr, int c, const sample
     fprintf(f, "# bnnmc_version = %s\n", BNNMC_VERSION);
 }
 
-/* Chain c's rows of dr (draws, or warm-up rows) in CmdStan's columns; v: dim of scratch. */
-static void put_rows(FILE *f, const bnn_model *m, const bnn_draws *dr, int c, double *v)
+/* Chain c's rows of dr (draws, or warm-up rows) in CmdStan's columns; v: dim of scratch,
+ * line: room for a row (ROW_MAX(dim, n_extra) bytes). */
+#define ROW_MAX(dim, extra) (((dim) + (extra) + 7) * (size_t)FMT_G_MAX + 1)
+static void put_rows(FILE *f, const bnn_model *m, const bnn_draws *dr, int c, double *v,
+                     char *line)
 {
     for (size_t i = 0; i < dr->n_kept; i++) {
         size_t k = (size_t)c * dr->n_kept + i;
         bnn_model_constrain(m, bnn_draw(dr, c, i), v);
-        /* full precision: summary and predict recompute from these files exactly */
-        fprintf(f, "%.17g,%.6g,%.9g,%d,%d,%d,%.17g", dr->lp[k], dr->accept_stat[k], dr->stepsize[k],
-                dr->treedepth[k], dr->n_leapfrog[k], dr->divergent[k], dr->energy[k]);
-        for (size_t e = 0; e < dr->n_extra; e++)
-            fprintf(f, ",%.9g", dr->extra[k * dr->n_extra + e]);
-        for (size_t j = 0; j < dr->dim; j++)
-            fprintf(f, ",%.17g", v[j]);
-        fputc('\n', f);
+        /* full precision: summary and predict recompute from these files exactly. The
+         * row is "%.17g,%.6g,%.9g,%d,%d,%d,%.17g", ",%.9g" per extra, ",%.17g" per
+         * parameter, formatted by fmt_g (printf's bytes, faster) and written at once. */
+        char *o = line;
+        o += fmt_g(o, dr->lp[k], 17);
+        *o++ = ',';
+        o += fmt_g(o, dr->accept_stat[k], 6);
+        *o++ = ',';
+        o += fmt_g(o, dr->stepsize[k], 9);
+        o += sprintf(o, ",%d,%d,%d,", dr->treedepth[k], dr->n_leapfrog[k], dr->divergent[k]);
+        o += fmt_g(o, dr->energy[k], 17);
+        for (size_t e = 0; e < dr->n_extra; e++) {
+            *o++ = ',';
+            o += fmt_g(o, dr->extra[k * dr->n_extra + e], 9);
+        }
+        for (size_t j = 0; j < dr->dim; j++) {
+            *o++ = ',';
+            o += fmt_g(o, v[j], 17);
+        }
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), f);
     }
 }
 
@@ -188,12 +205,15 @@ static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int
     }
     fputc('\n', f);
     double *v = malloc(dim * sizeof *v);
-    if (!v) {
+    char *line = malloc(ROW_MAX(dim, dr->n_extra));
+    if (!v || !line) {
+        free(v);
+        free(line);
         errno = ENOMEM;
         return -1;
     }
     if (dr->warmup)   /* CmdStan's layout: warm-up rows before the adaptation block */
-        put_rows(f, m, dr->warmup, c, v);
+        put_rows(f, m, dr->warmup, c, v, line);
     if (dr->adapted) {
         fprintf(f, "# Adaptation terminated\n# Step size = %.17g\n", dr->step_final[c]);
         if (dr->inv_metric_dense) {
@@ -213,8 +233,9 @@ static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int
             fputc('\n', f);
         }
     }
-    put_rows(f, m, dr, c, v);
+    put_rows(f, m, dr, c, v, line);
     free(v);
+    free(line);
     fprintf(f, "# \n#  Elapsed Time: %.3f seconds (Warm-up)\n", dr->seconds_warmup[c]);
     fprintf(f, "#                %.3f seconds (Sampling)\n", dr->seconds_sampling[c]);
     fprintf(f, "#                %.3f" CHAIN_CSV_END, dr->seconds_warmup[c] + dr->seconds_sampling[c]);

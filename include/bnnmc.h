@@ -701,6 +701,14 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *out);
 /* The cheaper pair used on predictions: rank-normalised R-hat and bulk ESS. */
 bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk);
 
+/* The same over many quantities without allocating per quantity: a workspace made for M
+ * chains x N draws (NULL when out of memory), used by one thread at a time. */
+typedef struct bnn_diag_work bnn_diag_work;
+bnn_diag_work *bnn_diag_work_new(size_t M, size_t N);
+void bnn_diag_work_free(bnn_diag_work *w);
+bnn_status bnn_rhat_ess_bulk_work(bnn_diag_work *w, const double *x, double *rhat,
+                                  double *ess_bulk);
+
 /* bnn_summarise for K quantities at once (quantity k's M x N draws at x + k M N), on
  * `threads` threads; the results do not depend on the thread count. */
 bnn_status bnn_summarise_many(const double *x, size_t K, size_t M, size_t N, int threads,

@@ -40,6 +40,9 @@ double bnn_now(void);
 typedef void (*bnn_monitor_fn)(void *mctx);
 void bnn_pool_run(size_t n, int threads, bnn_task_fn fn, void *ctx, bnn_monitor_fn monitor,
                   void *mctx, double interval);
+/* Sets the number of BLAS threads, returning the previous one: a pass that already runs
+ * on the pool's threads calls BLAS on one thread each (more oversubscribe the cores). */
+int bnn_blas_threads(int n);
 typedef bnn_status (*bnn_range_fn)(void *ctx, size_t lo, size_t hi);
 bnn_status bnn_parallel_for(size_t n, int threads, bnn_range_fn fn, void *ctx);
 
@@ -48,6 +51,8 @@ bnn_status bnn_parallel_for(size_t n, int threads, bnn_range_fn fn, void *ctx);
  * so that x[k] is the k-th smallest with no larger value before it and no smaller after.
  * bnn_quantile_sorted is R's type-7 quantile of sorted s. */
 int bnn_argsort(const double *x, size_t n, size_t *idx);
+/* bnn_argsort in the caller's scratch (kbuf 2n keys, ibuf n indices): no allocation. */
+void bnn_argsort_ws(const double *x, size_t n, size_t *idx, uint64_t *kbuf, size_t *ibuf);
 int bnn_sort(double *x, size_t n);
 void bnn_select_kth(double *x, size_t n, size_t k);
 double bnn_quantile_sorted(const double *s, size_t n, double p);

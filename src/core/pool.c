@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include <cblas.h>
+
 #include "core.h"
 
 enum { MAX_THREADS = 256 };
@@ -28,6 +30,13 @@ static void *worker(void *arg)
     }
     atomic_fetch_add(&p->finished, 1);
     return NULL;
+}
+
+int bnn_blas_threads(int n)
+{
+    int was = openblas_get_num_threads();
+    openblas_set_num_threads(n);
+    return was;
 }
 
 double bnn_now(void)

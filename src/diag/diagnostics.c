@@ -33,46 +33,71 @@ static void fftw_setup(void)
     fftw_make_planner_thread_safe();
 }
 
+/* One FFT length's buffers and plans. Making a plan costs as much as many executions (and
+ * takes the planner's lock): a workspace makes its pair once, on first need, and executes
+ * it on every later call. FFTW_ESTIMATE plans of one size on FFTW's aligned buffers are
+ * the same plan each time, so reuse changes no value. */
+typedef struct {
+    size_t L;
+    double *in;
+    fftw_complex *out;
+    fftw_plan fwd, inv;
+} fft_ws;
+
+static int fft_ws_make(fft_ws *f, size_t N)
+{
+    pthread_once(&fftw_once, fftw_setup);
+    f->L = pow2_at_least(2 * N);
+    f->in = fftw_alloc_real(f->L);
+    f->out = fftw_alloc_complex(f->L / 2 + 1);
+    f->fwd = f->inv = NULL;
+    if (!f->in || !f->out)
+        return -1;
+    f->fwd = fftw_plan_dft_r2c_1d((int)f->L, f->in, f->out, FFTW_ESTIMATE);
+    f->inv = fftw_plan_dft_c2r_1d((int)f->L, f->out, f->in, FFTW_ESTIMATE);
+    return f->fwd && f->inv ? 0 : -1;
+}
+
+static void fft_ws_free(fft_ws *f)
+{
+    if (f->fwd)
+        fftw_destroy_plan(f->fwd);
+    if (f->inv)
+        fftw_destroy_plan(f->inv);
+    fftw_free(f->in);
+    fftw_free(f->out);
+    memset(f, 0, sizeof *f);
+}
+
 /* Biased autocovariance of each of the M chains (x, M x N) around its own mean,
  * acov[t] = (1/N) sum_i yc_i yc_{i+t}, averaged over chains into mean_acov[0..N-1]: one
  * real FFT per chain, zero-padded to a power of two >= 2N so the circular correlation is
- * the linear one. Returns 0, or -1 when out of memory. */
-static int mean_autocovariance_fft(const double *xc, size_t M, size_t N, double *mean_acov)
+ * the linear one. f: a workspace of this N, its plans made here when not yet. Returns 0, or
+ * -1 when out of memory. */
+static int mean_autocovariance_fft(const double *xc, size_t M, size_t N, double *mean_acov,
+                                   fft_ws *f)
 {
-    pthread_once(&fftw_once, fftw_setup);
-    size_t L = pow2_at_least(2 * N);
-    double *in = fftw_alloc_real(L);
-    fftw_complex *out = fftw_alloc_complex(L / 2 + 1);
-    fftw_plan fwd = NULL, inv = NULL;
-    int rc = -1;
-    if (!in || !out)
-        goto done;
-    fwd = fftw_plan_dft_r2c_1d((int)L, in, out, FFTW_ESTIMATE);
-    inv = fftw_plan_dft_c2r_1d((int)L, out, in, FFTW_ESTIMATE);
-    if (!fwd || !inv)
-        goto done;
+    if (!f->fwd && fft_ws_make(f, N) != 0) {
+        fft_ws_free(f);
+        return -1;
+    }
+    size_t L = f->L;
+    double *in = f->in;
+    fftw_complex *out = f->out;
     memset(mean_acov, 0, N * sizeof *mean_acov);
     for (size_t m = 0; m < M; m++) {
         memcpy(in, xc + m * N, N * sizeof *in);
         memset(in + N, 0, (L - N) * sizeof *in);
-        fftw_execute(fwd);
+        fftw_execute(f->fwd);
         for (size_t k = 0; k <= L / 2; k++) {
             out[k][0] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
             out[k][1] = 0;
         }
-        fftw_execute(inv);   /* unnormalised: L times the correlation */
+        fftw_execute(f->inv);   /* unnormalised: L times the correlation */
         for (size_t t = 0; t < N; t++)
             mean_acov[t] += in[t] / ((double)L * (double)N * (double)M);
     }
-    rc = 0;
-done:
-    if (fwd)
-        fftw_destroy_plan(fwd);
-    if (inv)
-        fftw_destroy_plan(inv);
-    fftw_free(in);
-    fftw_free(out);
-    return rc;
+    return 0;
 }
 
 /* The chains' mean autocovariance by lag, computed on demand. Well-mixed chains stop
@@ -87,6 +112,7 @@ typedef struct {
     double *mean_acov;   /* lags known so far */
     size_t known;        /* lags 0..known-1 are in mean_acov */
     int failed;
+    fft_ws *fft;
 } acov_cache;
 
 static double acov_at(acov_cache *c, size_t t)
@@ -111,7 +137,7 @@ static double acov_at(acov_cache *c, size_t t)
         c->known = t + 1;
         return c->mean_acov[t];
     }
-    if (mean_autocovariance_fft(c->xc, M, N, c->mean_acov) != 0) {
+    if (mean_autocovariance_fft(c->xc, M, N, c->mean_acov, c->fft) != 0) {
         c->failed = 1;
         return NAN;
     }
@@ -123,7 +149,49 @@ static double acov_at(acov_cache *c, size_t t)
  * differs in one place: when Geyer's sequence stops at once (max_t = 0: fewer than 6 draws
  * per chain, constant or strongly anticorrelated draws) R's sum(rho[1:max_t]) there is
  * rho_0 = 1, not an empty sum, so tau = -1 + 2 + 1 = 2 and the ESS is M N / 2. */
+/* The ESS's scratch for M chains x N draws: centred chains, lags, Geyer's sequence, chain
+ * means and the FFT (made on first need). */
+typedef struct {
+    size_t M, N;
+    double *xc, *mean_acov, *rho, *cmean;
+    fft_ws fft;
+} ess_ws;
+
+static int ess_ws_make(ess_ws *w, size_t M, size_t N)
+{
+    memset(w, 0, sizeof *w);
+    w->M = M;
+    w->N = N;
+    w->xc = malloc(M * N * sizeof(double) + 1);
+    w->mean_acov = malloc(N * sizeof(double) + 1);
+    w->rho = malloc(N * sizeof(double) + 1);
+    w->cmean = malloc(M * sizeof(double) + 1);
+    return w->xc && w->mean_acov && w->rho && w->cmean ? 0 : -1;
+}
+
+static void ess_ws_free(ess_ws *w)
+{
+    free(w->xc);
+    free(w->mean_acov);
+    free(w->rho);
+    free(w->cmean);
+    fft_ws_free(&w->fft);
+}
+
+static double ess_geyer_ws(const double *x, size_t M, size_t N, int loo, ess_ws *w);
+
 static double ess_geyer(const double *x, size_t M, size_t N, int loo)
+{
+    ess_ws w;
+    double ess = NAN;
+    if (ess_ws_make(&w, M, N) == 0)
+        ess = ess_geyer_ws(x, M, N, loo, &w);
+    ess_ws_free(&w);
+    return ess;
+}
+
+/* ess_geyer in w's scratch, made for M x N. */
+static double ess_geyer_ws(const double *x, size_t M, size_t N, int loo, ess_ws *w)
 {
     if (M < 1 || N < 1 || (N < 3 && !loo))
         return NAN;
@@ -138,11 +206,10 @@ static double ess_geyer(const double *x, size_t M, size_t N, int loo)
         if (k == M * N)
             return 0.5 * (double)(M * N);
     }
-    acov_cache c = {M, N, malloc(M * N * sizeof(double)), malloc(N * sizeof(double)), 0, 0};
-    double *rho = calloc(N, sizeof *rho), *cmean = malloc(M * sizeof *cmean);
+    acov_cache c = {M, N, w->xc, w->mean_acov, 0, 0, &w->fft};
+    double *rho = w->rho, *cmean = w->cmean;
     double ess = NAN;
-    if (!c.xc || !c.mean_acov || !rho || !cmean)
-        goto done;
+    memset(rho, 0, N * sizeof *rho);
     for (size_t m = 0; m < M; m++) {
         const double *xm = x + m * N;
         double s = 0;
@@ -208,10 +275,6 @@ static double ess_geyer(const double *x, size_t M, size_t N, int loo)
     tau = fmax(tau, 1.0 / log10(total));
     ess = total / tau;
 done:
-    free(c.xc);
-    free(c.mean_acov);
-    free(rho);
-    free(cmean);
     return ess;
 }
 
@@ -252,25 +315,6 @@ static void split_chains(const double *x, size_t M, size_t N, double *out)
     }
 }
 
-/* z_scale: average ranks (ties share their mean rank), back-transformed with c = 3/8, then
- * the normal quantile function. In place over n values; idx holds n entries. */
-static int z_scale(double *x, size_t n, size_t *idx)
-{
-    if (bnn_argsort(x, n, idx) != 0)
-        return -1;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && x[idx[j + 1]] == x[idx[i]])
-            j++;
-        double r = 0.5 * (double)(i + j) + 1.0;   /* average of ranks i+1 .. j+1 */
-        double z = gsl_cdf_ugaussian_Pinv((r - 0.375) / ((double)n - 0.75 + 1.0));
-        for (size_t k = i; k <= j; k++)
-            x[idx[k]] = z;
-        i = j + 1;
-    }
-    return 0;
-}
-
 /* posterior's .rhat on chains as given (M chains x N). */
 static double rhat_chains(const double *x, size_t M, size_t N)
 {
@@ -300,11 +344,12 @@ static double rhat_chains(const double *x, size_t M, size_t N)
     return sqrt((b / w + (double)N - 1) / (double)N);
 }
 
-static double ess_checked(const double *x, size_t M, size_t N)
+/* ess_checked in w's scratch (made for M x N). */
+static double ess_checked_ws(const double *x, size_t M, size_t N, ess_ws *w)
 {
     if (N < 3 || degenerate(x, M * N))
         return NAN;
-    return bnn_ess(x, M, N);
+    return ess_geyer_ws(x, M, N, 0, w);
 }
 
 /* Brooks & Gelman's corrected PSRF as R's coda::gelman.diag (point estimate). */
@@ -362,12 +407,12 @@ static double gelman_rubin(const double *x, size_t M, size_t N)
 
 /* ESS of the indicator x <= q (posterior's .ess_quantile) on split chains. */
 static double ess_indicator(const double *x, size_t M, size_t N, double q, double *buf,
-                            double *split)
+                            double *split, ess_ws *w)
 {
     for (size_t i = 0; i < M * N; i++)
         buf[i] = x[i] <= q ? 1.0 : 0.0;
     split_chains(buf, M, N, split);
-    return ess_checked(split, 2 * M, N / 2);
+    return ess_checked_ws(split, 2 * M, N / 2, w);
 }
 
 /* posterior's .mcse_quantile: the 68% Beta interval of the quantile's rank, mapped
@@ -396,63 +441,179 @@ static double mcse_quantile(const double *sorted, size_t S, double prob, double 
     return (sorted[i2 - 1] - sorted[i1 - 1]) / 2;
 }
 
-/* R-hat and bulk ESS given the median of x (NaN: find it here, by selection). */
-static bnn_status rhat_ess_bulk_med(const double *x, size_t M, size_t N, double med,
-                                    double *rhat, double *ess_bulk)
+/* The scratch of rank-normalised R-hat and bulk ESS over M chains x N draws (S = M N,
+ * split into 2M chains of H = N/2: SS values). Ranks come from one radix sort of the split
+ * draws: the folded values |x - median| are the sorted draws read outward from the median,
+ * two runs already in order, merged in one pass. The normal score of an average rank r
+ * depends on r and SS alone, so each is computed once, on first need, and kept. */
+struct bnn_diag_work {
+    size_t M, N, SS;
+    double *split;      /* SS split draws */
+    double *val;        /* SS values in ascending order (draws, then folded) */
+    size_t *ord;        /* SS: where each sorted value came from */
+    size_t *ord2;       /* SS: the folded order */
+    uint64_t *keys;     /* 2 SS radix keys */
+    size_t *itmp;       /* SS radix indices */
+    double *zb, *zf;    /* SS normal scores, bulk and folded */
+    double *ztab;       /* 2 SS - 1 scores by i + j (ranks i+1 .. j+1 tied), NaN: not yet */
+    double *sel;        /* S: the median by selection when N is odd */
+    ess_ws ess;         /* 2M x H */
+};
+
+void bnn_diag_work_free(bnn_diag_work *w)
 {
+    if (!w)
+        return;
+    free(w->split);
+    free(w->val);
+    free(w->ord);
+    free(w->ord2);
+    free(w->keys);
+    free(w->itmp);
+    free(w->zb);
+    free(w->zf);
+    free(w->ztab);
+    free(w->sel);
+    ess_ws_free(&w->ess);
+    free(w);
+}
+
+bnn_diag_work *bnn_diag_work_new(size_t M, size_t N)
+{
+    bnn_diag_work *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     size_t S = M * N, H = N / 2, SS = 2 * M * H;
+    w->M = M;
+    w->N = N;
+    w->SS = SS;
+    w->split = malloc(SS * sizeof(double) + 1);
+    w->val = malloc(SS * sizeof(double) + 1);
+    w->ord = malloc(SS * sizeof(size_t) + 1);
+    w->ord2 = malloc(SS * sizeof(size_t) + 1);
+    w->keys = malloc(2 * SS * sizeof(uint64_t) + 1);
+    w->itmp = malloc(SS * sizeof(size_t) + 1);
+    w->zb = malloc(SS * sizeof(double) + 1);
+    w->zf = malloc(SS * sizeof(double) + 1);
+    w->ztab = malloc(2 * SS * sizeof(double) + 1);
+    w->sel = malloc(S * sizeof(double) + 1);
+    int bad = ess_ws_make(&w->ess, 2 * M, H) != 0;
+    if (bad || !w->split || !w->val || !w->ord || !w->ord2 || !w->keys || !w->itmp || !w->zb ||
+        !w->zf || !w->ztab || !w->sel) {
+        bnn_diag_work_free(w);
+        return NULL;
+    }
+    for (size_t i = 0; i + 1 < 2 * SS; i++)
+        w->ztab[i] = NAN;
+    return w;
+}
+
+/* z_scale over values already in order (val ascending, ord[k] the position of val[k]):
+ * average ranks of ties, back-transformed with c = 3/8, the normal quantile, into z. */
+static void z_scale_sorted(const double *val, const size_t *ord, size_t n, double *ztab,
+                           double *z)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && val[j + 1] == val[i])
+            j++;
+        double zv = ztab[i + j];
+        if (isnan(zv)) {
+            double r = 0.5 * (double)(i + j) + 1.0;   /* average of ranks i+1 .. j+1 */
+            zv = ztab[i + j] = gsl_cdf_ugaussian_Pinv((r - 0.375) / ((double)n - 0.75 + 1.0));
+        }
+        for (size_t k = i; k <= j; k++)
+            z[ord[k]] = zv;
+        i = j + 1;
+    }
+}
+
+/* R-hat and bulk ESS given the median of x (NaN: find it here), in w's scratch. */
+static bnn_status rhat_ess_bulk_ws(bnn_diag_work *w, const double *x, double med, double *rhat,
+                                   double *ess_bulk)
+{
+    size_t M = w->M, N = w->N, S = M * N, H = N / 2, SS = w->SS;
     *rhat = *ess_bulk = NAN;
     if (N < 4 || degenerate(x, S))
         return BNN_OK;
-    double *split = malloc((S + SS) * sizeof *split), *sorted = split + SS;
-    size_t *tmp = malloc(S * sizeof *tmp);
-    if (!split || !tmp) {
-        free(split);
-        free(tmp);
-        return BNN_ENOMEM;
-    }
-    bnn_status st = BNN_ENOMEM;
+    double *split = w->split, *val = w->val;
+    size_t *ord = w->ord;
     split_chains(x, M, N, split);
-    if (z_scale(split, SS, tmp) != 0)
-        goto done;
-    double rb = rhat_chains(split, 2 * M, H);
-    *ess_bulk = ess_checked(split, 2 * M, H);
-    /* folded: |x - median(x)| over the whole unsplit matrix; the median by selection */
+    bnn_argsort_ws(split, SS, ord, w->keys, w->itmp);
+    for (size_t k = 0; k < SS; k++)
+        val[k] = split[ord[k]];
+    z_scale_sorted(val, ord, SS, w->ztab, w->zb);
+    double rb = rhat_chains(w->zb, 2 * M, H);
+    *ess_bulk = ess_checked_ws(w->zb, 2 * M, H, &w->ess);
+    /* folded: |x - median(x)| over the whole unsplit matrix */
     if (isnan(med)) {
-        memcpy(sorted, x, S * sizeof *sorted);
         size_t k = (S - 1) / 2;
-        bnn_select_kth(sorted, S, k);
-        med = sorted[k];
-        if (S % 2 == 0) {   /* type 7 at 0.5: the mean of the two middle order statistics */
-            double next = sorted[k + 1];
-            for (size_t i = k + 2; i < S; i++)
-                next = sorted[i] < next ? sorted[i] : next;
-            med = 0.5 * (med + next);
+        if (SS == S) {   /* even N: the split draws are all the draws, sorted in val */
+            med = val[k];
+            if (S % 2 == 0)   /* type 7 at 0.5: the mean of the two middle order statistics */
+                med = 0.5 * (med + val[k + 1]);
+        } else {   /* odd N: the middle draws are not in the split; by selection */
+            double *sel = w->sel;
+            memcpy(sel, x, S * sizeof *sel);
+            bnn_select_kth(sel, S, k);
+            med = sel[k];
+            if (S % 2 == 0) {
+                double next = sel[k + 1];
+                for (size_t i = k + 2; i < S; i++)
+                    next = sel[i] < next ? sel[i] : next;
+                med = 0.5 * (med + next);
+            }
         }
     }
-    for (size_t i = 0; i < S; i++)
-        sorted[i] = fabs(x[i] - med);
-    split_chains(sorted, M, N, split);
-    if (z_scale(split, SS, tmp) != 0)
-        goto done;
-    double rt = rhat_chains(split, 2 * M, H);
+    /* rounding is monotone, so |v - med| does not decrease reading the sorted draws
+     * upward from the first v >= med, nor downward from the last v < med */
+    size_t up = 0;
+    while (up < SS && val[up] < med)
+        up++;
+    size_t down = up, t = 0;   /* down: one past the next below the median */
+    size_t *ord2 = w->ord2;
+    double *fval = w->split;   /* the folded values in order (the split draws are in val) */
+    while (down > 0 || up < SS) {
+        double a = down > 0 ? fabs(val[down - 1] - med) : INFINITY;
+        double b = up < SS ? fabs(val[up] - med) : INFINITY;
+        if (up < SS && (down == 0 || b <= a)) {
+            fval[t] = b;
+            ord2[t++] = ord[up++];
+        } else {
+            fval[t] = a;
+            ord2[t++] = ord[--down];
+        }
+    }
+    z_scale_sorted(fval, ord2, SS, w->ztab, w->zf);
+    double rt = rhat_chains(w->zf, 2 * M, H);
     *rhat = isnan(rb) || isnan(rt) ? NAN : fmax(rb, rt);
-    st = BNN_OK;
-done:
-    free(split);
-    free(tmp);
-    return st;
+    return BNN_OK;
+}
+
+bnn_status bnn_rhat_ess_bulk_work(bnn_diag_work *w, const double *x, double *rhat,
+                                  double *ess_bulk)
+{
+    bnn_gsl_setup();
+    return rhat_ess_bulk_ws(w, x, NAN, rhat, ess_bulk);
 }
 
 bnn_status bnn_rhat_ess_bulk(const double *x, size_t M, size_t N, double *rhat, double *ess_bulk)
 {
     bnn_gsl_setup();
-    return rhat_ess_bulk_med(x, M, N, NAN, rhat, ess_bulk);
+    bnn_diag_work *w = bnn_diag_work_new(M, N);
+    if (!w) {
+        *rhat = *ess_bulk = NAN;
+        return BNN_ENOMEM;
+    }
+    bnn_status st = rhat_ess_bulk_ws(w, x, NAN, rhat, ess_bulk);
+    bnn_diag_work_free(w);
+    return st;
 }
 
-bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
+/* bnn_summarise in w's scratch (made for M x N). */
+static bnn_status summarise_ws(bnn_diag_work *w, const double *x, size_t M, size_t N,
+                               bnn_summary *o)
 {
-    bnn_gsl_setup();
     size_t S = M * N, H = N / 2, SS = 2 * M * H;
     double nan = NAN;
     *o = (bnn_summary){nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan};
@@ -478,7 +639,7 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
     o->q5 = bnn_quantile_sorted(sorted, S, 0.05);
     o->q50 = bnn_quantile_sorted(sorted, S, 0.5);
     o->q95 = bnn_quantile_sorted(sorted, S, 0.95);
-    bnn_status st = rhat_ess_bulk_med(x, M, N, o->q50, &o->rhat, &o->ess_bulk);
+    bnn_status st = rhat_ess_bulk_ws(w, x, o->q50, &o->rhat, &o->ess_bulk);
     if (st) {
         free(sorted);
         return st;
@@ -486,7 +647,7 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
     if (N >= 4 && !degenerate(x, S)) {
         split_chains(x, M, N, split);
         o->rhat_basic = rhat_chains(split, 2 * M, H);
-        o->ess_basic = ess_checked(split, 2 * M, H);
+        o->ess_basic = ess_checked_ws(split, 2 * M, H, &w->ess);
         o->mcse_mean = o->sd / sqrt(o->ess_basic);
         /* mcse of sd as posterior's mcse_sd: a delta method on the centred squares */
         double evar = 0, m4 = 0;
@@ -498,11 +659,11 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
         evar /= (double)S;
         m4 /= (double)S;
         split_chains(buf, M, N, split);
-        double ess_sq = ess_checked(split, 2 * M, H);
+        double ess_sq = ess_checked_ws(split, 2 * M, H, &w->ess);
         o->mcse_sd = sqrt((m4 - evar * evar) / ess_sq / evar / 4);
-        double e5 = ess_indicator(x, M, N, o->q5, buf, split);
-        double e50 = ess_indicator(x, M, N, o->q50, buf, split);
-        double e95 = ess_indicator(x, M, N, o->q95, buf, split);
+        double e5 = ess_indicator(x, M, N, o->q5, buf, split, &w->ess);
+        double e50 = ess_indicator(x, M, N, o->q50, buf, split, &w->ess);
+        double e95 = ess_indicator(x, M, N, o->q95, buf, split, &w->ess);
         o->ess_tail = isnan(e5) || isnan(e95) ? NAN : fmin(e5, e95);
         o->mcse_q5 = mcse_quantile(sorted, S, 0.05, e5);
         o->mcse_q50 = mcse_quantile(sorted, S, 0.5, e50);
@@ -511,6 +672,17 @@ bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
     o->rhat_gr = gelman_rubin(x, M, N);
     free(sorted);
     return BNN_OK;
+}
+
+bnn_status bnn_summarise(const double *x, size_t M, size_t N, bnn_summary *o)
+{
+    bnn_gsl_setup();
+    bnn_diag_work *w = bnn_diag_work_new(M, N);
+    if (!w)
+        return BNN_ENOMEM;
+    bnn_status st = summarise_ws(w, x, M, N, o);
+    bnn_diag_work_free(w);
+    return st;
 }
 
 typedef struct {
@@ -522,12 +694,15 @@ typedef struct {
 static bnn_status summarise_range(void *arg, size_t lo, size_t hi)
 {
     many_ctx *c = arg;
-    for (size_t k = lo; k < hi; k++) {
-        bnn_status st = bnn_summarise(c->x + k * c->M * c->N, c->M, c->N, &c->out[k]);
-        if (st)
-            return st;
-    }
-    return BNN_OK;
+    bnn_gsl_setup();
+    bnn_diag_work *w = bnn_diag_work_new(c->M, c->N);
+    if (!w)
+        return BNN_ENOMEM;
+    bnn_status st = BNN_OK;
+    for (size_t k = lo; k < hi && !st; k++)
+        st = summarise_ws(w, c->x + k * c->M * c->N, c->M, c->N, &c->out[k]);
+    bnn_diag_work_free(w);
+    return st;
 }
 
 bnn_status bnn_summarise_many(const double *x, size_t K, size_t M, size_t N, int threads,

@@ -6,6 +6,7 @@
  * chain writes only its own slice of the output. So any thread count gives bitwise the
  * same draws. Progress is read by the calling thread from per-chain atomic counters. */
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@ typedef struct {
     atomic_uint ckpt_epoch;
     unsigned *ckpt_seen;                /* per chain: the epoch of its last checkpoint */
     double ckpt_last;                   /* when the epoch last moved */
+    /* slices: which chains a thread runs now, which are through this round */
+    pthread_mutex_t sched;
+    unsigned char *busy, *through;      /* per chain */
 } run_shared;
 
 /* SplitMix64: decorrelates the seeds of neighbouring chains. */
@@ -363,12 +367,12 @@ static void add_seconds(bnn_draws *dr, const bnn_run_config *cfg, int ci, size_t
     *t_last = t;
 }
 
-/* Runs chain lo + ci (starting it on its first call) up to iteration sh->target, or until a
- * stop, a failure or the deadline. A chain's draws depend on (config, lo + ci) alone. */
-static void run_chain(void *arg, size_t i)
+/* Runs chain lo + ci (starting it on its first call) up to iteration upto <= sh->target, or
+ * until a stop, a failure or the deadline. Returns 1 when the chain is through the round
+ * (at sh->target, stopped or failed: its closing work done), 0 when it has more to run. A
+ * chain's draws depend on (config, lo + ci) alone, not on where its slices ran. */
+static int run_chain(run_shared *sh, int ci, size_t upto)
 {
-    run_shared *sh = arg;
-    int ci = (int)i;
     const bnn_run_config *cfg = sh->cfg;
     bnn_chain *c = &sh->ch[ci];
     bnn_draws *dr = sh->dr;
@@ -377,7 +381,7 @@ static void run_chain(void *arg, size_t i)
         if ((st = load_chain(sh, ci, &sh->errs[ci])) != BNN_OK) {
             sh->status[ci] = st;
             atomic_store(&sh->failed, 1);
-            return;
+            return 1;
         }
     } else if (!sh->live[ci]) {
         const double *theta0 = sh->init + (size_t)ci * sh->d->dim;
@@ -388,7 +392,7 @@ static void run_chain(void *arg, size_t i)
             if (!map) {
                 sh->status[ci] = bnn_fail(&sh->errs[ci], BNN_ENOMEM, "out of memory");
                 atomic_store(&sh->failed, 1);
-                return;
+                return 1;
             }
             memcpy(map, theta0, sh->d->dim * sizeof *map);
             st = bnn_optimize(sh->d, map, &cfg->optimize, &dr->start_opt[ci], &sh->errs[ci]);
@@ -407,13 +411,15 @@ static void run_chain(void *arg, size_t i)
                 bnn_chain_free(c);
             sh->status[ci] = st;
             atomic_store(&sh->failed, 1);
-            return;
+            return 1;
         }
         sh->live[ci] = 1;
     }
     double t_last = bnn_now();
     size_t it = atomic_load_explicit(&sh->iter_done[ci], memory_order_relaxed);
-    for (; it < sh->target; it++) {
+    int through = upto >= sh->target;
+    for (; it < upto; it++) {
+        through = 1;   /* unless the loop runs to upto */
         if (stop_requested(cfg)) {
             sh->status[ci] = BNN_EINTR;
             break;
@@ -422,6 +428,7 @@ static void run_chain(void *arg, size_t i)
             break;   /* the run ends with the failed chain's error: no hours of work for it */
         if (sh->deadline > 0 && it >= cfg->n_iter && bnn_now() > sh->deadline)
             break;
+        through = upto >= sh->target;
         bnn_step_info info = {0};
         int a = bnn_chain_step(c, &info);
         if (it < cfg->n_burn && (st = bnn_chain_adapt(c, it, &info, &sh->errs[ci])) != BNN_OK) {
@@ -454,6 +461,8 @@ static void run_chain(void *arg, size_t i)
         }
     }
     add_seconds(dr, cfg, ci, it, &t_last);
+    if (!through && !sh->status[ci])
+        return 0;
     /* the state where the chain stopped or finished: a stopped run resumes exactly there,
      * a finished one can be extended */
     if (cfg->checkpoint && (!sh->status[ci] || sh->status[ci] == BNN_EINTR) &&
@@ -468,6 +477,43 @@ static void run_chain(void *arg, size_t i)
     if (dr->inv_metric_dense)
         memcpy(dr->inv_metric_dense + (size_t)ci * dim * dim, c->inv_metric_dense,
                dim * dim * sizeof(double));
+    return 1;
+}
+
+/* A pool task: runs slices of SLICE iterations of whichever chain is free and least
+ * advanced, until every chain is through the round or running elsewhere. One task per
+ * chain would leave threads idle at the end (5 chains on 2 threads: the third pair is one
+ * chain); slices keep every thread busy to within a slice. */
+enum { SLICE = 100 };
+
+static void run_slices(void *arg, size_t task)
+{
+    run_shared *sh = arg;
+    int M = sh->M;
+    (void)task;
+    for (;;) {
+        int ci = -1;
+        size_t least = SIZE_MAX;
+        pthread_mutex_lock(&sh->sched);
+        for (int c = 0; c < M; c++) {
+            size_t done = atomic_load_explicit(&sh->iter_done[c], memory_order_relaxed);
+            if (!sh->busy[c] && !sh->through[c] && done < least) {
+                least = done;
+                ci = c;
+            }
+        }
+        if (ci >= 0)
+            sh->busy[ci] = 1;
+        pthread_mutex_unlock(&sh->sched);
+        if (ci < 0)
+            return;
+        size_t upto = sh->target - least > SLICE ? least + SLICE : sh->target;
+        int through = run_chain(sh, ci, upto);
+        pthread_mutex_lock(&sh->sched);
+        sh->busy[ci] = 0;
+        sh->through[ci] = (unsigned char)through;
+        pthread_mutex_unlock(&sh->sched);
+    }
 }
 
 /* The per-draw arrays of the output, with their element sizes per draw. */
@@ -799,7 +845,9 @@ static bnn_status run_round(run_shared *sh, int *all_done, bnn_error *err)
     if (cfg->checkpoint && cfg->checkpoint_seconds > 0 &&
         (!cfg->progress || cfg->checkpoint_seconds < interval))
         interval = cfg->checkpoint_seconds;
-    bnn_pool_run((size_t)M, cfg->threads, run_chain, sh,
+    memset(sh->busy, 0, (size_t)M);
+    memset(sh->through, 0, (size_t)M);
+    bnn_pool_run((size_t)(cfg->threads < M ? cfg->threads : M), cfg->threads, run_slices, sh,
                  cfg->progress || cfg->checkpoint ? report : NULL, sh, interval);
     bnn_status st = BNN_OK;
     *all_done = 1;
@@ -839,6 +887,7 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     double *init = NULL;
     if (!dr)
         return bnn_fail(err, BNN_ENOMEM, "run: out of memory");
+    pthread_mutex_init(&sh.sched, NULL);
     sh.dr = dr;
     sh.lo = lo;
     sh.M = M;
@@ -876,12 +925,14 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
     sh.status = calloc((size_t)M, sizeof *sh.status);
     sh.errs = calloc((size_t)M, sizeof *sh.errs);
     sh.ckpt_seen = calloc((size_t)M, sizeof *sh.ckpt_seen);
+    sh.busy = calloc(2 * (size_t)M, 1);
+    sh.through = sh.busy ? sh.busy + M : NULL;
     if (!cfg->init)
         init = default_init(cfg, dim);
     if (!dr->step_final || !dr->inv_metric || !dr->accept_rate || !dr->seconds_warmup ||
         !dr->seconds_sampling || !dr->seconds_checkpoint || !dr->n_checkpoints || !sh.ch || !sh.live || !sh.iter_done || !sh.accepted ||
         !sh.kept || !sh.kept_warm || !sh.acc_post || !sh.prop_post || !sh.status || !sh.errs || !sh.ckpt_seen ||
-        (cfg->init_map && !dr->start_opt) ||
+        !sh.busy || (cfg->init_map && !dr->start_opt) ||
         (!cfg->init && !init) || grow_draws(&sh, kept_upto(cfg, cfg->n_iter), 0) != BNN_OK) {
         st = bnn_fail(err, BNN_ENOMEM, "run: out of memory for %d chains x %zu draws x %zu "
                       "parameters", M, kept_upto(cfg, cfg->n_iter), dim);
@@ -979,6 +1030,8 @@ done:
     free(sh.status);
     free(sh.errs);
     free(sh.ckpt_seen);
+    free(sh.busy);
+    pthread_mutex_destroy(&sh.sched);
     if (st && st != BNN_EINTR) {
         bnn_draws_free(dr);
         return st;

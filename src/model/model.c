@@ -732,18 +732,34 @@ static void model_drift(const void *ctx, double *work, double lr, const double *
     double *delta = work + m->sum_width, *spare = delta + m->max_width;
     for (size_t r = 0; r < n; r++) {
         const double *x = m->train->x + r * m->train->p;
-        /* forward one row, plain loops: the layers are too small for BLAS to pay */
+        /* forward one row, plain loops: the layers are too small for BLAS to pay. Four
+         * outputs' sums at a time are kept in registers (a store and a load per term
+         * otherwise: a may alias W for the compiler), each summed in input order. */
         const double *in = x;
         for (int l = 0; l < L; l++) {
-            int wi = m->width[l], wo = m->width[l + 1];
+            int wi = m->width[l], wo = m->width[l + 1], j = 0;
             double *a = act_buf(m, work, 1, l + 1);
             const double *W = out + m->w_off[l], *b = out + m->b_off[l];
-            memcpy(a, b, (size_t)wo * sizeof *a);
-            for (int i = 0; i < wi; i++) {
-                double v = in[i];
-                const double *Wi = W + (size_t)i * wo;
-                for (int j = 0; j < wo; j++)
-                    a[j] += v * Wi[j];
+            for (; j + 4 <= wo; j += 4) {
+                double s0 = b[j], s1 = b[j + 1], s2 = b[j + 2], s3 = b[j + 3];
+                for (int i = 0; i < wi; i++) {
+                    double v = in[i];
+                    const double *Wi = W + (size_t)i * wo + j;
+                    s0 += v * Wi[0];
+                    s1 += v * Wi[1];
+                    s2 += v * Wi[2];
+                    s3 += v * Wi[3];
+                }
+                a[j] = s0;
+                a[j + 1] = s1;
+                a[j + 2] = s2;
+                a[j + 3] = s3;
+            }
+            for (; j < wo; j++) {
+                double s0 = b[j];
+                for (int i = 0; i < wi; i++)
+                    s0 += in[i] * W[(size_t)i * wo + j];
+                a[j] = s0;
             }
             bnn_activation act = layer_act(m, l);
             if (act != BNN_ACT_SOFTMAX)

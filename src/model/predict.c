@@ -210,9 +210,8 @@ static bnn_status diag_pass(void *arg, size_t lo, size_t hi)
     bnn_prediction *p = j->p;
     size_t S = p->S, K = (size_t)p->K;
     double *x = malloc(S * sizeof *x);
-    if (!x)
-        return BNN_ENOMEM;
-    bnn_status st = BNN_OK;
+    bnn_diag_work *w = bnn_diag_work_new((size_t)j->dr->chains, j->dr->n_kept);
+    bnn_status st = x && w ? BNN_OK : BNN_ENOMEM;
     for (size_t i = lo; i < hi && !st; i++) {
         size_t k = 0;
         if (p->task == BNN_TASK_CLASSIFICATION)
@@ -220,10 +219,10 @@ static bnn_status diag_pass(void *arg, size_t lo, size_t hi)
         const float *f = p->draw_pred + (i * K + k) * S;
         for (size_t s = 0; s < S; s++)
             x[s] = f[s];
-        st = bnn_rhat_ess_bulk(x, (size_t)j->dr->chains, j->dr->n_kept, &p->row_rhat[i],
-                               &p->row_ess_bulk[i]);
+        st = bnn_rhat_ess_bulk_work(w, x, &p->row_rhat[i], &p->row_ess_bulk[i]);
     }
     free(x);
+    bnn_diag_work_free(w);
     return st;
 }
 
@@ -332,8 +331,10 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
         lnorm[s] = -0.5 * (log(2 * M_PI) + eta);
     }
     job ctx = {m, dr, t, p, tau2, tau, prec, lnorm, seed, cover, lpd};
-    if ((st = bnn_parallel_for(S, threads, draw_pass, &ctx)) != BNN_OK ||
-        (st = bnn_parallel_for(n, threads, row_pass, &ctx)) != BNN_OK ||
+    int blas = bnn_blas_threads(1);   /* the pool's threads are the parallelism here */
+    st = bnn_parallel_for(S, threads, draw_pass, &ctx);
+    bnn_blas_threads(blas);
+    if (st || (st = bnn_parallel_for(n, threads, row_pass, &ctx)) != BNN_OK ||
         (st = bnn_parallel_for(n, threads, diag_pass, &ctx)) != BNN_OK) {
         bnn_fail(err, st, "predict: out of memory");
         goto done;
@@ -463,6 +464,8 @@ bnn_status bnn_model_loglik(const bnn_model *m, const double *theta, size_t S,
         return BNN_OK;
     loglik_job j = {m, theta, S, t, ll};
     size_t blocks = (S + DRAW_BLOCK - 1) / DRAW_BLOCK;
+    int blas = bnn_blas_threads(1);   /* the pool's threads are the parallelism here */
     bnn_status st = bnn_parallel_for(blocks, threads < 1 ? 1 : threads, loglik_blocks, &j);
+    bnn_blas_threads(blas);
     return st ? bnn_fail(err, st, "loglik: out of memory") : BNN_OK;
 }
