@@ -74,7 +74,10 @@ void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
     memset(mp, 0, sizeof *mp);
     const bnn_model_spec *sp = bnn_model_get_spec(m);
     const bnn_kernel *k = bnn_kernel_find(rc->sampler);
-    double M = rc->chains, T = rc->threads < 1 ? 1 : rc->threads, dim = (double)d->dim;
+    /* the scratch of one thread: the thinning must not depend on --threads (nor on MPI
+     * ranks), or the predictions would; each further thread adds its own passes' scratch
+     * (at most PRED_ROWS rows x PRED_DRAWS draws) beyond the estimate */
+    double M = rc->chains, T = 1, dim = (double)d->dim;
     mp->limit = o->max_memory > 0 ? o->max_memory : MEM_DEFAULT_LIMIT;
     mp->chains = rc->chains;
     mp->dim = d->dim;
