@@ -746,6 +746,112 @@ static void test_extend(void)
     }
 }
 
+/* A wall: the batch density is NaN beyond theta = 1.2 (the posterior's mean is about 1, its
+ * sd 0.1), so large steps cross it. */
+static double wall_batch(const void *ctx, double *work, const size_t *rows, size_t B,
+                         const double *th, double *grad)
+{
+    double lp = gmean_batch(ctx, work, rows, B, th, grad);
+    if (th[0] > 1.2) {
+        grad[0] = NAN;
+        return NAN;
+    }
+    return lp;
+}
+
+/* A non-finite update is refused alone: the chain stays where that update started, says
+ * divergent__ = 1, and goes on. */
+static void test_refused(void)
+{
+    double y[100];
+    gmean_data(y, 100, 1.0, 1.0, 3);
+    gmean g = {100, y, 10.0};
+    bnn_density d = gmean_density(&g);
+    d.logp_batch = wall_batch;
+    const char *names[] = {"sgld", "sghmc"};
+    for (int k = 0; k < 2; k++) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = names[k];
+        rc.n_iter = 2000;
+        rc.n_burn = 0;
+        bnn_run_config_set(&rc, "batch", 20);
+        bnn_run_config_set(&rc, "cycles", 0);
+        bnn_run_config_set(&rc, k ? "sghmc_lr" : "sgld_step", k ? 4e-3 : 8e-3);
+        bnn_chain c;
+        double th0 = 1.0;
+        if (bnn_chain_init(&c, bnn_kernel_find(names[k]), &d, &rc, 7, &th0, NULL) != BNN_OK) {
+            CHECK(0, "%s: init", names[k]);
+            continue;
+        }
+        int refused = 0, moved = 0, bad = 0, was_refused = 1;
+        double prev = th0;
+        for (int it = 0; it < 2000; it++) {
+            bnn_step_info info = {0};
+            int m = bnn_chain_step(&c, &info);
+            double th = c.theta[0];
+            bad += !isfinite(th) || th > 1.2 || !isfinite(c.lp);
+            if (!m) {
+                refused++;
+                /* the sampling update alone was refused: nothing else ran this iteration */
+                bad += th != prev || !info.divergent || info.accept_stat != 0;
+            } else {
+                moved++;
+                /* sghmc's momentum is zeroed by a refusal (and 0 at the start): its next
+                 * update takes theta + 0 */
+                bad += (th == prev && !(k == 1 && was_refused)) || info.divergent ||
+                       info.accept_stat != 1;
+            }
+            was_refused = !m;
+            prev = th;
+        }
+        CHECK_VERBOSE(bad == 0 && refused > 20 && moved > 1000,
+                      "%s beside a NaN wall: %d updates refused (each one staying put, "
+                      "divergent__ 1), %d moved, every draw finite and inside (%d faults)",
+                      names[k], refused, moved, bad);
+        bnn_chain_free(&c);
+    }
+}
+
+/* With cycles: an exploration update refused leaves the rest of its iteration to run (the
+ * sampling update after it moves), so a refusal never undoes a whole iteration. */
+static void test_refused_explore(void)
+{
+    double y[100];
+    gmean_data(y, 100, 1.0, 1.0, 3);
+    gmean g = {100, y, 10.0};
+    bnn_density d = gmean_density(&g);
+    d.logp_batch = wall_batch;
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "sgld";
+    rc.n_burn = 0;
+    rc.n_iter = 2000;
+    bnn_run_config_set(&rc, "batch", 20);
+    bnn_run_config_set(&rc, "cycles", 20);
+    bnn_run_config_set(&rc, "explore", 0.5);
+    /* eps P / 2 = 1.6 at a cycle's start: the noise-free updates overshoot the mean and
+     * cross the wall */
+    bnn_run_config_set(&rc, "sgld_step", 0.032);
+    bnn_chain c;
+    double th0 = 0.6;
+    if (bnn_chain_init(&c, bnn_kernel_find("sgld"), &d, &rc, 8, &th0, NULL) != BNN_OK) {
+        CHECK(0, "init");
+        return;
+    }
+    int both = 0, bad = 0;
+    for (int it = 0; it < 2000; it++) {
+        bnn_step_info info = {0};
+        int m = bnn_chain_step(&c, &info);
+        bad += !isfinite(c.theta[0]) || c.theta[0] > 1.2;
+        both += m && info.divergent && info.n_leapfrog > 2;
+    }
+    CHECK_VERBOSE(both > 0 && bad == 0, "sgld: %d cycle starts with an exploration update "
+                  "refused and the sampling update moved; every draw finite and inside (%d "
+                  "faults)", both, bad);
+    bnn_chain_free(&c);
+}
+
 /* The defaults' steps for n rows: sgld eps = 0.04/n; sghmc eta = alpha 0.02/n, so that
  * eta/alpha (the overdamped limit's step) is sgld's eps/2, for any friction. */
 static void test_defaults(void)
@@ -843,6 +949,8 @@ int main(void)
     test_reproducible();
     test_extend();
     test_defaults();
+    test_refused();
+    test_refused_explore();
     test_checks();
     return check_done("test_sg");
 }
