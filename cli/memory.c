@@ -146,14 +146,25 @@ double mem_estimate(const mem_plan *mp, size_t kept, size_t thin)
     return ALLOCATOR_SLACK * (run > post ? run : post);
 }
 
+/* The largest thinning: 4 predictive draws per chain (split R-hat needs them), or all
+ * when there are fewer. */
+static size_t max_thin(size_t kept)
+{
+    return kept < 4 ? 1 : ceil_div(kept, 4);
+}
+
+int mem_fits(const mem_plan *mp, size_t kept)
+{
+    return mem_estimate(mp, kept, max_thin(kept)) <= mp->limit;
+}
+
 size_t mem_pred_thin(const mem_plan *mp, size_t kept)
 {
     if (kept == 0 || mem_estimate(mp, kept, 1) <= mp->limit)
         return 1;
-    /* split R-hat needs 4 draws per chain */
-    size_t least = kept < 4 ? kept : 4, hi = ceil_div(kept, least);
+    size_t hi = max_thin(kept);
     if (mem_estimate(mp, kept, hi) > mp->limit)
-        return 0;
+        return hi;   /* nothing fits: the fewest draws the diagnostics take */
     size_t lo = 1;   /* lo does not fit, hi does */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
@@ -170,9 +181,9 @@ void mem_check_or_die(const mem_plan *mp, int quiet)
     size_t kept = mp->planned_kept, thin = mem_pred_thin(mp, kept);
     char lim[32], need[32], data[32], work[32], draws[32];
     mem_format(mp->limit, lim, sizeof lim);
-    if (thin == 0) {
+    if (!mem_fits(mp, kept)) {
         size_t least = kept < 4 ? kept : 4;
-        mem_format(mem_estimate(mp, kept, ceil_div(kept, least ? least : 1)), need, sizeof need);
+        mem_format(mem_estimate(mp, kept, max_thin(kept)), need, sizeof need);
         mem_format(mp->data + mp->model, data, sizeof data);
         mem_format(mp->chain_work, work, sizeof work);
         mem_format((double)mp->chains * (double)(kept + mp->warm_kept) * mp->draw_bytes, draws,
