@@ -67,19 +67,10 @@ enum { PRED_ROWS = 4096, PRED_DRAWS = 32 };
  * length, complex). */
 enum { PER_DRAW_SCRATCH = 16 };
 
-void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
-                   const bnn_density *d, const bnn_run_config *rc, const bnn_table *train,
-                   const bnn_table *test)
+/* The train and test tables (either may be NULL) and their predictions. */
+static void add_tables(mem_plan *mp, const bnn_model *m, const bnn_table *train,
+                       const bnn_table *test, double T)
 {
-    memset(mp, 0, sizeof *mp);
-    const bnn_model_spec *sp = bnn_model_get_spec(m);
-    const bnn_kernel *k = bnn_kernel_find(rc->sampler);
-    double M = rc->chains, T = rc->threads < 1 ? 1 : rc->threads, dim = (double)d->dim;
-    mp->limit = o->max_memory > 0 ? o->max_memory : MEM_DEFAULT_LIMIT;
-    mp->chains = rc->chains;
-    mp->dim = d->dim;
-    /* measured: a run of 20 iterations on blobs3 (150 rows) peaks at 9 MB (/usr/bin/time) */
-    mp->base = 16.0 * 1024 * 1024;
     const bnn_table *tabs[2] = {train, test};
     double K = bnn_model_n_outputs(m);
     for (int t = 0; t < 2; t++) {
@@ -97,6 +88,22 @@ void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
                       (double)bnn_model_predict_batch_work(m, (size_t)R, PRED_DRAWS);
         mp->pred_scratch = fmax(mp->pred_scratch, T * pass * 8);
     }
+}
+
+void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
+                   const bnn_density *d, const bnn_run_config *rc, const bnn_table *train,
+                   const bnn_table *test)
+{
+    memset(mp, 0, sizeof *mp);
+    const bnn_model_spec *sp = bnn_model_get_spec(m);
+    const bnn_kernel *k = bnn_kernel_find(rc->sampler);
+    double M = rc->chains, T = rc->threads < 1 ? 1 : rc->threads, dim = (double)d->dim;
+    mp->limit = o->max_memory > 0 ? o->max_memory : MEM_DEFAULT_LIMIT;
+    mp->chains = rc->chains;
+    mp->dim = d->dim;
+    /* measured: a run of 20 iterations on blobs3 (150 rows) peaks at 9 MB (/usr/bin/time) */
+    mp->base = 16.0 * 1024 * 1024;
+    add_tables(mp, m, train, test, T);
     mp->pred_draw += dim * 8 + T * PER_DRAW_SCRATCH * 8;   /* the thinned draws' copy */
     /* the network's fused kernel keeps the training rows again, in its lanes (x, y, a
      * mask); a classifier keeps its labels */
@@ -156,6 +163,21 @@ static size_t max_thin(size_t kept)
 int mem_fits(const mem_plan *mp, size_t kept)
 {
     return mem_estimate(mp, kept, max_thin(kept)) <= mp->limit;
+}
+
+void mem_plan_predict(mem_plan *mp, double limit, const bnn_model *m, const bnn_draws *dr,
+                      const bnn_table *t, int threads)
+{
+    memset(mp, 0, sizeof *mp);
+    double T = threads < 1 ? 1 : threads, dim = (double)dr->dim;
+    mp->limit = limit > 0 ? limit : MEM_DEFAULT_LIMIT;
+    mp->chains = dr->chains;
+    mp->dim = dr->dim;
+    mp->base = 16.0 * 1024 * 1024;
+    add_tables(mp, m, t, NULL, T);
+    mp->pred_draw += dim * 8 + T * PER_DRAW_SCRATCH * 8;
+    mp->draw_bytes = dim * 8 + 4 * 8 + 3 * 4 + (double)dr->n_extra * 8;
+    mp->planned_kept = dr->n_kept;
 }
 
 size_t mem_pred_thin(const mem_plan *mp, size_t kept)

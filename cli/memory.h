@@ -51,6 +51,9 @@ typedef struct {
 void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
                    const bnn_density *d, const bnn_run_config *rc, const bnn_table *train,
                    const bnn_table *test);
+/* The plan of `bnnmc predict`: dr's draws (read back from a run folder) predicting t. */
+void mem_plan_predict(mem_plan *mp, double limit, const bnn_model *m, const bnn_draws *dr,
+                      const bnn_table *t, int threads);
 /* The estimated peak with kept draws per chain, predictions on every thin-th of them. */
 double mem_estimate(const mem_plan *mp, size_t kept, size_t thin);
 /* Whether kept draws per chain fit under the limit with 4 predictive draws per chain (all
