@@ -8,17 +8,21 @@
 #include <string.h>
 
 #include "commands.h"
+#include "memory.h"
 #include "rundir.h"
 #include "util.h"
 
 static const char predict_usage[] =
     "usage: bnnmc predict DIR --data FILE [--out FILE] [--threads T] [--seed S]\n"
+    "                     [--max-memory SIZE]\n"
     "\n"
     "Predictions for the rows of FILE from every draw stored in the run folder DIR.\n"
     "FILE has the run's input columns, optionally followed by the target (then the RMSE or\n"
     "accuracy is printed on stderr). Writes CSV to stdout or FILE: per row the observed value,\n"
     "the predictive mean, sd and 2.5/50/97.5% quantiles (regression), or the class\n"
-    "probabilities and the predicted class (classification).\n";
+    "probabilities and the predicted class (classification).\n"
+    "--max-memory SIZE (default 2G; K, M, G) thins the draws the predictions store, one in k\n"
+    "of each chain, when a float per row and draw would not fit (said on stderr).\n";
 
 /* The model and draws of the run folder dir (a note on stderr when the run is partial).
  * 0, or the exit status with the message printed. */
@@ -110,11 +114,13 @@ int cmd_predict(int argc, char **argv)
                                               {"out", required_argument, 0, 'o'},
                                               {"threads", required_argument, 0, 't'},
                                               {"seed", required_argument, 0, 's'},
+                                              {"max-memory", required_argument, 0, 'm'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     const char *data = NULL, *outp = NULL, *dir = NULL;
     int threads = cpu_count();
     unsigned long seed = 1;
+    double limit = 0;
     optind = 1;
     int c;
     while ((c = next_option("predict", argc, argv, longopts)) != -1) {
@@ -123,6 +129,11 @@ int cmd_predict(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 't': threads = (int)parse_long("predict", "--threads", optarg, 1, 1024); break;
         case 's': seed = (unsigned long)parse_long("predict", "--seed", optarg, 0, 4294967295L); break;
+        case 'm':
+            if (mem_parse_size(optarg, &limit) != 0 || !(limit >= 1024 * 1024))
+                die_usage("predict", "--max-memory: '%s' is not a size of at least 1M (bytes, "
+                          "or with K, M or G: 512M, 2G)", optarg);
+            break;
         case 'h': fputs(predict_usage, stdout); return 0;
         }
     }
@@ -147,7 +158,26 @@ int cmd_predict(int argc, char **argv)
     }
     bnn_prediction *p = NULL;
     bnn_error err = {0};
-    bnn_status st = bnn_predict(m, dr, t, has_y, seed, threads, &p, &err);
+    mem_plan mp;
+    mem_plan_predict(&mp, limit, m, dr, t);
+    char lim[32], need[32];
+    mem_format(mp.limit, lim, sizeof lim);
+    if (!mem_fits(&mp, dr->n_kept)) {
+        mem_format(mem_estimate(&mp, dr->n_kept, mem_pred_thin(&mp, dr->n_kept)), need,
+                   sizeof need);
+        die_usage("predict", "--max-memory %s: predicting %zu rows needs about %s even with 4 "
+                  "draws per chain", lim, t->n, need);
+    }
+    size_t thin = mem_pred_thin(&mp, dr->n_kept);
+    bnn_draws *kept = thin > 1 ? mem_thin_draws(dr, thin) : NULL;
+    if (thin > 1 && !kept)
+        die_runtime("out of memory thinning the draws");
+    if (thin > 1)
+        fprintf(stderr, "bnnmc predict: the predictions are of one draw in %zu of each chain "
+                "(%zu of %zu) to stay under --max-memory %s\n", thin, kept->n_kept,
+                dr->n_kept, lim);
+    bnn_status st = bnn_predict(m, kept ? kept : dr, t, has_y, seed, threads, &p, &err);
+    bnn_draws_free(kept);
     if (st)
         die_status(st, &err);
     if (outp)

@@ -67,22 +67,10 @@ enum { PRED_ROWS = 4096, PRED_DRAWS = 32 };
  * length, complex). */
 enum { PER_DRAW_SCRATCH = 16 };
 
-void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
-                   const bnn_density *d, const bnn_run_config *rc, const bnn_table *train,
-                   const bnn_table *test)
+/* The train and test tables (either may be NULL) and their predictions. */
+static void add_tables(mem_plan *mp, const bnn_model *m, const bnn_table *train,
+                       const bnn_table *test, double T)
 {
-    memset(mp, 0, sizeof *mp);
-    const bnn_model_spec *sp = bnn_model_get_spec(m);
-    const bnn_kernel *k = bnn_kernel_find(rc->sampler);
-    /* the scratch of one thread: the thinning must not depend on --threads (nor on MPI
-     * ranks), or the predictions would; each further thread adds its own passes' scratch
-     * (at most PRED_ROWS rows x PRED_DRAWS draws) beyond the estimate */
-    double M = rc->chains, T = 1, dim = (double)d->dim;
-    mp->limit = o->max_memory > 0 ? o->max_memory : MEM_DEFAULT_LIMIT;
-    mp->chains = rc->chains;
-    mp->dim = d->dim;
-    /* measured: a run of 20 iterations on blobs3 (150 rows) peaks at 9 MB (/usr/bin/time) */
-    mp->base = 16.0 * 1024 * 1024;
     const bnn_table *tabs[2] = {train, test};
     double K = bnn_model_n_outputs(m);
     for (int t = 0; t < 2; t++) {
@@ -100,6 +88,25 @@ void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
                       (double)bnn_model_predict_batch_work(m, (size_t)R, PRED_DRAWS);
         mp->pred_scratch = fmax(mp->pred_scratch, T * pass * 8);
     }
+}
+
+void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
+                   const bnn_density *d, const bnn_run_config *rc, const bnn_table *train,
+                   const bnn_table *test)
+{
+    memset(mp, 0, sizeof *mp);
+    const bnn_model_spec *sp = bnn_model_get_spec(m);
+    const bnn_kernel *k = bnn_kernel_find(rc->sampler);
+    /* the scratch of one thread: the thinning must not depend on --threads (nor on MPI
+     * ranks), or the predictions would; each further thread adds its own passes' scratch
+     * (at most PRED_ROWS rows x PRED_DRAWS draws) beyond the estimate */
+    double M = rc->chains, T = 1, dim = (double)d->dim;
+    mp->limit = o->max_memory > 0 ? o->max_memory : MEM_DEFAULT_LIMIT;
+    mp->chains = rc->chains;
+    mp->dim = d->dim;
+    /* measured: a run of 20 iterations on blobs3 (150 rows) peaks at 9 MB (/usr/bin/time) */
+    mp->base = 16.0 * 1024 * 1024;
+    add_tables(mp, m, train, test, T);
     mp->pred_draw += dim * 8 + T * PER_DRAW_SCRATCH * 8;   /* the thinned draws' copy */
     /* the network's fused kernel keeps the training rows again, in its lanes (x, y, a
      * mask); a classifier keeps its labels */
@@ -149,14 +156,40 @@ double mem_estimate(const mem_plan *mp, size_t kept, size_t thin)
     return ALLOCATOR_SLACK * (run > post ? run : post);
 }
 
+/* The largest thinning: 4 predictive draws per chain (split R-hat needs them), or all
+ * when there are fewer. */
+static size_t max_thin(size_t kept)
+{
+    return kept < 4 ? 1 : ceil_div(kept, 4);
+}
+
+int mem_fits(const mem_plan *mp, size_t kept)
+{
+    return mem_estimate(mp, kept, max_thin(kept)) <= mp->limit;
+}
+
+void mem_plan_predict(mem_plan *mp, double limit, const bnn_model *m, const bnn_draws *dr,
+                      const bnn_table *t)
+{
+    memset(mp, 0, sizeof *mp);
+    double T = 1, dim = (double)dr->dim;   /* one thread's scratch, as mem_plan_make */
+    mp->limit = limit > 0 ? limit : MEM_DEFAULT_LIMIT;
+    mp->chains = dr->chains;
+    mp->dim = dr->dim;
+    mp->base = 16.0 * 1024 * 1024;
+    add_tables(mp, m, t, NULL, T);
+    mp->pred_draw += dim * 8 + T * PER_DRAW_SCRATCH * 8;
+    mp->draw_bytes = dim * 8 + 4 * 8 + 3 * 4 + (double)dr->n_extra * 8;
+    mp->planned_kept = dr->n_kept;
+}
+
 size_t mem_pred_thin(const mem_plan *mp, size_t kept)
 {
     if (kept == 0 || mem_estimate(mp, kept, 1) <= mp->limit)
         return 1;
-    /* split R-hat needs 4 draws per chain */
-    size_t least = kept < 4 ? kept : 4, hi = ceil_div(kept, least);
+    size_t hi = max_thin(kept);
     if (mem_estimate(mp, kept, hi) > mp->limit)
-        return 0;
+        return hi;   /* nothing fits: the fewest draws the diagnostics take */
     size_t lo = 1;   /* lo does not fit, hi does */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
@@ -173,9 +206,9 @@ void mem_check_or_die(const mem_plan *mp, int quiet)
     size_t kept = mp->planned_kept, thin = mem_pred_thin(mp, kept);
     char lim[32], need[32], data[32], work[32], draws[32];
     mem_format(mp->limit, lim, sizeof lim);
-    if (thin == 0) {
+    if (!mem_fits(mp, kept)) {
         size_t least = kept < 4 ? kept : 4;
-        mem_format(mem_estimate(mp, kept, ceil_div(kept, least ? least : 1)), need, sizeof need);
+        mem_format(mem_estimate(mp, kept, max_thin(kept)), need, sizeof need);
         mem_format(mp->data + mp->model, data, sizeof data);
         mem_format(mp->chain_work, work, sizeof work);
         mem_format((double)mp->chains * (double)(kept + mp->warm_kept) * mp->draw_bytes, draws,

@@ -51,10 +51,16 @@ typedef struct {
 void mem_plan_make(mem_plan *mp, const sample_opts *o, const bnn_model *m,
                    const bnn_density *d, const bnn_run_config *rc, const bnn_table *train,
                    const bnn_table *test);
+/* The plan of `bnnmc predict`: dr's draws (read back from a run folder) predicting t. */
+void mem_plan_predict(mem_plan *mp, double limit, const bnn_model *m, const bnn_draws *dr,
+                      const bnn_table *t);
 /* The estimated peak with kept draws per chain, predictions on every thin-th of them. */
 double mem_estimate(const mem_plan *mp, size_t kept, size_t thin);
+/* Whether kept draws per chain fit under the limit with 4 predictive draws per chain (all
+ * of them, if fewer): the fewest the predictions' diagnostics take. */
+int mem_fits(const mem_plan *mp, size_t kept);
 /* The smallest thinning of the predictive draws that keeps kept draws per chain under the
- * limit, or 0 when even 4 predictive draws per chain (all of them, if fewer) do not fit. */
+ * limit; when nothing does (!mem_fits), the largest (4 predictive draws per chain). */
 size_t mem_pred_thin(const mem_plan *mp, size_t kept);
 /* Before sampling: exits 2 with one line saying what does not fit when the run cannot stay
  * under the limit at its planned draws; else, unless quiet, says on stderr how far the

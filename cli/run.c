@@ -182,7 +182,7 @@ static int predictions_converged(void *user, const bnn_draws *dr)
     cs->ess = p->ess_bulk_min;
     bnn_prediction_free(p);
     int done = cs->rhat < cs->target_rhat && cs->ess >= cs->target_ess;
-    if (!done && mem_pred_thin(cs->mem, dr->n_kept + cs->mem->round_kept) == 0) {
+    if (!done && !mem_fits(cs->mem, dr->n_kept + cs->mem->round_kept)) {
         /* another round's draws would not fit under --max-memory: stop, not converged */
         cs->mem_stop = 1;
         if (!cs->quiet)
@@ -453,8 +453,11 @@ void run_sample(sample_opts *o, run_result *res)
     if (dr->n_kept >= 4)
         rundir_write_summary(o->out, m, dr, rc.threads);
     size_t pred_thin = mem_pred_thin(&mem, dr->n_kept);
+    if (!mem_fits(&mem, dr->n_kept) && !o->quiet)
+        fprintf(stderr, "bnnmc: warning: %zu draws per chain (more than planned) do not fit "
+                "under --max-memory even with 4 predictive draws per chain\n", dr->n_kept);
     if (dr->n_kept > 0)
-        predict_rows(o, &rc, pred_thin ? pred_thin : 1, res);
+        predict_rows(o, &rc, pred_thin, res);
     res->seconds_total = now() - t_start;
     rundir_write_metrics(o->out, (bnn_task)o->task, dr, res->partial ? status : NULL,
                          res->pred_train, res->pred_test, res->seconds_sampling,

@@ -103,6 +103,19 @@ took=$(( $(date +%s) - start ))
     && ok "--max-time under 17M: $(num "$T/rounds" rounds) rounds, then stopped for memory in ${took}s, not converged" \
     || bad "--max-time under 17M: exit $code, ${took}s, $(tail -2 "$T/err")"
 
+# predict --max-memory: the run under 1G read back, its 8000 draws predicting the 196 test
+# rows under 24M: thinned, and byte for byte the predictions of the --thin run with the same
+# step; under 20M refused (one line)
+mkdir "$T/mg" && "$B" datasets --write mackey-glass "$T/mg" >/dev/null
+"$B" predict "$T/all" --data "$T/mg/test.txt" --max-memory 24M >"$T/p-small.csv" 2>"$T/err"
+pthin=$(sed -n 's/.*one draw in \([0-9]*\) of each chain.*/\1/p' "$T/err")
+"$B" sample $RUN --thin "${pthin:-1}" --max-memory 1G --out "$T/pthin" --quiet 2>/dev/null \
+    && "$B" predict "$T/pthin" --data "$T/mg/test.txt" >"$T/p-thin.csv" 2>/dev/null \
+    && [ "${pthin:-1}" -ge 2 ] && cmp -s "$T/p-small.csv" "$T/p-thin.csv" \
+    && ok "predict under 24M: one draw in $pthin, the predictions of --thin $pthin bitwise" || bad "predict --max-memory: $(cat "$T/err")"
+expect 2 "predict refuses what cannot fit" "--max-memory 20.0 MB: predicting 196 rows needs about" "$B" predict "$T/all" --data "$T/mg/test.txt" --max-memory 20M
+expect 2 "predict --max-memory x" "--max-memory: 'x' is not a size" "$B" predict "$T/all" --data "$T/mg/test.txt" --max-memory x
+
 # loo's log-likelihood matrix a block of rows at a time (64 MB at most): 3000 rows x 4000
 # draws (96 MB) go in two blocks, and give bitwise the JSON of the whole matrix (kept whole
 # for --log-lik). A row dropped or counted twice at the seam changes elpd_loo.
