@@ -26,8 +26,10 @@ command -v jq > /dev/null || { echo "test_mpi: needs jq"; exit 2; }
 # unbound ranks that yield when waiting: a loaded machine (CI, shared cores) stalls bound ones
 MR="mpirun --oversubscribe -q --bind-to none --mca mpi_yield_when_idle 1"
 [ "$(id -u)" = 0 ] && MR="$MR --allow-run-as-root"
-# an ASan build (make asan): Open MPI's own allocations outlive the process by design
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(dirname "$0")/lsan_mpi.supp"
+# under ASan (make asan) the ranks leave leak checking out: Open MPI keeps allocations of
+# the plug-ins it unloads at MPI_Finalize, which LeakSanitizer can then name no library of
+# (so no suppression matches them); the threaded runs here keep it
+noleak="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 tmp=$(mktemp -d /tmp/bnnmc-mpi-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -35,7 +37,7 @@ ok() { pass=$((pass + 1)); echo "ok     $1"; }
 bad() { fail=$((fail + 1)); echo "NOT OK $1"; }
 
 # mpirun -np $1 bnnmc ARGS, killed after 300 s (a hang is a failure); mpirun reads stdin
-mpi() { np=$1; shift; timeout 300 $MR -np "$np" "$B" "$@" < /dev/null; }
+mpi() { np=$1; shift; ASAN_OPTIONS=$noleak timeout 300 $MR -np "$np" "$B" "$@" < /dev/null; }
 
 # a run folder's file with its times, its folder name and its process counts removed
 scrub() {
