@@ -5,7 +5,8 @@
 #     gibbs, the study's langevin on a classification with --save-warmup, pt, mala from
 #     --init map with --thin, and 4 chains on 3 ranks (uneven parts);
 #  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
-#     hang, no run written as complete; the same for a group of rows-over-ranks;
+#     hang, no run written as complete; the same for a group of rows-over-ranks, and for a
+#     row slice that one rank alone refuses;
 #  3. refusals (exit 2, one line, no folder): --max-time, --checkpoint-every, ranks not a
 #     multiple of the chains, langevin and --noise-step gibbs over rows, resume;
 #  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
@@ -104,6 +105,20 @@ if [ $rc = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "chain 2 failed" "$
     ok "rows over ranks, chain 2's group failing: exit 1, its message once"
 else
     bad "rows over ranks, chain 2's group failing (exit $rc): $(cat "$tmp/err")"
+fi
+
+# a slice model refused on rank 0 only (6 of 13 rows for a flat prior on 6 coefficients;
+# rank 1's 7 rows pass): the ranks agree before any collective of the run, none waits
+awk 'BEGIN { srand(3); for (i = 0; i < 13; i++) { s = 0; for (j = 1; j <= 5; j++) {
+     x = rand(); s += j * x; printf "%.4f ", x }; printf "%.4f\n", s + 0.1 * rand() } }' \
+    > "$tmp/flat13.txt"
+mpi 2 sample --train "$tmp/flat13.txt" --model linear --prior-var inf --chains 1 --quiet \
+    --out "$tmp/fail3" 2> "$tmp/err" > /dev/null
+rc=$?
+if [ $rc = 2 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "rank 0: rows over ranks: the slice of rows 1..6: model: a flat prior" "$tmp/err"; then
+    ok "rows over ranks, one rank's slice refused: exit 2, once: $(cat "$tmp/err")"
+else
+    bad "rows over ranks, one rank's slice refused (exit $rc): $(cat "$tmp/err")"
 fi
 
 # ---- 3. refusals
