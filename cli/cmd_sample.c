@@ -111,7 +111,13 @@ static const char sample_usage[] =
     "                          (\"converged\")\n"
     "  --target-rhat R         (default 1.01)\n"
     "  --target-ess N          (default 400)\n"
-    "  --round N               iterations per round (default: --samples minus burn-in)\n";
+    "  --round N               iterations per round (default: --samples minus burn-in)\n"
+    "under MPI (mpirun -np R bnnmc sample ..., a build with MPI):\n"
+    "  R <= --chains           the chains spread over the ranks: the run folder is bitwise the\n"
+    "                          threaded run's (--threads is per rank)\n"
+    "  R a multiple of --chains  each chain's training rows are split over R / chains ranks\n"
+    "                          (rw, mala, hmc, nuts, slice): the same posterior, not bitwise\n"
+    "                          (no --max-time or checkpoints under MPI)\n";
 
 int cmd_sample(int argc, char **argv)
 {

@@ -736,27 +736,31 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
             view.y = train->y + lo;
             view.line = train->line + lo;
             st = bnn_model_new(&slice, bnn_model_get_spec(m), &view, err);
+            if (st) {   /* the bounds of a flat prior or of nu1 hold per slice too */
+                char why[sizeof err->msg];
+                snprintf(why, sizeof why, "%s", err->msg);
+                bnn_fail(err, st, "rows over ranks: the slice of rows %zu..%zu: %s", lo + 1, hi,
+                         why);
+            }
         }
         if (!st && mpi.thread_level < MPI_THREAD_SERIALIZED)
             st = bnn_fail(err, BNN_EINVAL, "rows over ranks: this MPI gives no thread support "
                           "(MPI_THREAD_SERIALIZED at least is needed)");
-        if (!st) {
-            rows.part = bnn_model_density(slice);
-            rows.slice = slice;
-            rows.G = G;
-            rows.dim = d->dim;
-            rows.user_stop = rc0->stop ? rc0->stop : &rows.group_stop;
-            MPI_Comm_split(MPI_COMM_WORLD, g, mpi.rank, &rows.group);
-            dd = (bnn_density){.dim = d->dim, .n_weights = d->n_weights,
-                               .work_len = rows.part.work_len + 2 * d->dim + RED_GRAD,
-                               .logp = rows_logp, .ctx = &rows};
-            rc.stop = &rows.group_stop;
-        }
-        int code = agree_setup(st, err);
+        int code = agree_setup(st, err);   /* before the split: a collective of every rank */
         if (code) {
             mpi.phase = PHASE_DONE;
             exit(code);
         }
+        rows.part = bnn_model_density(slice);
+        rows.slice = slice;
+        rows.G = G;
+        rows.dim = d->dim;
+        rows.user_stop = rc0->stop ? rc0->stop : &rows.group_stop;
+        MPI_Comm_split(MPI_COMM_WORLD, g, mpi.rank, &rows.group);
+        dd = (bnn_density){.dim = d->dim, .n_weights = d->n_weights,
+                           .work_len = rows.part.work_len + 2 * d->dim + RED_GRAD,
+                           .logp = rows_logp, .ctx = &rows};
+        rc.stop = &rows.group_stop;
     }
     rc.progress = on_tick;
     rc.progress_user = &mo;
@@ -793,7 +797,7 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     mpi.phase = PHASE_DONE;
     bnn_draws_free(mine);
     bnn_model_free(slice);
-    if (by_rows && rows.group != MPI_COMM_NULL && rows.slice)
+    if (by_rows)
         MPI_Comm_free(&rows.group);
     free(mo.iter_done);
     free(mo.accepted);
