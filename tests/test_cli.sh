@@ -352,6 +352,7 @@ expect 2 "--batch above the training rows is refused" "--batch 301: more than th
 expect 2 "--batch 0 is refused" "--batch" "$B" sample --dataset mackey-glass --sampler sgld --batch 0 --out "$T/sg-bad"
 expect 2 "--beta-hat not below --friction is refused" "--beta-hat 0.2 must be below --friction 0.1" "$B" sample --dataset mackey-glass --task regression --sampler sghmc --beta-hat 0.2 --out "$T/sg-bad"
 expect 2 "a setting of sghmc is refused for sgld" "--friction is not a setting of --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --friction 0.2 --out "$T/sg-bad"
+expect 2 "pt refuses a minibatch base (its batch form is not tempered)" "pt: the base kernel cannot be sgld" "$B" sample --dataset mackey-glass --task regression --sampler pt --base sgld --samples 400 --out "$T/sg-bad"
 [ ! -e "$T/sg-bad" ] && ok "refused minibatch runs leave no folder" || bad "a refused minibatch run left $T/sg-bad"
 mkdir -p "$T/mg" && "$B" datasets --write mackey-glass "$T/mg"
 for k in sgld sghmc; do

@@ -801,6 +801,10 @@ static void test_refused(void)
                  * update takes theta + 0 */
                 bad += (th == prev && !(k == 1 && was_refused)) || info.divergent ||
                        info.accept_stat != 1;
+                /* audit: sghmc's zeroed momentum: its next update is theta + 0, exactly */
+                bad += k == 1 && was_refused && th != prev;
+                /* audit: sgld after a refusal evaluates a fresh batch at the kept point */
+                bad += k == 0 && info.n_leapfrog != (was_refused ? 2 : 1);
             }
             was_refused = !m;
             prev = th;

@@ -117,6 +117,9 @@ static bnn_density tempered_density(const bnn_density *d, const tempered *t)
     w.drift = NULL;
     w.noise = NULL;
     w.logp_tempered = NULL;
+    w.logp_batch = NULL;   /* audit: the batch form is untempered, and its ctx the model's */
+    w.n_rows = 0;
+    w.batch_work = 0;
     return w;
 }
 
@@ -138,6 +141,10 @@ static bnn_status pt_check(const bnn_density *d, const bnn_run_config *cfg, bnn_
         if (b->options[i].type == BNN_OPT_KERNEL)
             return bnn_fail(err, BNN_EINVAL, "pt: the base kernel cannot be %s (it has a base "
                             "of its own)", b->name);
+    if (b->approximate)
+        return bnn_fail(err, BNN_EINVAL, "pt: the base kernel cannot be %s (a minibatch "
+                        "sampler: its batch form of the density is not tempered, and pt's "
+                        "exchanges need exact moves)", b->name);
     if (b->ops->check) {
         tempered t = {d, 0.5};
         bnn_density w = tempered_density(d, &t);

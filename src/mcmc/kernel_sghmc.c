@@ -101,11 +101,12 @@ static const bnn_option sghmc_options[] = {
     {"batch", BNN_OPT_INT, 100, 1, 1e9, "rows per minibatch", NULL},
     {"cycles", BNN_OPT_INT, 4, 0, 1e6, "cycles of the cosine step schedule after burn-in (0: a "
      "constant step)", NULL},
-    {"explore", BNN_OPT_REAL, 0.25, 0, 0.99, "share of each cycle spent on noise-free "
-     "exploration updates that make no draw", NULL},
-    {"sghmc_lr", BNN_OPT_REAL, 0, 0, 1e6, "SGHMC's learning rate eta at the cycle's start (0: "
-     "friction * 0.02/n, n training rows)", NULL},
-    {"friction", BNN_OPT_REAL, 0.1, 0, 1, "SGHMC's friction alpha (momentum 1 - alpha)", NULL},
+    {"explore", BNN_OPT_REAL, 0.25, 0, 0.99, "largest share of each cycle spent on "
+     "noise-free exploration updates that make no draw (rounded down)", NULL},
+    {"sghmc_lr", BNN_OPT_REAL, 0, 0, 1e6, "SGHMC's learning rate eta in burn-in, at each cycle's "
+     "start and throughout with cycles 0 (0: friction * 0.02/n, n training rows)", NULL},
+    {"friction", BNN_OPT_REAL, 0.1, 0, 1, "SGHMC's friction alpha (momentum 1 - alpha; above 0 "
+     "and above beta_hat)", NULL},
     {"beta_hat", BNN_OPT_REAL, 0, 0, 1, "SGHMC's estimate beta_hat of the batch gradient's "
      "noise (< friction)", NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL}};

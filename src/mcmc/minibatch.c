@@ -89,14 +89,13 @@ bnn_status bnn_sg_init(bnn_chain *c, int with_momentum, double step0, bnn_error 
 {
     const bnn_density *d = c->d;
     double *v;
-    bnn_sg_state *s = bnn_chain_state(c, sizeof *s, with_momentum ? 4 : 3, &v, err);
+    bnn_sg_state *s = bnn_chain_state(c, sizeof *s, with_momentum ? 3 : 2, &v, err);
     if (!s)
         return BNN_ENOMEM;
     size_t n = d->dim;
     s->prop = v;
     s->gprop = v + n;
-    s->save = v + 2 * n;
-    s->v = with_momentum ? v + 3 * n : NULL;
+    s->v = with_momentum ? v + 2 * n : NULL;
     const bnn_kernel *k = c->k;
     size_t B = (size_t)c->opt[SG_OPT_BATCH];
     bnn_sg_plan_make(&s->plan, c->cfg->n_iter, c->cfg->n_burn, (size_t)c->opt[SG_OPT_CYCLES],

@@ -72,7 +72,7 @@ typedef struct {
     size_t k;                /* iterations made */
     double step0;            /* the step at factor 1: the kernel's setting, or its default
                                 for the data's rows */
-    double *prop, *gprop, *save;   /* dim each */
+    double *prop, *gprop;   /* dim each */
     double *v;               /* sghmc: the momentum (dim); NULL for sgld */
     int evals, refused;      /* this iteration's batch evaluations and refused updates */
 } bnn_sg_state;
