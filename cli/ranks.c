@@ -207,7 +207,20 @@ typedef struct {
     volatile int group_stop;  /* the group's agreed stop: the run's bnn_run_config.stop */
 } rows_ctx;
 
-enum { RED_LL, RED_STOP, RED_DONE, RED_GRAD };   /* the reduction's layout: then dim grads */
+/* the reduction's layout, then dim grads; RED_HASH sums each rank's hash of theta, so a
+ * rank that left lockstep (processors or libraries that round differently) is caught, not
+ * summed in at another point */
+enum { RED_LL, RED_STOP, RED_DONE, RED_HASH, RED_GRAD };
+
+/* theta's bytes hashed (FNV-1a) to 40 bits: a double, and G of them sum exactly */
+static double theta_hash(const double *theta, size_t dim)
+{
+    const unsigned char *p = (const unsigned char *)theta;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < dim * sizeof *theta; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return (double)(h >> 24);
+}
 
 static double rows_logp(const void *ctx, double *work, const double *theta, double *grad)
 {
@@ -219,6 +232,8 @@ static double rows_logp(const void *ctx, double *work, const double *theta, doub
     buf[RED_LL] = lp - prior;
     buf[RED_STOP] = *rc->user_stop ? 1 : 0;
     buf[RED_DONE] = 0;
+    double h = theta_hash(theta, dim);
+    buf[RED_HASH] = h;
     if (grad)
         for (size_t j = 0; j < dim; j++)
             buf[RED_GRAD + j] -= gp[j];
@@ -227,6 +242,11 @@ static double rows_logp(const void *ctx, double *work, const double *theta, doub
     MPI_Allreduce(MPI_IN_PLACE, buf, (int)(RED_GRAD + dim), MPI_DOUBLE, MPI_SUM, rc->group);
     if (buf[RED_STOP] > 0 || buf[RED_DONE] > 0)
         ((rows_ctx *)rc)->group_stop = 1;   /* the one field the chain's thread writes */
+    if (buf[RED_DONE] > 0)
+        return -INFINITY;   /* a partner has left: the sum lacks its rows */
+    if (buf[RED_HASH] != rc->G * h)
+        die_runtime("rows over ranks: the ranks of a chain's group evaluated different points "
+                    "(they left lockstep: processors or libraries that round differently?)");
     lp = prior + buf[RED_LL];
     if (grad)
         for (size_t j = 0; j < dim; j++)

@@ -546,9 +546,10 @@ typedef struct {
     int (*converged)(void *user, const bnn_draws *dr);
     void *converged_user;
     /* Checkpoints. With checkpoint set, each chain hands its whole state to
-     * checkpoint(checkpoint_user, chain, bytes, len, err), from the chain's own thread (so
-     * concurrently for different chains): about every checkpoint_seconds (0: never on a
-     * timer), after every checkpoint_iter iterations if set, when the run is stopped, and
+     * checkpoint(checkpoint_user, chain, bytes, len, err), from whichever pool thread holds
+     * the chain at that moment (never two at once for one chain; concurrently for different
+     * chains): about every checkpoint_seconds (0: never on a timer; a chain waiting for a
+     * thread saves as soon as a thread is free), after every checkpoint_iter iterations if set, when the run is stopped, and
      * when the chain has done its iterations. The state is everything its continuation
      * needs: the random stream, position, log density and gradient, step size, metric and
      * their tuning, the kernel's own state (pt: ladder and replicas), the counters and every

@@ -293,26 +293,36 @@ static void test_threads(void)
     bnn_model_spec_study(&sp, 1, BNN_TASK_CLASSIFICATION, 4, 3);
     bnn_model *m = NULL;
     bnn_model_new(&m, &sp, tr, NULL);
-    bnn_density d = bnn_model_density(m);
-    /* nuts (the default), and pt (its replicas' streams come from the chain's own) */
-    const char *samplers[2] = {"nuts", "pt"};
-    for (int k = 0; k < 2; k++) {
+    bnn_density dc = bnn_model_density(m);
+    /* the noise step needs a regression: the study's network on Mackey-Glass */
+    bnn_table *rtr = NULL, *rte = NULL;
+    bnn_dataset_make("mackey-glass", 1, &rtr, &rte, NULL);
+    bnn_model_spec rsp;
+    bnn_model_spec_study(&rsp, 1, BNN_TASK_REGRESSION, (int)rtr->p, 0);
+    bnn_model *rm = NULL;
+    bnn_model_new(&rm, &rsp, rtr, NULL);
+    bnn_density dreg = bnn_model_density(rm);
+    /* nuts (the default), pt (its replicas' streams come from the chain's own) and nuts
+     * with the Gibbs noise step (its draws of tau2 from the chain's stream) */
+    const char *samplers[3] = {"nuts", "pt", "nuts + noise step"};
+    for (int k = 0; k < 3; k++) {
+        bnn_density d = k == 2 ? dreg : dc;
         bnn_draws *ref = NULL;
         for (int T = 1; T <= 3; T++) {
             bnn_run_config rc;
             bnn_run_config_default(&rc);
             rc.sampler = k == 2 ? "nuts" : samplers[k];
             rc.noise_step = k == 2 ? BNN_NOISE_STEP_GIBBS : BNN_NOISE_STEP_NONE;
-            rc.n_iter = k ? 300 : 600;
+            rc.n_iter = k == 1 ? 300 : 600;
             rc.n_burn = 100;
             rc.thin = 3;
             rc.chains = 3;
             rc.threads = T;
             rc.seed = 42;
-            if (k)
+            if (k == 1)
                 bnn_run_config_set(&rc, "replicas", 3);
             bnn_draws *dr = NULL;
-            CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "run %s T=%d", rc.sampler, T);
+            CHECK(bnn_run(&d, &rc, &dr, NULL) == BNN_OK, "run %s T=%d", samplers[k], T);
             if (!ref) {
                 ref = dr;
                 continue;
@@ -326,7 +336,7 @@ static void test_threads(void)
             /* and the chains differ from each other */
             int distinct = memcmp(bnn_draw(dr, 0, 0), bnn_draw(dr, 1, 0), d.dim * sizeof(double)) != 0;
             CHECK_VERBOSE(same && distinct, "%s: draws with %d threads bitwise equal to 1 thread "
-                          "(%zu draws)", rc.sampler, T, n);
+                          "(%zu draws)", samplers[k], T, n);
             bnn_draws_free(dr);
         }
         bnn_draws_free(ref);
@@ -334,6 +344,9 @@ static void test_threads(void)
     bnn_model_free(m);
     bnn_table_free(tr);
     bnn_table_free(te);
+    bnn_model_free(rm);
+    bnn_table_free(rtr);
+    bnn_table_free(rte);
 }
 
 /* ---- part of a run (bnn_run_config.chain_lo, chain_hi: the CLI's MPI ranks) ---- */

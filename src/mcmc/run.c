@@ -495,6 +495,29 @@ static void run_slices(void *arg, size_t task)
         int ci = -1;
         size_t least = SIZE_MAX;
         pthread_mutex_lock(&sh->sched);
+        /* a chain waiting for a thread when the checkpoint epoch moves saves now, not at
+         * its next slice (which may be M / threads slices away) */
+        if (sh->cfg->checkpoint) {
+            unsigned epoch = atomic_load_explicit(&sh->ckpt_epoch, memory_order_relaxed);
+            for (int c = 0; c < M && ci < 0; c++)
+                if (!sh->busy[c] && !sh->through[c] && sh->live[c] && sh->ckpt_seen[c] != epoch)
+                    ci = c;
+            if (ci >= 0) {
+                sh->busy[ci] = 1;
+                pthread_mutex_unlock(&sh->sched);
+                sh->ckpt_seen[ci] = epoch;
+                size_t it = atomic_load_explicit(&sh->iter_done[ci], memory_order_relaxed);
+                bnn_status st = sh->status[ci] ? BNN_OK : save_chain(sh, ci, it, &sh->errs[ci]);
+                if (st != BNN_OK) {
+                    sh->status[ci] = st;   /* its next slice does the closing work */
+                    atomic_store(&sh->failed, 1);
+                }
+                pthread_mutex_lock(&sh->sched);
+                sh->busy[ci] = 0;
+                pthread_mutex_unlock(&sh->sched);
+                continue;
+            }
+        }
         for (int c = 0; c < M; c++) {
             size_t done = atomic_load_explicit(&sh->iter_done[c], memory_order_relaxed);
             if (!sh->busy[c] && !sh->through[c] && done < least) {
