@@ -1,5 +1,5 @@
-/* ranks.c — `bnnmc sample` over MPI ranks: chains over ranks, or each chain's rows over a
- * group of ranks (ranks.h says what each does). The command line's only MPI code: built
+/* ranks.c — `bnnmc sample` over MPI ranks: chains over ranks, or each chain's rows (pt:
+ * its replicas) over a group of ranks (ranks.h says what each does). The command line's only MPI code: built
  * with MPI when CMake finds it (BNNMC_HAVE_MPI), else the one-process stand-ins at the end.
  *
  * The ranks' conversation, in order:
@@ -8,7 +8,10 @@
  *    exit status if it ends before (an input error, --help, another command): the others
  *    then exit with it, silently.
  * 2. the run: every rank runs its chains (bnn_run). Rows over ranks: each log density is an
- *    MPI_Allreduce over the chain's group (rows_logp).
+ *    MPI_Allreduce over the chain's group (rows_logp). pt's replicas over ranks: every
+ *    iteration a flags' MPI_Allreduce and an MPI_Allgather of the replicas' values over the
+ *    group (reps_gather), and a state accepted across two ranks by MPI_Sendrecv_replace
+ *    (reps_swap).
  * 3. monitor messages (rank 0's point-to-point inbox, tag TAG_MON): during the run each
  *    rank's progress tick sends its counts to rank 0, which shows the sum; after its run
  *    each rank sends DONE with its status (and message); rank 0 answers every rank with
@@ -98,8 +101,9 @@ void ranks_init(int *argc, char ***argv, const char *command)
 {
     if (!launched_by_mpirun())
         return;
-    /* chains over ranks call MPI from the main thread alone; rows over ranks from the
-     * chain's thread, and from the main thread's progress ticks too when MULTIPLE is given */
+    /* chains over ranks call MPI from the main thread alone; rows (and pt's replicas) over
+     * ranks from the chain's thread, and from the main thread's progress ticks too when
+     * MULTIPLE is given */
     if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &mpi.thread_level) != MPI_SUCCESS) {
         fprintf(stderr, "bnnmc: MPI_Init failed\n");
         exit(EXIT_RUNTIME);
@@ -147,9 +151,20 @@ void ranks_sample_defaults(sample_opts *o)
         o->checkpoint_every = NAN;   /* not given: off under MPI */
 }
 
+/* pt's --replicas under the options o (its default when not given). */
+static long pt_replicas(const sample_opts *o)
+{
+    const bnn_kernel *pt = bnn_kernel_find("pt");
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    for (int i = 0; i < o->n_settings; i++)
+        bnn_run_config_set(&rc, o->settings[i].name, o->settings[i].value);
+    return pt ? (long)bnn_run_config_get(&rc, pt, "replicas") : 0;
+}
+
 /* Samplers that move through the log density and its gradient alone, which rows over ranks
  * can sum: not langevin (its map passes over the rows in order), gibbs (exact conditionals
- * of the whole data), pt (the tempered density). */
+ * of the whole data), pt (the tempered density: its replicas spread instead). */
 static int sums_rows(const char *sampler)
 {
     const char *ok[] = {"rw", "mala", "hmc", "nuts", "slice"};
@@ -176,14 +191,21 @@ void ranks_sample_options(sample_opts *o)
         die_usage("sample", "--checkpoint-every: checkpoints are not written under MPI (leave it "
                   "out or give 0)");
     long R = mpi.size, M = o->chains;
+    int pt = strcmp(o->sampler, "pt") == 0;
     if (R > M && R % M != 0)
         die_usage("sample", "%ld MPI ranks for %ld chains: with more ranks than chains the ranks "
-                  "split each chain's rows, so their number must be a multiple of --chains", R, M);
-    if (R > M && !sums_rows(o->sampler))
+                  "split each chain's %s, so their number must be a multiple of --chains", R, M,
+                  pt ? "replicas" : "rows");
+    if (R > M && pt && R / M > pt_replicas(o))
+        die_usage("sample", "--replicas %ld: pt's replicas over ranks (%ld ranks, --chains %ld) "
+                  "needs a replica for each of a chain's %ld ranks (give --replicas %ld at "
+                  "least, or fewer ranks)", pt_replicas(o), R, M, R / M, R / M);
+    if (R > M && !pt && !sums_rows(o->sampler))
         die_usage("sample", "--sampler %s: rows over ranks (%ld ranks for %ld chains) runs rw, "
-                  "mala, hmc, nuts and slice, which use the log density alone (give at least "
-                  "as many chains as ranks to spread the chains instead)", o->sampler, R, M);
-    if (R > M && o->noise_step != BNN_NOISE_STEP_NONE)
+                  "mala, hmc, nuts and slice, which use the log density alone, and pt spreads its "
+                  "replicas (give at least as many chains as ranks to spread the chains "
+                  "instead)", o->sampler, R, M);
+    if (R > M && !pt && o->noise_step != BNN_NOISE_STEP_NONE)
         die_usage("sample", "--noise-step gibbs: rows over ranks (%ld ranks for %ld chains) "
                   "sums the log density alone (give at least as many chains as ranks)", R, M);
 }
@@ -272,6 +294,61 @@ static void rows_leave(rows_ctx *rc, int failed)
             break;
     }
     free(buf);
+}
+
+/* ------------------------------------------------------------ pt's replicas over ranks */
+
+/* A pt chain's group: each rank moves a block of the replicas (the library's
+ * bnn_run_config.replica_parts) and meets the others through the two calls below. Every
+ * meeting starts with a reduction of two flags, as rows over ranks carries them: stop (the
+ * group stops after this iteration) and done (a rank has left its run: the others stop,
+ * and no more is gathered, so none waits for the rank that left). */
+typedef struct {
+    MPI_Comm group;
+    int G;
+    volatile int *user_stop;  /* Ctrl-C, or rank 0's STOP */
+    volatile int group_stop;  /* the group's agreed stop: the run's bnn_run_config.stop */
+} reps_ctx;
+
+enum { TAG_SWAP = 10 };
+
+/* the flags' reduction: 1 when the group goes on to gather (done is 0 on every rank) */
+static int reps_flags(reps_ctx *rc, int stop, int done, int *n_done)
+{
+    int f[2] = {stop, done};
+    MPI_Allreduce(MPI_IN_PLACE, f, 2, MPI_INT, MPI_SUM, rc->group);
+    if (f[0] > 0 || f[1] > 0)
+        rc->group_stop = 1;
+    if (n_done)
+        *n_done = f[1];
+    return f[1] == 0;
+}
+
+static int reps_gather(void *user, const double *mine, size_t n, double *all)
+{
+    reps_ctx *rc = user;
+    if (!reps_flags(rc, *rc->user_stop ? 1 : 0, 0, NULL))
+        return 1;
+    MPI_Allgather(mine, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, rc->group);
+    return 0;
+}
+
+/* Both ranks of a pair reach this after the same gather (none of them had left). */
+static void reps_swap(void *user, int part, double *buf, size_t n)
+{
+    reps_ctx *rc = user;
+    MPI_Sendrecv_replace(buf, (int)n, MPI_DOUBLE, part, TAG_SWAP, part, TAG_SWAP, rc->group,
+                         MPI_STATUS_IGNORE);
+}
+
+/* After its run, a rank posts done (and stop when it failed) until every rank of the group
+ * has: its partners' next gather sees the flag and stops them (as rows_leave). */
+static void reps_leave(reps_ctx *rc, int failed)
+{
+    int n_done = 0;
+    do
+        reps_flags(rc, failed, 1, &n_done);
+    while (n_done < rc->G);
 }
 
 /* ------------------------------------------------------------ the monitor */
@@ -729,12 +806,38 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     monitor mo = {rc0, 1, mpi.thread_level >= MPI_THREAD_FUNNELED, (size_t)M * rc0->n_iter,
                   now(), 0, 0, NULL, NULL, NULL, 0, -1, 0, {0}};
     rows_ctx rows = {0};
+    reps_ctx reps = {0};
     bnn_model *slice = NULL;
     bnn_table view;
     bnn_density dd = *d;
-    int by_rows = R > M;
+    int by_reps = R > M && rc0->sampler && strcmp(rc0->sampler, "pt") == 0;
+    int by_rows = R > M && !by_reps;
     bnn_status st = BNN_OK;
-    if (!by_rows) {
+    if (by_reps) {
+        /* group g runs pt chain g; its j-th rank moves block j of the replicas */
+        int G = R / M, g = mpi.rank / G, j = mpi.rank % G;
+        rc.chain_lo = g;
+        rc.chain_hi = g + 1;
+        mo.reporting = j == 0;   /* the beta = 1 replica is on the group's first rank */
+        mo.ticks_mpi = mpi.thread_level >= MPI_THREAD_MULTIPLE;
+        if (mpi.thread_level < MPI_THREAD_SERIALIZED)
+            st = bnn_fail(err, BNN_EINVAL, "pt's replicas over ranks: this MPI gives no thread "
+                          "support (MPI_THREAD_SERIALIZED at least is needed)");
+        int code = agree_setup(st, err);
+        if (code) {
+            mpi.phase = PHASE_DONE;
+            exit(code);
+        }
+        reps.G = G;
+        reps.user_stop = rc0->stop ? rc0->stop : &reps.group_stop;
+        MPI_Comm_split(MPI_COMM_WORLD, g, mpi.rank, &reps.group);
+        rc.replica_parts = G;
+        rc.replica_part = j;
+        rc.replica_gather = reps_gather;
+        rc.replica_swap = reps_swap;
+        rc.replica_user = &reps;
+        rc.stop = &reps.group_stop;
+    } else if (!by_rows) {
         rc.chain_lo = (int)((long)mpi.rank * M / R);
         rc.chain_hi = (int)((long)(mpi.rank + 1) * M / R);
     } else {
@@ -797,6 +900,8 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     st = bnn_run(&dd, &rc, &mine, err);
     if (by_rows)
         rows_leave(&rows, st != BNN_OK && st != BNN_EINTR);
+    if (by_reps)
+        reps_leave(&reps, st != BNN_OK && st != BNN_EINTR);
     int code = finish(&mo, st, err);
     bnn_status all_st = st;
     if (!code) {
@@ -819,6 +924,8 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     bnn_model_free(slice);
     if (by_rows)
         MPI_Comm_free(&rows.group);
+    if (by_reps)
+        MPI_Comm_free(&reps.group);
     free(mo.iter_done);
     free(mo.accepted);
     free(mo.done);

@@ -10,6 +10,9 @@
  *   ranks, each holding 1 / G of the training rows; the group's log density is the prior
  *   plus the sum (MPI_Allreduce) of the row slices' log-likelihoods, and likewise its
  *   gradient. The same posterior as one process, not bitwise (the sum's order differs).
+ *   For pt, replicas over ranks instead: each chain's group of G ranks splits the chain's
+ *   K replicas in contiguous blocks (G <= K), every rank keeping the whole chain's stream
+ *   and exchange decisions (bnn_run_config.replica_parts); bitwise the threaded run.
  * Rank 0 does the talking: other ranks wait until rank 0 has read the options and the data
  * and prepared the run folder (so an input error is reported once, by rank 0), then run
  * their part silently; a chain's failure on any rank is reported once, by rank 0, and every
@@ -32,9 +35,10 @@ int ranks_root(void);
 /* cmd_sample, before parsing: under MPI, checkpoints default to off. */
 void ranks_sample_defaults(sample_opts *o);
 /* cmd_sample, after parsing: refuses (exit 2, one line) what MPI does not run:
- * --max-time, checkpoints, and for rows over ranks a rank count that is not a multiple of
- * the chains or a sampler that does not go through the log density alone. Other ranks
- * than 0 are quiet. */
+ * --max-time, checkpoints, a rank count above the chains that is not a multiple of them,
+ * for rows over ranks a sampler that does not go through the log density alone, and for
+ * pt's replicas over ranks more ranks per chain than replicas. Other ranks than 0 are
+ * quiet. */
 void ranks_sample_options(sample_opts *o);
 /* bnn_run over the ranks (bnn_run itself without MPI). m is the model whose density d is
  * (rows over ranks builds its row slice from m's training table). On rank 0 it returns

@@ -585,6 +585,31 @@ typedef struct {
      * its draws are bitwise those of the whole run's chain. bnn_draws then holds these
      * chain_hi - chain_lo chains, chain_lo first. 0, 0 (the default): every chain. */
     int chain_lo, chain_hi;
+    /* Parallel tempering's replicas spread over processes (the CLI's MPI ranks when pt has
+     * more ranks than chains). With replica_parts = G > 1 (pt only; 0 or 1, the default: the
+     * whole chain in this process), this process is part replica_part (0 .. G - 1) of a
+     * group of G processes that run the same one pt chain (one chain here: chain_lo,
+     * chain_hi) with the same config in lockstep. Each moves only its block of the K
+     * replicas, replicas replica_part K / G .. (replica_part + 1) K / G - 1 (so G <= K),
+     * and each holds the whole pt chain's random stream, ladder and exchange decisions. The
+     * group meets through two calls that the caller makes with its own messaging:
+     * - replica_gather(user, mine, n, all), every iteration from the chain's thread: each
+     *   part's n doubles (mine; n the same on every part of an iteration) into all, part
+     *   by part (G n values), on every part. It returns 0, or non-zero when a part of the
+     *   group has left its run (failed): all is then not filled, the iteration ends
+     *   without its exchange round, and the caller must have set *stop on every part
+     *   still running so that the group ends there.
+     * - replica_swap(user, part, buf, n): sends this part's n doubles in buf to that part
+     *   and receives its n doubles into buf (a state exchanged between replicas of two
+     *   parts: both parts call it, pairs in the same order).
+     * Part 0 holds the beta = 1 replica: its draws, tuning and sampler columns are bitwise
+     * those of the whole chain run in one process with the same seed (n_leapfrog__ summed
+     * over the parts); other parts' draws are not the chain's (their count is). Refused
+     * with checkpoints and resume. */
+    int replica_parts, replica_part;
+    int (*replica_gather)(void *user, const double *mine, size_t n, double *all);
+    void (*replica_swap)(void *user, int part, double *buf, size_t n);
+    void *replica_user;
 } bnn_run_config;
 
 /* The defaults: nuts, 2000 iterations of which 1000 warm-up (Stan's), 4 chains, metric

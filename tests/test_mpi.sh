@@ -3,12 +3,19 @@
 #  1. chains over ranks: the run folder bitwise the threaded run's with the same seed (every
 #     file, times and the process counts removed) for a network by nuts, the linear model by
 #     gibbs, the study's langevin on a classification with --save-warmup, pt, mala from
-#     --init map with --thin, and 4 chains on 3 ranks (uneven parts);
+#     --init map with --thin, and 4 chains on 3 ranks (uneven parts); and pt's replicas over
+#     ranks, bitwise the same way, all with --save-warmup (the ladder's and the replicas'
+#     tuning): 2 chains on 4 ranks with K = 4, K = 5 (uneven blocks) with --swap-every 2,
+#     base mala, and 1 chain on 3 ranks (blocks of 1, 1, 2); each checked to exchange often
+#     across its ranks (else a broken exchange between ranks could go unseen);
 #  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
-#     hang, no run written as complete; the same for a group of rows-over-ranks, and for a
-#     row slice that one rank alone refuses;
+#     hang, no run written as complete; the same for a group of rows-over-ranks, for a
+#     group of pt's replicas over ranks, for one rank of a pt group failing alone (rank 1,
+#     then rank 0: mpirun's app contexts give it another --init), and for a row slice that
+#     one rank alone refuses;
 #  3. refusals (exit 2, one line, no folder): --max-time, --checkpoint-every, ranks not a
-#     multiple of the chains, langevin and --noise-step gibbs over rows, resume;
+#     multiple of the chains, langevin and --noise-step gibbs over rows, pt with more ranks
+#     per chain than replicas, resume;
 #  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
 #     and 2 chains) against one process, every value of every draw within 1e-9 relative: the
 #     trajectories follow the summed gradient through 100s of leapfrog steps, so a slice
@@ -69,7 +76,11 @@ linear-gibbs|2|3|--dataset mackey-glass --model linear --sampler gibbs
 langevin-class-warmup|2|4|--dataset blobs3 --preset study --samples 200 --save-warmup
 pt|2|2|--dataset moons2 --model linear --sampler pt --replicas 3
 mala-map-thin|2|3|--dataset moons2 --sampler mala --init map --thin 3
-nuts-3ranks|3|4|--dataset blobs3 --model linear --sampler nuts"
+nuts-3ranks|3|4|--dataset blobs3 --model linear --sampler nuts
+pt-replicas-k4|4|2|--dataset moons2 --sampler pt --replicas 4 --t-max 3 --save-warmup
+pt-replicas-k5-swap2|4|2|--dataset moons2 --sampler pt --replicas 5 --t-max 3 --swap-every 2 --save-warmup
+pt-replicas-mala|4|2|--dataset moons2 --sampler pt --base mala --replicas 4 --t-max 3 --save-warmup
+pt-replicas-3ranks|3|1|--dataset moons2 --sampler pt --replicas 4 --t-max 3 --save-warmup"
 echo "$cases" > "$tmp/cases"
 while IFS='|' read -r name np chains opts; do
     # shellcheck disable=SC2086
@@ -84,6 +95,33 @@ while IFS='|' read -r name np chains opts; do
         bad "$name: $chains chains on $np ranks (exit $rc): $(head -c 300 "$tmp/err")"
     fi
 done < "$tmp/cases"
+# the pt cases' power: the pairs whose replicas sit on two ranks must exchange often, or a
+# broken exchange between ranks could leave the draws as they are. Each chain's mean
+# acceptance probability of such a pair (swap_i__ over its kept draws: about half the
+# rounds attempt it, so over 300 iterations with warm-up, 0.2 is some 30 exchanges; NaN
+# rows, iterations without a round, left out)
+straddle() {   # straddle DIR COLUMN...: the least mean over the chains and columns
+    d=$1
+    shift
+    for f in "$d"/chain-*.csv; do
+        for col in "$@"; do
+            grep -v '^#' "$f" | awk -F, -v c="$col" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) j = i; next }
+                tolower($j) != "nan" { s += $j; n++ } END { print (j && n ? s / n : -1) }'
+        done
+    done | sort -g | head -1
+}
+for pc in "pt-replicas-k4 swap_2__" "pt-replicas-k5-swap2 swap_2__" "pt-replicas-mala swap_2__" \
+          "pt-replicas-3ranks swap_1__ swap_2__"; do
+    set -- $pc
+    name=$1
+    shift
+    m=$(straddle "$tmp/$name-mpi" "$@")
+    if awk -v m="$m" 'BEGIN { exit !(m ~ /^[0-9.e-]+$/ && m + 0 >= 0.2) }'; then
+        ok "$name: the pairs across ranks ($*) exchanged often (least mean acceptance $m)"
+    else
+        bad "$name: the pairs across ranks ($*) rarely exchange (least mean acceptance $m): the case has no power"
+    fi
+done
 
 # ---- 2. one rank's failure
 printf 'W1.1,W1.2,W1.3,W1.4,b1,tau2\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,5e-324\n' \
@@ -106,6 +144,40 @@ if [ $rc = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "chain 2 failed" "$
 else
     bad "rows over ranks, chain 2's group failing (exit $rc): $(cat "$tmp/err")"
 fi
+
+# pt's replicas over ranks: chain 2's group failing (its start, on both of its ranks) ends
+# chain 1's group too (rank 0's stop reaches both of its ranks through their gather)
+mpi 4 sample --dataset mackey-glass --model linear --sampler pt --replicas 4 --samples 300 \
+    --chains 2 --seed 7 --quiet --init "$tmp/bad2.init" --out "$tmp/fail-pt" 2> "$tmp/err" > /dev/null
+rc=$?
+if [ $rc = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "chain 2 failed" "$tmp/err" &&
+    ! [ -f "$tmp/fail-pt/metrics.json" ]; then
+    ok "pt's replicas over ranks, chain 2's group failing: exit 1, its message once, no run written"
+else
+    bad "pt's replicas over ranks, chain 2's group failing (exit $rc): $(cat "$tmp/err")"
+fi
+# one rank of a pt chain's group failing alone (mpirun's app contexts give rank 1, then rank
+# 0, a start outside the support): its partner, moving the other replicas, stops at its
+# next gather; exit 1, the message once, no hang, no run written
+head -2 "$tmp/bad4.init" > "$tmp/good1.init"
+(head -1 "$tmp/bad4.init"; tail -1 "$tmp/bad4.init") > "$tmp/bad1.init"
+ptf="sample --dataset mackey-glass --model linear --sampler pt --replicas 4 --samples 2000
+     --chains 1 --seed 7 --quiet"
+for r in 1 0; do
+    if [ $r = 1 ]; then i0=good1 i1=bad1; else i0=bad1 i1=good1; fi
+    rm -rf "$tmp/fail-pt1"
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS=$noleak timeout 300 $MR -np 1 "$B" $ptf --init "$tmp/$i0.init" --out "$tmp/fail-pt1" : \
+        -np 1 "$B" $ptf --init "$tmp/$i1.init" --out "$tmp/fail-pt1" < /dev/null 2> "$tmp/err" > /dev/null
+    rc=$?
+    if [ $rc = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] &&
+        grep -q "chain 1 failed: the log density at the starting point is -inf" "$tmp/err" &&
+        ! [ -f "$tmp/fail-pt1/metrics.json" ]; then
+        ok "pt's replicas over 2 ranks, rank $r alone failing: exit 1, its message once, no run written"
+    else
+        bad "pt's replicas over 2 ranks, rank $r alone failing (exit $rc): $(cat "$tmp/err")"
+    fi
+done
 
 # a slice model refused on rank 0 only (6 of 13 rows for a flat prior on 6 coefficients;
 # rank 1's 7 rows pass): the ranks agree before any collective of the run, none waits
@@ -140,6 +212,8 @@ refuse 2 "checkpoints are not written under MPI" sample --dataset mackey-glass -
 refuse 3 "must be a multiple of --chains" sample --dataset mackey-glass --chains 2
 refuse 4 "sampler langevin: rows over ranks" sample --dataset mackey-glass --chains 2 --sampler langevin
 refuse 4 "noise-step gibbs: rows over ranks" sample --dataset mackey-glass --chains 2 --noise-step gibbs
+refuse 4 "replicas 3: pt's replicas over ranks" sample --dataset mackey-glass --chains 1 --sampler pt --replicas 3
+refuse 6 "must be a multiple of --chains" sample --dataset mackey-glass --chains 4 --sampler pt
 refuse 2 "does not spread over MPI ranks" resume "$tmp/nn-nuts-mpi"
 refuse 2 "unknown data set" sample --dataset nothing-of-the-kind
 

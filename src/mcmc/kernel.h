@@ -98,6 +98,9 @@ struct bnn_kernel_ops {
      * is far more sensitive to the step than NUTS's, and Stan's 50 iterations left it at a
      * fifth of its target) */
     size_t term_buffer_div;
+    /* takes bnn_run_config.replica_parts > 1 (pt: its replicas over processes); the run
+     * refuses it for any other kernel */
+    int splits_replicas;
 };
 
 /* Everything one chain owns. Buffers are allocated once by bnn_chain_init, so a step

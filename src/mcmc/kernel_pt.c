@@ -40,7 +40,18 @@
  * rounds are value-only and not counted). Own columns swap_1__ .. swap_{K-1}__: the
  * exchange acceptance probability of pair (i, i+1) at this iteration's round, for every
  * pair whether or not DEO attempted it (its mean is the pair's swap rate), NaN in
- * iterations without a round. */
+ * iterations without a round.
+ *
+ * Replicas over processes (bnn_run_config.replica_parts, the CLI's MPI ranks). Every part
+ * of the group runs the whole pt chain's bookkeeping: it draws every replica's seed from the
+ * chain's stream (so the stream advances as in one process) but sets up and moves only its
+ * own block of replicas. After the moves, one gather per iteration hands every part each
+ * part's gradient count and, in a round, each replica's (prior, l): from them and the
+ * chain's stream every part computes the same acceptance probabilities, the same DEO
+ * decisions and the same ladder, with no further messages. A state accepted across two
+ * parts travels by replica_swap (the position alone: its lp follows from the gathered
+ * prior and l, and the tuning stays with the temperature as in one process). Part 0 owns
+ * replica 1, so its draws are those of one process, bitwise. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,7 +105,11 @@ typedef struct {
     tempered tc[MAX_REPLICAS];           /* replica k's beta (k >= 1) */
     bnn_density dens[MAX_REPLICAS];      /* replica k's density (k >= 1) */
     bnn_chain rep[MAX_REPLICAS];
-    int n_init;                          /* replicas set up (to free) */
+    unsigned char live[MAX_REPLICAS];    /* replica k is set up here (to move, to free) */
+    /* replicas over processes: part `part` of `parts` moves replicas first[part] ..
+     * first[part + 1] - 1; block is the largest part's count (1 part: all, first[1] = K) */
+    int parts, part, block;
+    int first[MAX_REPLICAS + 1];
     bnn_step_info info[MAX_REPLICAS];    /* each replica's last transition */
     double prior[MAX_REPLICAS], ll[MAX_REPLICAS], alpha[MAX_REPLICAS];
     double *tmp;                         /* a state in transit */
@@ -137,6 +152,26 @@ static bnn_status pt_check(const bnn_density *d, const bnn_run_config *cfg, bnn_
     const bnn_kernel *b = base_kernel(cfg);
     if (!b)
         return bnn_fail(err, BNN_EINVAL, "pt: the base setting names no kernel");
+    if (cfg->replica_parts > 1) {
+        double K = bnn_run_config_get(cfg, &bnn_kernel_pt, "replicas");
+        int here = cfg->chain_hi > 0 ? cfg->chain_hi - cfg->chain_lo : cfg->chains;
+        if (!cfg->replica_gather || !cfg->replica_swap)
+            return bnn_fail(err, BNN_EINVAL, "pt: replica_parts %d without replica_gather and "
+                            "replica_swap", cfg->replica_parts);
+        if (cfg->replica_part < 0 || cfg->replica_part >= cfg->replica_parts)
+            return bnn_fail(err, BNN_EINVAL, "pt: replica_part %d is not one of 0..%d",
+                            cfg->replica_part, cfg->replica_parts - 1);
+        if (!((double)cfg->replica_parts <= K))
+            return bnn_fail(err, BNN_EINVAL, "pt: %g replicas cannot spread over %d processes "
+                            "(each needs a replica: give --replicas %d at least)", K,
+                            cfg->replica_parts, cfg->replica_parts);
+        if (here != 1)
+            return bnn_fail(err, BNN_EINVAL, "pt: replicas spread over processes need one chain "
+                            "per process, not %d", here);
+        if (cfg->checkpoint || cfg->resume)
+            return bnn_fail(err, BNN_EINVAL, "pt: checkpoints and resuming are not built for "
+                            "replicas spread over processes");
+    }
     for (size_t i = 0; b->options && b->options[i].name; i++)
         if (b->options[i].type == BNN_OPT_KERNEL)
             return bnn_fail(err, BNN_EINVAL, "pt: the base kernel cannot be %s (it has a base "
@@ -192,9 +227,17 @@ static bnn_status pt_init(bnn_chain *c, bnn_error *err)
         s->dens[k] = tempered_density(c->d, &s->tc[k]);
     }
     s->T[0] = 1.0;
+    s->parts = cfg->replica_parts > 1 ? cfg->replica_parts : 1;
+    s->part = s->parts > 1 ? cfg->replica_part : 0;
+    for (int j = 0; j <= s->parts; j++)
+        s->first[j] = (int)((long)j * s->K / s->parts);
+    s->block = (s->K + s->parts - 1) / s->parts;
     for (int k = 0; k < s->K; k++) {
         const bnn_density *dk = k == 0 ? c->d : &s->dens[k];
+        /* every part draws every seed: the chain's stream is the same on each */
         unsigned long seed = gsl_rng_get(c->rng);
+        if (k < s->first[s->part] || k >= s->first[s->part + 1])
+            continue;
         bnn_error e = {0};
         bnn_status st = c->restoring
                             ? bnn_chain_init_restore(&s->rep[k], s->base, dk, cfg, c->theta, &e)
@@ -202,18 +245,21 @@ static bnn_status pt_init(bnn_chain *c, bnn_error *err)
         if (st)
             return bnn_fail(err, st, "pt: replica %d (temperature %g): %s", k + 1, s->T[k],
                             e.msg);
-        s->n_init = k + 1;
+        s->live[k] = 1;
     }
-    c->eps = s->rep[0].eps;
-    memcpy(c->inv_metric, s->rep[0].inv_metric, c->d->dim * sizeof(double));
+    if (s->live[0]) {
+        c->eps = s->rep[0].eps;
+        memcpy(c->inv_metric, s->rep[0].inv_metric, c->d->dim * sizeof(double));
+    }
     return BNN_OK;
 }
 
 static void pt_free(bnn_chain *c)
 {
     pt_state *s = c->state;
-    for (int k = 0; k < s->n_init; k++)
-        bnn_chain_free(&s->rep[k]);
+    for (int k = 0; k < s->K; k++)
+        if (s->live[k])
+            bnn_chain_free(&s->rep[k]);
 }
 
 /* Vousden, Farr & Mandel's update of the interior temperatures from this round's
@@ -239,16 +285,53 @@ static void adapt_ladder(pt_state *s)
     }
 }
 
-/* One exchange round: evaluates every replica's (prior, l), records the acceptance
+/* The part that moves replica k. */
+static int owner(const pt_state *s, int k)
+{
+    int j = 0;
+    while (k >= s->first[j + 1])
+        j++;
+    return j;
+}
+
+/* Replicas over processes: every part's gradient count (summed into *leapfrogs) and, in a
+ * round, every replica's (prior, l) from its part. 0 when the group is ending (a part has
+ * left its run): nothing was gathered. */
+static int meet(const bnn_chain *c, pt_state *s, int round, int *leapfrogs)
+{
+    const bnn_run_config *cfg = c->cfg;
+    int B = s->block, lo = s->first[s->part];
+    size_t n = round ? 1 + 2 * (size_t)B : 1;
+    /* parts x (1 + 2 block) <= parts + 2 (K + parts - 1) < 5 MAX_REPLICAS values */
+    double mine[1 + 2 * MAX_REPLICAS], all[5 * MAX_REPLICAS];
+    mine[0] = *leapfrogs;
+    for (int b = 0; round && b < B; b++) {
+        int k = lo + b, here = k < s->first[s->part + 1];
+        mine[1 + b] = here ? s->prior[k] : 0;
+        mine[1 + B + b] = here ? s->ll[k] : 0;
+    }
+    if (cfg->replica_gather(cfg->replica_user, mine, n, all))
+        return 0;
+    int total = 0;
+    for (int j = 0; j < s->parts; j++) {
+        const double *r = all + (size_t)j * n;
+        total += (int)r[0];
+        for (int k = s->first[j]; round && k < s->first[j + 1]; k++) {
+            s->prior[k] = r[1 + k - s->first[j]];
+            s->ll[k] = r[1 + B + k - s->first[j]];
+        }
+    }
+    *leapfrogs = total;
+    return 1;
+}
+
+/* One exchange round (every replica's (prior, l) known): records the acceptance
  * probability of every neighbour pair, exchanges this round's pairs (DEO), tunes the ladder
  * in its rounds. Returns 1 when replica 1 received a new state. */
 static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
 {
-    const bnn_density *d = c->d;
-    size_t n = d->dim;
+    size_t n = c->d->dim;
     int K = s->K;
-    for (int k = 0; k < K; k++)
-        s->prior[k] = d->logp_tempered(d->ctx, c->work, 0.0, s->rep[k].theta, NULL, &s->ll[k]);
     for (int i = 0; i + 1 < K; i++) {
         s->alpha[i] = bnn_pt_swap_prob(s->tc[i].beta, s->tc[i + 1].beta, s->ll[i], s->ll[i + 1]);
         info->extra[i] = s->alpha[i];
@@ -257,10 +340,19 @@ static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
     for (int i = (int)(s->round % 2); i + 1 < K; i += 2) {
         if (!(gsl_rng_uniform(c->rng) < s->alpha[i]))
             continue;
-        bnn_chain *a = &s->rep[i], *b = &s->rep[i + 1];
-        memcpy(s->tmp, a->theta, n * sizeof(double));
-        bnn_chain_set_state(a, b->theta, s->prior[i + 1] + s->tc[i].beta * s->ll[i + 1]);
-        bnn_chain_set_state(b, s->tmp, s->prior[i] + s->tc[i + 1].beta * s->ll[i]);
+        double lp_a = s->prior[i + 1] + s->tc[i].beta * s->ll[i + 1];
+        double lp_b = s->prior[i] + s->tc[i + 1].beta * s->ll[i];
+        int own_a = s->live[i], own_b = s->live[i + 1];
+        if (own_a && own_b) {
+            memcpy(s->tmp, s->rep[i].theta, n * sizeof(double));
+            bnn_chain_set_state(&s->rep[i], s->rep[i + 1].theta, lp_a);
+            bnn_chain_set_state(&s->rep[i + 1], s->tmp, lp_b);
+        } else if (own_a || own_b) {   /* across two parts: positions trade by message */
+            int k = own_a ? i : i + 1;
+            memcpy(s->tmp, s->rep[k].theta, n * sizeof(double));
+            c->cfg->replica_swap(c->cfg->replica_user, owner(s, own_a ? i + 1 : i), s->tmp, n);
+            bnn_chain_set_state(&s->rep[k], s->tmp, own_a ? lp_a : lp_b);
+        }
         double t = s->prior[i];
         s->prior[i] = s->prior[i + 1];
         s->prior[i + 1] = t;
@@ -273,8 +365,9 @@ static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
         adapt_ladder(s);
         /* the states stay; their log densities are those of the new temperatures */
         for (int k = 1; k < K - 1; k++)
-            bnn_chain_set_state(&s->rep[k], s->rep[k].theta,
-                                s->prior[k] + s->tc[k].beta * s->ll[k]);
+            if (s->live[k])
+                bnn_chain_set_state(&s->rep[k], s->rep[k].theta,
+                                    s->prior[k] + s->tc[k].beta * s->ll[k]);
     }
     s->round++;
     return moved0;
@@ -284,13 +377,24 @@ static int pt_step(bnn_chain *c, bnn_step_info *info)
 {
     pt_state *s = c->state;
     int K = s->K, moved = 0, leapfrogs = 0;
-    for (int k = 0; k < K; k++) {
+    for (int k = s->first[s->part]; k < s->first[s->part + 1]; k++) {
         s->info[k] = (bnn_step_info){0};
         int m = bnn_chain_step(&s->rep[k], &s->info[k]);
         leapfrogs += s->info[k].n_leapfrog;
         if (k == 0)
             moved = m;
     }
+    s->it++;
+    int round = s->it % s->swap_every == 0;
+    if (round) {   /* each replica's (prior, l): logp_tempered at beta = 0 */
+        const bnn_density *d = c->d;
+        for (int k = s->first[s->part]; k < s->first[s->part + 1]; k++)
+            s->prior[k] = d->logp_tempered(d->ctx, c->work, 0.0, s->rep[k].theta, NULL,
+                                           &s->ll[k]);
+    }
+    /* a group that is ending (a part failed) skips the round: the run stops here */
+    if (s->parts > 1 && !meet(c, s, round, &leapfrogs))
+        round = 0;
     const bnn_step_info *i0 = &s->info[0];
     info->accept_stat = i0->accept_stat;
     info->stepsize = i0->stepsize;
@@ -300,11 +404,12 @@ static int pt_step(bnn_chain *c, bnn_step_info *info)
     info->n_leapfrog = leapfrogs;
     for (int i = 0; i + 1 < K; i++)
         info->extra[i] = NAN;
-    s->it++;
-    if (s->it % s->swap_every == 0)
+    if (round)
         moved |= exchange_round(c, s, info);
-    memcpy(c->theta, s->rep[0].theta, c->d->dim * sizeof(double));
-    c->lp = s->rep[0].lp;
+    if (s->live[0]) {   /* other parts report nothing of the chain */
+        memcpy(c->theta, s->rep[0].theta, c->d->dim * sizeof(double));
+        c->lp = s->rep[0].lp;
+    }
     return moved;
 }
 
@@ -313,7 +418,7 @@ static bnn_status pt_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, b
 {
     (void)info;
     pt_state *s = c->state;
-    for (int k = 0; k < s->K; k++) {
+    for (int k = s->first[s->part]; k < s->first[s->part + 1]; k++) {
         bnn_error e = {0};
         bnn_status st = bnn_chain_adapt(&s->rep[k], it, &s->info[k], &e);
         if (st)
@@ -321,6 +426,8 @@ static bnn_status pt_adapt(bnn_chain *c, size_t it, const bnn_step_info *info, b
                             e.msg);
     }
     /* the reported step size and metric: the beta = 1 replica's */
+    if (!s->live[0])
+        return BNN_OK;
     c->eps = s->rep[0].eps;
     if (it + 1 == s->n_burn)
         memcpy(c->inv_metric, s->rep[0].inv_metric, c->d->dim * sizeof(double));
@@ -370,7 +477,7 @@ static size_t pt_n_columns(const bnn_run_config *cfg)
 
 static const bnn_kernel_ops ops = {
     .check = pt_check, .init = pt_init, .step = pt_step, .free = pt_free, .adapt = pt_adapt,
-    .save = pt_save, .load = pt_load, .n_columns = pt_n_columns};
+    .save = pt_save, .load = pt_load, .n_columns = pt_n_columns, .splits_replicas = 1};
 
 const bnn_kernel bnn_kernel_pt = {
     .name = "pt",

@@ -833,6 +833,9 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
         !(c->chain_lo >= 0 && c->chain_lo < c->chain_hi && c->chain_hi <= c->chains))
         return bnn_fail(err, BNN_EINVAL, "run: chains %d..%d are not a range of the run's %d",
                         c->chain_lo + 1, c->chain_hi, c->chains);
+    if (c->replica_parts > 1 && !k->ops->splits_replicas)
+        return bnn_fail(err, BNN_EINVAL, "run: sampler %s has no replicas to spread over %d "
+                        "processes (replica_parts is pt's)", k->name, c->replica_parts);
     if (c->metric != BNN_METRIC_DIAG && c->metric != BNN_METRIC_DENSE)
         return bnn_fail(err, BNN_EINVAL, "run: metric %d is neither diagonal nor dense", (int)c->metric);
     if (c->metric == BNN_METRIC_DENSE && !k->dense_metric)
