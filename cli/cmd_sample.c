@@ -116,7 +116,9 @@ static const char sample_usage[] =
     "  R <= --chains           the chains spread over the ranks: the run folder is bitwise the\n"
     "                          threaded run's (--threads is per rank)\n"
     "  R a multiple of --chains  each chain's training rows are split over R / chains ranks\n"
-    "                          (rw, mala, hmc, nuts, slice): the same posterior, not bitwise\n"
+    "                          (rw, mala, hmc, nuts, slice): the same posterior, not bitwise;\n"
+    "                          pt: each chain's --replicas are split over its R / chains ranks\n"
+    "                          (at most --replicas of them), bitwise the threaded run\n"
     "                          (no --max-time or checkpoints under MPI)\n";
 
 int cmd_sample(int argc, char **argv)
