@@ -1,8 +1,11 @@
 /* test_pt.c — parallel tempering: the exchange rule keeps the joint target on a two-state
  * toy (and the study's rule does not); PT finds both modes of a well-separated mixture in
  * their right proportion where NUTS alone keeps to its starting mode; PT's beta = 1 draws
- * match an exact Gaussian posterior; the kernel's refusals. */
+ * match an exact Gaussian posterior; the kernel's refusals; the replicas split over parts
+ * (bnn_run_config.replica_parts, here threads standing for MPI ranks) give bitwise the
+ * chain of one process. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,7 +433,151 @@ static void test_swap_columns(void)
     }
 }
 
-/* ---- 4. refusals ---- */
+/* ---- 4. replicas over parts ---- */
+
+/* A group of G parts in one process, each a thread running bnn_run on its block of the
+ * replicas: the gather is two barriers around a shared table, the swap a mailbox per
+ * ordered pair of parts (what cli/ranks.c does with MPI). */
+enum { MAX_PARTS = 4, SLOT = 5 * 32 };
+typedef struct {
+    int G;
+    pthread_barrier_t bar;
+    double slot[MAX_PARTS][SLOT];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    double box[MAX_PARTS][MAX_PARTS][LR_D];
+    int full[MAX_PARTS][MAX_PARTS];
+    int swaps;                 /* positions sent between parts */
+} group;
+
+typedef struct {
+    group *g;
+    int part;
+    const bnn_density *d;
+    bnn_run_config rc;
+    bnn_draws *dr;
+    bnn_status st;
+    bnn_error err;
+} part_run;
+
+static int grp_gather(void *user, const double *mine, size_t n, double *all)
+{
+    part_run *p = user;
+    group *g = p->g;
+    if (n > SLOT)
+        return 1;
+    memcpy(g->slot[p->part], mine, n * sizeof *mine);
+    pthread_barrier_wait(&g->bar);
+    for (int j = 0; j < g->G; j++)
+        memcpy(all + (size_t)j * n, g->slot[j], n * sizeof *all);
+    pthread_barrier_wait(&g->bar);   /* no part writes its slot again before all have read */
+    return 0;
+}
+
+static void grp_swap(void *user, int to, double *buf, size_t n)
+{
+    part_run *p = user;
+    group *g = p->g;
+    int me = p->part;
+    pthread_mutex_lock(&g->mu);
+    memcpy(g->box[me][to], buf, n * sizeof *buf);
+    g->full[me][to] = 1;
+    g->swaps++;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->full[to][me])
+        pthread_cond_wait(&g->cv, &g->mu);
+    memcpy(buf, g->box[to][me], n * sizeof *buf);
+    g->full[to][me] = 0;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void *part_main(void *arg)
+{
+    part_run *p = arg;
+    p->st = bnn_run(p->d, &p->rc, &p->dr, &p->err);
+    return NULL;
+}
+
+/* Every per-draw array of a and b (chain 0 of each) bitwise equal. */
+static int same_draws(const bnn_draws *a, const bnn_draws *b)
+{
+    if (!a || !b || a->n_kept != b->n_kept || a->dim != b->dim || a->n_extra != b->n_extra)
+        return 0;
+    size_t n = a->n_kept;
+    return !memcmp(a->theta, b->theta, n * a->dim * sizeof(double)) &&
+           !memcmp(a->lp, b->lp, n * sizeof(double)) &&
+           !memcmp(a->accept_stat, b->accept_stat, n * sizeof(double)) &&
+           !memcmp(a->stepsize, b->stepsize, n * sizeof(double)) &&
+           !memcmp(a->energy, b->energy, n * sizeof(double)) &&
+           !memcmp(a->treedepth, b->treedepth, n * sizeof(int)) &&
+           !memcmp(a->n_leapfrog, b->n_leapfrog, n * sizeof(int)) &&
+           !memcmp(a->divergent, b->divergent, n * sizeof(int)) &&
+           !memcmp(a->extra, b->extra, n * a->n_extra * sizeof(double));
+}
+
+/* pt with K replicas (base nuts, swap_every every) split over G parts: part 0's draws,
+ * warm-up rows, step size and metric bitwise those of one process. The pairs across parts
+ * exchange often (g.swaps counts their positions), so an exchange between parts that went
+ * wrong would show. */
+static void test_parts(int K, int G, int every)
+{
+    linreg m;
+    lr_make(&m);
+    bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
+                     .ctx = &m};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "pt";
+    rc.n_iter = 600;
+    rc.n_burn = 300;
+    rc.chains = 1;
+    rc.seed = 21;
+    rc.save_warmup = 1;
+    bnn_run_config_set(&rc, "replicas", K);
+    bnn_run_config_set(&rc, "t_max", 4);
+    bnn_run_config_set(&rc, "swap_every", every);
+    bnn_draws *one = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_run(&d, &rc, &one, &err) == BNN_OK, "run pt in one process: %s", err.msg);
+    group g = {.G = G};
+    pthread_barrier_init(&g.bar, NULL, (unsigned)G);
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    part_run p[MAX_PARTS];
+    pthread_t th[MAX_PARTS];
+    for (int j = 0; j < G; j++) {
+        p[j] = (part_run){.g = &g, .part = j, .d = &d, .rc = rc};
+        p[j].rc.replica_parts = G;
+        p[j].rc.replica_part = j;
+        p[j].rc.replica_gather = grp_gather;
+        p[j].rc.replica_swap = grp_swap;
+        p[j].rc.replica_user = &p[j];
+        pthread_create(&th[j], NULL, part_main, &p[j]);
+    }
+    int ok = 1;
+    for (int j = 0; j < G; j++) {
+        pthread_join(th[j], NULL);
+        ok &= p[j].st == BNN_OK;
+    }
+    const bnn_draws *a = p[0].dr;
+    ok = ok && same_draws(one, a) && same_draws(one->warmup, a->warmup) &&
+         one->step_final[0] == a->step_final[0] &&
+         !memcmp(one->inv_metric, a->inv_metric, LR_D * sizeof(double)) &&
+         one->accept_rate[0] == a->accept_rate[0];
+    CHECK_VERBOSE(ok && g.swaps >= 40, "pt, %d replicas over %d parts (swap_every %d): part 0's "
+                  "%zu draws and %zu warm-up rows, step size and metric bitwise one process's "
+                  "(%d positions crossed between parts; %s)", K, G, every, a ? a->n_kept : 0,
+                  a && a->warmup ? a->warmup->n_kept : 0, g.swaps,
+                  p[0].st ? p[0].err.msg : "each part's run OK");
+    for (int j = 0; j < G; j++)
+        bnn_draws_free(p[j].dr);
+    bnn_draws_free(one);
+    pthread_barrier_destroy(&g.bar);
+    pthread_mutex_destroy(&g.mu);
+    pthread_cond_destroy(&g.cv);
+}
+
+/* ---- 5. refusals ---- */
 
 static void test_refusals(void)
 {
@@ -466,6 +613,38 @@ static void test_refusals(void)
     bnn_run_config_set(&rc2, "replicas", 33);
     CHECK_VERBOSE(bnn_run_check(&d, &rc2, &err) == BNN_EINVAL, "pt refuses 33 replicas: %s",
                   err.msg);
+    /* replicas over parts */
+    bnn_run_config rp;
+    bnn_run_config_default(&rp);
+    rp.sampler = "pt";
+    rp.chains = 1;
+    rp.replica_parts = 2;
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "replica_gather"),
+                  "pt refuses replica_parts without the calls: %s", err.msg);
+    rp.replica_gather = grp_gather;
+    rp.replica_swap = grp_swap;
+    err.msg[0] = '\0';
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_OK, "pt takes 8 replicas over 2 parts: %s",
+                  err.msg);
+    rp.replica_parts = 9;
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "replicas"),
+                  "pt refuses 8 replicas over 9 parts: %s", err.msg);
+    rp.replica_parts = 2;
+    rp.replica_part = 2;
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "replica_part"),
+                  "pt refuses part 2 of 2: %s", err.msg);
+    rp.replica_part = 1;
+    rp.chains = 2;
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "one chain"),
+                  "pt refuses 2 chains in a process of a group: %s", err.msg);
+    rp.chain_lo = 1;
+    rp.chain_hi = 2;
+    err.msg[0] = '\0';
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_OK, "pt takes chain 2 of 2 in a group: %s",
+                  err.msg);
+    rp.sampler = "nuts";
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "replica"),
+                  "nuts refuses replica_parts: %s", err.msg);
 }
 
 int main(void)
@@ -475,6 +654,10 @@ int main(void)
     test_no_adapt_no_ladder();
     test_mixture();
     test_swap_columns();
+    test_parts(4, 2, 1);
+    test_parts(5, 2, 2);
+    test_parts(4, 3, 1);
+    test_parts(8, 4, 1);
     test_gaussian("nuts", 10000, 0);
     test_gaussian("slice", 10000, 0);
     test_gaussian("rw", 40000, 0.08);
