@@ -50,6 +50,8 @@ for R in $RANKS; do
     rate=$(awk -v n="$ITER" -v t="$t" 'BEGIN { printf "%.4g", n / t }')
     [ -z "$base" ] && base=$rate && first=$R
     same="bitwise those of $first rank(s)"
-    cmp -s "$tmp/r$first/summary.csv" "$tmp/r$R/summary.csv" || same="DIFFER from $first rank(s)"
+    grep '^[-0-9]' "$tmp/r$first/chain-1.csv" > "$tmp/a"
+    grep '^[-0-9]' "$tmp/r$R/chain-1.csv" > "$tmp/b"
+    cmp -s "$tmp/a" "$tmp/b" || same="DIFFER from $first rank(s)"
     printf "%8s  %12s  %7.2fx  %s\n" "$R" "$rate" "$(awk -v a="$rate" -v b="$base" 'BEGIN { print a / b }')" "$same"
 done

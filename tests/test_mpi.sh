@@ -6,7 +6,8 @@
 #     --init map with --thin, and 4 chains on 3 ranks (uneven parts); and pt's replicas over
 #     ranks, bitwise the same way, all with --save-warmup (the ladder's and the replicas'
 #     tuning): 2 chains on 4 ranks with K = 4, K = 5 (uneven blocks) with --swap-every 2,
-#     base mala, and 1 chain on 3 ranks (blocks of 1, 1, 2); each checked to exchange often
+#     base mala, 1 chain on 3 ranks (blocks of 1, 1, 2), and K = 8 on 4 ranks (a rank
+#     exchanging with both neighbours in one round, in order); each checked to exchange often
 #     across its ranks (else a broken exchange between ranks could go unseen);
 #  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
 #     hang, no run written as complete; the same for a group of rows-over-ranks, for a
@@ -80,7 +81,8 @@ nuts-3ranks|3|4|--dataset blobs3 --model linear --sampler nuts
 pt-replicas-k4|4|2|--dataset moons2 --sampler pt --replicas 4 --t-max 3 --save-warmup
 pt-replicas-k5-swap2|4|2|--dataset moons2 --sampler pt --replicas 5 --t-max 3 --swap-every 2 --save-warmup
 pt-replicas-mala|4|2|--dataset moons2 --sampler pt --base mala --replicas 4 --t-max 3 --save-warmup
-pt-replicas-3ranks|3|1|--dataset moons2 --sampler pt --replicas 4 --t-max 3 --save-warmup"
+pt-replicas-3ranks|3|1|--dataset moons2 --sampler pt --replicas 4 --t-max 3 --save-warmup
+pt-replicas-4ranks|4|1|--dataset moons2 --model linear --sampler pt --replicas 8 --t-max 3"
 echo "$cases" > "$tmp/cases"
 while IFS='|' read -r name np chains opts; do
     # shellcheck disable=SC2086
@@ -111,7 +113,7 @@ straddle() {   # straddle DIR COLUMN...: the least mean over the chains and colu
     done | sort -g | head -1
 }
 for pc in "pt-replicas-k4 swap_2__" "pt-replicas-k5-swap2 swap_2__" "pt-replicas-mala swap_2__" \
-          "pt-replicas-3ranks swap_1__ swap_2__"; do
+          "pt-replicas-3ranks swap_1__ swap_2__" "pt-replicas-4ranks swap_2__ swap_4__ swap_6__"; do
     set -- $pc
     name=$1
     shift
