@@ -1,6 +1,7 @@
 /* ranks.c — `bnnmc sample` over MPI ranks: chains over ranks, or each chain's rows (pt:
- * its replicas) over a group of ranks (ranks.h says what each does). The command line's only MPI code: built
- * with MPI when CMake finds it (BNNMC_HAVE_MPI), else the one-process stand-ins at the end.
+ * its replicas) over a group of ranks (ranks.h says what each does). The command line's
+ * only MPI code: built with MPI when CMake finds it (BNNMC_HAVE_MPI), else the one-process
+ * stand-ins at the end.
  *
  * The ranks' conversation, in order:
  * 1. go: ranks other than 0 wait in ranks_init (a broadcast) while rank 0 reads the options
