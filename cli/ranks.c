@@ -10,8 +10,8 @@
  *    then exit with it, silently.
  * 2. the run: every rank runs its chains (bnn_run). Rows over ranks: each log density is an
  *    MPI_Allreduce over the chain's group (rows_logp). pt's replicas over ranks: every
- *    iteration a flags' MPI_Allreduce and an MPI_Allgather of the replicas' values over the
- *    group (reps_gather), and a state accepted across two ranks by MPI_Sendrecv_replace
+ *    iteration an MPI_Allgather of flags and the replicas' values over the group
+ *    (reps_gather), and a state accepted across two ranks by MPI_Sendrecv_replace
  *    (reps_swap).
  * 3. monitor messages (rank 0's point-to-point inbox, tag TAG_MON): during the run each
  *    rank's progress tick sends its counts to rank 0, which shows the sum; after its run
@@ -301,36 +301,58 @@ static void rows_leave(rows_ctx *rc, int failed)
 
 /* A pt chain's group: each rank moves a block of the replicas (the library's
  * bnn_run_config.replica_parts) and meets the others through the two calls below. Every
- * meeting starts with a reduction of two flags, as rows over ranks carries them: stop (the
- * group stops after this iteration) and done (a rank has left its run: the others stop,
- * and no more is gathered, so none waits for the rank that left). */
+ * meeting is one MPI_Allgather of a record of fixed width per rank: two flags, as rows over
+ * ranks carries them, then the library's values (padded). The flags: stop (the group stops
+ * after this iteration) and done (a rank has left its run: the others stop, and take
+ * nothing from the records, so none waits for the rank that left). The width is the
+ * library's largest n (1 + 2 ceil(K / G)), so a rank that has left answers any meeting. */
 typedef struct {
     MPI_Comm group;
     int G;
+    size_t width;             /* doubles per rank's record */
+    double *rec, *all;        /* this rank's record; every rank's (G width) */
     volatile int *user_stop;  /* Ctrl-C, or rank 0's STOP */
     volatile int group_stop;  /* the group's agreed stop: the run's bnn_run_config.stop */
 } reps_ctx;
 
-enum { TAG_SWAP = 10 };
+enum { TAG_SWAP = 10, REC_STOP = 0, REC_DONE, REC_DATA };
 
-/* the flags' reduction: 1 when the group goes on to gather (done is 0 on every rank) */
-static int reps_flags(reps_ctx *rc, int stop, int done, int *n_done)
+/* A meeting with n of the library's values (mine; NULL to post flags alone): 1 when the
+ * group goes on (no rank has left), the ranks' values then in rc->all; *n_done the ranks
+ * that have left. */
+static int reps_meet(reps_ctx *rc, int stop, int done, const double *mine, size_t n,
+                     int *n_done)
 {
-    int f[2] = {stop, done};
-    MPI_Allreduce(MPI_IN_PLACE, f, 2, MPI_INT, MPI_SUM, rc->group);
-    if (f[0] > 0 || f[1] > 0)
+    rc->rec[REC_STOP] = stop;
+    rc->rec[REC_DONE] = done;
+    memset(rc->rec + REC_DATA, 0, (rc->width - REC_DATA) * sizeof *rc->rec);
+    if (mine)
+        memcpy(rc->rec + REC_DATA, mine, n * sizeof *mine);
+    MPI_Allgather(rc->rec, (int)rc->width, MPI_DOUBLE, rc->all, (int)rc->width, MPI_DOUBLE,
+                  rc->group);
+    int stops = 0, dones = 0;
+    for (int j = 0; j < rc->G; j++) {
+        stops += rc->all[(size_t)j * rc->width + REC_STOP] > 0;
+        dones += rc->all[(size_t)j * rc->width + REC_DONE] > 0;
+    }
+    if (stops || dones)
         rc->group_stop = 1;
-    if (n_done)
-        *n_done = f[1];
-    return f[1] == 0;
+    *n_done = dones;
+    return dones == 0;
 }
 
 static int reps_gather(void *user, const double *mine, size_t n, double *all)
 {
     reps_ctx *rc = user;
-    if (!reps_flags(rc, *rc->user_stop ? 1 : 0, 0, NULL))
+    int n_done;
+    if (n + REC_DATA > rc->width)
+        die_runtime("pt's replicas over ranks: %zu values for a record of %zu", n,
+                    rc->width - REC_DATA);
+    if (!reps_meet(rc, *rc->user_stop ? 1 : 0, 0, mine, n, &n_done))
         return 1;
-    MPI_Allgather(mine, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, rc->group);
+    for (int j = 0; j < rc->G; j++)
+        memcpy(all + (size_t)j * n, rc->all + (size_t)j * rc->width + REC_DATA,
+               n * sizeof *all);
     return 0;
 }
 
@@ -348,7 +370,7 @@ static void reps_leave(reps_ctx *rc, int failed)
 {
     int n_done = 0;
     do
-        reps_flags(rc, failed, 1, &n_done);
+        reps_meet(rc, failed, 1, NULL, 0, &n_done);
     while (n_done < rc->G);
 }
 
@@ -830,6 +852,12 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
             exit(code);
         }
         reps.G = G;
+        long K = (long)bnn_run_config_get(rc0, bnn_kernel_find("pt"), "replicas");
+        reps.width = REC_DATA + 1 + 2 * (size_t)((K + G - 1) / G);
+        reps.rec = malloc(reps.width * sizeof *reps.rec);
+        reps.all = malloc((size_t)G * reps.width * sizeof *reps.all);
+        if (!reps.rec || !reps.all)
+            die_runtime("out of memory");
         reps.user_stop = rc0->stop ? rc0->stop : &reps.group_stop;
         MPI_Comm_split(MPI_COMM_WORLD, g, mpi.rank, &reps.group);
         rc.replica_parts = G;
@@ -927,6 +955,8 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         MPI_Comm_free(&rows.group);
     if (by_reps)
         MPI_Comm_free(&reps.group);
+    free(reps.rec);
+    free(reps.all);
     free(mo.iter_done);
     free(mo.accepted);
     free(mo.done);

@@ -594,8 +594,8 @@ typedef struct {
      * and each holds the whole pt chain's random stream, ladder and exchange decisions. The
      * group meets through two calls that the caller makes with its own messaging:
      * - replica_gather(user, mine, n, all), every iteration from the chain's thread: each
-     *   part's n doubles (mine; n the same on every part of an iteration) into all, part
-     *   by part (G n values), on every part. It returns 0, or non-zero when a part of the
+     *   part's n doubles (mine; n the same on every part of an iteration, at most
+     *   1 + 2 ceil(K / G)) into all, part by part (G n values), on every part. It returns 0, or non-zero when a part of the
      *   group has left its run (failed): all is then not filled, the iteration ends
      *   without its exchange round, and the caller must have set *stop on every part
      *   still running so that the group ends there.
