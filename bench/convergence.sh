@@ -15,7 +15,7 @@ root=$(cd "$here/.." && pwd)
 data=${1:-$root/../shared/data}
 max=${2:-600}
 sets=${3:-sunspot,mackey-glass,abalone}
-configs=${4:-default,depth12,depth14,dense,dense12,noise,noise12,map,pt}
+configs=${4:-default,depth10,depth12,dense,dense12,noise,noise12,map,pt}
 first=${SAMPLES:-1000}
 seed=${SEED:-1}
 B=${BNNMC:-$root/build/bnnmc}
@@ -25,7 +25,8 @@ trap 'rm -rf "$out"' EXIT
 # configuration name -> sampler options (the study's network and priors throughout)
 opts() {
     case $1 in
-    default) echo "--sampler nuts" ;;
+    default) echo "--sampler nuts" ;;   # a network under --max-time: depth 14
+    depth10) echo "--sampler nuts --max-depth 10" ;;
     hmc) echo "--sampler hmc" ;;
     depth12) echo "--sampler nuts --max-depth 12" ;;
     depth14) echo "--sampler nuts --max-depth 14" ;;
