@@ -5,7 +5,7 @@
 # their draws must match), so they do the same work; the rate is the chain's iterations
 # over its time (the chain CSV's total, measured inside the run: reading the data and
 # writing the folder are left out). With R ranks that time includes each iteration's
-# reduction of two flags and gather of the replicas' values, and the positions exchanged
+# MPI_Allgather of the replicas' values and the flags, and the positions exchanged
 # between ranks.
 #
 # usage: bench/pt_ranks.sh [BNNMC] [DATASET]     (default build/bnnmc, moons2)

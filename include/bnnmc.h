@@ -605,7 +605,8 @@ typedef struct {
      * Part 0 holds the beta = 1 replica: its draws, tuning and sampler columns are bitwise
      * those of the whole chain run in one process with the same seed (n_leapfrog__ summed
      * over the parts); other parts' draws are not the chain's (their count is). Refused
-     * with checkpoints and resume. */
+     * with checkpoints, resume and max_seconds (rounds). Nothing checks that the parts
+     * stay in lockstep: they must compute in the same floating-point arithmetic. */
     int replica_parts, replica_part;
     int (*replica_gather)(void *user, const double *mine, size_t n, double *all);
     void (*replica_swap)(void *user, int part, double *buf, size_t n);

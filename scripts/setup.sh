@@ -4,7 +4,7 @@
 # rstan for the cross-checks against the reference implementations; CI uses it. --fuzz
 # also installs clang and its sanitizer/libFuzzer runtime, for `make fuzz`)
 set -eu
-pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev gnuplot-nox jq bc libopenmpi-dev openmpi-bin"
+pkgs="gcc make cmake pkg-config libgsl-dev libopenblas-dev libcjson-dev nettle-dev libfftw3-dev gnuplot-nox jq bc libopenmpi-dev openmpi-bin procps"
 for a in "$@"; do
     case $a in
     --r) pkgs="$pkgs r-base-core r-cran-posterior r-cran-coda r-cran-rstan r-cran-loo r-cran-jsonlite" ;;

@@ -198,7 +198,10 @@ while [ $i -lt 120 ]; do
     d=$(grep -o '^[0-9]*/' "$tmp/err" | tail -1 | tr -d /)
     [ "${d:-0}" -gt 150 ] && break
 done
-kill -INT $mp
+# the ranks themselves get SIGINT (as a terminal's Ctrl-C reaches the whole process group):
+# mpirun's own handling of a SIGINT sent to it alone can end the job before the ranks write
+# (seen once in CI: exit 1, no partial folder)
+pkill -INT -P $mp || kill -INT $mp
 wait $mp
 rc=$?
 n=$(grep -c '^[-0-9]' "$tmp/int/chain-1.csv" 2> /dev/null)

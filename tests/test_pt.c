@@ -642,6 +642,10 @@ static void test_refusals(void)
     err.msg[0] = '\0';
     CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_OK, "pt takes chain 2 of 2 in a group: %s",
                   err.msg);
+    rp.max_seconds = 10;
+    CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "max_seconds"),
+                  "pt refuses rounds (max_seconds) with its replicas over parts: %s", err.msg);
+    rp.max_seconds = 0;
     rp.sampler = "nuts";
     CHECK_VERBOSE(bnn_run_check(&d, &rp, &err) == BNN_EINVAL && strstr(err.msg, "replica"),
                   "nuts refuses replica_parts: %s", err.msg);

@@ -171,6 +171,10 @@ static bnn_status pt_check(const bnn_density *d, const bnn_run_config *cfg, bnn_
         if (cfg->checkpoint || cfg->resume)
             return bnn_fail(err, BNN_EINVAL, "pt: checkpoints and resuming are not built for "
                             "replicas spread over processes");
+        /* rounds stop each part on its own clock and ask each part's draws: parts would part */
+        if (cfg->max_seconds > 0)
+            return bnn_fail(err, BNN_EINVAL, "pt: running in rounds (max_seconds) is not built "
+                            "for replicas spread over processes");
     }
     for (size_t i = 0; b->options && b->options[i].name; i++)
         if (b->options[i].type == BNN_OPT_KERNEL)
