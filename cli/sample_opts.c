@@ -284,8 +284,8 @@ static void model_defaults(sample_opts *o, const char *C)
     /* Running a network until it converges: NUTS's trees 16 times longer than Stan's
      * default. On the study's regression networks the trajectories saturate depth 10 on
      * every draw and still random-walk (step ~2e-4 against weights as wide as the prior);
-     * at depth 14 sunspot and Mackey-Glass converged in 85-202 s where depth 10 had not in
-     * 300-600 s (README, "Networks that converge"). A tree that turns back sooner (the
+     * at depth 14 sunspot and Mackey-Glass converged in 85-202 s, where Mackey-Glass at
+     * depth 10 had not in 300 s (README, "Networks that converge"). A tree that turns back sooner (the
      * classification networks) costs no more. */
     const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
     if (!study && o->nn && o->max_time > 0 && strcmp(o->sampler, "nuts") == 0 && depth &&
