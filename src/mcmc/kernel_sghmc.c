@@ -96,13 +96,9 @@ static int sghmc_step(bnn_chain *c, bnn_step_info *info)
     return moved;
 }
 
-/* batch, cycles and explore first, as sgld's (minibatch.h's order) */
+/* batch, cycles and explore first, in minibatch.h's order (its SG_SHARED_OPTIONS) */
 static const bnn_option sghmc_options[] = {
-    {"batch", BNN_OPT_INT, 100, 1, 1e9, "rows per minibatch", NULL},
-    {"cycles", BNN_OPT_INT, 4, 0, 1e6, "cycles of the cosine step schedule after burn-in (0: a "
-     "constant step)", NULL},
-    {"explore", BNN_OPT_REAL, 0.25, 0, 0.99, "largest share of each cycle spent on "
-     "noise-free exploration updates that make no draw (rounded down)", NULL},
+    SG_SHARED_OPTIONS,
     {"sghmc_lr", BNN_OPT_REAL, 0, 0, 1e6, "SGHMC's learning rate eta in burn-in, at each cycle's "
      "start and throughout with cycles 0 (0: friction * 0.02/n, n training rows)", NULL},
     {"friction", BNN_OPT_REAL, 0.1, 0, 1, "SGHMC's friction alpha (momentum 1 - alpha; above 0 "

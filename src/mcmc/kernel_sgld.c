@@ -74,13 +74,9 @@ static int sgld_step(bnn_chain *c, bnn_step_info *info)
     return moved;
 }
 
-/* batch, cycles and explore first, in minibatch.h's order; sghmc's table agrees on them */
+/* batch, cycles and explore first, in minibatch.h's order (its SG_SHARED_OPTIONS) */
 static const bnn_option sgld_options[] = {
-    {"batch", BNN_OPT_INT, 100, 1, 1e9, "rows per minibatch", NULL},
-    {"cycles", BNN_OPT_INT, 4, 0, 1e6, "cycles of the cosine step schedule after burn-in (0: a "
-     "constant step)", NULL},
-    {"explore", BNN_OPT_REAL, 0.25, 0, 0.99, "largest share of each cycle spent on "
-     "noise-free exploration updates that make no draw (rounded down)", NULL},
+    SG_SHARED_OPTIONS,
     {"sgld_step", BNN_OPT_REAL, 0, 0, 1e6, "SGLD's step eps in burn-in, at each cycle's start and "
      "throughout with cycles 0 (0: 0.04/n, n training rows)", NULL},
     {NULL, 0, 0, 0, 0, NULL, NULL}};

@@ -79,6 +79,13 @@ typedef struct {
 
 /* The kernels' options, by name, in both tables. */
 enum { SG_OPT_BATCH = 0, SG_OPT_CYCLES = 1, SG_OPT_EXPLORE = 2 };
+/* Those three entries of an option table, written once for both kernels */
+#define SG_SHARED_OPTIONS                                                                  \
+    {"batch", BNN_OPT_INT, 100, 1, 1e9, "rows per minibatch", NULL},                        \
+    {"cycles", BNN_OPT_INT, 4, 0, 1e6, "cycles of the cosine step schedule after burn-in "  \
+     "(0: a constant step)", NULL},                                                         \
+    {"explore", BNN_OPT_REAL, 0.25, 0, 0.99, "largest share of each cycle spent on "        \
+     "noise-free exploration updates that make no draw (rounded down)", NULL}
 
 /* check op: the density has a batch form, the batch fits the rows, the plan its cycles. */
 bnn_status bnn_sg_check(const bnn_density *d, const bnn_run_config *cfg, const char *name,
