@@ -267,6 +267,23 @@ static void model_defaults(sample_opts *o, const char *C)
      * predictions converge (README, "Networks that converge") */
     if (!o->sampler)
         o->sampler = !study ? "nuts" : o->nn ? "langevin" : "rw";
+    /* Running a network until it converges (--max-time under nuts): a short start and
+     * short rounds, since at depth 14 (below) an iteration of the study's regression
+     * networks costs up to 16,383 gradients a chain: the general default of 2000
+     * iterations before the first check is about 340 s of sunspot (4 chains, 2 cores),
+     * where 200 warm-up + 200, then rounds of 100, converged sunspot in 85-202 s and
+     * Mackey-Glass in 169 s, and takes abalone (about 1.1 s an iteration) to its first
+     * check in about 430 s (README, "Networks that converge"). A given --samples keeps
+     * its rounds of samples - burn-in. */
+    int until_net = !study && o->nn && o->max_time > 0 && strcmp(o->sampler, "nuts") == 0;
+    if (until_net && !o->samples) {
+        long burn = !isnan(o->burn_in) && o->burn_in >= 1 ? (long)o->burn_in : 200;
+        o->samples = burn + 200;
+        if (isnan(o->burn_in))
+            o->burn_in = (double)burn;
+        if (!o->round)
+            o->round = 100;
+    }
     if (!o->samples)
         o->samples = study ? 10000 : 2000;
     if (isnan(o->burn_in))
@@ -288,8 +305,7 @@ static void model_defaults(sample_opts *o, const char *C)
      * depth 10 had not in 300 s (README, "Networks that converge"). A tree that turns back sooner (the
      * classification networks) costs no more. */
     const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
-    if (!study && o->nn && o->max_time > 0 && strcmp(o->sampler, "nuts") == 0 && depth &&
-        !has_setting(o, "max_depth"))
+    if (until_net && depth && !has_setting(o, "max_depth"))
         set_setting(o, depth->name, 14);
 }
 
