@@ -5,8 +5,9 @@
 # seconds, R-hat max/median, ESS min, test RMSE of the posterior-mean prediction, 95%
 # coverage. A benchmark, not a test: minutes per run; run it on a quiet machine.
 # usage: [BNNMC=path] [SAMPLES=N] [SEED=S] bench/convergence.sh [DATA_DIR] [MAX_SECONDS] [DATASETS] [CONFIGS]
-#   SAMPLES: the first round's iterations, half of them warm-up (default 1000); later rounds
-#   add half as many each. SEED: the runs' seed (default 1)
+#   SAMPLES: the first round's iterations, half of them warm-up, later rounds adding half
+#   as many each (default: the CLI's, for a network under nuts 200 warm-up + 200, rounds
+#   of 100; for pt 2000). SEED: the runs' seed (default 1)
 #   DATASETS: comma list of sunspot, abalone, mackey-glass (built in), iris, ionosphere
 #   CONFIGS:  comma list of names below (default: all)
 set -eu
@@ -16,7 +17,7 @@ data=${1:-$root/../shared/data}
 max=${2:-600}
 sets=${3:-sunspot,mackey-glass,abalone}
 configs=${4:-default,depth10,depth12,dense,dense12,noise,noise12,map,pt}
-first=${SAMPLES:-1000}
+first=${SAMPLES:-}
 seed=${SEED:-1}
 B=${BNNMC:-$root/build/bnnmc}
 out=$(mktemp -d /tmp/bnnmc-convergence-XXXXXX)
@@ -61,7 +62,7 @@ printf '%-13s %-9s %5s %9s %8s %8s %7s %9s %6s %6s  %s\n' data config conv secon
 for ds in $(echo "$sets" | tr ',' ' '); do
     for cf in $(echo "$configs" | tr ',' ' '); do
         o=$(opts "$cf")
-        samples="--samples $first"
+        samples=${first:+--samples $first}
         case $cf in study) samples="" ;; esac
         dir="$out/$ds-$cf"
         # shellcheck disable=SC2086
