@@ -117,12 +117,13 @@ static const char sample_usage[] =
     "                          network under nuts without --samples: 100)\n"
     "under MPI (mpirun -np R bnnmc sample ..., a build with MPI):\n"
     "  R <= --chains           the chains spread over the ranks: the run folder is bitwise the\n"
-    "                          threaded run's (--threads is per rank)\n"
+    "                          threaded run's (--threads is per rank); with --max-time the\n"
+    "                          time limit applies between rounds only (up to a round late)\n"
     "  R a multiple of --chains  each chain's training rows are split over R / chains ranks\n"
     "                          (rw, mala, hmc, nuts, slice): the same posterior, not bitwise;\n"
     "                          pt: each chain's --replicas are split over its R / chains ranks\n"
     "                          (at most --replicas of them), bitwise the threaded run\n"
-    "                          (no --max-time or checkpoints under MPI)\n";
+    "                          (no checkpoints under MPI; --max-time with R <= --chains)\n";
 
 int cmd_sample(int argc, char **argv)
 {

@@ -185,14 +185,15 @@ void ranks_sample_options(sample_opts *o)
         o->quiet = 1;   /* rank 0 has checked the options and speaks for all */
         return;
     }
-    if (o->max_time > 0)
-        die_usage("sample", "--max-time is not supported under MPI (its convergence checks need "
-                  "every chain's draws between rounds): run without mpirun");
     if (o->checkpoint_every > 0)
         die_usage("sample", "--checkpoint-every: checkpoints are not written under MPI (leave it "
                   "out or give 0)");
     long R = mpi.size, M = o->chains;
     int pt = strcmp(o->sampler, "pt") == 0;
+    if (R > M && o->max_time > 0)
+        die_usage("sample", "--max-time: %ld MPI ranks for %ld chains would split each chain's "
+                  "%s, which does not run in rounds (give at least as many chains as ranks)",
+                  R, M, pt ? "replicas" : "rows");
     if (R > M && R % M != 0)
         die_usage("sample", "%ld MPI ranks for %ld chains: with more ranks than chains the ranks "
                   "split each chain's %s, so their number must be a multiple of --chains", R, M,
@@ -374,6 +375,67 @@ static void reps_leave(reps_ctx *rc, int failed)
     while (n_done < rc->G);
 }
 
+/* ------------------------------------------------------------ rounds over ranks */
+
+/* --max-time with the chains over ranks. bnn_run runs each rank's chains in rounds with no
+ * time limit of its own (max_seconds = INFINITY, so every round is whole on every rank) and
+ * asks round_check after each: a meeting of every rank, first of two counts (MPI_Allreduce):
+ * ranks stopped (Ctrl-C) and ranks that have left their run (a failure, or the end). When
+ * all are in their run and none stopped, every rank's draws go to rank 0 (gather, below),
+ * which asks the caller's check on the whole run's draws and applies the time limit; its
+ * answer is broadcast, so every rank ends its run after the same round. Unlike the threaded
+ * run, the time limit is applied only between rounds: a run may end up to a round late. A
+ * rank that has left posts it until every rank has (rounds_leave), as rows_leave does, so
+ * none waits at a meeting for a rank that will not come. */
+typedef struct {
+    int (*converged)(void *user, const bnn_draws *dr);   /* the caller's check (rank 0) */
+    void *converged_user;
+    double deadline;          /* now()'s clock */
+    int M;                    /* the run's chains */
+    volatile int *user_stop;  /* Ctrl-C */
+    volatile int no_stop;     /* user_stop when the caller gave none */
+    int stopped;              /* a rank was stopped: the run is partial */
+} rounds_ctx;
+
+enum { RND_STOPPED, RND_LEFT, RND_N };
+
+static bnn_draws *gather(bnn_draws *mine, int reporting, int M);
+static void announce(int reporting);
+
+static int round_check(void *user, const bnn_draws *dr)
+{
+    rounds_ctx *rc = user;
+    int f[RND_N] = {*rc->user_stop ? 1 : 0, 0};
+    MPI_Allreduce(MPI_IN_PLACE, f, RND_N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (f[RND_STOPPED])
+        rc->stopped = 1;
+    if (f[RND_STOPPED] || f[RND_LEFT])
+        return -1;   /* every rank saw the same counts: all end here */
+    announce(1);
+    bnn_draws *whole = gather((bnn_draws *)dr, 1, rc->M);   /* gather only reads it */
+    int verdict = 0;
+    if (mpi.rank == 0) {
+        verdict = rc->converged ? rc->converged(rc->converged_user, whole) : 0;
+        if (verdict == 0 && now() >= rc->deadline)
+            verdict = -1;
+        bnn_draws_free(whole);
+    }
+    MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return verdict;
+}
+
+static void rounds_leave(rounds_ctx *rc, int stopped)
+{
+    for (;;) {
+        int f[RND_N] = {stopped, 1};
+        MPI_Allreduce(MPI_IN_PLACE, f, RND_N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        if (f[RND_STOPPED])
+            rc->stopped = 1;
+        if (f[RND_LEFT] >= mpi.size)
+            break;
+    }
+}
+
 /* ------------------------------------------------------------ the monitor */
 
 typedef struct {
@@ -431,7 +493,7 @@ static void show_progress(monitor *mo)
 {
     if (!mo->user->progress)
         return;
-    bnn_progress p = {0, mo->total, 0, now() - mo->t0, 0};
+    bnn_progress p = {0, mo->total, 0, now() - mo->t0, mo->user->max_seconds};
     for (int r = 0; r < mpi.size; r++) {
         p.iter_done += mo->iter_done[r];
         p.accepted += mo->accepted[r];
@@ -458,6 +520,7 @@ static void on_tick(void *user, const bnn_progress *p)
             q.iter_done = p->iter_total ? p->iter_done * mo->total / p->iter_total : 0;
             q.accepted = p->iter_total ? p->accepted * mo->total / p->iter_total : 0;
             q.iter_total = mo->total;
+            q.seconds_max = mo->user->max_seconds;   /* not the rounds' INFINITY */
             mo->user->progress(mo->user->progress_user, &q);
         }
         return;
@@ -830,6 +893,7 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
                   now(), 0, 0, NULL, NULL, NULL, 0, -1, 0, {0}};
     rows_ctx rows = {0};
     reps_ctx reps = {0};
+    rounds_ctx rounds = {0};
     bnn_model *slice = NULL;
     bnn_table view;
     bnn_density dd = *d;
@@ -869,6 +933,16 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     } else if (!by_rows) {
         rc.chain_lo = (int)((long)mpi.rank * M / R);
         rc.chain_hi = (int)((long)(mpi.rank + 1) * M / R);
+        if (rc0->max_seconds > 0) {
+            rounds.converged = rc0->converged;
+            rounds.converged_user = rc0->converged_user;
+            rounds.deadline = now() + rc0->max_seconds;
+            rounds.M = M;
+            rounds.user_stop = rc0->stop ? rc0->stop : &rounds.no_stop;
+            rc.max_seconds = INFINITY;
+            rc.converged = round_check;
+            rc.converged_user = &rounds;
+        }
     } else {
         /* group g runs chain g; its j-th rank holds rows j n / G .. (j + 1) n / G - 1 */
         int G = R / M, g = mpi.rank / G, j = mpi.rank % G;
@@ -931,6 +1005,8 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         rows_leave(&rows, st != BNN_OK && st != BNN_EINTR);
     if (by_reps)
         reps_leave(&reps, st != BNN_OK && st != BNN_EINTR);
+    if (rc.converged == round_check)
+        rounds_leave(&rounds, st == BNN_EINTR);
     int code = finish(&mo, st, err);
     bnn_status all_st = st;
     if (!code) {
@@ -940,7 +1016,7 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         mpi.phase = PHASE_DONE;
         if (mpi.rank == 0) {
             /* stopped anywhere (Ctrl-C): the run is partial, as bnn_run says of a stop */
-            int partial = whole->n_iter_done < rc0->n_iter;
+            int partial = whole->n_iter_done < rc0->n_iter || rounds.stopped;
             all_st = partial ? BNN_EINTR : BNN_OK;
             if (partial)
                 bnn_fail(err, BNN_EINTR, "run: stopped after %zu of %zu iterations per chain",

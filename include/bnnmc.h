@@ -535,12 +535,15 @@ typedef struct {
     volatile int *stop;
     /* Run until converged. With max_seconds > 0, after its n_iter iterations every chain
      * goes on in rounds of round_iter more (0: n_iter - n_burn); after each round
-     * converged(converged_user, the draws so far) is asked, and a non-zero answer ends the
-     * run. It also ends max_seconds after it started: the first n_iter iterations (warm-up
-     * and the first round) always complete; in a later round each chain stops at its next
-     * iteration past the limit, and every chain keeps the draws that all of them reached
-     * (so those draws depend on timing). converged may be NULL: rounds until the time is
-     * up. */
+     * converged(converged_user, the draws so far) is asked: a positive answer ends the run
+     * as converged (bnn_draws.converged), a negative one ends it as not converged (the
+     * caller's own limit), 0 goes on. It also ends max_seconds after it started: the first
+     * n_iter iterations (warm-up and the first round) always complete; in a later round
+     * each chain stops at its next iteration past the limit, and every chain keeps the
+     * draws that all of them reached (so those draws depend on timing). max_seconds =
+     * INFINITY: rounds with no limit of the library's, so that every round is whole and
+     * converged alone decides (what MPI ranks need to stop together). converged may be
+     * NULL: rounds until the time is up. */
     double max_seconds;
     size_t round_iter;
     int (*converged)(void *user, const bnn_draws *dr);

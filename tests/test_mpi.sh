@@ -8,13 +8,16 @@
 #     tuning): 2 chains on 4 ranks with K = 4, K = 5 (uneven blocks) with --swap-every 2,
 #     base mala, 1 chain on 3 ranks (blocks of 1, 1, 2), and K = 8 on 4 ranks (a rank
 #     exchanging with both neighbours in one round, in order); each checked to exchange often
-#     across its ranks (else a broken exchange between ranks could go unseen);
+#     across its ranks (else a broken exchange between ranks could go unseen); --max-time
+#     runs converging after several rounds, bitwise too, and one the time limit stops;
 #  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
-#     hang, no run written as complete; the same for a group of rows-over-ranks, for a
+#     hang, no run written as complete (also with --max-time); the same for a group of
+#     rows-over-ranks, for a
 #     group of pt's replicas over ranks, for one rank of a pt group failing alone (rank 1,
 #     then rank 0: mpirun's app contexts give it another --init), and for a row slice that
 #     one rank alone refuses;
-#  3. refusals (exit 2, one line, no folder): --max-time, --checkpoint-every, ranks not a
+#  3. refusals (exit 2, one line, no folder): --max-time with rows or replicas over ranks,
+#     --checkpoint-every, ranks not a
 #     multiple of the chains, langevin and --noise-step gibbs over rows, pt with more ranks
 #     per chain than replicas, resume;
 #  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
@@ -97,6 +100,44 @@ while IFS='|' read -r name np chains opts; do
         bad "$name: $chains chains on $np ranks (exit $rc): $(head -c 300 "$tmp/err")"
     fi
 done < "$tmp/cases"
+# --max-time with the chains over ranks: runs that stop on their targets after several
+# rounds (each round a meeting of the ranks, the check on rank 0 over every chain's draws)
+# are bitwise the threaded run, rounds and verdict included; a run the time limit stops
+# ends between rounds, not converged, its folder whole (every chain as long)
+rcases="mt-network|2|4|--dataset moons2 --samples 200 --round 50
+mt-linear-3ranks|3|4|--dataset mackey-glass --model linear --samples 400 --round 100 --target-ess 2000"
+echo "$rcases" > "$tmp/rcases"
+while IFS='|' read -r name np chains opts; do
+    # shellcheck disable=SC2086
+    "$B" sample $opts --max-time 120 --seed 11 --checkpoint-every 0 --quiet --chains "$chains" --threads 2 --out "$tmp/$name-thr" 2> "$tmp/err"
+    # shellcheck disable=SC2086
+    mpi "$np" sample $opts --max-time 120 --seed 11 --checkpoint-every 0 --quiet --chains "$chains" --threads 1 \
+        --out "$tmp/$name-mpi" 2>> "$tmp/err"
+    rc=$?
+    rounds=$(jq .rounds "$tmp/$name-mpi/metrics.json" 2> /dev/null)
+    if [ $rc = 0 ] && [ "${rounds:-0}" -ge 3 ] && [ "$(jq .converged "$tmp/$name-mpi/metrics.json")" = true ] &&
+        same_folder "$tmp/$name-thr" "$tmp/$name-mpi"; then
+        ok "$name: --max-time, $chains chains on $np ranks, converged after $rounds rounds, bitwise the threaded run (every file)"
+    else
+        bad "$name: --max-time on $np ranks (exit $rc, rounds ${rounds:-none}): $(head -c 300 "$tmp/err")"
+    fi
+done < "$tmp/rcases"
+start=$(date +%s)
+mpi 2 sample --dataset mackey-glass --model linear --samples 200 --chains 3 --max-time 3 \
+    --target-ess 1e12 --quiet --out "$tmp/mt-time" 2> "$tmp/err" > /dev/null
+rc=$?
+took=$(( $(date +%s) - start ))
+rounds=$(jq .rounds "$tmp/mt-time/metrics.json" 2> /dev/null)
+kept=$(jq .draws_per_chain "$tmp/mt-time/metrics.json" 2> /dev/null)
+rows="$(for c in 1 2 3; do grep -c '^[-0-9]' "$tmp/mt-time/chain-$c.csv"; done | sort -u)"
+if [ $rc = 0 ] && [ "$(jq .converged "$tmp/mt-time/metrics.json")" = false ] && [ "${rounds:-0}" -gt 2 ] &&
+    [ "$rows" = "${kept:-x}" ] && [ "$took" -le 30 ] && [ $(( (kept - 100) % 100 )) = 0 ] &&
+    "$B" summary "$tmp/mt-time" > /dev/null 2>&1; then
+    ok "--max-time 3 on 2 ranks, unreachable target: ended not converged after $rounds whole rounds in ${took}s, $kept draws in every chain's CSV"
+else
+    bad "--max-time on 2 ranks, stopped by time (exit $rc, ${took}s, rounds ${rounds:-none}, kept ${kept:-none}, rows $rows): $(cat "$tmp/err")"
+fi
+
 # the pt cases' power: the pairs whose replicas sit on two ranks must exchange often, or a
 # broken exchange between ranks could leave the draws as they are. Each chain's mean
 # acceptance probability of such a pair (swap_i__ over its kept draws: about half the
@@ -136,6 +177,17 @@ if [ $rc = 1 ] && [ "$n" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && ! [ -f "$tm
     ok "chain 4 failing on rank 1 of 2: exit 1, its message once, no run written: $(cat "$tmp/err")"
 else
     bad "chain 4 failing on rank 1 (exit $rc, $n messages): $(cat "$tmp/err")"
+fi
+# the same with --max-time: rank 0 completes its first round and stops at the rounds' first
+# meeting, where rank 1 has posted that it left
+mpi 2 sample --dataset mackey-glass --model linear --samples 300 --chains 4 --seed 7 --quiet \
+    --max-time 60 --init "$tmp/bad4.init" --out "$tmp/fail-mt" 2> "$tmp/err" > /dev/null
+rc=$?
+n=$(grep -c "chain 4 failed: the log density at the starting point is -inf" "$tmp/err")
+if [ $rc = 1 ] && [ "$n" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && ! [ -f "$tmp/fail-mt/metrics.json" ]; then
+    ok "--max-time, chain 4 failing on rank 1 of 2: exit 1, its message once, no hang, no run written"
+else
+    bad "--max-time, chain 4 failing on rank 1 (exit $rc, $n messages): $(cat "$tmp/err")"
 fi
 (head -2 "$tmp/bad4.init"; tail -1 "$tmp/bad4.init") > "$tmp/bad2.init"
 mpi 4 sample --dataset mackey-glass --model linear --sampler nuts --samples 300 --chains 2 \
@@ -243,7 +295,8 @@ refuse() {   # refuse NP WANT ARGS...
         bad "not refused as wanted ($want; exit $rc): $(cat "$tmp/err")"
     fi
 }
-refuse 2 "max-time is not supported under MPI" sample --dataset mackey-glass --max-time 5
+refuse 4 "max-time: 4 MPI ranks for 2 chains would split each chain's rows" sample --dataset mackey-glass --chains 2 --max-time 5
+refuse 4 "max-time: 4 MPI ranks for 2 chains would split each chain's replicas" sample --dataset mackey-glass --chains 2 --sampler pt --max-time 5
 refuse 2 "checkpoints are not written under MPI" sample --dataset mackey-glass --checkpoint-every 5
 refuse 3 "must be a multiple of --chains" sample --dataset mackey-glass --chains 2
 refuse 4 "sampler langevin: rows over ranks" sample --dataset mackey-glass --chains 2 --sampler langevin

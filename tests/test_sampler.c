@@ -446,6 +446,62 @@ static void test_chain_range(void)
     bnn_table_free(te);
 }
 
+/* ---- rounds (bnn_run_config.max_seconds, converged) ---- */
+
+typedef struct {
+    int calls, stop_at, sign;     /* answer sign (1 converged, -1 stop) at call stop_at */
+    size_t kept[8];               /* n_kept at each call */
+} verdicts;
+
+static int verdict(void *user, const bnn_draws *dr)
+{
+    verdicts *v = user;
+    if (v->calls < 8)
+        v->kept[v->calls] = dr->n_kept;
+    return ++v->calls == v->stop_at ? v->sign : 0;
+}
+
+/* With no time limit of the library's (max_seconds = INFINITY, as the CLI's MPI ranks run),
+ * every round is whole and the answer alone ends the run: positive as converged, negative
+ * as not; either way the draws are bitwise the first rows of a plain run as long. */
+static void test_rounds(void)
+{
+    bnn_density d = {.dim = 2, .n_weights = 2, .logp = gauss2_logp};
+    for (int sign = -1; sign <= 1; sign += 2) {
+        bnn_run_config rc;
+        bnn_run_config_default(&rc);
+        rc.sampler = "nuts";
+        rc.n_iter = 300;
+        rc.n_burn = 100;
+        rc.round_iter = 50;
+        rc.chains = 3;
+        rc.threads = 2;
+        rc.seed = 11;
+        rc.max_seconds = INFINITY;
+        verdicts v = {0, 3, sign, {0}};
+        rc.converged = verdict;
+        rc.converged_user = &v;
+        bnn_draws *dr = NULL, *plain = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_run(&d, &rc, &dr, &err) == BNN_OK, "rounds: %s", err.msg);
+        rc.max_seconds = 0;
+        rc.converged = NULL;
+        rc.n_iter = 400;
+        CHECK(bnn_run(&d, &rc, &plain, &err) == BNN_OK, "plain: %s", err.msg);
+        int same = dr && plain && dr->n_kept == 300 && plain->n_kept == 300;
+        for (int c = 0; same && c < 3; c++)
+            same = same_rows(dr, c, plain, c);
+        CHECK_VERBOSE(dr && v.calls == 3 && v.kept[0] == 200 && v.kept[1] == 250 &&
+                      v.kept[2] == 300 && dr->rounds == 3 && dr->converged == (sign > 0) && same,
+                      "rounds with no time limit: answer %+d at the third check ends the run %s "
+                      "after 3 whole rounds (checks at %zu, %zu, %zu draws; rounds %zu), draws "
+                      "bitwise a plain run's", sign, sign > 0 ? "converged" : "not converged",
+                      v.kept[0], v.kept[1], v.kept[2], dr ? dr->rounds : 0);
+        bnn_draws_free(dr);
+        bnn_draws_free(plain);
+    }
+}
+
 /* ---- stopping early ---- */
 
 typedef struct {
@@ -684,6 +740,7 @@ int main(void)
     test_gauss2();
     test_threads();
     test_chain_range();
+    test_rounds();
     test_stop();
     test_bad_config();
     test_blas_threads_restored();

@@ -1003,11 +1003,10 @@ bnn_status bnn_run(const bnn_density *d, const bnn_run_config *cfg, bnn_draws **
         pack_draws(&sh, keep);   /* every chain keeps the count they all reached */
         if (st || !all_done || !rounds)
             break;
-        if (cfg->converged && cfg->converged(cfg->converged_user, dr)) {
+        int verdict = cfg->converged ? cfg->converged(cfg->converged_user, dr) : 0;
+        if (verdict > 0)
             dr->converged = 1;
-            break;
-        }
-        if (bnn_now() >= sh.deadline)
+        if (verdict != 0 || bnn_now() >= sh.deadline)
             break;
         size_t next = sh.target + round_iter;
         if (next < sh.target || grow_draws(&sh, kept_upto(cfg, next), keep) != BNN_OK) {
