@@ -442,8 +442,12 @@ void run_sample(sample_opts *o, run_result *res)
     res->partial = st == BNN_EINTR;
     char status[256] = "complete";
     if (res->partial) {
-        snprintf(status, sizeof status, "partial: stopped after %zu of %zu iterations per chain",
-                 dr->n_iter_done, rc.n_iter);
+        if (dr->n_iter_done < rc.n_iter || !(o->max_time > 0))
+            snprintf(status, sizeof status, "partial: stopped after %zu of %zu iterations per "
+                     "chain", dr->n_iter_done, rc.n_iter);
+        else   /* in a later round: no total to name */
+            snprintf(status, sizeof status, "partial: stopped after %zu iterations per chain, "
+                     "in round %zu", dr->n_iter_done, dr->rounds);
         fprintf(stderr, "\nbnnmc: interrupted; writing the %zu draws per chain made so far, "
                 "marked partial\n", dr->n_kept);
     }

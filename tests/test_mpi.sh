@@ -267,6 +267,38 @@ else
     bad "Ctrl-C during pt's replicas over 2 ranks (exit $rc, ${n:-0} draws): $(tail -3 "$tmp/err")"
 fi
 
+# Ctrl-C during --max-time's rounds on 2 ranks, past round 3: exit 1, the draws so far
+# written as partial, every chain as long, and they are the plain threaded run's first draws
+mtc="--dataset mackey-glass --model linear --chains 3 --burn-in 100 --seed 5 --checkpoint-every 0"
+# shellcheck disable=SC2086
+ASAN_OPTIONS=$noleak timeout 300 $MR -np 2 "$B" sample $mtc --samples 200 --max-time 250 --target-ess 1e12 \
+    --out "$tmp/int-mt" < /dev/null > /dev/null 2> "$tmp/err" &
+mp=$!
+i=0
+while [ $i -lt 120 ] && ! grep -q "^bnnmc: round 3," "$tmp/err"; do
+    sleep 1
+    i=$((i + 1))
+done
+pkill -INT -P $mp || kill -INT $mp
+wait $mp
+rc=$?
+rows="$(for c in 1 2 3; do grep -c '^[-0-9]' "$tmp/int-mt/chain-$c.csv" 2> /dev/null; done | sort -u)"
+n=$(echo "$rows" | head -1)
+# shellcheck disable=SC2086
+[ "${n:-0}" -gt 0 ] && "$B" sample $mtc --quiet --samples $((n + 100)) --out "$tmp/int-mt-thr" 2>> "$tmp/err"
+same=1
+for c in 1 2 3; do
+    grep '^[-0-9]' "$tmp/int-mt/chain-$c.csv" > "$tmp/a" 2> /dev/null
+    grep '^[-0-9]' "$tmp/int-mt-thr/chain-$c.csv" > "$tmp/b" 2> /dev/null
+    cmp -s "$tmp/a" "$tmp/b" || same=0
+done
+if [ $rc = 1 ] && [ "$(echo "$rows" | wc -l)" = 1 ] && [ "${n:-0}" -ge 300 ] && [ $same = 1 ] &&
+    grep -q "marked partial" "$tmp/err" && grep -q '"status":.*partial: stopped after .* in round' "$tmp/int-mt/metrics.json"; then
+    ok "Ctrl-C during --max-time's rounds on 2 ranks: exit 1, $n draws in every chain written as partial, bitwise the threaded run's first $n"
+else
+    bad "Ctrl-C during --max-time's rounds on 2 ranks (exit $rc, rows $(echo $rows), same $same): $(tail -3 "$tmp/err")"
+fi
+
 # a slice model refused on rank 0 only (6 of 13 rows for a flat prior on 6 coefficients;
 # rank 1's 7 rows pass): the ranks agree before any collective of the run, none waits
 awk 'BEGIN { srand(3); for (i = 0; i < 13; i++) { s = 0; for (j = 1; j <= 5; j++) {
