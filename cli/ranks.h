@@ -5,7 +5,9 @@
  * - R <= M, chains over ranks: rank r runs chains r M / R .. (r + 1) M / R - 1, each exactly
  *   as the threaded run would (bnn_run_config.chain_lo, chain_hi), so the draws are bitwise
  *   the threaded run's with the same seed; rank 0 gathers every chain's draws and writes the
- *   run folder as the threaded run does.
+ *   run folder as the threaded run does. With --max-time the ranks meet after each round
+ *   and rank 0's check on every chain's draws decides for all (the time limit applies
+ *   between rounds only).
  * - R > M (R a multiple of M), rows over ranks: each chain is run by a group of G = R / M
  *   ranks, each holding 1 / G of the training rows; the group's log density is the prior
  *   plus the sum (MPI_Allreduce) of the row slices' log-likelihoods, and likewise its
@@ -35,7 +37,8 @@ int ranks_root(void);
 /* cmd_sample, before parsing: under MPI, checkpoints default to off. */
 void ranks_sample_defaults(sample_opts *o);
 /* cmd_sample, after parsing: refuses (exit 2, one line) what MPI does not run:
- * --max-time, checkpoints, a rank count above the chains that is not a multiple of them,
+ * --max-time with more ranks than chains, checkpoints, a rank count above the chains that
+ * is not a multiple of them,
  * for rows over ranks a sampler that does not go through the log density alone, and for
  * pt's replicas over ranks more ranks per chain than replicas. Other ranks than 0 are
  * quiet. */
