@@ -30,6 +30,7 @@ opts() {
     depth10) echo "--sampler nuts --max-depth 10" ;;
     hmc) echo "--sampler hmc" ;;
     depth12) echo "--sampler nuts --max-depth 12" ;;
+    depth13) echo "--sampler nuts --max-depth 13" ;;
     depth14) echo "--sampler nuts --max-depth 14" ;;
     dense) echo "--sampler nuts --metric dense" ;;
     dense12) echo "--sampler nuts --metric dense --max-depth 12" ;;
