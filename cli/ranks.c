@@ -451,6 +451,7 @@ typedef struct {
     int failed_rank;              /* the first rank whose run failed, or -1 */
     uint64_t shown;               /* the iteration count last shown */
     mon_msg failure;
+    int chains_here, chains_all;  /* this rank's chains, the run's (scaling its counts) */
 } monitor;
 
 static void send_mon(const mon_msg *m, int to)
@@ -517,9 +518,11 @@ static void on_tick(void *user, const bnn_progress *p)
     if (!mo->ticks_mpi) {
         if (mpi.rank == 0 && mo->user->progress) {   /* rank 0's chains alone, scaled */
             bnn_progress q = *p;
-            q.iter_done = p->iter_total ? p->iter_done * mo->total / p->iter_total : 0;
-            q.accepted = p->iter_total ? p->accepted * mo->total / p->iter_total : 0;
-            q.iter_total = mo->total;
+            /* by the chain counts, not by iter_total: that grows with --max-time's rounds */
+            uint64_t a = (uint64_t)mo->chains_all, b = (uint64_t)mo->chains_here;
+            q.iter_done = p->iter_done * a / b;
+            q.accepted = p->accepted * a / b;
+            q.iter_total = p->iter_total * a / b;
             q.seconds_max = mo->user->max_seconds;   /* not the rounds' INFINITY */
             mo->user->progress(mo->user->progress_user, &q);
         }
@@ -547,22 +550,30 @@ static void on_tick(void *user, const bnn_progress *p)
     show_progress(mo);
 }
 
-/* After the run: DONE to rank 0 and FINAL back. Returns the exit status FINAL carries
- * (0: go on to the gather). Rank 0 reports the first failing rank's message. */
-static int finish(monitor *mo, bnn_status st, const bnn_error *err)
+/* After the run, DONE to rank 0 (rank 0: its own into the tally, which stops the others
+ * when it failed). Split from finish so that --max-time's rounds can post it before their
+ * last meeting: a failure then stops the other ranks' round, not the round's end. */
+static void post_done(monitor *mo, bnn_status st, const bnn_error *err)
+{
+    mon_msg m = {MON_DONE, (int)st, mo->own_iter, mo->own_acc, ""};
+    snprintf(m.msg, sizeof m.msg, "%s", st && err->msg[0] ? err->msg : bnn_status_str(st));
+    if (mpi.rank != 0)
+        send_mon(&m, 0);
+    else
+        take_mon(mo, &m, 0);
+}
+
+/* After post_done: FINAL back to every rank once all are done. Returns the exit status
+ * FINAL carries (0: go on to the gather). Rank 0 reports the first failing rank's message. */
+static int finish(monitor *mo)
 {
     if (mpi.rank != 0) {
-        mon_msg m = {MON_DONE, (int)st, mo->own_iter, mo->own_acc, ""};
-        snprintf(m.msg, sizeof m.msg, "%s", st && err->msg[0] ? err->msg : bnn_status_str(st));
-        send_mon(&m, 0);
+        mon_msg m;
         do   /* STOPs sent before rank 0 saw DONE, then FINAL */
             MPI_Recv(&m, (int)sizeof m, MPI_BYTE, 0, TAG_MON, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         while (m.type != MON_FINAL);
         return m.status;
     }
-    mon_msg own = {MON_DONE, (int)st, mo->own_iter, mo->own_acc, ""};
-    snprintf(own.msg, sizeof own.msg, "%s", st && err->msg[0] ? err->msg : bnn_status_str(st));
-    take_mon(mo, &own, 0);
     while (mo->n_done < mpi.size) {
         mon_msg m;
         MPI_Status s;
@@ -890,7 +901,7 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     int R = mpi.size, M = rc0->chains;
     bnn_run_config rc = *rc0;
     monitor mo = {rc0, 1, mpi.thread_level >= MPI_THREAD_FUNNELED, (size_t)M * rc0->n_iter,
-                  now(), 0, 0, NULL, NULL, NULL, 0, -1, 0, {0}};
+                  now(), 0, 0, NULL, NULL, NULL, 0, -1, 0, {0}, 1, 1};
     rows_ctx rows = {0};
     reps_ctx reps = {0};
     rounds_ctx rounds = {0};
@@ -988,6 +999,8 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
                            .logp = rows_logp, .ctx = &rows};
         rc.stop = &rows.group_stop;
     }
+    mo.chains_here = rc.chain_hi - rc.chain_lo;
+    mo.chains_all = M;
     rc.progress = on_tick;
     rc.progress_user = &mo;
     if (!(rc.progress_interval > 0))
@@ -1005,9 +1018,10 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         rows_leave(&rows, st != BNN_OK && st != BNN_EINTR);
     if (by_reps)
         reps_leave(&reps, st != BNN_OK && st != BNN_EINTR);
-    if (rc.converged == round_check)
+    post_done(&mo, st, err);
+    if (rc.converged == round_check)   /* after DONE: see post_done */
         rounds_leave(&rounds, st == BNN_EINTR);
-    int code = finish(&mo, st, err);
+    int code = finish(&mo);
     bnn_status all_st = st;
     if (!code) {
         int reporting = mo.reporting && mine;

@@ -277,12 +277,14 @@ static void model_defaults(sample_opts *o, const char *C)
      * its rounds of samples - burn-in. */
     int until_net = !study && o->nn && o->max_time > 0 && strcmp(o->sampler, "nuts") == 0;
     if (until_net && !o->samples) {
-        long burn = !isnan(o->burn_in) && o->burn_in >= 1 ? (long)o->burn_in : 200;
-        o->samples = burn + 200;
+        /* a given count (0 too: --adapt-from) is kept; a fraction applies to the whole */
+        int count = !isnan(o->burn_in) && (o->burn_in >= 1 || o->burn_in == 0);
+        long burn = count ? (long)o->burn_in : 200;
+        o->samples = burn + 200 * o->thin;   /* 200 kept draws however thinned */
         if (isnan(o->burn_in))
             o->burn_in = (double)burn;
         if (!o->round)
-            o->round = 100;
+            o->round = 100 * o->thin;
     }
     if (!o->samples)
         o->samples = study ? 10000 : 2000;
@@ -460,8 +462,10 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         case O_SAMPLES: o->samples = parse_long(C, "--samples", optarg, 2, 1000000000); break;
         case O_BURN:
             o->burn_in = parse_double(C, "--burn-in", optarg);
-            if (o->burn_in < 0 || (o->burn_in >= 1 && o->burn_in != floor(o->burn_in)))
-                die_usage(C, "--burn-in: '%s' is neither a fraction in [0,1) nor a count", optarg);
+            if (o->burn_in < 0 || o->burn_in > 1e9 ||
+                (o->burn_in >= 1 && o->burn_in != floor(o->burn_in)))
+                die_usage(C, "--burn-in: '%s' is neither a fraction in [0,1) nor a count up to "
+                          "10^9", optarg);
             break;
         case O_THIN: o->thin = parse_long(C, "--thin", optarg, 1, 1000000000); break;
         case O_CHAINS: o->chains = parse_long(C, "--chains", optarg, 1, 1024); break;

@@ -281,8 +281,8 @@ depth() { sed -n 's/^#[[:space:]]*max_depth = \([0-9]*\)$/\1/p' "$1/chain-1.csv"
     || bad "--max-time's depth: $(depth "$T/d14") $(depth "$T/d5") $(depth "$T/d10") $(depth "$T/dlin"), $(cat "$T/err")"
 
 # --max-time on a network under nuts without --samples: 200 warm-up + 200, rounds of 100;
-# a given --samples keeps its rounds; a given --burn-in count is kept, 200 after it; no
-# --max-time, or a linear model: 2000 / 1000
+# a given --samples keeps its rounds; a given --burn-in count (0 too) is kept, 200 after it;
+# --thin K: 200 K and 100 K; no --max-time, or a linear model: 2000 / 1000
 rt() { echo "$(cfg "$1" samples)/$(cfg "$1" burn_in)/$(cfg "$1" round)"; }
 cfg() { sed -n "s/.*\"$2\":[[:space:]]*\"*\([^\",{]*\)\"*,*$/\1/p" "$1/config.json" | head -1; }
 "$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --out "$T/r1" --quiet 2>"$T/err"
@@ -290,10 +290,12 @@ cfg() { sed -n "s/.*\"$2\":[[:space:]]*\"*\([^\",{]*\)\"*,*$/\1/p" "$1/config.js
 "$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --burn-in 50 --out "$T/r3" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --chains 1 --max-depth 2 --samples 20 --out "$T/r4" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --model linear --chains 1 --max-time 1 --out "$T/r5" --quiet 2>>"$T/err"
-[ "$(rt "$T/r1") $(rt "$T/r2") $(rt "$T/r3") $(rt "$T/r4") $(rt "$T/r5")" = "400/200/100 60/30/0 250/50/100 20/10/ 2000/1000/0" ] \
+"$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --burn-in 0 --out "$T/r6" --quiet 2>>"$T/err"
+"$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --thin 3 --out "$T/r7" --quiet 2>>"$T/err"
+[ "$(rt "$T/r1") $(rt "$T/r2") $(rt "$T/r3") $(rt "$T/r4") $(rt "$T/r5") $(rt "$T/r6") $(rt "$T/r7")" = "400/200/100 60/30/0 250/50/100 20/10/ 2000/1000/0 200/0/100 800/200/300" ] \
     && grep -q "num_warmup = 200\$" "$T/r1/chain-1.csv" \
     && ok "--max-time on a network: 400 iterations, 200 warm-up, rounds of 100 where not given" \
-    || bad "--max-time's rounds: $(rt "$T/r1") $(rt "$T/r2") $(rt "$T/r3") $(rt "$T/r4") $(rt "$T/r5"), $(cat "$T/err")"
+    || bad "--max-time's rounds: $(rt "$T/r1") $(rt "$T/r2") $(rt "$T/r3") $(rt "$T/r4") $(rt "$T/r5") $(rt "$T/r6") $(rt "$T/r7"), $(cat "$T/err")"
 
 # defaults: nuts, 2000 iterations, half warm-up, for every model; --preset study: the study's
 # sampler (langevin for nn, rw for linear), its scales and 10000 iterations where not given

@@ -178,17 +178,25 @@ if [ $rc = 1 ] && [ "$n" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && ! [ -f "$tm
 else
     bad "chain 4 failing on rank 1 (exit $rc, $n messages): $(cat "$tmp/err")"
 fi
-# the same with --max-time: rank 0 completes its first round and stops at the rounds' first
-# meeting, where rank 1 has posted that it left
-mpi 2 sample --dataset mackey-glass --model linear --samples 300 --chains 4 --seed 7 --quiet \
-    --max-time 60 --init "$tmp/bad4.init" --out "$tmp/fail-mt" 2> "$tmp/err" > /dev/null
-rc=$?
-n=$(grep -c "chain 4 failed: the log density at the starting point is -inf" "$tmp/err")
-if [ $rc = 1 ] && [ "$n" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && ! [ -f "$tmp/fail-mt/metrics.json" ]; then
-    ok "--max-time, chain 4 failing on rank 1 of 2: exit 1, its message once, no hang, no run written"
-else
-    bad "--max-time, chain 4 failing on rank 1 (exit $rc, $n messages): $(cat "$tmp/err")"
-fi
+# the same with --max-time, chain 4 (rank 1) and then chain 1 (rank 0) failing at its start:
+# the failure reaches the other rank at its next progress tick, not at the end of a first
+# round of 10^6 iterations (minutes), the rounds' last meeting after it
+printf 'W1.1,W1.2,W1.3,W1.4,b1,tau2\n0,0,0,0,0.5,5e-324\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n' \
+    > "$tmp/bad1.init"
+for c in 4 1; do
+    start=$(date +%s)
+    mpi 2 sample --dataset mackey-glass --model linear --samples 1000000 --chains 4 --seed 7 --quiet \
+        --max-time 600 --init "$tmp/bad$c.init" --out "$tmp/fail-mt$c" 2> "$tmp/err" > /dev/null
+    rc=$?
+    took=$(( $(date +%s) - start ))
+    n=$(grep -c "chain $c failed: the log density at the starting point is -inf" "$tmp/err")
+    if [ $rc = 1 ] && [ "$n" = 1 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && [ $took -le 60 ] &&
+        ! [ -f "$tmp/fail-mt$c/metrics.json" ]; then
+        ok "--max-time, chain $c failing on rank $(( c / 4 )) of 2: exit 1 in ${took}s, its message once, no run written"
+    else
+        bad "--max-time, chain $c failing (exit $rc in ${took}s, $n messages): $(cat "$tmp/err")"
+    fi
+done
 (head -2 "$tmp/bad4.init"; tail -1 "$tmp/bad4.init") > "$tmp/bad2.init"
 mpi 4 sample --dataset mackey-glass --model linear --sampler nuts --samples 300 --chains 2 \
     --seed 7 --quiet --init "$tmp/bad2.init" --out "$tmp/fail2" 2> "$tmp/err" > /dev/null

@@ -500,6 +500,13 @@ static void test_rounds(void)
         bnn_draws_free(dr);
         bnn_draws_free(plain);
     }
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.max_seconds = INFINITY;
+    bnn_draws *dr = NULL;
+    bnn_error err = {0};
+    CHECK_VERBOSE(bnn_run(&d, &rc, &dr, &err) == BNN_EINVAL && !dr && strstr(err.msg, "never end"),
+                  "rounds with no time limit and no check refused: %s", err.msg);
 }
 
 /* ---- stopping early ---- */

@@ -741,6 +741,11 @@ bnn_status bnn_run_check(const bnn_density *d, const bnn_run_config *c, bnn_erro
     }
     if (c->n_settings < 0 || c->n_settings > BNN_MAX_SETTINGS)
         return bnn_fail(err, BNN_EINVAL, "run: %d settings (0..%d)", c->n_settings, BNN_MAX_SETTINGS);
+    if (isinf(c->max_seconds) && c->max_seconds > 0 && !c->converged)
+        return bnn_fail(err, BNN_EINVAL, "run: max_seconds INFINITY without converged: the "
+                        "rounds would never end");
+    if (isnan(c->max_seconds))
+        return bnn_fail(err, BNN_EINVAL, "run: max_seconds is NaN");
     /* a kernel with a BNN_OPT_KERNEL option (pt) takes the chosen kernel's settings too;
      * its own settings are checked first, so the choice itself is valid by then */
     for (int pass = 0; pass < 2; pass++)
