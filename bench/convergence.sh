@@ -16,7 +16,7 @@ root=$(cd "$here/.." && pwd)
 data=${1:-$root/../shared/data}
 max=${2:-600}
 sets=${3:-sunspot,mackey-glass,abalone}
-configs=${4:-default,depth10,depth12,dense,dense12,noise,noise12,map,pt}
+configs=${4:-default,depth10,depth12,depth14,dense,dense12,noise,noise12,map,pt}
 first=${SAMPLES:-}
 seed=${SEED:-1}
 B=${BNNMC:-$root/build/bnnmc}
@@ -26,7 +26,7 @@ trap 'rm -rf "$out"' EXIT
 # configuration name -> sampler options (the study's network and priors throughout)
 opts() {
     case $1 in
-    default) echo "--sampler nuts" ;;   # a network under --max-time: depth 14
+    default) echo "--sampler nuts" ;;   # a network under --max-time: depth 13
     depth10) echo "--sampler nuts --max-depth 10" ;;
     hmc) echo "--sampler hmc" ;;
     depth12) echo "--sampler nuts --max-depth 12" ;;

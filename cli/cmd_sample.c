@@ -109,7 +109,7 @@ static const char sample_usage[] =
     "                          --target-ess) or SECONDS since the start have passed (warm-up\n"
     "                          and --samples always complete); metrics.json says which\n"
     "                          (\"converged\"); a network under nuts then takes, where not\n"
-    "                          given, --max-depth 14, --samples 400 (--burn-in 200; a given\n"
+    "                          given, --max-depth 13, --samples 400 (--burn-in 200; a given\n"
     "                          count and 200 after it) and --round 100 (the 200 and 100\n"
     "                          times --thin): deeper trees, an early first check (README)\n"
     "  --target-rhat R         (default 1.01)\n"

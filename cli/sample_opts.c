@@ -268,12 +268,11 @@ static void model_defaults(sample_opts *o, const char *C)
     if (!o->sampler)
         o->sampler = !study ? "nuts" : o->nn ? "langevin" : "rw";
     /* Running a network until it converges (--max-time under nuts): a short start and
-     * short rounds, since at depth 14 (below) an iteration of the study's regression
-     * networks costs up to 16,383 gradients a chain: the general default of 2000
-     * iterations before the first check is about 340 s of sunspot (4 chains, 2 cores),
-     * where 200 warm-up + 200, then rounds of 100, converged sunspot in 85-202 s and
-     * Mackey-Glass in 169 s, and takes abalone (about 1.1 s an iteration) to its first
-     * check in about 430 s (README, "Networks that converge"). A given --samples keeps
+     * short rounds, since with the deep trees below an iteration of the study's regression
+     * networks costs up to 8,191 gradients a chain: the general default of 2000 iterations
+     * before the first check would be about 170 s of sunspot (4 chains, 2 cores), where
+     * 200 warm-up + 200, then rounds of 100, converged sunspot in 75-139 s and
+     * Mackey-Glass in 58 s (README, "Networks that converge"). A given --samples keeps
      * its rounds of samples - burn-in. */
     int until_net = !study && o->nn && o->max_time > 0 && strcmp(o->sampler, "nuts") == 0;
     if (until_net && !o->samples) {
@@ -300,15 +299,17 @@ static void model_defaults(sample_opts *o, const char *C)
         set_setting(o, step->name, o->nn ? 0.025 : 0.02);
     if (step_eta && !has_setting(o, "step_eta"))
         set_setting(o, step_eta->name, o->nn ? 0.2 : 0.01);
-    /* Running a network until it converges: NUTS's trees 16 times longer than Stan's
+    /* Running a network until it converges: NUTS's trees 8 times longer than Stan's
      * default. On the study's regression networks the trajectories saturate depth 10 on
-     * every draw and still random-walk (step ~2e-4 against weights as wide as the prior);
-     * at depth 14 sunspot and Mackey-Glass converged in 85-202 s, where Mackey-Glass at
-     * depth 10 had not in 300 s (README, "Networks that converge"). A tree that turns back sooner (the
-     * classification networks) costs no more. */
+     * every draw and still random-walk (step ~2e-4 against weights as wide as the prior):
+     * Mackey-Glass at depth 10 had not converged in 300 s. Depth 13 and 14, 5 seeds of
+     * sunspot and 2 of Mackey-Glass (README, "Networks that converge"): the same cost to
+     * converge on sunspot (13 needs about twice the iterations at half the cost), 13
+     * cheaper on Mackey-Glass (58 s on both seeds, against 67 and 169 s). A tree that turns
+     * back sooner (the classification networks) costs no more. */
     const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
     if (until_net && depth && !has_setting(o, "max_depth"))
-        set_setting(o, depth->name, 14);
+        set_setting(o, depth->name, 13);
 }
 
 void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
