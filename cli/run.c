@@ -189,7 +189,7 @@ static int predictions_converged(void *user, const bnn_draws *dr)
             fprintf(stderr, "bnnmc: round %zu: predictive R-hat max %.4f, bulk ESS min %.0f; "
                     "stopping: another round's draws would not fit under --max-memory\n",
                     cs->checks, cs->rhat, cs->ess);
-        return 1;
+        return -1;   /* stop, not converged */
     }
     if (!cs->quiet)
         fprintf(stderr, "bnnmc: round %zu, %zu draws per chain: predictive R-hat max %.4f, bulk "
@@ -435,8 +435,6 @@ void run_sample(sample_opts *o, run_result *res)
         die_status(st, &err);
     if (cs.st)
         die_status(cs.st, &cs.err);
-    if (cs.mem_stop)   /* the rounds stopped for memory, not because the chains converged */
-        res->draws->converged = 0;
     const bnn_draws *dr = res->draws;
     log_start_opt(o, dr);
     res->partial = st == BNN_EINTR;
