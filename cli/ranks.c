@@ -375,67 +375,6 @@ static void reps_leave(reps_ctx *rc, int failed)
     while (n_done < rc->G);
 }
 
-/* ------------------------------------------------------------ rounds over ranks */
-
-/* --max-time with the chains over ranks. bnn_run runs each rank's chains in rounds with no
- * time limit of its own (max_seconds = INFINITY, so every round is whole on every rank) and
- * asks round_check after each: a meeting of every rank, first of two counts (MPI_Allreduce):
- * ranks stopped (Ctrl-C) and ranks that have left their run (a failure, or the end). When
- * all are in their run and none stopped, every rank's draws go to rank 0 (gather, below),
- * which asks the caller's check on the whole run's draws and applies the time limit; its
- * answer is broadcast, so every rank ends its run after the same round. Unlike the threaded
- * run, the time limit is applied only between rounds: a run may end up to a round late. A
- * rank that has left posts it until every rank has (rounds_leave), as rows_leave does, so
- * none waits at a meeting for a rank that will not come. */
-typedef struct {
-    int (*converged)(void *user, const bnn_draws *dr);   /* the caller's check (rank 0) */
-    void *converged_user;
-    double deadline;          /* now()'s clock */
-    int M;                    /* the run's chains */
-    volatile int *user_stop;  /* Ctrl-C */
-    volatile int no_stop;     /* user_stop when the caller gave none */
-    int stopped;              /* a rank was stopped: the run is partial */
-} rounds_ctx;
-
-enum { RND_STOPPED, RND_LEFT, RND_N };
-
-static bnn_draws *gather(bnn_draws *mine, int reporting, int M);
-static void announce(int reporting);
-
-static int round_check(void *user, const bnn_draws *dr)
-{
-    rounds_ctx *rc = user;
-    int f[RND_N] = {*rc->user_stop ? 1 : 0, 0};
-    MPI_Allreduce(MPI_IN_PLACE, f, RND_N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    if (f[RND_STOPPED])
-        rc->stopped = 1;
-    if (f[RND_STOPPED] || f[RND_LEFT])
-        return -1;   /* every rank saw the same counts: all end here */
-    announce(1);
-    bnn_draws *whole = gather((bnn_draws *)dr, 1, rc->M);   /* gather only reads it */
-    int verdict = 0;
-    if (mpi.rank == 0) {
-        verdict = rc->converged ? rc->converged(rc->converged_user, whole) : 0;
-        if (verdict == 0 && now() >= rc->deadline)
-            verdict = -1;
-        bnn_draws_free(whole);
-    }
-    MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return verdict;
-}
-
-static void rounds_leave(rounds_ctx *rc, int stopped)
-{
-    for (;;) {
-        int f[RND_N] = {stopped, 1};
-        MPI_Allreduce(MPI_IN_PLACE, f, RND_N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-        if (f[RND_STOPPED])
-            rc->stopped = 1;
-        if (f[RND_LEFT] >= mpi.size)
-            break;
-    }
-}
-
 /* ------------------------------------------------------------ the monitor */
 
 typedef struct {
@@ -852,6 +791,64 @@ static void announce(int reporting)
 {
     if (mpi.rank != 0)
         MPI_Send(&reporting, 1, MPI_INT, 0, TAG_DRAWS, MPI_COMM_WORLD);
+}
+
+/* ------------------------------------------------------------ rounds over ranks */
+
+/* --max-time with the chains over ranks. bnn_run runs each rank's chains in rounds with no
+ * time limit of its own (max_seconds = INFINITY, so every round is whole on every rank) and
+ * asks round_check after each: a meeting of every rank, first of two counts (MPI_Allreduce):
+ * ranks stopped (Ctrl-C) and ranks that have left their run (a failure, or the end). When
+ * all are in their run and none stopped, every rank's draws go to rank 0 (gather, below),
+ * which asks the caller's check on the whole run's draws and applies the time limit; its
+ * answer is broadcast, so every rank ends its run after the same round. Unlike the threaded
+ * run, the time limit is applied only between rounds: a run may end up to a round late. A
+ * rank that has left posts it until every rank has (rounds_leave), as rows_leave does, so
+ * none waits at a meeting for a rank that will not come. */
+typedef struct {
+    int (*converged)(void *user, const bnn_draws *dr);   /* the caller's check (rank 0) */
+    void *converged_user;
+    double deadline;          /* now()'s clock */
+    int M;                    /* the run's chains */
+    volatile int *user_stop;  /* Ctrl-C */
+    volatile int no_stop;     /* user_stop when the caller gave none */
+    int stopped;              /* a rank was stopped: the run is partial */
+} rounds_ctx;
+
+enum { RND_STOPPED, RND_LEFT, RND_N };
+
+static int round_check(void *user, const bnn_draws *dr)
+{
+    rounds_ctx *rc = user;
+    int f[RND_N] = {*rc->user_stop ? 1 : 0, 0};
+    MPI_Allreduce(MPI_IN_PLACE, f, RND_N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (f[RND_STOPPED])
+        rc->stopped = 1;
+    if (f[RND_STOPPED] || f[RND_LEFT])
+        return -1;   /* every rank saw the same counts: all end here */
+    announce(1);
+    bnn_draws *whole = gather((bnn_draws *)dr, 1, rc->M);   /* gather only reads it */
+    int verdict = 0;
+    if (mpi.rank == 0) {
+        verdict = rc->converged ? rc->converged(rc->converged_user, whole) : 0;
+        if (verdict == 0 && now() >= rc->deadline)
+            verdict = -1;
+        bnn_draws_free(whole);
+    }
+    MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return verdict;
+}
+
+static void rounds_leave(rounds_ctx *rc, int stopped)
+{
+    for (;;) {
+        int f[RND_N] = {stopped, 1};
+        MPI_Allreduce(MPI_IN_PLACE, f, RND_N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        if (f[RND_STOPPED])
+            rc->stopped = 1;
+        if (f[RND_LEFT] >= mpi.size)
+            break;
+    }
 }
 
 /* ------------------------------------------------------------ the run */

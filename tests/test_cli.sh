@@ -283,8 +283,9 @@ depth() { sed -n 's/^#[[:space:]]*max_depth = \([0-9]*\)$/\1/p' "$1/chain-1.csv"
 # --max-time on a network under nuts without --samples: 200 warm-up + 200, rounds of 100;
 # a given --samples keeps its rounds; a given --burn-in count (0 too) is kept, 200 after it;
 # --thin K: 200 K and 100 K; no --max-time, or a linear model: 2000 / 1000
-rt() { echo "$(cfg "$1" samples)/$(cfg "$1" burn_in)/$(cfg "$1" round)"; }
+# cfg DIR KEY: a value of config.json (here and in the defaults below)
 cfg() { sed -n "s/.*\"$2\":[[:space:]]*\"*\([^\",{]*\)\"*,*$/\1/p" "$1/config.json" | head -1; }
+rt() { echo "$(cfg "$1" samples)/$(cfg "$1" burn_in)/$(cfg "$1" round)"; }
 "$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --out "$T/r1" --quiet 2>"$T/err"
 "$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --samples 60 --out "$T/r2" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --chains 1 --max-time 1 --max-depth 2 --burn-in 50 --out "$T/r3" --quiet 2>>"$T/err"
@@ -299,7 +300,6 @@ cfg() { sed -n "s/.*\"$2\":[[:space:]]*\"*\([^\",{]*\)\"*,*$/\1/p" "$1/config.js
 
 # defaults: nuts, 2000 iterations, half warm-up, for every model; --preset study: the study's
 # sampler (langevin for nn, rw for linear), its scales and 10000 iterations where not given
-cfg() { sed -n "s/.*\"$2\":[[:space:]]*\"*\([^\",{]*\)\"*,*$/\1/p" "$1/config.json" | head -1; }
 "$B" sample --dataset blobs3 --model linear --chains 1 --out "$T/def" --quiet 2>"$T/err"
 [ "$(cfg "$T/def" sampler)/$(cfg "$T/def" samples)/$(cfg "$T/def" burn_in)/$(cfg "$T/def" preset)" = nuts/2000/1000/none ] \
     && ok "default: nuts, 2000 iterations, 1000 warm-up" || bad "defaults: $(cfg "$T/def" sampler)/$(cfg "$T/def" samples)/$(cfg "$T/def" burn_in)/$(cfg "$T/def" preset) $(cat "$T/err")"

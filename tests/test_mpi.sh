@@ -11,15 +11,14 @@
 #     across its ranks (else a broken exchange between ranks could go unseen); --max-time
 #     runs converging after several rounds, bitwise too, and one the time limit stops;
 #  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
-#     hang, no run written as complete (also with --max-time); the same for a group of
-#     rows-over-ranks, for a
-#     group of pt's replicas over ranks, for one rank of a pt group failing alone (rank 1,
-#     then rank 0: mpirun's app contexts give it another --init), and for a row slice that
-#     one rank alone refuses;
+#     hang, no run written as complete (also with --max-time, on rank 1 and on rank 0); the
+#     same for a group of rows-over-ranks, for a group of pt's replicas over ranks, for one
+#     rank of a pt group failing alone (rank 1, then rank 0: mpirun's app contexts give it
+#     another --init), and for a row slice that one rank alone refuses; Ctrl-C during pt's
+#     replicas over ranks and during --max-time's rounds;
 #  3. refusals (exit 2, one line, no folder): --max-time with rows or replicas over ranks,
-#     --checkpoint-every, ranks not a
-#     multiple of the chains, langevin and --noise-step gibbs over rows, pt with more ranks
-#     per chain than replicas, resume;
+#     --checkpoint-every, ranks not a multiple of the chains, langevin and --noise-step
+#     gibbs over rows, pt with more ranks per chain than replicas, resume;
 #  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
 #     and 2 chains) against one process, every value of every draw within 1e-9 relative: the
 #     trajectories follow the summed gradient through 100s of leapfrog steps, so a slice
@@ -182,11 +181,12 @@ fi
 # the failure reaches the other rank at its next progress tick, not at the end of a first
 # round of 10^6 iterations (minutes), the rounds' last meeting after it
 printf 'W1.1,W1.2,W1.3,W1.4,b1,tau2\n0,0,0,0,0.5,5e-324\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n0,0,0,0,0.5,0.1\n' \
-    > "$tmp/bad1.init"
+    > "$tmp/bad-chain1.init"
+cp "$tmp/bad4.init" "$tmp/bad-chain4.init"
 for c in 4 1; do
     start=$(date +%s)
     mpi 2 sample --dataset mackey-glass --model linear --samples 1000000 --chains 4 --seed 7 --quiet \
-        --max-time 600 --init "$tmp/bad$c.init" --out "$tmp/fail-mt$c" 2> "$tmp/err" > /dev/null
+        --max-time 600 --init "$tmp/bad-chain$c.init" --out "$tmp/fail-mt$c" 2> "$tmp/err" > /dev/null
     rc=$?
     took=$(( $(date +%s) - start ))
     n=$(grep -c "chain $c failed: the log density at the starting point is -inf" "$tmp/err")
