@@ -75,6 +75,7 @@ void run_build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spe
         spec->prior_var_layer[l] = o->prior_var_layer[l];
     spec->nu1 = o->nu1;
     spec->nu2 = o->nu2;
+    spec->center = getenv("BNN_CENTER") != NULL;   /* EXPERIMENT */
 }
 
 /* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the

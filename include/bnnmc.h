@@ -222,6 +222,12 @@ typedef struct {
     size_t n_rows;                     /* rows of data logp_batch draws from */
     size_t batch_work;                 /* logp_batch's scratch per row of a batch */
     bnn_logp_batch_fn logp_batch;      /* may be NULL (then sgld and sghmc refuse it) */
+    /* May be NULL (both): the density's coordinates are then the model's. Otherwise the
+     * samplers move in the density's coordinates and to_model maps a point to the model's
+     * (what draws record), from_model back (starting points are given in the model's);
+     * work of work_len. */
+    void (*to_model)(const void *ctx, double *work, const double *theta, double *out);
+    void (*from_model)(const void *ctx, double *work, const double *in, double *theta);
 } bnn_density;
 /* (Fields may be added: build a density with a designated initialiser, which zeroes the
  * rest, as examples/binomial.c does.) */
@@ -268,6 +274,11 @@ typedef struct {
     /* Per weight layer (layer l's weights and biases, first layer first), its own prior
      * variance; 0 (as a zeroed spec has) means prior_var. INFINITY is a flat prior. */
     double prior_var_layer[BNN_MAX_HIDDEN + 1];
+    /* Regression with one hidden layer: the density samples the output level
+     * c = b2 + sum_k v_k mean_i h_k(x_i) in place of the output bias b2 (the same posterior;
+     * its stiffest direction becomes one coordinate). Draws are reported as b2 all the same
+     * (bnn_density.to_model). Ignored by other models. */
+    int center;
 } bnn_model_spec;
 /*
  * Priors and propriety (bnn_model_new refuses, BNN_EINVAL, a posterior that is improper):

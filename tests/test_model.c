@@ -1281,6 +1281,143 @@ static void test_log_prior_split(gsl_rng *r)
     }
 }
 
+
+/* spec.center (center.c): the centred density's gradient and tempered density against finite
+ * differences; its value is the model's at to_model's point; from_model inverts to_model; the
+ * noise's sse is the model's at the mapped point; b2 is the only coordinate that moves, and
+ * by sum_k v_k hbar_k computed here by hand. Other models ignore the flag. */
+static void test_center(gsl_rng *r)
+{
+    bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
+    bnn_activation outs[] = {BNN_ACT_SIGMOID, BNN_ACT_IDENTITY};
+    for (size_t a = 0; a < 3; a++)
+        for (size_t o = 0; o < 2; o++) {
+            size_t n = 23, P = 3;
+            int H = 6;
+            bnn_table *t = random_table(r, n, P, 0);
+            bnn_model_spec sp = {0};
+            sp.task = BNN_TASK_REGRESSION;
+            sp.n_inputs = (int)P;
+            sp.n_hidden = 1;
+            sp.hidden[0] = H;
+            sp.hidden_act = acts[a];
+            sp.output_act = outs[o];
+            sp.prior_var = 2.0;
+            sp.nu1 = o ? 2.5 : 0.0;
+            sp.nu2 = o ? 0.3 : 0.0;
+            bnn_model *m0 = NULL, *m1 = NULL;
+            bnn_error err = {0};
+            CHECK(bnn_model_new(&m0, &sp, t, &err) == BNN_OK, "model: %s", err.msg);
+            sp.center = 1;
+            CHECK(bnn_model_new(&m1, &sp, t, &err) == BNN_OK, "centred model: %s", err.msg);
+            if (!m0 || !m1) {
+                bnn_model_free(m0);
+                bnn_model_free(m1);
+                bnn_table_free(t);
+                continue;
+            }
+            bnn_density d0 = bnn_model_density(m0), d1 = bnn_model_density(m1);
+            CHECK(d1.to_model && d1.from_model && !d0.to_model && !d0.from_model &&
+                  d1.dim == d0.dim && d1.noise && d1.noise->sse != d0.noise->sse,
+                  "center: the density maps its coordinates");
+            double *work = bnn_zalloc(d1.work_len), *th = bnn_zalloc(d1.dim),
+                   *mod = bnn_zalloc(d1.dim), *back = bnn_zalloc(d1.dim);
+            double worst = 0.0, worst_t = 0.0, worst_v = 0.0, worst_b = 0.0, worst_s = 0.0;
+            size_t b2 = P * (size_t)H + 2 * (size_t)H;
+            int others = 1;
+            for (int rep = 0; rep < 3; rep++) {
+                for (size_t j = 0; j < d1.dim; j++)
+                    th[j] = gsl_ran_gaussian(r, 0.8);
+                double e = grad_error(&d1, th, work);
+                worst = e > worst ? e : worst;
+                tempered_at ta = {&d1, 0.37};
+                bnn_density w = d1;
+                w.logp = tempered_logp;
+                w.ctx = &ta;
+                e = grad_error(&w, th, work);
+                worst_t = e > worst_t ? e : worst_t;
+                d1.to_model(d1.ctx, work, th, mod);
+                double ll0, ll1;
+                double f0 = d0.logp_tempered(d0.ctx, work, 0.37, mod, NULL, &ll0);
+                double f1 = d1.logp_tempered(d1.ctx, work, 0.37, th, NULL, &ll1);
+                e = fmax(fabs(f1 - f0) / (1.0 + fabs(f0)), fabs(ll1 - ll0) / (1.0 + fabs(ll0)));
+                worst_t = e > worst_t ? e : worst_t;
+                /* by hand: b2 = c - sum_k v_k mean_i act(b1_k + x_i W1[.][k]) */
+                double off = 0.0;
+                for (int k = 0; k < H; k++) {
+                    double hb = 0.0;
+                    for (size_t i = 0; i < n; i++) {
+                        double z = th[P * (size_t)H + (size_t)k];
+                        for (size_t j = 0; j < P; j++)
+                            z += t->x[i * P + j] * th[j * (size_t)H + (size_t)k];
+                        hb += acts[a] == BNN_ACT_SIGMOID ? 1.0 / (1.0 + exp(-z))
+                            : acts[a] == BNN_ACT_TANH    ? tanh(z) : fmax(z, 0.0);
+                    }
+                    off += th[P * (size_t)H + (size_t)H + (size_t)k] * hb / (double)n;
+                }
+                e = fabs(mod[b2] - (th[b2] - off)) / (1.0 + fabs(th[b2]));
+                worst_b = e > worst_b ? e : worst_b;
+                for (size_t j = 0; j < d1.dim; j++)
+                    others &= j == b2 || mod[j] == th[j];
+                double l0 = d0.logp(d0.ctx, work, mod, NULL), l1 = d1.logp(d1.ctx, work, th, NULL);
+                e = fabs(l1 - l0) / (1.0 + fabs(l0));
+                worst_v = e > worst_v ? e : worst_v;
+                d1.from_model(d1.ctx, work, mod, back);
+                for (size_t j = 0; j < d1.dim; j++) {
+                    e = fabs(back[j] - th[j]) / (1.0 + fabs(th[j]));
+                    worst_b = e > worst_b ? e : worst_b;
+                }
+                double s0 = d0.noise->sse(d0.ctx, work, mod), s1 = d1.noise->sse(d1.ctx, work, th);
+                e = fabs(s1 - s0) / (1.0 + s0);
+                worst_s = e > worst_s ? e : worst_s;
+            }
+            CHECK_VERBOSE(worst < 1e-6 && worst_t < 1e-6, "center act=%-8s out=%-8s: gradient "
+                          "%.2e; tempered: gradient at beta 0.37 and value = the model's at "
+                          "to_model %.2e (max rel err)", act_name(acts[a]),
+                          act_name(outs[o]), worst, worst_t);
+            CHECK_VERBOSE(worst_v < 1e-12 && worst_s < 1e-12 && worst_b < 1e-12 && others,
+                          "center act=%-8s out=%-8s: logp = the model's at to_model (%.1e), sse "
+                          "(%.1e), b2 by hand and from_model's round trip (%.1e), other "
+                          "coordinates unchanged (%d)", act_name(acts[a]), act_name(outs[o]),
+                          worst_v, worst_s, worst_b, others);
+            free(work);
+            free(th);
+            free(mod);
+            free(back);
+            bnn_model_free(m0);
+            bnn_model_free(m1);
+            bnn_table_free(t);
+        }
+    /* the flag means nothing to a linear model, a classifier or two hidden layers */
+    struct {
+        bnn_task task;
+        int n_hidden, K;
+    } other[] = {{BNN_TASK_REGRESSION, 0, 0}, {BNN_TASK_CLASSIFICATION, 1, 3},
+                 {BNN_TASK_REGRESSION, 2, 0}};
+    for (size_t k = 0; k < 3; k++) {
+        bnn_table *t = random_table(r, 9, 3, other[k].K);
+        bnn_model_spec sp = {0};
+        sp.task = other[k].task;
+        sp.n_inputs = 3;
+        sp.n_classes = other[k].K;
+        sp.n_hidden = other[k].n_hidden;
+        sp.hidden[0] = sp.hidden[1] = 4;
+        sp.hidden_act = BNN_ACT_SIGMOID;
+        sp.output_act = other[k].task == BNN_TASK_REGRESSION ? BNN_ACT_IDENTITY : BNN_ACT_SOFTMAX;
+        sp.prior_var = 2.0;
+        sp.center = 1;
+        bnn_model *m = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_OK, "model: %s", err.msg);
+        if (m) {
+            bnn_density d = bnn_model_density(m);
+            CHECK(!d.to_model && !d.from_model, "center ignored by model %zu", k);
+        }
+        bnn_model_free(m);
+        bnn_table_free(t);
+    }
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -1303,6 +1440,7 @@ int main(void)
     test_sigmoid_classification(r);
     test_sigmoid_drift(r);
     test_log_prior_split(r);
+    test_center(r);
     gsl_rng_free(r);
     return check_done("test_model");
 }

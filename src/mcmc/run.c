@@ -111,7 +111,10 @@ static void keep_draw(bnn_draws *dr, size_t stride, size_t *kept, int ci, const 
 {
     size_t dim = dr->dim;
     size_t k = (size_t)ci * stride + *kept;
-    memcpy(dr->theta + k * dim, c->theta, dim * sizeof(double));
+    if (c->d->to_model)   /* the chain's scratch is free between its steps */
+        c->d->to_model(c->d->ctx, c->work, c->theta, dr->theta + k * dim);
+    else
+        memcpy(dr->theta + k * dim, c->theta, dim * sizeof(double));
     dr->lp[k] = c->lp;
     dr->accept_stat[k] = info->accept_stat;
     dr->stepsize[k] = info->stepsize;
@@ -386,16 +389,26 @@ static int run_chain(run_shared *sh, int ci, size_t upto)
     } else if (!sh->live[ci]) {
         const double *theta0 = sh->init + (size_t)ci * sh->d->dim;
         double *map = NULL;
-        if (cfg->init_map) {
+        if (cfg->init_map || sh->d->from_model) {
             /* on the chain's thread, from the chain's own start: thread-count independent */
             map = malloc(sh->d->dim * sizeof *map);
-            if (!map) {
+            double *scratch = sh->d->from_model ? malloc(sh->d->work_len * sizeof *scratch + 1)
+                                                : NULL;
+            if (!map || (sh->d->from_model && !scratch)) {
+                free(map);
+                free(scratch);
                 sh->status[ci] = bnn_fail(&sh->errs[ci], BNN_ENOMEM, "out of memory");
                 atomic_store(&sh->failed, 1);
                 return 1;
             }
-            memcpy(map, theta0, sh->d->dim * sizeof *map);
-            st = bnn_optimize(sh->d, map, &cfg->optimize, &dr->start_opt[ci], &sh->errs[ci]);
+            /* starting points are in the model's coordinates */
+            if (sh->d->from_model)
+                sh->d->from_model(sh->d->ctx, scratch, theta0, map);
+            else
+                memcpy(map, theta0, sh->d->dim * sizeof *map);
+            free(scratch);
+            if (cfg->init_map)
+                st = bnn_optimize(sh->d, map, &cfg->optimize, &dr->start_opt[ci], &sh->errs[ci]);
             theta0 = map;
         }
         /* mt19937 seeds from 32 bits: fold the 64-bit hash */

@@ -2,6 +2,7 @@
  * vector of rows at a time, without BLAS (the kernel: fused_simd.h). Here: the data
  * packed for the kernel, and the choice of its instance by the processor, made once when
  * the model is built: 8 lanes where there is AVX-512, 4 where there is AVX2 and FMA. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "model_internal.h"
@@ -32,7 +33,17 @@ size_t bnn_fused_work(const bnn_fused *f)
 
 double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work)
 {
-    return f->lanes == 8 ? bnn_fused_eval8(f, theta, g, work) : bnn_fused_eval4(f, theta, g, work);
+    return f->lanes == 8 ? bnn_fused_eval8(f, theta, g, work, NULL)
+                         : bnn_fused_eval4(f, theta, g, work, NULL);
+}
+
+double bnn_fused_eval_center(const bnn_fused *f, const double *theta, double *g, double *work,
+                             double *cs)
+{
+    if (f->K != 1)
+        return NAN;
+    return f->lanes == 8 ? bnn_fused_eval8(f, theta, g, work, cs)
+                         : bnn_fused_eval4(f, theta, g, work, cs);
 }
 
 int bnn_fused_lanes(const bnn_fused *f) { return f->lanes; }
@@ -57,6 +68,7 @@ bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, siz
     f->lanes = lanes;
     const size_t VL = (size_t)lanes;
     f->nblk = (n + VL - 1) / VL;
+    f->inv_n = 1.0 / (double)n;
     size_t rows = f->nblk * VL, ny = out == BNN_ACT_SOFTMAX ? (size_t)K : 1;
     f->x = calloc(rows * (size_t)D, sizeof *f->x);
     f->y = calloc(rows * ny, sizeof *f->y);

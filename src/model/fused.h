@@ -26,13 +26,20 @@ struct bnn_fused {
     int hidden, out;              /* BNN_FUSED_*; out: IDENTITY, SIGMOID or SOFTMAX */
     int lanes;                    /* 8: fused8.c's instance; 4: fused4.c's */
     size_t nblk;
+    double inv_n;                 /* 1 / the number of rows (padding excluded) */
     double *x;                    /* nblk x D x lanes */
     double *y;                    /* regression: nblk x lanes; softmax: one-hot nblk x K x lanes */
     double *mask;                 /* nblk x lanes: 1 for a row, 0 for padding */
 };
 
-double bnn_fused_eval8(const bnn_fused *f, const double *theta, double *g, double *work);
-double bnn_fused_eval4(const bnn_fused *f, const double *theta, double *g, double *work);
+/* cs: NULL, or (one output only) theta's output bias is the centred level c of center.c
+ * and cs receives 1 + 2H + D*H values: the output bias b2 = c - sum_k v_k hbar_k used, the
+ * means over the rows hbar (H) of the hidden activations, and with g the means of their
+ * derivatives s (H) and of the derivatives times each input S (D x H). */
+double bnn_fused_eval8(const bnn_fused *f, const double *theta, double *g, double *work,
+                       double *cs);
+double bnn_fused_eval4(const bnn_fused *f, const double *theta, double *g, double *work,
+                       double *cs);
 void bnn_fused_exp_log8(double x, double *e, double *l);
 void bnn_fused_exp_log4(double x, double *e, double *l);
 

@@ -285,7 +285,7 @@ static inline INLINE void colsum(const double *Y, int q, size_t nblk, double *ou
  * stores D*H accumulators per block (slower than BLAS on ionosphere's 34 inputs). */
 static inline INLINE double kernel(const bnn_fused *f, const double *restrict theta,
                                    double *restrict g, double *restrict work,
-                                   int hid, int out, int K)
+                                   double *restrict cs, int hid, int out, int K)
 {
     const int D = f->D, H = f->H;
     const size_t nblk = f->nblk;
@@ -315,6 +315,19 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
                 z += ld(xb + d * VL) * W1[d * H + j];
             st(Ab + j * VL, act(hid, z));
         }
+    }
+    if (cs) {
+        /* the centred level (center.c): b2 = c - sum_k v_k hbar_k, over the real rows */
+        double b = b2[0];
+        for (int j = 0; j < H; j++) {
+            vd m = splat(0.0);
+            for (size_t blk = 0; blk < nblk; blk++)
+                m += ld(A + (blk * (size_t)H + (size_t)j) * VL) * ld(f->mask + blk * VL);
+            cs[1 + j] = hsum(m) * f->inv_n;
+            b -= W2[j] * cs[1 + j];
+        }
+        cs[0] = b;
+        b2 = cs;
     }
     vd acc = splat(0.0);
     for (size_t blk = 0; blk < nblk; blk++) {
@@ -369,6 +382,22 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
         xty(A, H, DO, K, nblk, gW2);
         colsum(DO, K, nblk, gb2);
     }
+    if (g && cs) {
+        /* DH is free again: the derivatives of the activations on the real rows, for the
+         * chain rule of the centred level */
+        for (size_t blk = 0; blk < nblk; blk++) {
+            vd mask = ld(f->mask + blk * VL);
+            for (int j = 0; j < H; j++) {
+                size_t o = (blk * (size_t)H + (size_t)j) * VL;
+                st(DH + o, act_d(hid, ld(A + o)) * mask);
+            }
+        }
+        double *s = cs + 1 + H, *S = s + H;
+        colsum(DH, H, nblk, s);
+        xty(f->x, D, DH, H, nblk, S);
+        for (int j = 0; j < H + D * H; j++)
+            s[j] *= f->inv_n;
+    }
     return hsum(acc);
 }
 
@@ -376,7 +405,7 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
  * constant K, other class counts the general one. */
 #define CASE(h, o, k) \
     if (f->hidden == (h) && f->out == (o) && (k == 0 || f->K == k)) \
-        return kernel(f, theta, g, work, h, o, k ? k : f->K);
+        return kernel(f, theta, g, work, cs, h, o, k ? k : f->K);
 #define CASES(h) \
     CASE(h, BNN_FUSED_SIGMOID, 1) \
     CASE(h, BNN_FUSED_IDENTITY, 1) \
@@ -385,7 +414,8 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
     CASE(h, BNN_FUSED_SOFTMAX, 0)
 
 FUSED_TARGETS double
-FUSED_NAME(bnn_fused_eval)(const bnn_fused *f, const double *theta, double *g, double *work)
+FUSED_NAME(bnn_fused_eval)(const bnn_fused *f, const double *theta, double *g, double *work,
+                           double *cs)
 {
     CASES(BNN_FUSED_SIGMOID)
     CASES(BNN_FUSED_TANH)

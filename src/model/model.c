@@ -25,6 +25,7 @@
 #include <cblas.h>
 #include <gsl/gsl_sf_gamma.h>
 
+#include "center.h"
 #include "model_internal.h"
 
 #define LOG_2PI 1.8378770664093454836
@@ -48,9 +49,13 @@ struct bnn_model {
                                     -count/2 log(2 pi sigma_l^2), the inverse-gamma's */
     int flat;                    /* some layer's prior is flat (then no tempered density) */
     bnn_gaussian_noise noise;    /* regression with training data: its noise, for Gibbs steps */
+    bnn_center *center;          /* spec.center on a one-hidden-layer regression: center.c */
 };
 
 static void set_noise(bnn_model *m);
+static bnn_density model_density(const bnn_model *m);
+static double center_fused(const void *ctx, double *work, const double *theta, double *grad,
+                           double *cs, double *mapped);
 
 /* The study's classification output: class probabilities softmax(sigmoid(z)), the sigmoid
  * taken by the output layer itself (as a regression's sigmoid output), the softmax by the
@@ -307,6 +312,15 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     }
     if (train && spec->task == BNN_TASK_REGRESSION)
         set_noise(m);
+    if (train && spec->center && spec->task == BNN_TASK_REGRESSION && m->L == 2) {
+        bnn_density inner = model_density(m);
+        m->center = bnn_center_new(&inner, train, m->width[1], spec->hidden_act,
+                                   use_fused(m) ? center_fused : NULL);
+        if (!m->center) {
+            bnn_model_free(m);
+            return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
+        }
+    }
     *out = m;
     return BNN_OK;
 }
@@ -316,6 +330,7 @@ void bnn_model_free(bnn_model *m)
     if (!m)
         return;
     bnn_fused_free(m->fused);
+    bnn_center_free(m->center);
     bnn_linear_ss_free(m->ss);
     free(m->label);
     free(m->ones);
@@ -620,6 +635,17 @@ double bnn_model_logp_fused(const void *ctx, double *work, const double *theta, 
     return complete_logp(m, bnn_fused_eval(m->fused, theta, grad, work), theta, grad);
 }
 
+/* The centred density's fast path (center.h) through the fused kernel. */
+static double center_fused(const void *ctx, double *work, const double *theta, double *grad,
+                           double *cs, double *mapped)
+{
+    const bnn_model *m = ctx;
+    double data = bnn_fused_eval_center(m->fused, theta, grad, work, cs);
+    memcpy(mapped, theta, m->dim * sizeof *mapped);
+    mapped[m->b_off[1]] = cs[0];
+    return complete_logp(m, data, mapped, grad);
+}
+
 /* The linear regression with identity output through its sufficient statistics
  * (linear.c): O(p^2) per call whatever the number of rows; the same density as
  * bnn_model_logp_blas. */
@@ -893,9 +919,10 @@ static void set_noise(bnn_model *m)
     }
 }
 
-bnn_density bnn_model_density(const bnn_model *m)
+/* The density in the model's own coordinates. */
+static bnn_density model_density(const bnn_model *m)
 {
-    bnn_density d;
+    bnn_density d = {0};
     d.dim = m->dim;
     d.n_weights = m->n_weights;
     d.work_len = m->work_len;
@@ -910,6 +937,13 @@ bnn_density bnn_model_density(const bnn_model *m)
     d.logp_batch = m->train ? model_logp_batch : NULL;
     d.ctx = m;
     return d;
+}
+
+bnn_density bnn_model_density(const bnn_model *m)
+{
+    if (m->center)
+        return bnn_center_density(m->center);
+    return model_density(m);
 }
 
 /* ------------------------------------------------------------ names and predictions */

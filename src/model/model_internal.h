@@ -20,6 +20,10 @@ bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, siz
 void bnn_fused_free(bnn_fused *f);
 size_t bnn_fused_work(const bnn_fused *f);
 double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work);
+/* The same with theta's output bias the centred level of center.c (one output only: NaN
+ * otherwise); cs receives 1 + 2H + D*H values: b2, hbar, and with g, s and S (fused.h). */
+double bnn_fused_eval_center(const bnn_fused *f, const double *theta, double *g, double *work,
+                             double *cs);
 int bnn_fused_lanes(const bnn_fused *f);
 /* The processor's native vector width in doubles: 8 with AVX-512, 4 with AVX2 and FMA,
  * else 8 (whose baseline clone is the one measured). */
