@@ -5,7 +5,9 @@
  *
  * Then, for each network, its three exact paths side by side in one process (the BLAS path
  * and the fused kernel's 8- and 4-lane instances: model.c picks one by the processor), as
- * median rates and their ratios to the BLAS path.
+ * median rates and their ratios to the BLAS path. Last, for the regression networks, the
+ * density in the centred coordinates (--center, src/model/center.c) against the model's own,
+ * interleaved the same way: what the centring costs per gradient.
  *
  * usage: bench_density [DATA_DIR]   (default ../shared/data) */
 #include <stdio.h>
@@ -65,6 +67,40 @@ static int paths(const char *dir, const char *set)
     printf("%-11s %12.0f %12.0f %12.0f %9.2fx %9.2fx   %s\n", set, blas, f8, f4, f8 / blas,
            f4 / blas, bnn_model_density(m).logp == bnn_model_logp_fused ? "fused" : "blas");
     bnn_model_free(m);
+    bnn_table_free(t);
+    return 0;
+}
+
+/* The regression network's density with and without spec.center, interleaved. */
+static int centred(const char *dir, const char *set)
+{
+    bnn_table *t = NULL;
+    bnn_model *m[2] = {NULL, NULL};
+    if (load_study_model(dir, set, 1, &t, &m[0]) != 0)
+        return 1;
+    bnn_model_spec sp = *bnn_model_get_spec(m[0]);
+    sp.center = 1;
+    bnn_error err = {0};
+    if (bnn_model_new(&m[1], &sp, t, &err) != BNN_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    double r[2][5];
+    for (int rep = 0; rep < 5; rep++)
+        for (int p = 0; p < 2; p++) {
+            bnn_density d = bnn_model_density(m[p]);
+            double *work = calloc(d.work_len, sizeof *work), *th = calloc(d.dim, sizeof *th),
+                   *g = calloc(d.dim, sizeof *g);
+            bnn_model_init(m[p], 1, th, work);
+            r[p][rep] = rate_of(d.logp, d.ctx, work, th, g);
+            free(work);
+            free(th);
+            free(g);
+        }
+    double plain = median(r[0], 5), cen = median(r[1], 5);
+    printf("%-11s %12.0f %12.0f %9.2fx\n", set, plain, cen, cen / plain);
+    bnn_model_free(m[0]);
+    bnn_model_free(m[1]);
     bnn_table_free(t);
     return 0;
 }
@@ -137,6 +173,12 @@ int main(int argc, char **argv)
            "f8/blas", "f4/blas", "density takes");
     for (int s = 0; s < 4; s++)
         if (paths(dir, sets[s]) != 0)
+            return 1;
+    printf("\nthe regression networks in the centred coordinates (--center), logp+grad/s "
+           "(median of 5 x 11 repeats, interleaved):\n");
+    printf("%-11s %12s %12s %10s\n", "data", "model's", "centred", "ratio");
+    for (int s = 0; s < 2; s++)
+        if (centred(dir, sets[s]) != 0)
             return 1;
     return 0;
 }

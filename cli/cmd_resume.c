@@ -132,6 +132,9 @@ static int continue_run(int argc, char **argv, int extend)
                   "--max-time, not built yet; 'bnnmc sample --adapt-from %s' starts a run tuned "
                   "as it", argv[optind], argv[optind]);
     check_data(&cfg, &o, C);
+    /* the coordinates the run's chains moved in, whatever today's default (a run made
+     * before --center existed moved in the model's own) */
+    o.center = run_json_true(&cfg, "sampler.center");
     run_json_free(&cfg);
 
     /* the folder may have moved since: it is where it is now */

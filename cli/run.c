@@ -75,7 +75,7 @@ void run_build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spe
         spec->prior_var_layer[l] = o->prior_var_layer[l];
     spec->nu1 = o->nu1;
     spec->nu2 = o->nu2;
-    spec->center = getenv("BNN_CENTER") != NULL;   /* EXPERIMENT */
+    spec->center = o->center > 0;
 }
 
 /* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the
@@ -251,13 +251,20 @@ static void run_config(const sample_opts *o, const double *init,
 /* --adapt-from DIR: each chain's step size and inverse metric from that run's chain c mod
  * its chain count (the adaptation block of its CSV); exits 2 naming the run when it has none
  * or of another shape. */
-static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense, double **eps,
-                        double **metric)
+static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense, int centred,
+                        double **eps, double **metric)
 {
     run_folder r;
     char err[RUN_ERR_LEN];
     if (run_folder_load(&r, o->adapt_from, err, sizeof err) != 0)
         die_usage("sample", "--adapt-from: %s", err);
+    /* the metric is in the coordinates the chains moved in: b2's variance is not the
+     * centred level's */
+    if (r.center != centred)
+        die_usage("sample", "--adapt-from: %s's chains moved in %s coordinates, this run's "
+                  "would move in %s (give --center %s)", o->adapt_from,
+                  r.center ? "the centred" : "the model's own", centred ? "the centred" : "the "
+                  "model's own", r.center ? "yes" : "no");
     size_t len = dense ? dim * dim : dim;
     *eps = calloc((size_t)chains, sizeof **eps);
     *metric = calloc((size_t)chains * len, sizeof **metric);
@@ -379,7 +386,8 @@ void run_sample(sample_opts *o, run_result *res)
     }
     double *tune_eps = NULL, *tune_metric = NULL;
     if (o->adapt_from) {
-        load_tuning(o, d.dim, rc.chains, rc.metric == BNN_METRIC_DENSE, &tune_eps, &tune_metric);
+        load_tuning(o, d.dim, rc.chains, rc.metric == BNN_METRIC_DENSE, d.to_model != NULL,
+                    &tune_eps, &tune_metric);
         rc.adapt_stepsize = tune_eps;
         rc.adapt_inv_metric = tune_metric;
     }

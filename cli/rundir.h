@@ -113,6 +113,8 @@ typedef struct {
 int run_json_load(run_json *j, const char *dir, const char *name);
 void run_json_free(run_json *j);
 int run_json_has(const run_json *j, const char *key);
+/* Whether the item at key is true (absent or anything else: 0). */
+int run_json_true(const run_json *j, const char *key);
 const char *run_json_str(run_json *j, const char *key);              /* "" on a problem */
 double run_json_num(run_json *j, const char *key);                   /* NaN on a problem */
 /* A number or null (JSON has no NaN: cJSON writes NaN and infinities as null). */
@@ -145,6 +147,8 @@ typedef struct {
     size_t sampler_cols;      /* lp__, CmdStan's six, the kernel's own (variational: lp__,
                                  log_p__, log_g__): before the parameters */
     int dense_metric;         /* config.json's sampler.metric is "dense" (absent: diag) */
+    int center;               /* config.json's sampler.center: the chains moved in the centred
+                                 coordinates (absent: no) */
     size_t chains, draws;     /* chain files, kept draws in each */
     stan_csv *chain;          /* chain-1.csv ... */
     int has_summary;          /* summary.csv (written when draws >= 4) */

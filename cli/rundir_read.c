@@ -169,6 +169,11 @@ int run_json_has(const run_json *j, const char *key)
     return json_find(j->root, key) != NULL;
 }
 
+int run_json_true(const run_json *j, const char *key)
+{
+    return cJSON_IsTrue(json_find(j->root, key));
+}
+
 const char *run_json_str(run_json *j, const char *key)
 {
     const cJSON *v = json_want(j, key, cJSON_IsString, "a string");
@@ -513,6 +518,7 @@ static void check_config(run_folder *r, size_t *chains)
     static const char *const metric_names[] = {"diag", "dense", NULL};
     r->dense_metric = run_json_has(j, "sampler.metric") &&
                       run_json_choice(j, "sampler.metric", metric_names) == 1;
+    r->center = run_json_true(j, "sampler.center");
     check_status(r);
 }
 

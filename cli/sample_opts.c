@@ -237,6 +237,7 @@ void sample_opts_defaults(sample_opts *o)
     o->target_rhat = 1.01;
     o->target_ess = 400;
     o->checkpoint_every = 60;
+    o->center = -1;
 }
 
 /* The study's priors where the user gave none, and --prior-var's count checked against the
@@ -259,6 +260,30 @@ static void prior_defaults(sample_opts *o, const char *C)
 /* The defaults for whichever model and preset were chosen, where the user gave none: the
  * study's priors always; the sampler and run length of the preset; the study's proposal
  * scales for whichever kernel has them. */
+/* The centred output level (bnn_model_spec.center, src/model/center.c) where it is not
+ * given: on for the gradient samplers nuts, hmc and mala, whose step size the output level
+ * otherwise sets (on sunspot's network NUTS's step size grew 3-4x with it: README,
+ * "Networks that converge"); off for the study's preset and the others. The model applies
+ * it to a regression network with one hidden layer and ignores it elsewhere. */
+static void center_default(sample_opts *o, const char *C)
+{
+    const char *own[] = {"langevin", "sgld", "sghmc"};   /* drift or minibatches */
+    const bnn_kernel *sub = sub_kernel(o, bnn_kernel_find(o->sampler));   /* pt's base */
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (o->center == 1 && (strcmp(o->sampler, own[i]) == 0 ||
+                               (sub && strcmp(sub->name, own[i]) == 0)))
+            die_usage(C, "--center yes: --sampler %s%s%s moves in the model's own coordinates "
+                      "(%s), give --center no", o->sampler, sub ? " --base " : "",
+                      sub ? sub->name : "", i == 0 ? "the study's per-row descent"
+                                                   : "minibatches of rows");
+    if (o->center < 0) {
+        const char *grad[] = {"nuts", "hmc", "mala"};
+        o->center = 0;
+        for (size_t i = 0; i < sizeof grad / sizeof grad[0]; i++)
+            o->center |= o->preset != PRESET_STUDY && strcmp(o->sampler, grad[i]) == 0;
+    }
+}
+
 static void model_defaults(sample_opts *o, const char *C)
 {
     int study = o->preset == PRESET_STUDY;
@@ -310,6 +335,7 @@ static void model_defaults(sample_opts *o, const char *C)
     const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
     if (until_net && depth && !has_setting(o, "max_depth"))
         set_setting(o, depth->name, 13);
+    center_default(o, C);
 }
 
 void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
@@ -325,6 +351,8 @@ void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
     s->no_adapt_metric = s->no_adapt = s->init_map = 0;
     s->metric = BNN_METRIC_DIAG;
     s->noise_step = BNN_NOISE_STEP_NONE;
+    s->center = -1;
+    s->center_given = 0;
     s->round = 0;
     model_defaults(s, "demo");
 }
@@ -356,7 +384,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
         O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
     };
     /* the data, model and output options, which `bnnmc variational` shares */
@@ -380,6 +408,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         {"no-adapt-metric", no_argument, 0, O_NOADAPT}, {"stepsize", required_argument, 0, O_STEPSIZE},
         {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC},
         {"noise-step", required_argument, 0, O_NOISE_STEP},
+        {"center", required_argument, 0, O_CENTER},
         {"max-time", required_argument, 0, O_MAX_TIME},
         {"target-rhat", required_argument, 0, O_TARGET_RHAT},
         {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
@@ -415,6 +444,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
     static const char *const models[] = {"linear", "nn", NULL};
     static const char *const metrics[] = {"diag", "dense", NULL};   /* bnn_metric's order */
     static const char *const noise_steps[] = {"none", "gibbs", NULL};   /* bnn_noise_step */
+    static const char *const yes_no[] = {"no", "yes", NULL};
     static const char *const presets[] = {"none", "study", NULL};         /* sample_preset */
     optind = 1;
     int c;
@@ -430,6 +460,10 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
             o->init = o->init_map ? NULL : optarg;
             break;
         case O_NOISE_STEP: o->noise_step = parse_choice(C, "--noise-step", optarg, noise_steps); break;
+        case O_CENTER:
+            o->center = parse_choice(C, "--center", optarg, yes_no);
+            o->center_given = 1;
+            break;
         case O_FORCE: o->force = 1; break;
         case O_QUIET: o->quiet = 1; break;
         case O_TARGET: o->target_col = (int)parse_long(C, "--target-col", optarg, 1, 1000000); break;

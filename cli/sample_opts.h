@@ -46,6 +46,8 @@ typedef struct {
     int no_adapt;
     int init_map;             /* --init map */
     int noise_step;           /* bnn_noise_step */
+    int center;               /* --center: 1 yes, 0 no, -1 not given (the parse settles it) */
+    int center_given;
     /* run until converged: --max-time (0: off), the predictive targets, the round length
      * in iterations (0: --samples' draws again) */
     double max_time, target_rhat, target_ess;

@@ -225,7 +225,8 @@ typedef struct {
     /* May be NULL (both): the density's coordinates are then the model's. Otherwise the
      * samplers move in the density's coordinates and to_model maps a point to the model's
      * (what draws record), from_model back (starting points are given in the model's);
-     * work of work_len. */
+     * work of work_len. bnn_run maps; bnn_optimize and bnn_vi_run work in the density's
+     * coordinates as they are. */
     void (*to_model)(const void *ctx, double *work, const double *theta, double *out);
     void (*from_model)(const void *ctx, double *work, const double *in, double *theta);
 } bnn_density;
@@ -522,7 +523,8 @@ typedef struct {
      * is tuned (Stan's adapt engaged = 0) */
     double stepsize;
     int adapt;
-    /* chains x dim starting points (unconstrained), or NULL for uniform(-2, 2) draws */
+    /* chains x dim starting points (unconstrained, in the model's coordinates: from_model maps
+     * them), or NULL for uniform(-2, 2) draws */
     const double *init;
     /* init_map: each chain first moves its starting point to a local maximum of log p
      * (bnn_optimize with the options optimize, on the chain's own thread); the results are
@@ -650,7 +652,8 @@ struct bnn_draws {
     size_t n_kept;
     size_t n_burn, thin;
     size_t n_iter_done;       /* iterations that every chain completed */
-    double *theta;            /* chains x n_kept x dim, unconstrained */
+    double *theta;            /* chains x n_kept x dim, unconstrained, in the model's coordinates
+                                 (bnn_density.to_model applied) */
     double *lp;               /* chains x n_kept: log density of each draw */
     double *accept_stat;      /* chains x n_kept: min(1, Metropolis-Hastings ratio), or
                                  NUTS's mean over the trajectory */

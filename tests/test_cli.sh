@@ -298,6 +298,37 @@ rt() { echo "$(cfg "$1" samples)/$(cfg "$1" burn_in)/$(cfg "$1" round)"; }
     && ok "--max-time on a network: 400 iterations, 200 warm-up, rounds of 100 where not given" \
     || bad "--max-time's rounds: $(rt "$T/r1") $(rt "$T/r2") $(rt "$T/r3") $(rt "$T/r4") $(rt "$T/r5") $(rt "$T/r6") $(rt "$T/r7"), $(cat "$T/err")"
 
+# --center: on by default for a one-hidden-layer regression network under nuts, hmc and mala
+# (recorded in config.json), off for the others, a linear model, a classifier, --preset study
+# and --center no; refused with the samplers that move in the model's own coordinates
+ctr() {   # ctr NAME ARGS...: config.json's "center" of a tiny run
+    n=$1
+    shift
+    "$B" sample "$@" --samples 4 --chains 1 --out "$T/ctr-$n" --quiet 2>>"$T/err"
+    cfg "$T/ctr-$n" center
+}
+: >"$T/err"
+got="$(ctr nuts --dataset mackey-glass) $(ctr hmc --dataset mackey-glass --sampler hmc)"
+got="$got $(ctr mala --dataset mackey-glass --sampler mala) $(ctr rw --dataset mackey-glass --sampler rw)"
+got="$got $(ctr no --dataset mackey-glass --center no) $(ctr study --dataset mackey-glass --preset study --samples 4)"
+got="$got $(ctr lin --dataset mackey-glass --model linear) $(ctr cls --dataset blobs3)"
+got="$got $(ctr two --dataset mackey-glass --hidden 3,3) $(ctr rwy --dataset mackey-glass --sampler rw --center yes)"
+[ "$got" = "true true true false false false false false false true" ] \
+    && ok "--center: on for nuts, hmc, mala on a one-hidden-layer regression network; off for rw, --center no, the study, linear, classifier, two layers; rw --center yes on" \
+    || bad "--center defaults: $got, $(cat "$T/err")"
+expect 2 "--center yes refused with langevin" "--center yes: --sampler langevin moves in the model's own coordinates" "$B" sample --dataset mackey-glass --sampler langevin --center yes --out "$T/cx"
+expect 2 "--center yes refused with sgld" "--center yes: --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --center yes --out "$T/cx"
+expect 2 "--center takes yes or no" "--center: 'maybe' is not one of" "$B" sample --dataset mackey-glass --center maybe --out "$T/cx"
+# a centred run through the folder: predict from its CSVs reproduces its
+# own predictive means (that the draws are the model's parameters: tests/test_center.c)
+"$B" sample --dataset mackey-glass --samples 200 --chains 2 --max-depth 6 --out "$T/cmg" --quiet 2>"$T/err"
+mkdir -p "$T/cmgdata"
+"$B" datasets --write mackey-glass "$T/cmgdata" 2>>"$T/err"
+"$B" predict "$T/cmg" --data "$T/cmgdata/test.txt" >"$T/cpt.csv" 2>>"$T/err"
+[ "$(cfg "$T/cmg" center)" = true ] && paste -d, "$T/cpt.csv" "$T/cmg/pred-test.csv" | awk -F, 'NR > 1 { d = $3 - $12; if (d < 0) d = -d; if (d > m) m = d; n++ }
+    END { exit !(n == 196 && m < 1e-6) }' && ok "a centred run: predict from its CSVs reproduces its predictive means" \
+    || bad "centred run: predict disagrees with pred-test.csv, $(cat "$T/err")"
+
 # defaults: nuts, 2000 iterations, half warm-up, for every model; --preset study: the study's
 # sampler (langevin for nn, rw for linear), its scales and 10000 iterations where not given
 "$B" sample --dataset blobs3 --model linear --chains 1 --out "$T/def" --quiet 2>"$T/err"

@@ -1371,6 +1371,61 @@ static void test_center(gsl_rng *r)
                 e = fabs(s1 - s0) / (1.0 + s0);
                 worst_s = e > worst_s ? e : worst_s;
             }
+            /* the fused kernel's statistics (both instances) against the hand's */
+            for (int lanes = 4; lanes <= 8; lanes += 4) {
+                if (bnn_model_set_fused_lanes(m1, lanes) != 0 ||
+                    bnn_model_set_fused_lanes(m0, lanes) != 0)
+                    continue;
+                bnn_density e1 = bnn_model_density(m1);
+                double *wk = bnn_zalloc(e1.work_len), *g1 = bnn_zalloc(e1.dim),
+                       *g0 = bnn_zalloc(e1.dim), *cs = bnn_zalloc(1 + 2 * H + P * H);
+                double we = 0.0;
+                for (size_t j = 0; j < e1.dim; j++)
+                    th[j] = gsl_ran_gaussian(r, 0.8);
+                double l1 = bnn_model_center_fused(m1, wk, th, g1, cs, mod);
+                double l0 = bnn_model_logp_blas(m0, wk, mod, g0);
+                double hb[H], s[H], S[P * H], b = th[b2];
+                for (int k = 0; k < H; k++) {
+                    hb[k] = s[k] = 0.0;
+                    for (size_t j = 0; j < P; j++)
+                        S[j * (size_t)H + (size_t)k] = 0.0;
+                    for (size_t i = 0; i < n; i++) {
+                        double z = th[P * (size_t)H + (size_t)k];
+                        for (size_t j = 0; j < P; j++)
+                            z += t->x[i * P + j] * th[j * (size_t)H + (size_t)k];
+                        double h = acts[a] == BNN_ACT_SIGMOID ? 1.0 / (1.0 + exp(-z))
+                                 : acts[a] == BNN_ACT_TANH    ? tanh(z) : fmax(z, 0.0);
+                        double hp = acts[a] == BNN_ACT_SIGMOID ? h * (1 - h)
+                                  : acts[a] == BNN_ACT_TANH    ? 1 - h * h : (z > 0 ? 1.0 : 0.0);
+                        hb[k] += h / (double)n;
+                        s[k] += hp / (double)n;
+                        for (size_t j = 0; j < P; j++)
+                            S[j * (size_t)H + (size_t)k] += hp * t->x[i * P + j] / (double)n;
+                    }
+                    b -= th[P * (size_t)H + (size_t)H + (size_t)k] * hb[k];
+                }
+                we = fmax(we, fabs(cs[0] - b) / (1 + fabs(b)));
+                for (int k = 0; k < H; k++)
+                    we = fmax(we, fmax(fabs(cs[1 + k] - hb[k]), fabs(cs[1 + H + k] - s[k])));
+                for (size_t k = 0; k < P * (size_t)H; k++)
+                    we = fmax(we, fabs(cs[1 + 2 * H + k] - S[k]));
+                for (size_t j = 0; j < e1.dim; j++)
+                    we = fmax(we, fabs(mod[j] - (j == b2 ? b : th[j])) / (1 + fabs(th[j])));
+                double gmax = 1.0;
+                for (size_t j = 0; j < e1.dim; j++)
+                    gmax = fmax(gmax, fabs(g0[j]));
+                for (size_t j = 0; j < e1.dim; j++)
+                    we = fmax(we, fabs(g1[j] - g0[j]) / gmax);
+                we = fmax(we, fabs(l1 - l0) / (1 + fabs(l0)));
+                CHECK_VERBOSE(we < 1e-12, "center act=%-8s out=%-8s: the %d-lane kernel's b2, "
+                              "hbar, s, S, mapped point, value and model gradient against the "
+                              "hand and the BLAS path (max err %.1e)", act_name(acts[a]),
+                              act_name(outs[o]), lanes, we);
+                free(wk);
+                free(g1);
+                free(g0);
+                free(cs);
+            }
             CHECK_VERBOSE(worst < 1e-6 && worst_t < 1e-6, "center act=%-8s out=%-8s: gradient "
                           "%.2e; tempered: gradient at beta 0.37 and value = the model's at "
                           "to_model %.2e (max rel err)", act_name(acts[a]),

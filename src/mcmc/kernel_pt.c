@@ -135,6 +135,10 @@ static bnn_density tempered_density(const bnn_density *d, const tempered *t)
     w.logp_batch = NULL;   /* audit: the batch form is untempered, and its ctx the model's */
     w.n_rows = 0;
     w.batch_work = 0;
+    /* the chain maps its cold replica's state through the outer density; a replica's maps
+     * would get this ctx, not the density's */
+    w.to_model = NULL;
+    w.from_model = NULL;
     return w;
 }
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,9 @@ static size_t n_columns(const bnn_kernel *k, const bnn_run_config *cfg)
 typedef struct {
     char magic[8];
     int chain;
+    /* the density's coordinates are not the model's (to_model); it fills what was padding
+     * (zeroed) before it existed, so older checkpoints read 0, as their runs were */
+    int mapped;
     size_t dim, n_burn, thin, n_extra;
     uint64_t seed;
     char sampler[32];
@@ -157,6 +161,8 @@ typedef struct {
     int has_opt;
     bnn_optimize_result opt;
 } ckpt_head;
+_Static_assert(offsetof(ckpt_head, mapped) == 12 && offsetof(ckpt_head, dim) == 16,
+               "ckpt_head.mapped lies in what was padding before it");
 
 typedef struct {
     void **p;
@@ -183,6 +189,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     ckpt_head h;
     memset(&h, 0, sizeof h);   /* padding too: the same state gives the same bytes */
     memcpy(h.magic, CKPT_MAGIC, sizeof h.magic);
+    h.mapped = sh->d->to_model != NULL;
     h.chain = sh->lo + ci;
     h.dim = sh->d->dim;
     h.n_burn = cfg->n_burn;
@@ -249,11 +256,12 @@ static bnn_status check_head(const bnn_run_config *cfg, const bnn_density *d, co
                         "build", ci + 1);
     h->sampler[sizeof h->sampler - 1] = '\0';
     if (h->chain != ci || h->dim != d->dim || h->n_burn != cfg->n_burn || h->thin != cfg->thin ||
-        h->n_extra != n_extra || h->seed != cfg->seed || strcmp(h->sampler, k->name) != 0)
+        h->n_extra != n_extra || h->seed != cfg->seed || strcmp(h->sampler, k->name) != 0 ||
+        h->mapped != (d->to_model != NULL))
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: made by another run (chain %ld, "
-                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu)", ci + 1,
-                        (long)h->chain + 1, h->sampler, h->dim, h->n_burn, h->thin,
-                        (unsigned long long)h->seed);
+                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu, %s coordinates)",
+                        ci + 1, (long)h->chain + 1, h->sampler, h->dim, h->n_burn, h->thin,
+                        (unsigned long long)h->seed, h->mapped ? "mapped" : "the model's");
     size_t warm = cfg->save_warmup && cfg->n_burn > 0 ? warm_upto(cfg, h->iter_done) : 0;
     if (h->kept_warm != warm)
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu warm-up rows where this "

@@ -99,22 +99,22 @@ static void means(const bnn_center *c, const double *theta, double *A, double *c
         memset(S, 0, (size_t)D * (size_t)H * sizeof *S);
     }
     for (size_t i = 0; i < n; i++) {
-        const double *h = A + i * (size_t)H;
+        double *h = A + i * (size_t)H;
         for (int k = 0; k < H; k++)
             hbar[k] += h[k];
         if (!deriv)
             continue;
-        double hp[H > 0 ? H : 1];
+        /* the row's activations are summed: their derivatives take their place */
         for (int k = 0; k < H; k++)
-            hp[k] = c->act == BNN_ACT_SIGMOID ? h[k] * (1.0 - h[k])
-                  : c->act == BNN_ACT_TANH    ? 1.0 - h[k] * h[k]
-                                              : (h[k] > 0 ? 1.0 : 0.0);
+            h[k] = c->act == BNN_ACT_SIGMOID ? h[k] * (1.0 - h[k])
+                 : c->act == BNN_ACT_TANH    ? 1.0 - h[k] * h[k]
+                                             : (h[k] > 0 ? 1.0 : 0.0);
         const double *xi = c->x + i * (size_t)D;
         for (int k = 0; k < H; k++)
-            s[k] += hp[k];
+            s[k] += h[k];
         for (int j = 0; j < D; j++)
             for (int k = 0; k < H; k++)
-                S[(size_t)j * (size_t)H + k] += xi[j] * hp[k];
+                S[(size_t)j * (size_t)H + k] += xi[j] * h[k];
     }
     double inv = 1.0 / (double)n;
     for (int k = 0; k < H; k++)

@@ -56,6 +56,7 @@ static void set_noise(bnn_model *m);
 static bnn_density model_density(const bnn_model *m);
 static double center_fused(const void *ctx, double *work, const double *theta, double *grad,
                            double *cs, double *mapped);
+static int make_center(bnn_model *m);
 
 /* The study's classification output: class probabilities softmax(sigmoid(z)), the sigmoid
  * taken by the output layer itself (as a regression's sigmoid output), the softmax by the
@@ -312,14 +313,10 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     }
     if (train && spec->task == BNN_TASK_REGRESSION)
         set_noise(m);
-    if (train && spec->center && spec->task == BNN_TASK_REGRESSION && m->L == 2) {
-        bnn_density inner = model_density(m);
-        m->center = bnn_center_new(&inner, train, m->width[1], spec->hidden_act,
-                                   use_fused(m) ? center_fused : NULL);
-        if (!m->center) {
-            bnn_model_free(m);
-            return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
-        }
+    if (train && spec->center && spec->task == BNN_TASK_REGRESSION && m->L == 2 &&
+        make_center(m) != 0) {
+        bnn_model_free(m);
+        return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
     }
     *out = m;
     return BNN_OK;
@@ -646,6 +643,12 @@ static double center_fused(const void *ctx, double *work, const double *theta, d
     return complete_logp(m, data, mapped, grad);
 }
 
+double bnn_model_center_fused(const void *ctx, double *work, const double *theta, double *grad,
+                              double *cs, double *mapped)
+{
+    return center_fused(ctx, work, theta, grad, cs, mapped);
+}
+
 /* The linear regression with identity output through its sufficient statistics
  * (linear.c): O(p^2) per call whatever the number of rows; the same density as
  * bnn_model_logp_blas. */
@@ -868,6 +871,20 @@ static int fused_is_fast(int lanes)
 #endif
 }
 
+/* The centred density (center.c) over the model's density as it is now: built again when
+ * the fused kernel changes, since it holds the inner density's work size. */
+static int make_center(bnn_model *m)
+{
+    bnn_density inner = model_density(m);
+    bnn_center *c = bnn_center_new(&inner, m->train, m->width[1], m->spec.hidden_act,
+                                   use_fused(m) ? center_fused : NULL);
+    if (!c)
+        return -1;
+    bnn_center_free(m->center);
+    m->center = c;
+    return 0;
+}
+
 /* Also builds the model's kernel in the first place (lanes 0: the processor's). */
 int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
 {
@@ -882,7 +899,7 @@ int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
     m->fused = f;
     size_t fw = bnn_fused_work(f);
     m->work_len = fw > m->work_len ? fw : m->work_len;
-    return 0;
+    return m->center ? make_center(m) : 0;
 }
 
 static int use_fused(const bnn_model *m)

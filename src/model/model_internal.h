@@ -53,6 +53,10 @@ double bnn_model_logp_blas(const void *ctx, double *work, const double *theta, d
  * with AVX-512 or AVX2: model.c's fused_is_fast). */
 double bnn_model_logp_fused(const void *ctx, double *work, const double *theta, double *grad);
 int bnn_model_has_fused(const bnn_model *m);
+/* The centred density's path through the fused kernel (center.h's bnn_center_fast_fn, ctx
+ * the model), whether or not the density takes it, for the tests. */
+double bnn_model_center_fused(const void *ctx, double *work, const double *theta, double *grad,
+                              double *cs, double *mapped);
 /* Rebuilds the model's fused kernel with `lanes` rows per vector (4 or 8), for the tests
  * and benchmarks of either instance on any processor (take the density again: its
  * work_len may grow). -1 for a model the kernel does not take (not one hidden layer,
