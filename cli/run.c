@@ -258,13 +258,6 @@ static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense,
     char err[RUN_ERR_LEN];
     if (run_folder_load(&r, o->adapt_from, err, sizeof err) != 0)
         die_usage("sample", "--adapt-from: %s", err);
-    /* the metric is in the coordinates the chains moved in: b2's variance is not the
-     * centred level's */
-    if (r.center != centred)
-        die_usage("sample", "--adapt-from: %s's chains moved in %s coordinates, this run's "
-                  "would move in %s (give --center %s)", o->adapt_from,
-                  r.center ? "the centred" : "the model's own", centred ? "the centred" : "the "
-                  "model's own", r.center ? "yes" : "no");
     size_t len = dense ? dim * dim : dim;
     *eps = calloc((size_t)chains, sizeof **eps);
     *metric = calloc((size_t)chains * len, sizeof **metric);
@@ -284,6 +277,13 @@ static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense,
         (*eps)[c] = s->stepsize;
         memcpy(*metric + (size_t)c * len, s->inv_metric, len * sizeof **metric);
     }
+    /* the metric is in the coordinates the chains moved in: b2's variance is not the
+     * centred level's */
+    if (r.center != centred)
+        die_usage("sample", "--adapt-from: %s's chains moved in %s coordinates, this run's "
+                  "would move in %s (give --center %s)", o->adapt_from,
+                  r.center ? "the centred" : "the model's own", centred ? "the centred" : "the "
+                  "model's own", r.center ? "yes" : "no");
     run_folder_free(&r);
 }
 

@@ -318,6 +318,7 @@ got="$got $(ctr two --dataset mackey-glass --hidden 3,3) $(ctr rwy --dataset mac
     || bad "--center defaults: $got, $(cat "$T/err")"
 expect 2 "--center yes refused with langevin" "--center yes: --sampler langevin moves in the model's own coordinates" "$B" sample --dataset mackey-glass --sampler langevin --center yes --out "$T/cx"
 expect 2 "--center yes refused with sgld" "--center yes: --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --center yes --out "$T/cx"
+expect 2 "--center yes refused with pt over langevin" "--center yes: --sampler pt --base langevin moves" "$B" sample --dataset mackey-glass --sampler pt --base langevin --center yes --out "$T/cx"
 expect 2 "--center takes yes or no" "--center: 'maybe' is not one of" "$B" sample --dataset mackey-glass --center maybe --out "$T/cx"
 # a centred run through the folder: predict from its CSVs reproduces its
 # own predictive means (that the draws are the model's parameters: tests/test_center.c)

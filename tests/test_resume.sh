@@ -255,5 +255,28 @@ done
 "$B" sample --train "$TRAIN" --sampler nuts --hidden 4 --samples 400 --adapt-from "$T/nuts-ref" --out "$T/af4" 2>"$T/err"
 [ $? -eq 2 ] && grep -q "parameters, this one" "$T/err" && ok "--adapt-from refuses another model's run" || bad "--adapt-from other model: $(cat "$T/err")"
 
+# the coordinates the chains moved in (--center, on for this network under nuts): a metric
+# tuned in one set is refused in the other; a run folder whose config.json does not say
+# (as a run made before --center) is resumed in the model's own coordinates, so a centred
+# checkpoint under it is refused, not misread
+"$B" sample --train "$TRAIN" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --center no \
+    --quiet --adapt-from "$T/nuts-ref" --out "$T/af5" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "chains moved in the centred coordinates, this run's would move in the model's own (give --center yes)" "$T/err" &&
+    [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"center":[[:space:]]*true' "$T/nuts-ref/config.json" &&
+    ok "--adapt-from refuses a metric of the other coordinates (--center)" || bad "--adapt-from across --center: $(cat "$T/err")"
+"$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3000 \
+    --chains 2 --seed 3 --quiet --out "$T/old" 2>"$T/err" &
+pid=$!
+wait_running "$T/old"
+sleep 0.3
+kill -TERM $pid
+wait $pid
+sed -i '/"center":/d' "$T/old/config.json"
+"$B" resume "$T/old" --quiet 2>"$T/err"
+code=$?
+[ $code -ne 0 ] && grep -q "made by another run (.*mapped coordinates)" "$T/err" &&
+    ok "resume of a run that does not record --center: the model's coordinates, a centred checkpoint refused" ||
+    bad "resume without sampler.center: exit $code, $(cat "$T/err")"
+
 echo "test_resume: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
