@@ -297,7 +297,8 @@ static void model_defaults(sample_opts *o, const char *C)
      * networks costs up to 8,191 gradients a chain: the general default of 2000 iterations
      * before the first check would be about 170 s of sunspot (4 chains, 2 cores), where
      * 200 warm-up + 200, then rounds of 100, converged sunspot in 75-139 s and
-     * Mackey-Glass in 58 s (README, "Networks that converge"). A given --samples keeps
+     * Mackey-Glass in 58 s, and with the centred level (--center) in 51-62 s and 35-37 s
+     * (README, "Networks that converge"). A given --samples keeps
      * its rounds of samples - burn-in. */
     int until_net = !study && o->nn && o->max_time > 0 && strcmp(o->sampler, "nuts") == 0;
     if (until_net && !o->samples) {
