@@ -195,13 +195,13 @@ static double logp(const void *ctx, double *work, const double *theta, double *g
 {
     const bnn_center *c = ctx;
     scratch w = split(c, work);
-    double lp;
     if (c->fast) {
-        lp = c->fast(c->inner.ctx, w.inner, theta, grad, w.cs, w.theta);
-    } else {
-        map_point(c, &w, theta, grad != NULL);
-        lp = c->inner.logp(c->inner.ctx, w.inner, w.theta, grad);
+        double lp = c->fast(c->inner.ctx, w.inner, theta, grad, w.cs, w.theta);
+        if (!isnan(lp))
+            return lp;
     }
+    map_point(c, &w, theta, grad != NULL);
+    double lp = c->inner.logp(c->inner.ctx, w.inner, w.theta, grad);
     if (grad)
         pull_back(c, theta, w.cs, grad);
     return lp;

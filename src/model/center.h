@@ -11,9 +11,9 @@ typedef struct bnn_center bnn_center;
  * the model's point, the means over the training rows of the hidden activations hbar (H),
  * and, where a gradient is asked for, of their derivatives s (H) and of the derivatives
  * times each input S (D x H, input-major). A model's own faster path to its log density at
- * a centred point: fills cs and the model's point (mapped, dim values) and returns the log
- * density there, its gradient in the model's coordinates in grad (when not NULL); work is
- * the inner density's. */
+ * a centred point: fills cs[0] (b2) and the model's point (mapped, dim values), returns the
+ * log density there and its gradient in the CENTRED coordinates in grad (when not NULL);
+ * or declines, returning NaN, and the general path runs. work is the inner density's. */
 typedef double (*bnn_center_fast_fn)(const void *ctx, double *work, const double *theta,
                                      double *grad, double *cs, double *mapped);
 

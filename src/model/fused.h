@@ -32,10 +32,11 @@ struct bnn_fused {
     double *mask;                 /* nblk x lanes: 1 for a row, 0 for padding */
 };
 
-/* cs: NULL, or (one output only) theta's output bias is the centred level c of center.c
- * and cs receives 1 + 2H + D*H values: the output bias b2 = c - sum_k v_k hbar_k used, the
- * means over the rows hbar (H) of the hidden activations, and with g the means of their
- * derivatives s (H) and of the derivatives times each input S (D x H). */
+/* cs: NULL, or (one output only) theta's output bias is the centred level c of center.c,
+ * cs[0] holds q = tau^2 / sigma^2 of b2's prior (0 when flat), and cs receives 1 + H
+ * values: the output bias b2 = c - sum_k v_k hbar_k used and the means over the rows hbar
+ * (H) of the hidden activations; g's W1 and b1 are then the centred coordinates' (the
+ * chain rule through hbar applied), the rest the model's. */
 double bnn_fused_eval8(const bnn_fused *f, const double *theta, double *g, double *work,
                        double *cs);
 double bnn_fused_eval4(const bnn_fused *f, const double *theta, double *g, double *work,

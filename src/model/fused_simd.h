@@ -316,8 +316,10 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
             st(Ab + j * VL, act(hid, z));
         }
     }
+    double qc = 0.0;
     if (cs) {
         /* the centred level (center.c): b2 = c - sum_k v_k hbar_k, over the real rows */
+        qc = cs[0];
         double b = b2[0];
         for (int j = 0; j < H; j++) {
             vd m = splat(0.0);
@@ -377,26 +379,25 @@ static inline INLINE double kernel(const bnn_fused *f, const double *restrict th
     }
     if (g) {
         double *gW1 = g, *gb1 = gW1 + D * H, *gW2 = gb1 + H, *gb2 = gW2 + H * K;
+        colsum(DO, K, nblk, gb2);
+        if (cs) {
+            /* The centred level's chain rule for W1 and b1, folded into the hidden deltas:
+             * their gradient loses gb v_k mean_i act'(a_ik) (x_i, 1), gb = d log p / d b2 =
+             * (sum_i DO_i - q b2) / tau^2 (the likelihood's part and the prior's, q =
+             * tau^2 / sigma_b2^2), so DH_ik loses lambda v_k act'(a_ik) on every real row,
+             * lambda = (sum_i DO_i - q b2) / n, before the products: no extra pass over X. */
+            vd lam = splat((gb2[0] - qc * b2[0]) * f->inv_n);
+            for (size_t blk = 0; blk < nblk; blk++) {
+                vd mask = ld(f->mask + blk * VL);
+                for (int j = 0; j < H; j++) {
+                    size_t o = (blk * (size_t)H + (size_t)j) * VL;
+                    st(DH + o, ld(DH + o) - lam * W2[j] * act_d(hid, ld(A + o)) * mask);
+                }
+            }
+        }
         xty(f->x, D, DH, H, nblk, gW1);
         colsum(DH, H, nblk, gb1);
         xty(A, H, DO, K, nblk, gW2);
-        colsum(DO, K, nblk, gb2);
-    }
-    if (g && cs) {
-        /* DH is free again: the derivatives of the activations on the real rows, for the
-         * chain rule of the centred level */
-        for (size_t blk = 0; blk < nblk; blk++) {
-            vd mask = ld(f->mask + blk * VL);
-            for (int j = 0; j < H; j++) {
-                size_t o = (blk * (size_t)H + (size_t)j) * VL;
-                st(DH + o, act_d(hid, ld(A + o)) * mask);
-            }
-        }
-        double *s = cs + 1 + H, *S = s + H;
-        colsum(DH, H, nblk, s);
-        xty(f->x, D, DH, H, nblk, S);
-        for (int j = 0; j < H + D * H; j++)
-            s[j] *= f->inv_n;
     }
     return hsum(acc);
 }

@@ -637,10 +637,21 @@ static double center_fused(const void *ctx, double *work, const double *theta, d
                            double *cs, double *mapped)
 {
     const bnn_model *m = ctx;
+    size_t b2 = m->b_off[1];
+    /* the kernel folds b2's prior into the chain rule by q = tau^2 / sigma_b2^2; where tau^2
+     * overflows (eta > 709: no posterior mass) it declines and the general path runs */
+    double q = exp(theta[m->n_weights]) * m->prior_prec[b2];
+    if (!(q < 1e300))
+        return NAN;
+    cs[0] = q;
     double data = bnn_fused_eval_center(m->fused, theta, grad, work, cs);
     memcpy(mapped, theta, m->dim * sizeof *mapped);
-    mapped[m->b_off[1]] = cs[0];
-    return complete_logp(m, data, mapped, grad);
+    mapped[b2] = cs[0];
+    double lp = complete_logp(m, data, mapped, grad);
+    if (grad)   /* W1 and b1 came pulled back from the kernel; v through hbar here */
+        for (int k = 0; k < m->width[1]; k++)
+            grad[m->w_off[1] + (size_t)k] -= grad[b2] * cs[1 + k];
+    return lp;
 }
 
 double bnn_model_center_fused(const void *ctx, double *work, const double *theta, double *grad,

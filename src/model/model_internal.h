@@ -21,7 +21,8 @@ void bnn_fused_free(bnn_fused *f);
 size_t bnn_fused_work(const bnn_fused *f);
 double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work);
 /* The same with theta's output bias the centred level of center.c (one output only: NaN
- * otherwise); cs receives 1 + 2H + D*H values: b2, hbar, and with g, s and S (fused.h). */
+ * otherwise); cs: q in, b2 and hbar out, and g's W1 and b1 in the centred coordinates
+ * (fused.h). */
 double bnn_fused_eval_center(const bnn_fused *f, const double *theta, double *g, double *work,
                              double *cs);
 int bnn_fused_lanes(const bnn_fused *f);
