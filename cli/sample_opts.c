@@ -257,9 +257,6 @@ static void prior_defaults(sample_opts *o, const char *C)
         o->nu2 = 0.0;
 }
 
-/* The defaults for whichever model and preset were chosen, where the user gave none: the
- * study's priors always; the sampler and run length of the preset; the study's proposal
- * scales for whichever kernel has them. */
 /* The centred output level (bnn_model_spec.center, src/model/center.c) where it is not
  * given: on for the gradient samplers nuts, hmc and mala, whose step size the output level
  * otherwise sets (on sunspot's network NUTS's step size grew 3-4x with it: README,
@@ -284,6 +281,9 @@ static void center_default(sample_opts *o, const char *C)
     }
 }
 
+/* The defaults for whichever model and preset were chosen, where the user gave none: the
+ * study's priors always; the sampler and run length of the preset; the study's proposal
+ * scales for whichever kernel has them. */
 static void model_defaults(sample_opts *o, const char *C)
 {
     int study = o->preset == PRESET_STUDY;
@@ -385,8 +385,8 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS, O_ROUND,
-        O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS,
+        O_ROUND, O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
     };
     /* the data, model and output options, which `bnnmc variational` shares */
     static const struct option data_model[] = {
