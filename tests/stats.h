@@ -14,15 +14,13 @@ typedef struct {
     double ess;
 } moments;
 
-/* Moments of coordinate j of the draws: mean and variance with their MCSEs. */
-static moments draw_moments(const bnn_draws *dr, size_t j)
+/* Moments of M chains of N values (x, chain after chain): mean and variance with their
+ * MCSEs. */
+static inline moments array_moments(const double *x, size_t M, size_t N)
 {
-    size_t M = (size_t)dr->chains, N = dr->n_kept, S = M * N;
-    double *x = malloc(S * sizeof *x), *sq = malloc(S * sizeof *sq);
+    size_t S = M * N;
+    double *sq = malloc(S * sizeof *sq);
     moments r = {0};
-    for (size_t c = 0; c < M; c++)
-        for (size_t i = 0; i < N; i++)
-            x[c * N + i] = bnn_draw(dr, (int)c, i)[j];
     for (size_t s = 0; s < S; s++)
         r.mean += x[s];
     r.mean /= (double)S;
@@ -38,14 +36,26 @@ static moments draw_moments(const bnn_draws *dr, size_t j)
     r.ess = bnn_ess(x, M, N);
     r.mcse_mean = sqrt(r.var / r.ess);
     r.mcse_var = sqrt(v4 / bnn_ess(sq, M, N));
-    free(x);
     free(sq);
+    return r;
+}
+
+/* Moments of coordinate j of the draws. */
+static inline moments draw_moments(const bnn_draws *dr, size_t j)
+{
+    size_t M = (size_t)dr->chains, N = dr->n_kept;
+    double *x = malloc(M * N * sizeof *x);
+    for (size_t c = 0; c < M; c++)
+        for (size_t i = 0; i < N; i++)
+            x[c * N + i] = bnn_draw(dr, (int)c, i)[j];
+    moments r = array_moments(x, M, N);
+    free(x);
     return r;
 }
 
 /* z-scores of the estimated mean and variance of coordinate j against the exact ones; a
  * sampler passes at |z| < 4. */
-static moments moments_z(const bnn_draws *dr, size_t j, double mu, double var, double *zm,
+static inline moments moments_z(const bnn_draws *dr, size_t j, double mu, double var, double *zm,
                          double *zv)
 {
     moments mo = draw_moments(dr, j);

@@ -15,6 +15,7 @@
 
 #include "bnnmc.h"
 #include "check.h"
+#include "stats.h"
 
 enum { N = 20, P = 2, H = 3 };
 
@@ -103,33 +104,6 @@ static void test_jacobian(void)
 
 /* ---- (2) NUTS in the centred coordinates against NUTS in the model's ---- */
 
-typedef struct {
-    double mean, var, mcse_mean, mcse_var, ess;
-} moments;
-
-/* x: M chains of n draws, chain after chain */
-static moments moments_of(const double *x, size_t M, size_t n)
-{
-    size_t S = M * n;
-    double *sq = malloc(S * sizeof *sq);
-    moments r = {0};
-    for (size_t s = 0; s < S; s++)
-        r.mean += x[s];
-    r.mean /= (double)S;
-    for (size_t s = 0; s < S; s++)
-        r.var += (sq[s] = (x[s] - r.mean) * (x[s] - r.mean));
-    r.var /= (double)(S - 1);
-    double v4 = 0;
-    for (size_t s = 0; s < S; s++)
-        v4 += (sq[s] - r.var) * (sq[s] - r.var);
-    v4 /= (double)(S - 1);
-    r.ess = bnn_ess(x, M, n);
-    r.mcse_mean = sqrt(r.var / r.ess);
-    r.mcse_var = sqrt(v4 / bnn_ess(sq, M, n));
-    free(sq);
-    return r;
-}
-
 enum { Q = 5 };   /* tau2, lp__, the predictions at three inputs */
 static const char *const qname[Q] = {"tau2", "lp__", "f(-1.5, 0)", "f(0, 0)", "f(1, 1)"};
 
@@ -175,8 +149,9 @@ static bnn_draws *nuts(const bnn_model *m, uint64_t seed)
 
 /* Every mean and sd within 4 standard errors of the difference; the smallest differences
  * the comparison detects (4 se, relative to the posterior sd) are printed and must be below
- * 4% of an sd in a mean and in an sd (80,000 draws a chain: lp__ has the smallest ESS). The draws are in the model's coordinates either way
- * (to_model), so one prediction code serves both. */
+ * 4% of an sd in a mean and in an sd (80,000 draws a chain: lp__ has the smallest ESS).
+ * The draws are in the model's coordinates either way (to_model), so one prediction code
+ * serves both. */
 static void test_same_posterior(void)
 {
     bnn_table *t = data();
@@ -188,8 +163,8 @@ static void test_same_posterior(void)
         double *qa = quantities(m0, a), *qb = quantities(m0, b);
         double pm_worst = 0, ps_worst = 0;
         for (int k = 0; k < Q; k++) {
-            moments x = moments_of(qa + (size_t)k * Sa, (size_t)a->chains, a->n_kept);
-            moments y = moments_of(qb + (size_t)k * Sb, (size_t)b->chains, b->n_kept);
+            moments x = array_moments(qa + (size_t)k * Sa, (size_t)a->chains, a->n_kept);
+            moments y = array_moments(qb + (size_t)k * Sb, (size_t)b->chains, b->n_kept);
             double se_m = hypot(x.mcse_mean, y.mcse_mean), se_v = hypot(x.mcse_var, y.mcse_var);
             double zm = (x.mean - y.mean) / se_m, zv = (x.var - y.var) / se_v;
             double pm = 4 * se_m / sqrt(x.var), ps = 4 * se_v / (2 * x.var);
