@@ -5,6 +5,7 @@
  * one uninterrupted run. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,15 @@
 #include "run.h"
 #include "sample_opts.h"
 #include "util.h"
+
+/* A kernel setting as config.json's "sampler" block recorded it, NaN where it did not. */
+static double recorded_setting(void *ctx, const char *name)
+{
+    run_json *cfg = ctx;
+    char key[96];
+    snprintf(key, sizeof key, "sampler.%s", name);
+    return run_json_has(cfg, key) ? run_json_num(cfg, key) : NAN;
+}
 
 static const char resume_usage[] =
     "usage: bnnmc resume DIR [--threads T] [--quiet]\n"
@@ -135,6 +145,13 @@ static int continue_run(int argc, char **argv, int extend)
     /* the coordinates the run's chains moved in, whatever today's default (a run made
      * before --center existed moved in the model's own) */
     o.center = run_json_true(&cfg, "sampler.center");
+    /* and the kernel's settings (run until converged: the tree depth) as they were */
+    const char *bad = sample_opts_recorded(&o, recorded_setting, &cfg);
+    if (cfg.err[0])
+        die_usage(C, "%s", cfg.err);
+    if (bad)
+        die_usage(C, "%s/config.json: sampler.%s is outside the setting's range (the file is "
+                  "damaged)", dir, bad);
     run_json_free(&cfg);
 
     /* the folder may have moved since: it is where it is now */

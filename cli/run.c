@@ -363,6 +363,7 @@ void run_sample(sample_opts *o, run_result *res)
         rundir_check(o->out, o->force || o->resume);
     int K = 0;
     run_load_data(o, &res->train, &res->test, &K);
+    sample_opts_rows(o, res->train->n);
     bnn_model_spec spec;
     run_build_spec(o, res->train->p, K, &spec);
     bnn_error err = {0};

@@ -114,6 +114,29 @@ static const bnn_kernel *sub_kernel(const sample_opts *o, const bnn_kernel *k)
     return bnn_run_config_subkernel(&rc, k);
 }
 
+const char *sample_opts_recorded(sample_opts *o, double (*recorded)(void *ctx, const char *name),
+                                 void *ctx)
+{
+    const bnn_kernel *k = bnn_kernel_find(o->sampler);
+    const bnn_kernel *ks[2] = {k, k ? sub_kernel(o, k) : NULL};
+    for (int j = 0; j < 2; j++)
+        for (size_t i = 0; ks[j] && ks[j]->options && ks[j]->options[i].name; i++) {
+            const bnn_option *op = &ks[j]->options[i];
+            if (op->type == BNN_OPT_KERNEL)   /* pt's base: already the command's */
+                continue;
+            double v = recorded(ctx, op->name);
+            if (isnan(v))
+                continue;
+            int bad = op->type == BNN_OPT_POSITIVE ? !(v > 0)
+                                                   : !(v >= op->lo && v <= op->hi) ||
+                                                         (op->type == BNN_OPT_INT && v != floor(v));
+            if (bad)
+                return op->name;
+            set_setting(o, op->name, v);
+        }
+    return NULL;
+}
+
 /* Every setting given must be one of the chosen kernel's (or of its base's, for pt). */
 static void check_settings(const sample_opts *o, const char *C)
 {
@@ -325,18 +348,31 @@ static void model_defaults(sample_opts *o, const char *C)
         set_setting(o, step->name, o->nn ? 0.025 : 0.02);
     if (step_eta && !has_setting(o, "step_eta"))
         set_setting(o, step_eta->name, o->nn ? 0.2 : 0.01);
-    /* Running a network until it converges: NUTS's trees 8 times longer than Stan's
+    center_default(o, C);
+    const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
+    o->depth_by_rows = until_net && depth;   /* sample_opts_rows, once the data are read */
+}
+
+void sample_opts_rows(sample_opts *o, size_t rows)
+{
+    /* Running a network until it converges: NUTS's trees 4 to 16 times longer than Stan's
      * default. On the study's regression networks the trajectories saturate depth 10 on
      * every draw and still random-walk (step ~2e-4 against weights as wide as the prior):
-     * Mackey-Glass at depth 10 had not converged in 300 s. Depth 13 and 14, 5 seeds of
-     * sunspot and 2 of Mackey-Glass (README, "Networks that converge"): the same cost to
-     * converge on sunspot (13 needs about twice the iterations at half the cost), 13
-     * cheaper on Mackey-Glass (58 s on both seeds, against 67 and 169 s). A tree that turns
-     * back sooner (the classification networks) costs no more. */
-    const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
-    if (until_net && depth && !has_setting(o, "max_depth"))
-        set_setting(o, depth->name, 13);
-    center_default(o, C);
+     * Mackey-Glass at depth 10 had not converged in 300 s. In the model's coordinates,
+     * depth 13 and 14 (5 seeds of sunspot, 2 of Mackey-Glass): the same cost to converge on
+     * sunspot, 13 cheaper on Mackey-Glass (58 s on both seeds, against 67 and 169 s). The
+     * centred level (--center) lets the step grow 3-4x, and then depth 12 suffices for
+     * sunspot's 298 rows (34-36 s on 5 seeds against 45-66 s at depth 13; depth 11: 39 and
+     * 92 s) and Mackey-Glass's 300, but not for abalone's 2,506 (710 s at 12 against
+     * 388-499 s at 13). The data-bound directions narrow as 1/sqrt(rows) while the
+     * prior-bound ones stay as wide, so a trajectory must double for every 4x rows: one
+     * level more from 1,200 rows and another from 4,800 (measured up to abalone only;
+     * README, "Networks that converge"). A tree that turns back sooner (the classification
+     * networks) costs no more. */
+    if (!o->depth_by_rows || has_setting(o, "max_depth"))
+        return;
+    double depth = o->center > 0 ? 12 + (rows >= 1200) + (rows >= 4800) : 13;
+    set_setting(o, bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth")->name, depth);
 }
 
 void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)

@@ -48,6 +48,8 @@ typedef struct {
     int noise_step;           /* bnn_noise_step */
     int center;               /* --center: 1 yes, 0 no, -1 not given (the parse settles it) */
     int center_given;
+    int depth_by_rows;        /* the tree depth is the default for the training rows (a
+                                 network run until converged): sample_opts_rows sets it */
     /* run until converged: --max-time (0: off), the predictive targets, the round length
      * in iterations (0: --samples' draws again) */
     double max_time, target_rhat, target_ess;
@@ -87,6 +89,16 @@ typedef struct {
 /* sample_opts_parse with extra's options instead of the sampler's (extra NULL: the same). */
 int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *cmd,
                            const char *usage, const sample_opts_extra *extra);
+/* Given the training rows, the settings that depend on them (the tree depth of a network
+ * run until converged, where not given or recorded). */
+void sample_opts_rows(sample_opts *o, size_t rows);
+/* A continued run's kernel settings (its sampler's and pt's base's) as the run recorded
+ * them: recorded(ctx, name) gives a setting's value, or NaN where the run did not record
+ * it. They replace what the parse derived, so a default changed since the run started
+ * does not change the run half-way. Returns the name of a recorded value outside the
+ * setting's range (the record is damaged), else NULL. */
+const char *sample_opts_recorded(sample_opts *o, double (*recorded)(void *ctx, const char *name),
+                                 void *ctx);
 /* The burn-in in iterations: --burn-in as a count, or its fraction of --samples. */
 long sample_opts_burn_count(const sample_opts *o);
 /* s = o's data, model, chains, seed and threads with the study's sampler and run length

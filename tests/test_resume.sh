@@ -278,5 +278,37 @@ code=$?
     ok "resume of a run that does not record --center: the model's coordinates, a centred checkpoint refused" ||
     bad "resume without sampler.center: exit $code, $(cat "$T/err")"
 
+# the kernel's settings as the run recorded them, not today's defaults: a run made at tree
+# depth 4 whose recorded command gives no depth (as a run made when the default was 4 would
+# be: here the argument is cut from the record) resumes at 4, where today's default of 10
+# would not fit its checkpoints; a damaged recorded value is refused
+"$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --hidden 5 --samples 20000 --max-depth=4 \
+    --chains 2 --seed 4 --quiet --out "$T/rec" 2>"$T/err" &
+pid=$!
+wait_running "$T/rec"
+sleep 0.3
+kill -TERM $pid
+wait $pid
+sed -z -i '/^--max-depth=4$/d' "$T/rec/checkpoint/command"
+cut=yes
+grep -qa 'max-depth' "$T/rec/checkpoint/command" && cut=no
+cp -r "$T/rec" "$T/rec-bad"
+sed -i 's/"max_depth":[[:space:]]*4,/"max_depth":\t40,/' "$T/rec-bad/config.json"
+"$B" resume "$T/rec" --quiet 2>"$T/err"
+code=$?
+# the deepest tree of the last 500 draws (all after the resume)
+deepest=$(awk -F, '/^#/ { next } !c { for (i = 1; i <= NF; i++) if ($i == "treedepth__") c = i; next }
+    { print $c }' "$T/rec/chain-1.csv" | tail -500 | sort -n | tail -1)
+[ $code -eq 0 ] && grep -q '^#[[:space:]]*max_depth = 4$' "$T/rec/chain-1.csv" &&
+    grep -q '"max_depth":[[:space:]]*4,' "$T/rec/config.json" && [ "${deepest:-0}" -eq 4 ] &&
+    [ $cut = yes ] &&
+    ok "resume keeps the recorded kernel settings (max_depth 4, not the default 10)" ||
+    bad "resume with a recorded max_depth: exit $code, cut $cut, deepest tree $deepest, $(grep max_depth "$T/rec/chain-1.csv"), $(cat "$T/err")"
+"$B" resume "$T/rec-bad" --quiet 2>"$T/err"
+code=$?
+[ $code -eq 2 ] && grep -q "config.json: sampler.max_depth is outside the setting's range" "$T/err" &&
+    [ "$(wc -l < "$T/err")" -eq 1 ] && ok "resume refuses a recorded setting out of range" ||
+    bad "resume with max_depth 40: exit $code, $(cat "$T/err")"
+
 echo "test_resume: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
