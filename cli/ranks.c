@@ -397,6 +397,7 @@ typedef struct {
     uint64_t *iter_done, *accepted;
     int *done, n_done;
     int failed_rank;              /* the first rank whose run failed, or -1 */
+    int stopping;                 /* rank 0 has sent STOP */
     uint64_t shown;               /* the iteration count last shown */
     mon_msg failure;
     int chains_here, chains_all;  /* this rank's chains, the run's (scaling its counts) */
@@ -407,9 +408,12 @@ static void send_mon(const mon_msg *m, int to)
     MPI_Send(m, (int)sizeof *m, MPI_BYTE, to, TAG_MON, MPI_COMM_WORLD);
 }
 
-/* Rank 0: STOP to every rank not yet done, and to itself (the user's stop flag). */
+/* Rank 0: STOP to every rank not yet done, and to itself (the user's stop flag); once. */
 static void stop_all(monitor *mo)
 {
+    if (mo->stopping)
+        return;
+    mo->stopping = 1;
     mon_msg m = {MON_STOP, 0, 0, 0, ""};
     for (int r = 1; r < mpi.size; r++)
         if (!mo->done[r])
@@ -427,13 +431,16 @@ static void take_mon(monitor *mo, const mon_msg *m, int src)
         return;
     mo->done[src] = 1;
     mo->n_done++;
+    /* a rank stopped (Ctrl-C reaching it alone, or a signal from a batch system) stops
+     * the run, as a stop of the threaded run stops every chain: the others would
+     * otherwise run to their end for draws the gather cuts to the stopped rank's */
+    if (m->status == BNN_EINTR)
+        stop_all(mo);
     if (m->status != BNN_OK && m->status != BNN_EINTR &&
         (mo->failed_rank < 0 || src < mo->failed_rank)) {
-        int first = mo->failed_rank < 0;
         mo->failed_rank = src;
         mo->failure = *m;
-        if (first)
-            stop_all(mo);
+        stop_all(mo);
     }
 }
 
@@ -906,8 +913,9 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     }
     int R = mpi.size, M = rc0->chains;
     bnn_run_config rc = *rc0;
-    monitor mo = {rc0, 1, mpi.thread_level >= MPI_THREAD_FUNNELED, (size_t)M * rc0->n_iter,
-                  now(), 0, 0, NULL, NULL, NULL, 0, -1, 0, {0}, 1, 1};
+    monitor mo = {.user = rc0, .reporting = 1, .ticks_mpi = mpi.thread_level >= MPI_THREAD_FUNNELED,
+                  .total = (size_t)M * rc0->n_iter, .t0 = now(), .failed_rank = -1,
+                  .chains_here = 1, .chains_all = 1};
     rows_ctx rows = {0};
     reps_ctx reps = {0};
     rounds_ctx rounds = {0};

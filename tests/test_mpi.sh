@@ -307,6 +307,51 @@ else
     bad "Ctrl-C during --max-time's rounds on 2 ranks (exit $rc, rows $(echo $rows), same $same): $(tail -3 "$tmp/err")"
 fi
 
+# Ctrl-C reaching one rank alone (a signal from a batch system, say), chains over 2 ranks,
+# for each rank: the whole run stops (the other rank's chains too, not at their end: the
+# run has 400,000 iterations a chain, minutes), exit 1, every chain as long, the threaded
+# run's first draws
+scc="--dataset mackey-glass --model linear --chains 3 --burn-in 100 --seed 5 --checkpoint-every 0"
+for r in 0 1; do
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS=$noleak timeout 300 $MR -np 2 "$B" sample $scc --samples 400000 \
+        --out "$tmp/one-$r" < /dev/null > /dev/null 2> "$tmp/err" &
+    mp=$!
+    i=0
+    while [ $i -lt 120 ]; do
+        sleep 1
+        i=$((i + 1))
+        d=$(grep -o '^[0-9]*/' "$tmp/err" | tail -1 | tr -d /)
+        [ "${d:-0}" -gt 3000 ] && break
+    done
+    target=
+    for p in $(pgrep -f "$tmp/one-$r\$"); do   # the ranks (and the launchers, without a rank)
+        [ "$(tr '\0' '\n' < /proc/$p/environ 2> /dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = $r ] && target=$p
+    done
+    t0=$(date +%s)
+    [ -n "$target" ] && kill -INT "$target"
+    wait $mp
+    rc=$?
+    took=$(( $(date +%s) - t0 ))
+    rows="$(for c in 1 2 3; do grep -c '^[-0-9]' "$tmp/one-$r/chain-$c.csv" 2> /dev/null; done | sort -u)"
+    n=$(echo "$rows" | head -1)
+    # shellcheck disable=SC2086
+    [ "${n:-0}" -gt 0 ] && "$B" sample $scc --quiet --samples $((n + 100)) --out "$tmp/one-$r-thr" 2>> "$tmp/err"
+    same=1
+    for c in 1 2 3; do
+        grep '^[-0-9]' "$tmp/one-$r/chain-$c.csv" > "$tmp/a" 2> /dev/null
+        grep '^[-0-9]' "$tmp/one-$r-thr/chain-$c.csv" > "$tmp/b" 2> /dev/null
+        cmp -s "$tmp/a" "$tmp/b" || same=0
+    done
+    if [ -n "$target" ] && [ $rc = 1 ] && [ "$took" -lt 60 ] && [ "$(echo "$rows" | wc -l)" = 1 ] &&
+        [ "${n:-0}" -gt 0 ] && [ "$n" -lt 399900 ] && [ $same = 1 ] &&
+        grep -q '"status":.*partial: stopped after' "$tmp/one-$r/metrics.json"; then
+        ok "Ctrl-C on rank $r alone: the run stops in ${took}s, exit 1, $n draws in every chain written as partial, bitwise the threaded run's first $n"
+    else
+        bad "Ctrl-C on rank $r alone (pid ${target:-none}, exit $rc after ${took}s, rows $(echo $rows), same $same): $(tail -3 "$tmp/err")"
+    fi
+done
+
 # a slice model refused on rank 0 only (6 of 13 rows for a flat prior on 6 coefficients;
 # rank 1's 7 rows pass): the ranks agree before any collective of the run, none waits
 awk 'BEGIN { srand(3); for (i = 0; i < 13; i++) { s = 0; for (j = 1; j <= 5; j++) {
