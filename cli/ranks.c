@@ -315,7 +315,9 @@ static void rows_leave(rows_ctx *rc, int failed)
  * ranks carries them, then the library's values (padded). The flags: stop (the group stops
  * after this iteration) and done (a rank has left its run: the others stop, and take
  * nothing from the records, so none waits for the rank that left). The width is the
- * library's largest n (1 + 2 ceil(K / G)), so a rank that has left answers any meeting. */
+ * library's largest n (2 + 2 ceil(K / G)), so a rank that has left answers any meeting.
+ * The library's last value is its lockstep hash: a group whose ranks disagree on it has
+ * left lockstep and ends with an error, as rows over ranks does. */
 typedef struct {
     MPI_Comm group;
     int G;
@@ -360,9 +362,14 @@ static int reps_gather(void *user, const double *mine, size_t n, double *all)
                     rc->width - REC_DATA);
     if (!reps_meet(rc, *rc->user_stop ? 1 : 0, 0, mine, n, &n_done))
         return 1;
-    for (int j = 0; j < rc->G; j++)
-        memcpy(all + (size_t)j * n, rc->all + (size_t)j * rc->width + REC_DATA,
-               n * sizeof *all);
+    for (int j = 0; j < rc->G; j++) {
+        const double *r = rc->all + (size_t)j * rc->width + REC_DATA;
+        if (r[n - 1] != mine[n - 1])
+            die_runtime("pt's replicas over ranks: the ranks of a chain's group hold different "
+                        "ladders or exchange decisions (they left lockstep: processors or "
+                        "libraries that round differently?)");
+        memcpy(all + (size_t)j * n, r, n * sizeof *all);
+    }
     return 0;
 }
 
@@ -942,7 +949,7 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         }
         reps.G = G;
         long K = (long)bnn_run_config_get(rc0, bnn_kernel_find("pt"), "replicas");
-        reps.width = REC_DATA + 1 + 2 * (size_t)((K + G - 1) / G);
+        reps.width = REC_DATA + 2 + 2 * (size_t)((K + G - 1) / G);
         reps.rec = malloc(reps.width * sizeof *reps.rec);
         reps.all = malloc((size_t)G * reps.width * sizeof *reps.all);
         if (!reps.rec || !reps.all)

@@ -611,18 +611,21 @@ typedef struct {
      * group meets through two calls that the caller makes with its own messaging:
      * - replica_gather(user, mine, n, all), every iteration from the chain's thread: each
      *   part's n doubles (mine; n the same on every part of an iteration, at most
-     *   1 + 2 ceil(K / G)) into all, part by part (G n values), on every part. It returns 0, or non-zero when a part of the
-     *   group has left its run (failed): all is then not filled, the iteration ends
-     *   without its exchange round, and the caller must have set *stop on every part
-     *   still running so that the group ends there.
+     *   2 + 2 ceil(K / G)) into all, part by part (G n values), on every part. It returns
+     *   0, or non-zero when a part of the group has left its run (failed): all is then not
+     *   filled, the iteration ends without its exchange round, and the caller must have
+     *   set *stop on every part still running so that the group ends there. The last of
+     *   the n values is the part's lockstep hash (its ladder, iteration and exchange
+     *   decisions so far): equal on every part while the parts agree, so the caller can
+     *   catch parts that compute differently.
      * - replica_swap(user, part, buf, n): sends this part's n doubles in buf to that part
      *   and receives its n doubles into buf (a state exchanged between replicas of two
      *   parts: both parts call it, pairs in the same order).
      * Part 0 holds the beta = 1 replica: its draws, tuning and sampler columns are bitwise
      * those of the whole chain run in one process with the same seed (n_leapfrog__ summed
      * over the parts); other parts' draws are not the chain's (their count is). Refused
-     * with checkpoints, resume and max_seconds (rounds). Nothing checks that the parts
-     * stay in lockstep: they must compute in the same floating-point arithmetic. */
+     * with checkpoints, resume and max_seconds (rounds). The parts must compute in the
+     * same floating-point arithmetic; the lockstep hash above shows when they do not. */
     int replica_parts, replica_part;
     int (*replica_gather)(void *user, const double *mine, size_t n, double *all);
     void (*replica_swap)(void *user, int part, double *buf, size_t n);

@@ -241,6 +241,34 @@ for r in 1 0; do
     fi
 done
 
+# ranks that left lockstep (as processors or libraries that round differently would), made
+# by mpirun's app contexts: rows over ranks with rank 1 started elsewhere (another --init),
+# pt's replicas over ranks with rank 1 on another ladder (--t-max 5 against 4). Each group
+# ends with the error at its first meeting: no hang, non-zero exit, no run written
+printf 'W1.1,W1.2,W1.3,W1.4,b1,tau2\n0,0,0,0,0.5,0.2\n' > "$tmp/other1.init"
+rowl="sample --dataset mackey-glass --model linear --sampler nuts --samples 300 --chains 1 --seed 7 --quiet"
+# shellcheck disable=SC2086
+ASAN_OPTIONS=$noleak timeout 300 $MR -np 1 "$B" $rowl --init "$tmp/good1.init" --out "$tmp/apart-rows" : \
+    -np 1 "$B" $rowl --init "$tmp/other1.init" --out "$tmp/apart-rows" < /dev/null 2> "$tmp/err" > /dev/null
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "rows over ranks: the ranks of a chain's group evaluated different points" "$tmp/err" &&
+    ! [ -f "$tmp/apart-rows/metrics.json" ]; then
+    ok "rows over 2 ranks out of lockstep (another start on rank 1): exit $rc, the error, no run written"
+else
+    bad "rows over 2 ranks out of lockstep (exit $rc): $(head -3 "$tmp/err")"
+fi
+ptl="sample --dataset mackey-glass --model linear --sampler pt --replicas 4 --samples 300 --chains 1 --seed 7 --quiet"
+# shellcheck disable=SC2086
+ASAN_OPTIONS=$noleak timeout 300 $MR -np 1 "$B" $ptl --t-max 4 --out "$tmp/apart-pt" : \
+    -np 1 "$B" $ptl --t-max 5 --out "$tmp/apart-pt" < /dev/null 2> "$tmp/err" > /dev/null
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "pt's replicas over ranks: the ranks of a chain's group hold different ladders" "$tmp/err" &&
+    ! [ -f "$tmp/apart-pt/metrics.json" ]; then
+    ok "pt's replicas over 2 ranks out of lockstep (another ladder on rank 1): exit $rc, the error, no run written"
+else
+    bad "pt's replicas over 2 ranks out of lockstep (exit $rc): $(head -3 "$tmp/err")"
+fi
+
 # Ctrl-C (mpirun passes SIGINT on) during a pt chain on 2 ranks: exit 1, the draws so far
 # written as partial, and they are the threaded run's first draws, the last one included
 # (a rank stopping an iteration apart from its partner would leave that iteration without

@@ -438,7 +438,7 @@ static void test_swap_columns(void)
 /* A group of G parts in one process, each a thread running bnn_run on its block of the
  * replicas: the gather is two barriers around a shared table, the swap a mailbox per
  * ordered pair of parts (what cli/ranks.c does with MPI). */
-enum { MAX_PARTS = 4, SLOT = 5 * 32 };
+enum { MAX_PARTS = 4, SLOT = 6 * 32 };
 typedef struct {
     int G;
     pthread_barrier_t bar;
@@ -448,6 +448,12 @@ typedef struct {
     double box[MAX_PARTS][MAX_PARTS][LR_D];
     int full[MAX_PARTS][MAX_PARTS];
     int swaps;                 /* positions sent between parts */
+    /* the lockstep hash (the last value of each part's record), as part 0 saw it: the
+     * meetings, those where it changed from the last, and the first where parts differed
+     * (0: none), when the group was stopped (stop, every part's bnn_run_config.stop) */
+    int meetings, changes, first_differ;
+    double last_hash;
+    volatile int stop;
 } group;
 
 typedef struct {
@@ -468,9 +474,23 @@ static int grp_gather(void *user, const double *mine, size_t n, double *all)
         return 1;
     memcpy(g->slot[p->part], mine, n * sizeof *mine);
     pthread_barrier_wait(&g->bar);
-    for (int j = 0; j < g->G; j++)
+    int differ = 0;
+    for (int j = 0; j < g->G; j++) {
         memcpy(all + (size_t)j * n, g->slot[j], n * sizeof *all);
+        differ |= g->slot[j][n - 1] != g->slot[0][n - 1];
+    }
+    if (p->part == 0) {
+        g->meetings++;
+        g->changes += g->slot[0][n - 1] != g->last_hash;
+        g->last_hash = g->slot[0][n - 1];
+        if (differ && !g->first_differ)
+            g->first_differ = g->meetings;
+    }
     pthread_barrier_wait(&g->bar);   /* no part writes its slot again before all have read */
+    if (differ) {   /* every part saw it: all end here, as cli/ranks.c's error would */
+        g->stop = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -496,6 +516,38 @@ static void *part_main(void *arg)
     part_run *p = arg;
     p->st = bnn_run(p->d, &p->rc, &p->dr, &p->err);
     return NULL;
+}
+
+/* Runs rc split over g->G parts of g, one thread each, to the end; part `odd` (-1: none)
+ * with t_max set to tmax instead. */
+static void run_group(group *g, part_run *p, const bnn_density *d, const bnn_run_config *rc,
+                      int odd, double tmax)
+{
+    pthread_barrier_init(&g->bar, NULL, (unsigned)g->G);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    pthread_t th[MAX_PARTS];
+    for (int j = 0; j < g->G; j++) {
+        p[j] = (part_run){.g = g, .part = j, .d = d, .rc = *rc};
+        p[j].rc.replica_parts = g->G;
+        p[j].rc.replica_part = j;
+        p[j].rc.replica_gather = grp_gather;
+        p[j].rc.replica_swap = grp_swap;
+        p[j].rc.replica_user = &p[j];
+        p[j].rc.stop = &g->stop;
+        if (j == odd)
+            bnn_run_config_set(&p[j].rc, "t_max", tmax);
+        pthread_create(&th[j], NULL, part_main, &p[j]);
+    }
+    for (int j = 0; j < g->G; j++)
+        pthread_join(th[j], NULL);
+}
+
+static void end_group(group *g)
+{
+    pthread_barrier_destroy(&g->bar);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
 }
 
 /* Every per-draw array of a and b (chain 0 of each) bitwise equal. */
@@ -540,25 +592,16 @@ static void test_parts(int K, int G, int every)
     bnn_error err = {0};
     CHECK(bnn_run(&d, &rc, &one, &err) == BNN_OK, "run pt in one process: %s", err.msg);
     group g = {.G = G};
-    pthread_barrier_init(&g.bar, NULL, (unsigned)G);
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_cond_init(&g.cv, NULL);
     part_run p[MAX_PARTS];
-    pthread_t th[MAX_PARTS];
-    for (int j = 0; j < G; j++) {
-        p[j] = (part_run){.g = &g, .part = j, .d = &d, .rc = rc};
-        p[j].rc.replica_parts = G;
-        p[j].rc.replica_part = j;
-        p[j].rc.replica_gather = grp_gather;
-        p[j].rc.replica_swap = grp_swap;
-        p[j].rc.replica_user = &p[j];
-        pthread_create(&th[j], NULL, part_main, &p[j]);
-    }
+    run_group(&g, p, &d, &rc, -1, 0);
     int ok = 1;
-    for (int j = 0; j < G; j++) {
-        pthread_join(th[j], NULL);
+    for (int j = 0; j < G; j++)
         ok &= p[j].st == BNN_OK;
-    }
+    /* the parts' lockstep hashes agreed at every meeting (one an iteration), and the hash
+     * moved at each: it carries the iteration, so a part a meeting behind would show */
+    CHECK_VERBOSE(g.first_differ == 0 && g.meetings == (int)rc.n_iter && g.changes == g.meetings,
+                  "pt over %d parts: the lockstep hash agrees at all %d meetings and changes at "
+                  "%d (first difference at %d)", G, g.meetings, g.changes, g.first_differ);
     const bnn_draws *a = p[0].dr;
     ok = ok && same_draws(one, a) && same_draws(one->warmup, a->warmup) &&
          one->step_final[0] == a->step_final[0] &&
@@ -572,9 +615,39 @@ static void test_parts(int K, int G, int every)
     for (int j = 0; j < G; j++)
         bnn_draws_free(p[j].dr);
     bnn_draws_free(one);
-    pthread_barrier_destroy(&g.bar);
-    pthread_mutex_destroy(&g.mu);
-    pthread_cond_destroy(&g.cv);
+    end_group(&g);
+}
+
+/* Parts out of lockstep: part 1 set up with another ladder (t_max 5 against 4), as a
+ * processor that rounds the ladder's tuning differently would end up. The lockstep hash
+ * differs at the first meeting, before any exchange could go wrong (cross-part exchanges
+ * decided differently would wait on each other for ever); the group's gather ends the run
+ * there, as cli/ranks.c does with an error. */
+static void test_parts_apart(void)
+{
+    linreg m;
+    lr_make(&m);
+    bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
+                     .ctx = &m};
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "pt";
+    rc.n_iter = 200;
+    rc.n_burn = 100;
+    rc.chains = 1;
+    rc.seed = 21;
+    bnn_run_config_set(&rc, "replicas", 4);
+    bnn_run_config_set(&rc, "t_max", 4);
+    group g = {.G = 2};
+    part_run p[MAX_PARTS];
+    run_group(&g, p, &d, &rc, 1, 5.0);
+    CHECK_VERBOSE(g.first_differ == 1 && g.meetings == 1 && p[0].st == BNN_EINTR &&
+                  p[1].st == BNN_EINTR, "pt over 2 parts with different ladders: the lockstep "
+                  "hash differs at meeting %d of %d, both parts stopped (status %d, %d)",
+                  g.first_differ, g.meetings, (int)p[0].st, (int)p[1].st);
+    for (int j = 0; j < 2; j++)
+        bnn_draws_free(p[j].dr);
+    end_group(&g);
 }
 
 /* ---- 5. refusals ---- */
@@ -662,6 +735,7 @@ int main(void)
     test_parts(5, 2, 2);
     test_parts(4, 3, 1);
     test_parts(8, 4, 1);
+    test_parts_apart();
     test_gaussian("nuts", 10000, 0);
     test_gaussian("slice", 10000, 0);
     test_gaussian("rw", 40000, 0.08);

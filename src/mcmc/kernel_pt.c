@@ -53,6 +53,7 @@
  * prior and l, and the tuning stays with the temperature as in one process). Part 0 owns
  * replica 1, so its draws are those of one process, bitwise. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,7 +114,30 @@ typedef struct {
     bnn_step_info info[MAX_REPLICAS];    /* each replica's last transition */
     double prior[MAX_REPLICAS], ll[MAX_REPLICAS], alpha[MAX_REPLICAS];
     double *tmp;                         /* a state in transit */
+    uint64_t decisions;                  /* every exchange decision so far, hashed */
 } pt_state;
+
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * FNV_PRIME;
+    return h;
+}
+
+/* What every part of a group holds alike while the parts stay in lockstep: the ladder, the
+ * iteration and every exchange decision so far, hashed (FNV-1a) to 40 bits so that it
+ * travels exactly as a double. Parts that compute in different floating-point arithmetic
+ * would tune different ladders or decide an exchange differently: the caller compares. */
+static double lockstep_hash(const pt_state *s)
+{
+    uint64_t h = fnv(s->decisions, s->T, (size_t)s->K * sizeof s->T[0]);
+    h = fnv(h, &s->it, sizeof s->it);
+    return (double)(h >> 24);
+}
 
 static double tempered_logp(const void *ctx, double *work, const double *theta, double *grad)
 {
@@ -235,6 +259,7 @@ static bnn_status pt_init(bnn_chain *c, bnn_error *err)
         s->dens[k] = tempered_density(c->d, &s->tc[k]);
     }
     s->T[0] = 1.0;
+    s->decisions = FNV_OFFSET;
     s->parts = cfg->replica_parts > 1 ? cfg->replica_parts : 1;
     s->part = s->parts > 1 ? cfg->replica_part : 0;
     for (int j = 0; j <= s->parts; j++)
@@ -303,16 +328,17 @@ static int owner(const pt_state *s, int k)
 }
 
 /* Replicas over processes: every part's gradient count (summed into *leapfrogs) and, in a
- * round, every replica's (prior, l) from its part. 0 when the group is ending (a part has
- * left its run): nothing was gathered. */
+ * round, every replica's (prior, l) from its part; last, the part's lockstep hash. 0 when
+ * the group is ending (a part has left its run): nothing was gathered. */
 static int meet(const bnn_chain *c, pt_state *s, int round, int *leapfrogs)
 {
     const bnn_run_config *cfg = c->cfg;
     int B = s->block, lo = s->first[s->part];
-    size_t n = round ? 1 + 2 * (size_t)B : 1;
-    /* parts x (1 + 2 block) <= parts + 2 (K + parts - 1) < 5 MAX_REPLICAS values */
-    double mine[1 + 2 * MAX_REPLICAS], all[5 * MAX_REPLICAS];
+    size_t n = round ? 2 + 2 * (size_t)B : 2;
+    /* parts x (2 + 2 block) <= 2 parts + 2 (K + parts - 1) < 6 MAX_REPLICAS values */
+    double mine[2 + 2 * MAX_REPLICAS], all[6 * MAX_REPLICAS];
     mine[0] = *leapfrogs;
+    mine[n - 1] = lockstep_hash(s);
     for (int b = 0; round && b < B; b++) {
         int k = lo + b, here = k < s->first[s->part + 1];
         mine[1 + b] = here ? s->prior[k] : 0;
@@ -346,7 +372,12 @@ static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
     }
     int moved0 = 0;
     for (int i = (int)(s->round % 2); i + 1 < K; i += 2) {
-        if (!(gsl_rng_uniform(c->rng) < s->alpha[i]))
+        int accept = gsl_rng_uniform(c->rng) < s->alpha[i];
+        if (s->parts > 1) {
+            unsigned char dec[2] = {(unsigned char)i, (unsigned char)accept};
+            s->decisions = fnv(s->decisions, dec, sizeof dec);
+        }
+        if (!accept)
             continue;
         double lp_a = s->prior[i + 1] + s->tc[i].beta * s->ll[i + 1];
         double lp_b = s->prior[i] + s->tc[i + 1].beta * s->ll[i];
