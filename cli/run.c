@@ -363,7 +363,6 @@ void run_sample(sample_opts *o, run_result *res)
         rundir_check(o->out, o->force || o->resume);
     int K = 0;
     run_load_data(o, &res->train, &res->test, &K);
-    sample_opts_rows(o, res->train->n);
     bnn_model_spec spec;
     run_build_spec(o, res->train->p, K, &spec);
     bnn_error err = {0};
@@ -373,6 +372,7 @@ void run_sample(sample_opts *o, run_result *res)
     run_check_flat_prior(&spec, o);
     const bnn_model *m = res->model;
     bnn_density d = bnn_model_density(m);
+    sample_opts_rows(o, res->train->n, d.to_model != NULL);   /* centred: it maps draws */
     double *init = run_make_init(o, m, &d);
     progress_state ps = {isatty(2), 0, NULL};
     bnn_run_config rc;

@@ -353,7 +353,7 @@ static void model_defaults(sample_opts *o, const char *C)
     o->depth_by_rows = until_net && depth;   /* sample_opts_rows, once the data are read */
 }
 
-void sample_opts_rows(sample_opts *o, size_t rows)
+void sample_opts_rows(sample_opts *o, size_t rows, int centred)
 {
     /* Running a network until it converges: NUTS's trees 4 to 16 times longer than Stan's
      * default. On the study's regression networks the trajectories saturate depth 10 on
@@ -367,11 +367,12 @@ void sample_opts_rows(sample_opts *o, size_t rows)
      * 388-499 s at 13). The data-bound directions narrow as 1/sqrt(rows) while the
      * prior-bound ones stay as wide, so a trajectory must double for every 4x rows: one
      * level more from 1,200 rows and another from 4,800 (measured up to abalone only;
-     * README, "Networks that converge"). A tree that turns back sooner (the classification
-     * networks) costs no more. */
+     * README, "Networks that converge"). Where the model does not centre (classification,
+     * several hidden layers, --center no) 13 as measured before the centring. A tree that
+     * turns back sooner (the classification networks) costs no more. */
     if (!o->depth_by_rows || has_setting(o, "max_depth"))
         return;
-    double depth = o->center > 0 ? 12 + (rows >= 1200) + (rows >= 4800) : 13;
+    double depth = centred ? 12 + (rows >= 1200) + (rows >= 4800) : 13;
     set_setting(o, bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth")->name, depth);
 }
 

@@ -89,9 +89,10 @@ typedef struct {
 /* sample_opts_parse with extra's options instead of the sampler's (extra NULL: the same). */
 int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *cmd,
                            const char *usage, const sample_opts_extra *extra);
-/* Given the training rows, the settings that depend on them (the tree depth of a network
- * run until converged, where not given or recorded). */
-void sample_opts_rows(sample_opts *o, size_t rows);
+/* Given the training rows and whether the model's density is centred (--center, where the
+ * model takes it), the settings that depend on them: the tree depth of a network run until
+ * converged, where not given or recorded. */
+void sample_opts_rows(sample_opts *o, size_t rows, int centred);
 /* A continued run's kernel settings (its sampler's and pt's base's) as the run recorded
  * them: recorded(ctx, name) gives a setting's value, or NaN where the run did not record
  * it. They replace what the parse derived, so a default changed since the run started

@@ -625,7 +625,10 @@ typedef struct {
      * those of the whole chain run in one process with the same seed (n_leapfrog__ summed
      * over the parts); other parts' draws are not the chain's (their count is). Refused
      * with checkpoints, resume and max_seconds (rounds). The parts must compute in the
-     * same floating-point arithmetic; the lockstep hash above shows when they do not. */
+     * same floating-point arithmetic; the lockstep hash above shows a ladder tuned
+     * differently before the round that would use it, a differing exchange decision only
+     * at the next gather (on a pair across two parts, too late: the two wait on each
+     * other). */
     int replica_parts, replica_part;
     int (*replica_gather)(void *user, const double *mine, size_t n, double *all);
     void (*replica_swap)(void *user, int part, double *buf, size_t n);

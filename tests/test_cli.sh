@@ -270,20 +270,22 @@ rows=$(grep -vc '^#\|^lp__' "$T/mt-time/chain-2.csv")
 [ $code -eq 0 ] && grep -q '"converged":[[:space:]]*false' "$T/mt-time/metrics.json" && [ "${rounds:-0}" -gt 2 ] && [ "$took" -le 10 ] && [ "${kept:-0}" -gt 100 ] && [ "$rows" -eq "$kept" ] && grep -q "num_samples = $kept\$" "$T/mt-time/chain-2.csv" && "$B" summary "$T/mt-time" >/dev/null 2>&1 && ok "--max-time stops on time: $rounds rounds, $kept draws per chain in every chain's CSV, in ${took}s" || bad "--max-time on time: exit $code, ${took}s, rounds $rounds, kept $kept, rows $rows, $(cat "$T/err")"
 
 # --max-time on a network under nuts: depth 12 below 1,200 training rows, 13 below 4,800, 14
-# from there (13 with --center no) unless --max-depth is given; 10 otherwise
+# from there where the model is centred, 13 where not (--center no, a classification
+# network) unless --max-depth is given; 10 otherwise
 depth() { sed -n 's/^#[[:space:]]*max_depth = \([0-9]*\)$/\1/p' "$1/chain-1.csv"; }
 "$B" sample --dataset mackey-glass --samples 6 --chains 1 --max-time 1 --out "$T/d12" --quiet 2>"$T/err"
-"$B" sample --dataset friedman1:1199 --samples 2 --chains 1 --max-time 1 --out "$T/d12b" --quiet 2>>"$T/err"
-"$B" sample --dataset friedman1:1200 --samples 2 --chains 1 --max-time 1 --out "$T/d13r" --quiet 2>>"$T/err"
-"$B" sample --dataset friedman1:4800 --samples 2 --chains 1 --max-time 1 --out "$T/d14r" --quiet 2>>"$T/err"
-"$B" sample --dataset friedman1:4800 --samples 2 --chains 1 --max-time 1 --center no --out "$T/d13c" --quiet 2>>"$T/err"
+"$B" sample --dataset friedman1:1199 --hidden 2 --samples 2 --chains 1 --max-time 1 --out "$T/d12b" --quiet 2>>"$T/err"
+"$B" sample --dataset friedman1:1200 --hidden 2 --samples 2 --chains 1 --max-time 1 --out "$T/d13r" --quiet 2>>"$T/err"
+"$B" sample --dataset friedman1:4800 --hidden 2 --samples 2 --chains 1 --max-time 1 --out "$T/d14r" --quiet 2>>"$T/err"
+"$B" sample --dataset friedman1:4800 --hidden 2 --samples 2 --chains 1 --max-time 1 --center no --out "$T/d13c" --quiet 2>>"$T/err"
+"$B" sample --dataset moons2 --hidden 2 --samples 2 --chains 1 --max-time 1 --out "$T/d13k" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --samples 6 --chains 1 --max-time 1 --center no --out "$T/d13" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --samples 6 --chains 1 --max-time 1 --max-depth 5 --out "$T/d5" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --samples 6 --chains 1 --out "$T/d10" --quiet 2>>"$T/err"
 "$B" sample --dataset mackey-glass --model linear --samples 6 --chains 1 --max-time 1 --out "$T/dlin" --quiet 2>>"$T/err"
-depths="$(depth "$T/d12") $(depth "$T/d12b") $(depth "$T/d13r") $(depth "$T/d14r") $(depth "$T/d13c") $(depth "$T/d13") $(depth "$T/d5") $(depth "$T/d10") $(depth "$T/dlin")"
-[ "$depths" = "12 12 13 14 13 13 5 10 10" ] && grep -q '"max_depth":[[:space:]]*12' "$T/d12/config.json" \
-    && ok "--max-time gives a network depth 12, 13 from 1,200 rows, 14 from 4,800 (13 with --center no; recorded), not a given --max-depth, a run without it or a linear model" \
+depths="$(depth "$T/d12") $(depth "$T/d12b") $(depth "$T/d13r") $(depth "$T/d14r") $(depth "$T/d13c") $(depth "$T/d13k") $(depth "$T/d13") $(depth "$T/d5") $(depth "$T/d10") $(depth "$T/dlin")"
+[ "$depths" = "12 12 13 14 13 13 13 5 10 10" ] && grep -q '"max_depth":[[:space:]]*12' "$T/d12/config.json" \
+    && ok "--max-time gives a centred network depth 12, 13 from 1,200 rows, 14 from 4,800 (13 uncentred: --center no, classification; recorded), not a given --max-depth, a run without it or a linear model" \
     || bad "--max-time's depth: $depths, $(cat "$T/err")"
 
 # --max-time on a network under nuts without --samples: 200 warm-up + 200, rounds of 100;
