@@ -18,13 +18,18 @@
 #include "sample_opts.h"
 #include "util.h"
 
-/* A kernel setting as config.json's "sampler" block recorded it, NaN where it did not. */
-static double recorded_setting(void *ctx, const char *name)
+/* A kernel setting as config.json's "sampler" block recorded it (a kernel by name), NaN
+ * where it did not. */
+static double recorded_setting(void *ctx, const bnn_option *op)
 {
     run_json *cfg = ctx;
     char key[96];
-    snprintf(key, sizeof key, "sampler.%s", name);
-    return run_json_has(cfg, key) ? run_json_num(cfg, key) : NAN;
+    snprintf(key, sizeof key, "sampler.%s", op->name);
+    if (!run_json_has(cfg, key))
+        return NAN;
+    if (op->type == BNN_OPT_KERNEL)
+        return bnn_kernel_index(bnn_kernel_find(run_json_str(cfg, key)));
+    return run_json_num(cfg, key);
 }
 
 static const char resume_usage[] =

@@ -114,20 +114,19 @@ static const bnn_kernel *sub_kernel(const sample_opts *o, const bnn_kernel *k)
     return bnn_run_config_subkernel(&rc, k);
 }
 
-const char *sample_opts_recorded(sample_opts *o, double (*recorded)(void *ctx, const char *name),
-                                 void *ctx)
+const char *sample_opts_recorded(sample_opts *o,
+                                 double (*recorded)(void *ctx, const bnn_option *op), void *ctx)
 {
+    /* the sampler's own settings first: pt's base among them decides whose follow */
     const bnn_kernel *k = bnn_kernel_find(o->sampler);
-    const bnn_kernel *ks[2] = {k, k ? sub_kernel(o, k) : NULL};
-    for (int j = 0; j < 2; j++)
-        for (size_t i = 0; ks[j] && ks[j]->options && ks[j]->options[i].name; i++) {
-            const bnn_option *op = &ks[j]->options[i];
-            if (op->type == BNN_OPT_KERNEL)   /* pt's base: already the command's */
-                continue;
-            double v = recorded(ctx, op->name);
+    for (int j = 0; j < 2; j++, k = k ? sub_kernel(o, k) : NULL)
+        for (size_t i = 0; k && k->options && k->options[i].name; i++) {
+            const bnn_option *op = &k->options[i];
+            double v = recorded(ctx, op);
             if (isnan(v))
                 continue;
             int bad = op->type == BNN_OPT_POSITIVE ? !(v > 0)
+                      : op->type == BNN_OPT_KERNEL ? !(v >= 0)
                                                    : !(v >= op->lo && v <= op->hi) ||
                                                          (op->type == BNN_OPT_INT && v != floor(v));
             if (bad)

@@ -93,13 +93,14 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *cm
  * model takes it), the settings that depend on them: the tree depth of a network run until
  * converged, where not given or recorded. */
 void sample_opts_rows(sample_opts *o, size_t rows, int centred);
-/* A continued run's kernel settings (its sampler's and pt's base's) as the run recorded
- * them: recorded(ctx, name) gives a setting's value, or NaN where the run did not record
- * it. They replace what the parse derived, so a default changed since the run started
- * does not change the run half-way. Returns the name of a recorded value outside the
- * setting's range (the record is damaged), else NULL. */
-const char *sample_opts_recorded(sample_opts *o, double (*recorded)(void *ctx, const char *name),
-                                 void *ctx);
+/* A continued run's kernel settings (its sampler's, then those of pt's base as recorded)
+ * as the run recorded them: recorded(ctx, op) gives setting op's value (a kernel setting:
+ * the kernel's registry index, -1 for a name the registry does not know), or NaN where the
+ * run did not record it. They replace what the parse derived, so a default changed since
+ * the run started does not change the run half-way. Returns the name of a recorded value
+ * outside the setting's range (the record is damaged), else NULL. */
+const char *sample_opts_recorded(sample_opts *o,
+                                 double (*recorded)(void *ctx, const bnn_option *op), void *ctx);
 /* The burn-in in iterations: --burn-in as a count, or its fraction of --samples. */
 long sample_opts_burn_count(const sample_opts *o);
 /* s = o's data, model, chains, seed and threads with the study's sampler and run length

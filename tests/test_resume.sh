@@ -310,5 +310,24 @@ code=$?
     [ "$(wc -l < "$T/err")" -eq 1 ] && ok "resume refuses a recorded setting out of range" ||
     bad "resume with max_depth 40: exit $code, $(cat "$T/err")"
 
+# the same for a kernel setting (pt's base): recorded rw, cut from the command, where
+# today's default base is nuts
+"$B" sample --train "$TRAIN" --test "$TEST" --sampler pt --base=rw --replicas 3 --hidden 3 \
+    --samples 60000 --chains 2 --seed 4 --quiet --out "$T/recb" 2>"$T/err" &
+pid=$!
+wait_running "$T/recb"
+sleep 0.3
+kill -TERM $pid
+wait $pid
+sed -z -i '/^--base=rw$/d' "$T/recb/checkpoint/command"
+cut=yes
+grep -qa 'base' "$T/recb/checkpoint/command" && cut=no
+"$B" resume "$T/recb" --quiet 2>"$T/err"
+code=$?
+[ $code -eq 0 ] && [ $cut = yes ] && grep -q '^#[[:space:]]*base = rw$' "$T/recb/chain-1.csv" &&
+    grep -q '"base":[[:space:]]*"rw"' "$T/recb/config.json" &&
+    ok "resume keeps the recorded base of pt (rw, not the default nuts)" ||
+    bad "resume with a recorded base: exit $code, cut $cut, $(grep 'base =' "$T/recb/chain-1.csv"), $(cat "$T/err")"
+
 echo "test_resume: $pass passed, $fail failed"
 [ "$pass" -gt 0 ] && [ "$fail" -eq 0 ]
