@@ -132,7 +132,8 @@ static const char sample_usage[] =
     "                          (rw, mala, hmc, nuts, slice): the same posterior, not bitwise;\n"
     "                          pt: each chain's --replicas are split over its R / chains ranks\n"
     "                          (at most --replicas of them), bitwise the threaded run\n"
-    "                          (no checkpoints under MPI; --max-time with R <= --chains)\n";
+    "                          (no checkpoints under MPI; no --max-time with pt's replicas\n"
+    "                          over ranks)\n";
 
 int cmd_sample(int argc, char **argv)
 {

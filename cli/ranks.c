@@ -195,10 +195,10 @@ void ranks_sample_options(sample_opts *o)
                   "out or give 0)");
     long R = mpi.size, M = o->chains;
     int pt = strcmp(o->sampler, "pt") == 0;
-    if (R > M && o->max_time > 0)
-        die_usage("sample", "--max-time: %ld MPI ranks for %ld chains would split each chain's "
-                  "%s, which does not run in rounds (give at least as many chains as ranks)",
-                  R, M, pt ? "replicas" : "rows");
+    if (R > M && o->max_time > 0 && pt)
+        die_usage("sample", "--max-time: %ld MPI ranks for %ld chains would split each pt "
+                  "chain's replicas, which do not run in rounds (give at least as many chains "
+                  "as ranks)", R, M);
     if (R > M && R % M != 0)
         die_usage("sample", "%ld MPI ranks for %ld chains: with more ranks than chains the ranks "
                   "split each chain's %s, so their number must be a multiple of --chains", R, M,
@@ -818,11 +818,12 @@ static void announce(int reporting)
 
 /* ------------------------------------------------------------ rounds over ranks */
 
-/* --max-time with the chains over ranks. bnn_run runs each rank's chains in rounds with no
- * time limit of its own (max_seconds = INFINITY, so every round is whole on every rank) and
- * asks round_check after each: a meeting of every rank, first of two counts (MPI_Allreduce):
- * ranks stopped (Ctrl-C) and ranks that have left their run (a failure, or the end). When
- * all are in their run and none stopped, every rank's draws go to rank 0 (gather, below),
+/* --max-time with the chains (or the rows) over ranks. bnn_run runs each rank's chains in
+ * rounds with no time limit of its own (max_seconds = INFINITY, so every round is whole on
+ * every rank) and asks round_check after each: a meeting of every rank, first of two counts
+ * (MPI_Allreduce): ranks stopped (Ctrl-C) and ranks that have left their run (a failure, or
+ * the end). When all are in their run and none stopped, every reporting rank's draws go to
+ * rank 0 (gather, below; rows over ranks: each group's first rank's),
  * which asks the caller's check on the whole run's draws and applies the time limit; its
  * answer is broadcast, so every rank ends its run after the same round. Unlike the threaded
  * run, the time limit is applied only between rounds: a run may end up to a round late. A
@@ -833,6 +834,7 @@ typedef struct {
     void *converged_user;
     double deadline;          /* now()'s clock */
     int M;                    /* the run's chains */
+    int reporting;            /* this rank's draws count (rows over ranks: a group's first) */
     volatile int *user_stop;  /* Ctrl-C */
     volatile int no_stop;     /* user_stop when the caller gave none */
     int stopped;              /* a rank was stopped: the run is partial */
@@ -849,8 +851,8 @@ static int round_check(void *user, const bnn_draws *dr)
         rc->stopped = 1;
     if (f[RND_STOPPED] || f[RND_LEFT])
         return -1;   /* every rank saw the same counts: all end here */
-    announce(1);
-    bnn_draws *whole = gather((bnn_draws *)dr, 1, rc->M);   /* gather only reads it */
+    announce(rc->reporting);
+    bnn_draws *whole = gather((bnn_draws *)dr, rc->reporting, rc->M);   /* only reads it */
     int verdict = 0;
     if (mpi.rank == 0) {
         verdict = rc->converged ? rc->converged(rc->converged_user, whole) : 0;
@@ -872,6 +874,22 @@ static void rounds_leave(rounds_ctx *rc, int stopped)
         if (f[RND_LEFT] >= mpi.size)
             break;
     }
+}
+
+/* bnn_run in rounds over the ranks (rc's caller config rc0 has max_seconds): each rank's
+ * run has no time limit of its own and asks round_check after every round. */
+static void rounds_setup(rounds_ctx *r, bnn_run_config *rc, const bnn_run_config *rc0, int M,
+                         int reporting)
+{
+    r->converged = rc0->converged;
+    r->converged_user = rc0->converged_user;
+    r->deadline = now() + rc0->max_seconds;
+    r->M = M;
+    r->reporting = reporting;
+    r->user_stop = rc0->stop ? rc0->stop : &r->no_stop;
+    rc->max_seconds = INFINITY;
+    rc->converged = round_check;
+    rc->converged_user = r;
 }
 
 /* ------------------------------------------------------------ the run */
@@ -965,16 +983,8 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     } else if (!by_rows) {
         rc.chain_lo = (int)((long)mpi.rank * M / R);
         rc.chain_hi = (int)((long)(mpi.rank + 1) * M / R);
-        if (rc0->max_seconds > 0) {
-            rounds.converged = rc0->converged;
-            rounds.converged_user = rc0->converged_user;
-            rounds.deadline = now() + rc0->max_seconds;
-            rounds.M = M;
-            rounds.user_stop = rc0->stop ? rc0->stop : &rounds.no_stop;
-            rc.max_seconds = INFINITY;
-            rc.converged = round_check;
-            rc.converged_user = &rounds;
-        }
+        if (rc0->max_seconds > 0)
+            rounds_setup(&rounds, &rc, rc0, M, 1);
     } else {
         /* group g runs chain g; its j-th rank holds rows j n / G .. (j + 1) n / G - 1 */
         int G = R / M, g = mpi.rank / G, j = mpi.rank % G;
@@ -1021,6 +1031,11 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
                            .work_len = rows.part.work_len + 2 * d->dim + RED_GRAD,
                            .logp = rows_logp, .ctx = &rows};
         rc.stop = &rows.group_stop;
+        /* rounds: each group's ranks finish a round together (their reductions keep them in
+         * lockstep) and meet every other rank at round_check, where the group's first
+         * rank's draws stand for the chain; the chain's thread is idle there */
+        if (rc0->max_seconds > 0)
+            rounds_setup(&rounds, &rc, rc0, M, mo.reporting);
     }
     mo.chains_here = rc.chain_hi - rc.chain_lo;
     mo.chains_all = M;

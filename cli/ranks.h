@@ -37,8 +37,8 @@ int ranks_root(void);
 /* cmd_sample, before parsing: under MPI, checkpoints default to off. */
 void ranks_sample_defaults(sample_opts *o);
 /* cmd_sample, after parsing: refuses (exit 2, one line) what MPI does not run:
- * --max-time with more ranks than chains, checkpoints, a rank count above the chains that
- * is not a multiple of them,
+ * --max-time with pt's replicas over ranks, checkpoints, a rank count above the chains
+ * that is not a multiple of them,
  * for rows over ranks a sampler that does not go through the log density alone, and for
  * pt's replicas over ranks more ranks per chain than replicas. Other ranks than 0 are
  * quiet. */

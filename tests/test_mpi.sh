@@ -16,7 +16,7 @@
 #     rank of a pt group failing alone (rank 1, then rank 0: mpirun's app contexts give it
 #     another --init), and for a row slice that one rank alone refuses; Ctrl-C during pt's
 #     replicas over ranks and during --max-time's rounds;
-#  3. refusals (exit 2, one line, no folder): --max-time with rows or replicas over ranks,
+#  3. refusals (exit 2, one line, no folder): --max-time with replicas over ranks,
 #     --checkpoint-every, ranks not a multiple of the chains, langevin and --noise-step
 #     gibbs over rows, pt with more ranks per chain than replicas, resume;
 #  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
@@ -135,6 +135,32 @@ if [ $rc = 0 ] && [ "$(jq .converged "$tmp/mt-time/metrics.json")" = false ] && 
     ok "--max-time 3 on 2 ranks, unreachable target: ended not converged after $rounds whole rounds in ${took}s, $kept draws in every chain's CSV"
 else
     bad "--max-time on 2 ranks, stopped by time (exit $rc, ${took}s, rounds ${rounds:-none}, kept ${kept:-none}, rows $rows): $(cat "$tmp/err")"
+fi
+
+# --max-time with the rows over ranks (4 ranks, 2 chains: each chain's rows split in two):
+# a run that reaches its targets after a round or more, and one the time limit stops
+# between rounds; each folder whole (every chain as long, summary reads it)
+rmt="sample --dataset mackey-glass --model linear --sampler nuts --chains 2 --samples 200 --round 100 --seed 3 --checkpoint-every 0 --quiet"
+# shellcheck disable=SC2086
+mpi 4 $rmt --max-time 240 --target-ess 100 --out "$tmp/rmt-conv" 2> "$tmp/err" > /dev/null
+rc=$?
+start=$(date +%s)
+# shellcheck disable=SC2086
+mpi 4 $rmt --max-time 4 --target-ess 1e12 --out "$tmp/rmt-time" 2>> "$tmp/err" > /dev/null
+rc2=$?
+took=$(( $(date +%s) - start ))
+whole() {   # whole DIR: every chain's CSV as long as metrics.json's draws, summary reads it
+    k=$(jq .draws_per_chain "$1/metrics.json" 2> /dev/null)
+    r="$(for c in 1 2; do grep -c '^[-0-9]' "$1/chain-$c.csv"; done | sort -u)"
+    [ "$r" = "${k:-x}" ] && "$B" summary "$1" > /dev/null 2>&1
+}
+if [ $rc = 0 ] && [ "$(jq .converged "$tmp/rmt-conv/metrics.json")" = true ] &&
+    [ "$(jq .rounds "$tmp/rmt-conv/metrics.json")" -ge 1 ] && whole "$tmp/rmt-conv" &&
+    [ $rc2 = 0 ] && [ "$(jq .converged "$tmp/rmt-time/metrics.json")" = false ] &&
+    [ "$(jq .rounds "$tmp/rmt-time/metrics.json")" -ge 1 ] && [ "$took" -le 120 ] && whole "$tmp/rmt-time"; then
+    ok "--max-time with rows over 4 ranks: converged after $(jq .rounds "$tmp/rmt-conv/metrics.json") round(s); stopped by time after $(jq .rounds "$tmp/rmt-time/metrics.json") round(s) in ${took}s, not converged; both folders whole"
+else
+    bad "--max-time with rows over ranks (exit $rc / $rc2, ${took}s, converged $(jq .converged "$tmp/rmt-conv/metrics.json") / $(jq .converged "$tmp/rmt-time/metrics.json"), rounds $(jq .rounds "$tmp/rmt-conv/metrics.json") / $(jq .rounds "$tmp/rmt-time/metrics.json")): $(head -c 400 "$tmp/err")"
 fi
 
 # the pt cases' power: the pairs whose replicas sit on two ranks must exchange often, or a
@@ -408,8 +434,7 @@ refuse() {   # refuse NP WANT ARGS...
         bad "not refused as wanted ($want; exit $rc): $(cat "$tmp/err")"
     fi
 }
-refuse 4 "max-time: 4 MPI ranks for 2 chains would split each chain's rows" sample --dataset mackey-glass --chains 2 --max-time 5
-refuse 4 "max-time: 4 MPI ranks for 2 chains would split each chain's replicas" sample --dataset mackey-glass --chains 2 --sampler pt --max-time 5
+refuse 4 "max-time: 4 MPI ranks for 2 chains would split each pt chain's replicas" sample --dataset mackey-glass --chains 2 --sampler pt --max-time 5
 refuse 2 "checkpoints are not written under MPI" sample --dataset mackey-glass --checkpoint-every 5
 refuse 3 "must be a multiple of --chains" sample --dataset mackey-glass --chains 2
 refuse 4 "sampler langevin: rows over ranks" sample --dataset mackey-glass --chains 2 --sampler langevin
