@@ -1033,7 +1033,10 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         rc.stop = &rows.group_stop;
         /* rounds: each group's ranks finish a round together (their reductions keep them in
          * lockstep) and meet every other rank at round_check, where the group's first
-         * rank's draws stand for the chain; the chain's thread is idle there */
+         * rank's draws stand for the chain; the chain's thread is idle there. This holds
+         * while no rank can leave its run alone between a round's last reduction and
+         * round_check (it would wait in rows_leave, its partners in round_check): nothing
+         * fails there today (adaptation ends before the rounds, no checkpoints under MPI) */
         if (rc0->max_seconds > 0)
             rounds_setup(&rounds, &rc, rc0, M, mo.reporting);
     }
