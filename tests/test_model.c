@@ -1281,11 +1281,6 @@ static void test_log_prior_split(gsl_rng *r)
     }
 }
 
-
-/* spec.center (center.c): the centred density's gradient and tempered density against finite
- * differences; its value is the model's at to_model's point; from_model inverts to_model; the
- * noise's sse is the model's at the mapped point; b2 is the only coordinate that moves, and
- * by sum_k v_k hbar_k computed here by hand. Other models ignore the flag. */
 /* By hand, for the one-hidden-layer network at th (W1 P x H input-major, b1, v, b2) on t's
  * rows, unit by unit: the means of the activations hb, of their derivatives s and of the
  * derivatives times each input S (P x H); returns the model's b2 for th's level,
@@ -1317,6 +1312,10 @@ static double hand_means(const bnn_table *t, const double *th, size_t P, int H,
     return b;
 }
 
+/* spec.center (center.c): the centred density's gradient and tempered density against finite
+ * differences; its value is the model's at to_model's point; from_model inverts to_model; the
+ * noise's sse is the model's at the mapped point; b2 is the only coordinate that moves, and
+ * by sum_k v_k hbar_k computed here by hand. Other models ignore the flag. */
 static void test_center(gsl_rng *r)
 {
     bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};

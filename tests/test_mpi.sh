@@ -329,6 +329,23 @@ else
     bad "Ctrl-C during pt's replicas over 2 ranks (exit $rc, ${n:-0} draws): $(tail -3 "$tmp/err")"
 fi
 
+# threaded_prefix DIR ARGS...: DIR holds a stopped run of ARGS (3 chains, burn-in 100); rows
+# gets the draw counts of its chains (one line when all are as long), n the first, and same
+# 1 when every chain is bitwise the first n draws of the threaded run of ARGS (DIR-thr)
+threaded_prefix() {
+    dir=$1
+    shift
+    rows="$(for c in 1 2 3; do grep -c '^[-0-9]' "$dir/chain-$c.csv" 2> /dev/null; done | sort -u)"
+    n=$(echo "$rows" | head -1)
+    [ "${n:-0}" -gt 0 ] && "$B" sample "$@" --quiet --samples $((n + 100)) --out "$dir-thr" 2>> "$tmp/err"
+    same=1
+    for c in 1 2 3; do
+        grep '^[-0-9]' "$dir/chain-$c.csv" > "$tmp/a" 2> /dev/null
+        grep '^[-0-9]' "$dir-thr/chain-$c.csv" > "$tmp/b" 2> /dev/null
+        cmp -s "$tmp/a" "$tmp/b" || same=0
+    done
+}
+
 # Ctrl-C during --max-time's rounds on 2 ranks, past round 3: exit 1, the draws so far
 # written as partial, every chain as long, and they are the plain threaded run's first draws
 mtc="--dataset mackey-glass --model linear --chains 3 --burn-in 100 --seed 5 --checkpoint-every 0"
@@ -344,16 +361,8 @@ done
 pkill -INT -P $mp || kill -INT $mp
 wait $mp
 rc=$?
-rows="$(for c in 1 2 3; do grep -c '^[-0-9]' "$tmp/int-mt/chain-$c.csv" 2> /dev/null; done | sort -u)"
-n=$(echo "$rows" | head -1)
 # shellcheck disable=SC2086
-[ "${n:-0}" -gt 0 ] && "$B" sample $mtc --quiet --samples $((n + 100)) --out "$tmp/int-mt-thr" 2>> "$tmp/err"
-same=1
-for c in 1 2 3; do
-    grep '^[-0-9]' "$tmp/int-mt/chain-$c.csv" > "$tmp/a" 2> /dev/null
-    grep '^[-0-9]' "$tmp/int-mt-thr/chain-$c.csv" > "$tmp/b" 2> /dev/null
-    cmp -s "$tmp/a" "$tmp/b" || same=0
-done
+threaded_prefix "$tmp/int-mt" $mtc
 if [ $rc = 1 ] && [ "$(echo "$rows" | wc -l)" = 1 ] && [ "${n:-0}" -ge 300 ] && [ $same = 1 ] &&
     grep -q "marked partial" "$tmp/err" && grep -q '"status":.*partial: stopped after .* in round' "$tmp/int-mt/metrics.json"; then
     ok "Ctrl-C during --max-time's rounds on 2 ranks: exit 1, $n draws in every chain written as partial, bitwise the threaded run's first $n"
@@ -364,11 +373,10 @@ fi
 # Ctrl-C reaching one rank alone (a signal from a batch system, say), chains over 2 ranks,
 # for each rank: the whole run stops (the other rank's chains too, not at their end: the
 # run has 400,000 iterations a chain, minutes), exit 1, every chain as long, the threaded
-# run's first draws
-scc="--dataset mackey-glass --model linear --chains 3 --burn-in 100 --seed 5 --checkpoint-every 0"
+# run's first draws (the run of the case above)
 for r in 0 1; do
     # shellcheck disable=SC2086
-    ASAN_OPTIONS=$noleak timeout 300 $MR -np 2 "$B" sample $scc --samples 400000 \
+    ASAN_OPTIONS=$noleak timeout 300 $MR -np 2 "$B" sample $mtc --samples 400000 \
         --out "$tmp/one-$r" < /dev/null > /dev/null 2> "$tmp/err" &
     mp=$!
     i=0
@@ -387,16 +395,8 @@ for r in 0 1; do
     wait $mp
     rc=$?
     took=$(( $(date +%s) - t0 ))
-    rows="$(for c in 1 2 3; do grep -c '^[-0-9]' "$tmp/one-$r/chain-$c.csv" 2> /dev/null; done | sort -u)"
-    n=$(echo "$rows" | head -1)
     # shellcheck disable=SC2086
-    [ "${n:-0}" -gt 0 ] && "$B" sample $scc --quiet --samples $((n + 100)) --out "$tmp/one-$r-thr" 2>> "$tmp/err"
-    same=1
-    for c in 1 2 3; do
-        grep '^[-0-9]' "$tmp/one-$r/chain-$c.csv" > "$tmp/a" 2> /dev/null
-        grep '^[-0-9]' "$tmp/one-$r-thr/chain-$c.csv" > "$tmp/b" 2> /dev/null
-        cmp -s "$tmp/a" "$tmp/b" || same=0
-    done
+    threaded_prefix "$tmp/one-$r" $mtc
     if [ -n "$target" ] && [ $rc = 1 ] && [ "$took" -lt 60 ] && [ "$(echo "$rows" | wc -l)" = 1 ] &&
         [ "${n:-0}" -gt 0 ] && [ "$n" -lt 399900 ] && [ $same = 1 ] &&
         grep -q '"status":.*partial: stopped after' "$tmp/one-$r/metrics.json"; then

@@ -567,6 +567,22 @@ static int same_draws(const bnn_draws *a, const bnn_draws *b)
            !memcmp(a->extra, b->extra, n * a->n_extra * sizeof(double));
 }
 
+/* One pt chain of K replicas on the linear model, n_iter iterations half of them warm-up,
+ * t_max 4, as the parts tests split it. */
+static bnn_run_config parts_config(int K, size_t n_iter)
+{
+    bnn_run_config rc;
+    bnn_run_config_default(&rc);
+    rc.sampler = "pt";
+    rc.n_iter = n_iter;
+    rc.n_burn = n_iter / 2;
+    rc.chains = 1;
+    rc.seed = 21;
+    bnn_run_config_set(&rc, "replicas", K);
+    bnn_run_config_set(&rc, "t_max", 4);
+    return rc;
+}
+
 /* pt with K replicas (base nuts, swap_every every) split over G parts: part 0's draws,
  * warm-up rows, step size and metric bitwise those of one process. The pairs across parts
  * exchange often (g.swaps counts their positions), so an exchange between parts that went
@@ -577,16 +593,8 @@ static void test_parts(int K, int G, int every)
     lr_make(&m);
     bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
                      .ctx = &m};
-    bnn_run_config rc;
-    bnn_run_config_default(&rc);
-    rc.sampler = "pt";
-    rc.n_iter = 600;
-    rc.n_burn = 300;
-    rc.chains = 1;
-    rc.seed = 21;
+    bnn_run_config rc = parts_config(K, 600);
     rc.save_warmup = 1;
-    bnn_run_config_set(&rc, "replicas", K);
-    bnn_run_config_set(&rc, "t_max", 4);
     bnn_run_config_set(&rc, "swap_every", every);
     bnn_draws *one = NULL;
     bnn_error err = {0};
@@ -629,15 +637,7 @@ static void test_parts_apart(void)
     lr_make(&m);
     bnn_density d = {.dim = LR_D, .n_weights = LR_D, .logp = lr_logp, .logp_tempered = lr_tempered,
                      .ctx = &m};
-    bnn_run_config rc;
-    bnn_run_config_default(&rc);
-    rc.sampler = "pt";
-    rc.n_iter = 200;
-    rc.n_burn = 100;
-    rc.chains = 1;
-    rc.seed = 21;
-    bnn_run_config_set(&rc, "replicas", 4);
-    bnn_run_config_set(&rc, "t_max", 4);
+    bnn_run_config rc = parts_config(4, 200);
     group g = {.G = 2};
     part_run p[MAX_PARTS];
     run_group(&g, p, &d, &rc, 1, 5.0);

@@ -50,6 +50,27 @@ wait_running() {
     done
 }
 
+# interrupt DIR ARGS...: `bnnmc sample ARGS --out DIR`, stopped (SIGTERM) 0.3 s after it
+# has started sampling
+interrupt() {
+    dir=$1
+    shift
+    "$B" sample "$@" --out "$dir" 2>"$T/err" &
+    ipid=$!
+    wait_running "$dir"
+    sleep 0.3
+    kill -TERM $ipid
+    wait $ipid
+}
+
+# uncut DIR ARG: ARG taken out of DIR's recorded command, as if the run had not given it;
+# sets cut to yes when no trace of it is left
+uncut() {
+    sed -z -i "/^$2\$/d" "$1/checkpoint/command"
+    cut=yes
+    grep -qa -- "${2%%=*}" "$1/checkpoint/command" && cut=no
+}
+
 # now in milliseconds
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -264,13 +285,8 @@ done
 [ $? -eq 2 ] && grep -q "chains moved in the centred coordinates, this run's would move in the model's own (give --center yes)" "$T/err" &&
     [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"center":[[:space:]]*true' "$T/nuts-ref/config.json" &&
     ok "--adapt-from refuses a metric of the other coordinates (--center)" || bad "--adapt-from across --center: $(cat "$T/err")"
-"$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3000 \
-    --chains 2 --seed 3 --quiet --out "$T/old" 2>"$T/err" &
-pid=$!
-wait_running "$T/old"
-sleep 0.3
-kill -TERM $pid
-wait $pid
+interrupt "$T/old" --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 \
+    --samples 3000 --chains 2 --seed 3 --quiet
 sed -i '/"center":/d' "$T/old/config.json"
 "$B" resume "$T/old" --quiet 2>"$T/err"
 code=$?
@@ -282,16 +298,9 @@ code=$?
 # depth 4 whose recorded command gives no depth (as a run made when the default was 4 would
 # be: here the argument is cut from the record) resumes at 4, where today's default of 10
 # would not fit its checkpoints; a damaged recorded value is refused
-"$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --hidden 5 --samples 20000 --max-depth=4 \
-    --chains 2 --seed 4 --quiet --out "$T/rec" 2>"$T/err" &
-pid=$!
-wait_running "$T/rec"
-sleep 0.3
-kill -TERM $pid
-wait $pid
-sed -z -i '/^--max-depth=4$/d' "$T/rec/checkpoint/command"
-cut=yes
-grep -qa 'max-depth' "$T/rec/checkpoint/command" && cut=no
+interrupt "$T/rec" --train "$TRAIN" --test "$TEST" --sampler nuts --hidden 5 --samples 20000 \
+    --max-depth=4 --chains 2 --seed 4 --quiet
+uncut "$T/rec" --max-depth=4
 cp -r "$T/rec" "$T/rec-bad"
 sed -i 's/"max_depth":[[:space:]]*4,/"max_depth":\t40,/' "$T/rec-bad/config.json"
 "$B" resume "$T/rec" --quiet 2>"$T/err"
@@ -312,16 +321,9 @@ code=$?
 
 # the same for a kernel setting (pt's base): recorded rw, cut from the command, where
 # today's default base is nuts
-"$B" sample --train "$TRAIN" --test "$TEST" --sampler pt --base=rw --replicas 3 --hidden 3 \
-    --samples 60000 --chains 2 --seed 4 --quiet --out "$T/recb" 2>"$T/err" &
-pid=$!
-wait_running "$T/recb"
-sleep 0.3
-kill -TERM $pid
-wait $pid
-sed -z -i '/^--base=rw$/d' "$T/recb/checkpoint/command"
-cut=yes
-grep -qa 'base' "$T/recb/checkpoint/command" && cut=no
+interrupt "$T/recb" --train "$TRAIN" --test "$TEST" --sampler pt --base=rw --replicas 3 \
+    --hidden 3 --samples 60000 --chains 2 --seed 4 --quiet
+uncut "$T/recb" --base=rw
 "$B" resume "$T/recb" --quiet 2>"$T/err"
 code=$?
 [ $code -eq 0 ] && [ $cut = yes ] && grep -q '^#[[:space:]]*base = rw$' "$T/recb/chain-1.csv" &&

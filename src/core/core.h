@@ -15,6 +15,17 @@
  * the entry points that reach GSL. */
 void bnn_gsl_setup(void);
 
+/* FNV-1a, 64 bits, of n bytes at p, continuing from h (BNN_FNV1A_INIT to start): the
+ * checkpoints' checksum, pt's lockstep hash. */
+#define BNN_FNV1A_INIT 0xcbf29ce484222325ULL
+static inline uint64_t bnn_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 /* Allocates n doubles, zeroed; NULL on failure or overflow. */
 double *bnn_zalloc(size_t n);
 

@@ -117,25 +117,14 @@ typedef struct {
     uint64_t decisions;                  /* every exchange decision so far, hashed */
 } pt_state;
 
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * FNV_PRIME;
-    return h;
-}
-
 /* What every part of a group holds alike while the parts stay in lockstep: the ladder, the
  * iteration and every exchange decision so far, hashed (FNV-1a) to 40 bits so that it
  * travels exactly as a double. Parts that compute in different floating-point arithmetic
  * would tune different ladders or decide an exchange differently: the caller compares. */
 static double lockstep_hash(const pt_state *s)
 {
-    uint64_t h = fnv(s->decisions, s->T, (size_t)s->K * sizeof s->T[0]);
-    h = fnv(h, &s->it, sizeof s->it);
+    uint64_t h = bnn_fnv1a(s->decisions, s->T, (size_t)s->K * sizeof s->T[0]);
+    h = bnn_fnv1a(h, &s->it, sizeof s->it);
     return (double)(h >> 24);
 }
 
@@ -259,7 +248,7 @@ static bnn_status pt_init(bnn_chain *c, bnn_error *err)
         s->dens[k] = tempered_density(c->d, &s->tc[k]);
     }
     s->T[0] = 1.0;
-    s->decisions = FNV_OFFSET;
+    s->decisions = BNN_FNV1A_INIT;
     s->parts = cfg->replica_parts > 1 ? cfg->replica_parts : 1;
     s->part = s->parts > 1 ? cfg->replica_part : 0;
     for (int j = 0; j <= s->parts; j++)
@@ -375,7 +364,7 @@ static int exchange_round(bnn_chain *c, pt_state *s, bnn_step_info *info)
         int accept = gsl_rng_uniform(c->rng) < s->alpha[i];
         if (s->parts > 1) {
             unsigned char dec[2] = {(unsigned char)i, (unsigned char)accept};
-            s->decisions = fnv(s->decisions, dec, sizeof dec);
+            s->decisions = bnn_fnv1a(s->decisions, dec, sizeof dec);
         }
         if (!accept)
             continue;

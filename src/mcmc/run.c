@@ -170,16 +170,6 @@ typedef struct {
 } draw_array;
 static size_t draw_arrays(bnn_draws *dr, draw_array *a);
 
-/* FNV-1a, 64 bits: a checkpoint ends with the hash of its other bytes, so a damaged one is
- * refused before any of it is read */
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 /* Chain ci's checkpoint at iteration it (the next to run), handed to cfg->checkpoint. */
 static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
 {
@@ -226,7 +216,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
                          h.kept_warm * a[i].size);
     }
     bnn_chain_save(&sh->ch[ci], &b);
-    uint64_t hash = b.oom ? 0 : fnv1a(b.p, b.len);
+    uint64_t hash = b.oom ? 0 : bnn_fnv1a(BNN_FNV1A_INIT, b.p, b.len);
     bnn_wbuf_put(&b, &hash, sizeof hash);
     bnn_status st = b.oom ? bnn_fail(err, BNN_ENOMEM, "checkpoint: out of memory")
                           : cfg->checkpoint(cfg->checkpoint_user, sh->lo + ci, b.p, b.len, err);
@@ -248,7 +238,7 @@ static bnn_status check_head(const bnn_run_config *cfg, const bnn_density *d, co
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: cut short", ci + 1);
     r->len -= sizeof hash;
     memcpy(&hash, r->p + r->len, sizeof hash);
-    if (hash != fnv1a(r->p, r->len))
+    if (hash != bnn_fnv1a(BNN_FNV1A_INIT, r->p, r->len))
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: damaged (its checksum does not "
                         "match: cut short or overwritten)", ci + 1);
     if (bnn_rbuf_get(r, h, sizeof *h) || memcmp(h->magic, CKPT_MAGIC, sizeof h->magic) != 0)
