@@ -148,8 +148,9 @@ static int continue_run(int argc, char **argv, int extend)
                   "as it", argv[optind], argv[optind]);
     check_data(&cfg, &o, C);
     /* the coordinates the run's chains moved in, whatever today's default (a run made
-     * before --center existed moved in the model's own) */
+     * before --center or --axes existed moved in the model's own) */
     o.center = run_json_true(&cfg, "sampler.center");
+    o.axes = run_json_true(&cfg, "sampler.axes");
     /* and the kernel's settings (run until converged: the tree depth) as they were */
     const char *bad = sample_opts_recorded(&o, recorded_setting, &cfg);
     if (cfg.err[0])

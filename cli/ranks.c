@@ -182,10 +182,13 @@ void ranks_sample_options(sample_opts *o)
     if (isnan(o->checkpoint_every))
         o->checkpoint_every = 0;
     /* rows over ranks: each rank's slice of rows alone cannot give the centred level's
-     * means, so the default is off there (on every rank: each builds its own slice model;
-     * a given --center yes is refused below) */
-    if (mpi.size > o->chains && strcmp(o->sampler, "pt") != 0 && !o->center_given)
-        o->center = 0;
+     * means, and the sum of the slices is the model's own density, so the defaults are off
+     * there (on every rank: each builds its own slice model; a given --center yes or --axes
+     * yes is refused below) */
+    if (mpi.size > o->chains && strcmp(o->sampler, "pt") != 0) {
+        o->center = o->center_given ? o->center : 0;
+        o->axes = o->axes_given ? o->axes : 0;
+    }
     if (mpi.rank != 0) {
         o->quiet = 1;   /* rank 0 has checked the options and speaks for all */
         return;
@@ -216,6 +219,10 @@ void ranks_sample_options(sample_opts *o)
         die_usage("sample", "--center yes: rows over ranks (%ld ranks for %ld chains) cannot "
                   "centre on the means over every row (give --center no, or at least as many "
                   "chains as ranks)", R, M);
+    if (R > M && !pt && o->axes > 0)
+        die_usage("sample", "--axes yes: rows over ranks (%ld ranks for %ld chains) sums the "
+                  "slices' densities in the model's own coordinates (give --axes no, or at least "
+                  "as many chains as ranks)", R, M);
     if (R > M && !pt && o->noise_step != BNN_NOISE_STEP_NONE)
         die_usage("sample", "--noise-step gibbs: rows over ranks (%ld ranks for %ld chains) "
                   "sums the log density alone (give at least as many chains as ranks)", R, M);
@@ -1004,7 +1011,7 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
             view.y = train->y + lo;
             view.line = train->line + lo;
             bnn_model_spec ssp = *bnn_model_get_spec(m);
-            ssp.center = 0;   /* the sum of the slices is the model's own density */
+            ssp.center = ssp.axes = 0;   /* the sum of the slices is the model's own density */
             st = bnn_model_new(&slice, &ssp, &view, err);
             if (st) {   /* the bounds of a flat prior or of nu1 hold per slice too */
                 char why[sizeof err->msg];

@@ -76,6 +76,7 @@ void run_build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spe
     spec->nu1 = o->nu1;
     spec->nu2 = o->nu2;
     spec->center = o->center > 0;
+    spec->axes = o->axes > 0;
 }
 
 /* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the
@@ -251,7 +252,7 @@ static void run_config(const sample_opts *o, const double *init,
 /* --adapt-from DIR: each chain's step size and inverse metric from that run's chain c mod
  * its chain count (the adaptation block of its CSV); exits 2 naming the run when it has none
  * or of another shape. */
-static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense, int centred,
+static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense, unsigned coords,
                         double **eps, double **metric)
 {
     run_folder r;
@@ -278,12 +279,17 @@ static void load_tuning(const sample_opts *o, size_t dim, int chains, int dense,
         memcpy(*metric + (size_t)c * len, s->inv_metric, len * sizeof **metric);
     }
     /* the metric is in the coordinates the chains moved in: b2's variance is not the
-     * centred level's */
+     * centred level's, nor W1's that of the inputs' axes */
+    int centred = (coords & BNN_COORDS_CENTER) != 0, axes = (coords & BNN_COORDS_AXES) != 0;
     if (r.center != centred)
         die_usage("sample", "--adapt-from: %s's chains moved in %s coordinates, this run's "
                   "would move in %s (give --center %s)", o->adapt_from,
                   r.center ? "the centred" : "the model's own", centred ? "the centred" : "the "
                   "model's own", r.center ? "yes" : "no");
+    if (r.axes != axes)
+        die_usage("sample", "--adapt-from: %s's chains moved %s the inputs' axes, this run's "
+                  "would move %s them (give --axes %s)", o->adapt_from, r.axes ? "on" : "off",
+                  axes ? "on" : "off", r.axes ? "yes" : "no");
     run_folder_free(&r);
 }
 
@@ -372,7 +378,7 @@ void run_sample(sample_opts *o, run_result *res)
     run_check_flat_prior(&spec, o);
     const bnn_model *m = res->model;
     bnn_density d = bnn_model_density(m);
-    sample_opts_rows(o, res->train->n, d.to_model != NULL);   /* centred: it maps draws */
+    sample_opts_rows(o, res->train->n, (d.coords & BNN_COORDS_CENTER) != 0);
     double *init = run_make_init(o, m, &d);
     progress_state ps = {isatty(2), 0, NULL};
     bnn_run_config rc;
@@ -387,7 +393,7 @@ void run_sample(sample_opts *o, run_result *res)
     }
     double *tune_eps = NULL, *tune_metric = NULL;
     if (o->adapt_from) {
-        load_tuning(o, d.dim, rc.chains, rc.metric == BNN_METRIC_DENSE, d.to_model != NULL,
+        load_tuning(o, d.dim, rc.chains, rc.metric == BNN_METRIC_DENSE, d.coords,
                     &tune_eps, &tune_metric);
         rc.adapt_stepsize = tune_eps;
         rc.adapt_inv_metric = tune_metric;

@@ -463,8 +463,11 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     }
     static const char *const noise_steps[] = {"none", "gibbs"};   /* bnn_noise_step */
     cJSON_AddStringToObject(sa, "noise_step", noise_steps[rc->noise_step == BNN_NOISE_STEP_GIBBS]);
-    /* whether the chains moved in the centred coordinates (src/model/center.c) */
-    cJSON_AddBoolToObject(sa, "center", bnn_model_density(m).to_model != NULL);
+    /* the coordinates the chains moved in: the centred level (src/model/center.c), the
+     * first layer on the inputs' axes (src/model/axes.c) */
+    unsigned coords = bnn_model_density(m).coords;
+    cJSON_AddBoolToObject(sa, "center", (coords & BNN_COORDS_CENTER) != 0);
+    cJSON_AddBoolToObject(sa, "axes", (coords & BNN_COORDS_AXES) != 0);
     cJSON_AddBoolToObject(sa, "save_warmup", rc->save_warmup != 0);
     if (o->adapt_from) {   /* where the step sizes and metrics came from */
         char *abs = realpath(o->adapt_from, NULL);

@@ -149,6 +149,7 @@ typedef struct {
     int dense_metric;         /* config.json's sampler.metric is "dense" (absent: diag) */
     int center;               /* config.json's sampler.center: the chains moved in the centred
                                  coordinates (absent: no) */
+    int axes;                 /* sampler.axes: the first layer on the inputs' axes (absent: no) */
     size_t chains, draws;     /* chain files, kept draws in each */
     stan_csv *chain;          /* chain-1.csv ... */
     int has_summary;          /* summary.csv (written when draws >= 4) */

@@ -519,6 +519,7 @@ static void check_config(run_folder *r, size_t *chains)
     r->dense_metric = run_json_has(j, "sampler.metric") &&
                       run_json_choice(j, "sampler.metric", metric_names) == 1;
     r->center = run_json_true(j, "sampler.center");
+    r->axes = run_json_true(j, "sampler.axes");
     check_status(r);
 }
 

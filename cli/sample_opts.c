@@ -260,6 +260,7 @@ void sample_opts_defaults(sample_opts *o)
     o->target_ess = 400;
     o->checkpoint_every = 60;
     o->center = -1;
+    o->axes = -1;
 }
 
 /* The study's priors where the user gave none, and --prior-var's count checked against the
@@ -279,27 +280,29 @@ static void prior_defaults(sample_opts *o, const char *C)
         o->nu2 = 0.0;
 }
 
-/* The centred output level (bnn_model_spec.center, src/model/center.c) where it is not
- * given: on for the gradient samplers nuts, hmc and mala, whose step size the output level
- * otherwise sets (on sunspot's network NUTS's step size grew 3-4x with it: README,
- * "Networks that converge"); off for the study's preset and the others. The model applies
- * it to a regression network with one hidden layer and ignores it elsewhere. */
-static void center_default(sample_opts *o, const char *C)
+/* A reparameterisation of the model's density (*v: --center, bnn_model_spec.center,
+ * src/model/center.c; or --axes, .axes, src/model/axes.c) where it is not given: on for the
+ * gradient samplers nuts, hmc and mala, whose step size and trajectories the stiff
+ * directions they remove otherwise set (on sunspot's network the centred level let NUTS's
+ * step grow 3-4x; on abalone's the inputs' axes halved the iterations to convergence and
+ * made them 1.6x cheaper: README, "Networks that converge"); off for the study's preset and
+ * the others. The model applies each where it can (the centred level to a regression
+ * network with one hidden layer, the axes to any network) and ignores it elsewhere. */
+static void coords_default(sample_opts *o, const char *C, int *v, const char *option)
 {
     const char *own[] = {"langevin", "sgld", "sghmc"};   /* drift or minibatches */
     const bnn_kernel *sub = sub_kernel(o, bnn_kernel_find(o->sampler));   /* pt's base */
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-        if (o->center == 1 && (strcmp(o->sampler, own[i]) == 0 ||
-                               (sub && strcmp(sub->name, own[i]) == 0)))
-            die_usage(C, "--center yes: --sampler %s%s%s moves in the model's own coordinates "
-                      "(%s), give --center no", o->sampler, sub ? " --base " : "",
+        if (*v == 1 && (strcmp(o->sampler, own[i]) == 0 || (sub && strcmp(sub->name, own[i]) == 0)))
+            die_usage(C, "%s yes: --sampler %s%s%s moves in the model's own coordinates "
+                      "(%s), give %s no", option, o->sampler, sub ? " --base " : "",
                       sub ? sub->name : "", i == 0 ? "the study's per-row descent"
-                                                   : "minibatches of rows");
-    if (o->center < 0) {
+                                                   : "minibatches of rows", option);
+    if (*v < 0) {
         const char *grad[] = {"nuts", "hmc", "mala"};
-        o->center = 0;
+        *v = 0;
         for (size_t i = 0; i < sizeof grad / sizeof grad[0]; i++)
-            o->center |= o->preset != PRESET_STUDY && strcmp(o->sampler, grad[i]) == 0;
+            *v |= o->preset != PRESET_STUDY && strcmp(o->sampler, grad[i]) == 0;
     }
 }
 
@@ -347,7 +350,8 @@ static void model_defaults(sample_opts *o, const char *C)
         set_setting(o, step->name, o->nn ? 0.025 : 0.02);
     if (step_eta && !has_setting(o, "step_eta"))
         set_setting(o, step_eta->name, o->nn ? 0.2 : 0.01);
-    center_default(o, C);
+    coords_default(o, C, &o->center, "--center");
+    coords_default(o, C, &o->axes, "--axes");
     const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
     o->depth_by_rows = until_net && depth;   /* sample_opts_rows, once the data are read */
 }
@@ -390,6 +394,8 @@ void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
     s->noise_step = BNN_NOISE_STEP_NONE;
     s->center = -1;
     s->center_given = 0;
+    s->axes = -1;
+    s->axes_given = 0;
     s->round = 0;
     model_defaults(s, "demo");
 }
@@ -421,7 +427,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS,
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_AXES, O_MAX_TIME, O_TARGET_RHAT, O_TARGET_ESS,
         O_ROUND, O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
     };
     /* the data, model and output options, which `bnnmc variational` shares */
@@ -446,6 +452,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         {"no-adapt", no_argument, 0, O_NOADAPT_ALL}, {"metric", required_argument, 0, O_METRIC},
         {"noise-step", required_argument, 0, O_NOISE_STEP},
         {"center", required_argument, 0, O_CENTER},
+        {"axes", required_argument, 0, O_AXES},
         {"max-time", required_argument, 0, O_MAX_TIME},
         {"target-rhat", required_argument, 0, O_TARGET_RHAT},
         {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
@@ -500,6 +507,10 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         case O_CENTER:
             o->center = parse_choice(C, "--center", optarg, yes_no);
             o->center_given = 1;
+            break;
+        case O_AXES:
+            o->axes = parse_choice(C, "--axes", optarg, yes_no);
+            o->axes_given = 1;
             break;
         case O_FORCE: o->force = 1; break;
         case O_QUIET: o->quiet = 1; break;

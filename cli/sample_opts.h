@@ -48,6 +48,8 @@ typedef struct {
     int noise_step;           /* bnn_noise_step */
     int center;               /* --center: 1 yes, 0 no, -1 not given (the parse settles it) */
     int center_given;
+    int axes;                 /* --axes: 1 yes, 0 no, -1 not given (the parse settles it) */
+    int axes_given;
     int depth_by_rows;        /* the tree depth is the default for the training rows (a
                                  network run until converged): sample_opts_rows sets it */
     /* run until converged: --max-time (0: off), the predictive targets, the round length
@@ -90,7 +92,7 @@ typedef struct {
 int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *cmd,
                            const char *usage, const sample_opts_extra *extra);
 /* Given the training rows and whether the model's density is centred (--center, where the
- * model takes it), the settings that depend on them: the tree depth of a network run until
+ * model takes it: bnn_density.coords), the settings that depend on them: the tree depth of a network run until
  * converged, where not given or recorded. */
 void sample_opts_rows(sample_opts *o, size_t rows, int centred);
 /* A continued run's kernel settings (its sampler's, then those of pt's base as recorded)

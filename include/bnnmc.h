@@ -229,7 +229,14 @@ typedef struct {
      * coordinates as they are. */
     void (*to_model)(const void *ctx, double *work, const double *theta, double *out);
     void (*from_model)(const void *ctx, double *work, const double *in, double *theta);
+    /* With to_model: which coordinates these are, as bits (the models': BNN_COORDS_CENTER,
+     * BNN_COORDS_AXES; 0 names none). A checkpoint records it, so that a chain resumes only
+     * in the coordinates it moved in. */
+    unsigned coords;
 } bnn_density;
+/* The models' reparameterisations (bnn_model_spec.center, .axes), as bnn_density.coords bits. */
+#define BNN_COORDS_CENTER 1u
+#define BNN_COORDS_AXES 2u
 /* (Fields may be added: build a density with a designated initialiser, which zeroes the
  * rest, as examples/binomial.c does.) */
 
@@ -280,6 +287,13 @@ typedef struct {
      * its stiffest direction becomes one coordinate). Draws are reported as b2 all the same
      * (bnn_density.to_model). Ignored by other models. */
     int center;
+    /* A network (one hidden layer or more): the density samples each first-layer unit's
+     * input weights w_k in the principal axes of the training inputs, u_k = Q'w_k (Q the
+     * eigenvectors of their covariance), and its bias as the unit's value at the inputs'
+     * mean, c_k = b_k + mean(x)'w_k. A rotation and a shear: the same posterior (Jacobian 1),
+     * but weights along correlated inputs become coordinates a diagonal metric scales.
+     * Draws are reported as W1 and b1 all the same. Ignored by linear models. */
+    int axes;
 } bnn_model_spec;
 /*
  * Priors and propriety (bnn_model_new refuses, BNN_EINVAL, a posterior that is improper):

@@ -1,6 +1,7 @@
-/* test_center.c — the centred output level (bnn_model_spec.center, src/model/center.c)
- * against the model's own coordinates: the map's Jacobian determinant is 1 (so nothing is
- * owed to the density), and NUTS in either coordinates samples the same posterior: the
+/* test_center.c — the centred output level (bnn_model_spec.center, src/model/center.c),
+ * alone and with the first layer on the inputs' axes (.axes, src/model/axes.c), against the
+ * model's own coordinates: the maps' Jacobian determinants are +-1 (so nothing is owed to
+ * the density), and NUTS in any of the coordinates samples the same posterior: the
  * moments of quantities that hidden-unit relabelling leaves alone (tau2, lp__ and the
  * predictions at fixed inputs) agree within their Monte Carlo error, with the power of the
  * comparison printed and checked. (Gradients and the map itself: tests/test_model.c.) */
@@ -35,7 +36,7 @@ static bnn_table *data(void)
     return t;
 }
 
-static bnn_model *model(const bnn_table *t, int center)
+static bnn_model *model(const bnn_table *t, int center, int axes)
 {
     bnn_model_spec sp = {0};
     sp.task = BNN_TASK_REGRESSION;
@@ -48,6 +49,7 @@ static bnn_model *model(const bnn_table *t, int center)
     sp.nu1 = 2.0;
     sp.nu2 = 0.02;
     sp.center = center;
+    sp.axes = axes;
     bnn_model *m = NULL;
     bnn_error err = {0};
     if (bnn_model_new(&m, &sp, t, &err) != BNN_OK)
@@ -58,10 +60,10 @@ static bnn_model *model(const bnn_table *t, int center)
 /* ---- (1) the Jacobian of to_model is 1 ----
  * By central differences at random points: the determinant of d to_model / d theta, which
  * a map that scaled any coordinate (or a level c = b2 + 2 sum v hbar) would move. */
-static void test_jacobian(void)
+static void test_jacobian(int axes)
 {
     bnn_table *t = data();
-    bnn_model *m = model(t, 1);
+    bnn_model *m = model(t, 1, axes);
     bnn_density d = bnn_model_density(m);
     size_t D = d.dim;
     double *work = calloc(d.work_len, sizeof *work), *th = calloc(D, sizeof *th),
@@ -87,10 +89,10 @@ static void test_jacobian(void)
         int sign;
         gsl_linalg_LU_decomp(J, perm, &sign);
         double det = gsl_linalg_LU_det(J, sign);
-        worst = fmax(worst, fabs(det - 1.0));
+        worst = fmax(worst, fabs(fabs(det) - 1.0));
     }
-    CHECK_VERBOSE(worst < 1e-8, "the centred map's Jacobian determinant is 1 at 5 random points "
-                  "(worst |det - 1| %.1e)", worst);
+    CHECK_VERBOSE(worst < 1e-8, "the centred map%s's Jacobian determinant is +-1 at 5 random "
+                  "points (worst ||det| - 1| %.1e)", axes ? " on the inputs' axes" : "", worst);
     gsl_rng_free(r);
     gsl_permutation_free(perm);
     gsl_matrix_free(J);
@@ -155,12 +157,21 @@ static bnn_draws *nuts(const bnn_model *m, uint64_t seed)
 static void test_same_posterior(void)
 {
     bnn_table *t = data();
-    bnn_model *m0 = model(t, 0), *m1 = model(t, 1);
-    bnn_draws *a = m0 ? nuts(m0, 11) : NULL, *b = m1 ? nuts(m1, 12) : NULL;
-    CHECK(a && b, "both runs");
-    if (a && b) {
+    bnn_model *m0 = model(t, 0, 0);
+    bnn_draws *a = m0 ? nuts(m0, 11) : NULL;
+    CHECK(a != NULL, "the run in the model's coordinates");
+    double *qa = a ? quantities(m0, a) : NULL;
+    for (int axes = 0; axes <= 1 && a; axes++) {
+        const char *name = axes ? "centred, axes" : "centred";
+        bnn_model *m1 = model(t, 1, axes);
+        bnn_draws *b = m1 ? nuts(m1, 12 + (uint64_t)axes) : NULL;
+        CHECK(b != NULL, "the run %s", name);
+        if (!b) {
+            bnn_model_free(m1);
+            continue;
+        }
         size_t Sa = (size_t)a->chains * a->n_kept, Sb = (size_t)b->chains * b->n_kept;
-        double *qa = quantities(m0, a), *qb = quantities(m0, b);
+        double *qb = quantities(m0, b);
         double pm_worst = 0, ps_worst = 0;
         for (int k = 0; k < Q; k++) {
             moments x = array_moments(qa + (size_t)k * Sa, (size_t)a->chains, a->n_kept);
@@ -171,12 +182,12 @@ static void test_same_posterior(void)
             pm_worst = fmax(pm_worst, pm);
             ps_worst = fmax(ps_worst, ps);
             CHECK_VERBOSE(fabs(zm) < 4 && fabs(zv) < 4,
-                          "nuts in the model's coordinates / centred, %-10s: means %.5f / %.5f "
-                          "(z %+.2f), sds %.5f / %.5f (z %+.2f), ESS %.0f / %.0f", qname[k],
+                          "nuts in the model's coordinates / %s, %-10s: means %.5f / %.5f "
+                          "(z %+.2f), sds %.5f / %.5f (z %+.2f), ESS %.0f / %.0f", name, qname[k],
                           x.mean, y.mean, zm, sqrt(x.var), sqrt(y.var), zv, x.ess, y.ess);
         }
-        CHECK_VERBOSE(pm_worst < 0.04 && ps_worst < 0.04, "the comparison has power: detects "
-                      "%.1f%% of an sd in a mean, %.1f%% in an sd", 100 * pm_worst,
+        CHECK_VERBOSE(pm_worst < 0.04 && ps_worst < 0.04, "the comparison has power (%s): "
+                      "detects %.1f%% of an sd in a mean, %.1f%% in an sd", name, 100 * pm_worst,
                       100 * ps_worst);
         /* the point of it: a larger step size in the centred coordinates */
         double ea = 0, eb = 0;
@@ -184,21 +195,22 @@ static void test_same_posterior(void)
             ea += a->stepsize[(size_t)c * a->n_kept] / 4;
             eb += b->stepsize[(size_t)c * b->n_kept] / 4;
         }
-        printf("# step size after warm-up: %.4f in the model's coordinates, %.4f centred\n", ea,
-               eb);
-        free(qa);
+        printf("# step size after warm-up: %.4f in the model's coordinates, %.4f %s\n", ea, eb,
+               name);
         free(qb);
+        bnn_draws_free(b);
+        bnn_model_free(m1);
     }
+    free(qa);
     bnn_draws_free(a);
-    bnn_draws_free(b);
     bnn_model_free(m0);
-    bnn_model_free(m1);
     bnn_table_free(t);
 }
 
 int main(void)
 {
-    test_jacobian();
+    test_jacobian(0);
+    test_jacobian(1);
     test_same_posterior();
     return check_done("test_center");
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 
 #include "../src/model/model_internal.h"
@@ -1504,6 +1505,201 @@ static void test_center(gsl_rng *r)
     }
 }
 
+/* spec.axes (axes.c) on correlated, off-centre inputs: the density's gradient and tempered
+ * density against finite differences; its value, sse and tempered value are the model's at
+ * to_model's point; from_model inverts to_model; the map has determinant +-1 (it is linear:
+ * its columns are exact); and by hand, the axes are the inputs' principal axes: unit k given
+ * u = the k-th unit vector and c = 0 sees the rows' k-th principal component, so over the
+ * rows those inputs have mean 0, are uncorrelated and have decreasing variances, while
+ * rotation keeps each unit's weight norm and c is the unit's input at the inputs' mean.
+ * Regression (with and without the centred level), classification and two hidden layers;
+ * a linear model ignores the flag. */
+static void test_axes(gsl_rng *r)
+{
+    struct {
+        bnn_task task;
+        int n_hidden, K, center;
+        bnn_activation out;
+    } cases[] = {{BNN_TASK_REGRESSION, 1, 0, 0, BNN_ACT_SIGMOID},
+                 {BNN_TASK_REGRESSION, 1, 0, 1, BNN_ACT_SIGMOID},
+                 {BNN_TASK_REGRESSION, 1, 0, 1, BNN_ACT_IDENTITY},
+                 {BNN_TASK_CLASSIFICATION, 1, 3, 0, BNN_ACT_SOFTMAX},
+                 {BNN_TASK_REGRESSION, 2, 0, 0, BNN_ACT_IDENTITY}};
+    enum { P = 3, H = 4 };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n = 31;
+        bnn_table *t = random_table(r, n, P, cases[c].K);
+        for (size_t i = 0; i < n; i++) {   /* correlated and off-centre */
+            double *x = t->x + i * P;
+            x[1] = 0.9 * x[0] + 0.2 * x[1] + 2.0;
+            x[2] = 0.5 * x[0] - 0.7 * x[1] + 0.1 * x[2] - 1.0;
+        }
+        bnn_model_spec sp = {0};
+        sp.task = cases[c].task;
+        sp.n_inputs = P;
+        sp.n_classes = cases[c].K;
+        sp.n_hidden = cases[c].n_hidden;
+        sp.hidden[0] = H;
+        sp.hidden[1] = 3;
+        sp.hidden_act = BNN_ACT_SIGMOID;
+        sp.output_act = cases[c].out;
+        sp.prior_var = 2.0;
+        sp.nu1 = 1.5;
+        sp.nu2 = 0.2;
+        bnn_model *m0 = NULL, *m1 = NULL;
+        bnn_error err = {0};
+        CHECK(bnn_model_new(&m0, &sp, t, &err) == BNN_OK, "model: %s", err.msg);
+        sp.center = cases[c].center;
+        sp.axes = 1;
+        CHECK(bnn_model_new(&m1, &sp, t, &err) == BNN_OK, "model on the axes: %s", err.msg);
+        if (!m0 || !m1) {
+            bnn_model_free(m0);
+            bnn_model_free(m1);
+            bnn_table_free(t);
+            continue;
+        }
+        bnn_density d0 = bnn_model_density(m0), d1 = bnn_model_density(m1);
+        size_t dim = d1.dim, b1 = P * (size_t)H;
+        unsigned want = BNN_COORDS_AXES | (cases[c].center ? BNN_COORDS_CENTER : 0u);
+        CHECK(d1.to_model && d1.from_model && d1.coords == want && !d0.to_model &&
+              d1.dim == d0.dim && !d1.drift && !d1.logp_batch && !!d1.noise == !!d0.noise &&
+              !!d1.logp_tempered == !!d0.logp_tempered,
+              "axes, case %zu: the density maps its coordinates (coords %u)", c, d1.coords);
+        double *work = bnn_zalloc(d1.work_len), *th = bnn_zalloc(dim), *mod = bnn_zalloc(dim),
+               *back = bnn_zalloc(dim), *zero = bnn_zalloc(dim);
+        double worst_g = 0, worst_t = 0, worst_v = 0, worst_b = 0, worst_n = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            for (size_t j = 0; j < dim; j++)
+                th[j] = gsl_ran_gaussian(r, 0.7);
+            worst_g = fmax(worst_g, grad_error(&d1, th, work));
+            if (d1.logp_tempered) {
+                tempered_at ta = {&d1, 0.37};
+                bnn_density w = d1;
+                w.logp = tempered_logp;
+                w.ctx = &ta;
+                worst_t = fmax(worst_t, grad_error(&w, th, work));
+            }
+            d1.to_model(d1.ctx, work, th, mod);
+            double l0 = d0.logp(d0.ctx, work, mod, NULL), l1 = d1.logp(d1.ctx, work, th, NULL);
+            worst_v = fmax(worst_v, fabs(l1 - l0) / (1.0 + fabs(l0)));
+            if (d1.logp_tempered) {
+                double ll0, ll1;
+                double f0 = d0.logp_tempered(d0.ctx, work, 0.37, mod, NULL, &ll0);
+                double f1 = d1.logp_tempered(d1.ctx, work, 0.37, th, NULL, &ll1);
+                worst_v = fmax(worst_v, fmax(fabs(f1 - f0) / (1.0 + fabs(f0)),
+                                             fabs(ll1 - ll0) / (1.0 + fabs(ll0))));
+            }
+            if (d1.noise) {
+                double s0 = d0.noise->sse(d0.ctx, work, mod), s1 = d1.noise->sse(d1.ctx, work, th);
+                worst_v = fmax(worst_v, fabs(s1 - s0) / (1.0 + s0));
+            }
+            d1.from_model(d1.ctx, work, mod, back);
+            for (size_t j = 0; j < dim; j++)
+                worst_b = fmax(worst_b, fabs(back[j] - th[j]) / (1.0 + fabs(th[j])));
+            /* rotation keeps each unit's weight norm; c is its input at the inputs' mean
+             * (the centred level moves b2 alone: the first layer is the axes' own) */
+            for (int k = 0; k < H; k++) {
+                double nu = 0, nw = 0, at_mean = mod[b1 + (size_t)k];
+                for (size_t j = 0; j < P; j++) {
+                    double mean = 0;
+                    for (size_t i = 0; i < n; i++)
+                        mean += t->x[i * P + j] / (double)n;
+                    nu += th[j * H + (size_t)k] * th[j * H + (size_t)k];
+                    nw += mod[j * H + (size_t)k] * mod[j * H + (size_t)k];
+                    at_mean += mean * mod[j * H + (size_t)k];
+                }
+                worst_n = fmax(worst_n, fmax(fabs(nu - nw) / (1 + nu),
+                                             fabs(at_mean - th[b1 + (size_t)k]) / (1 + fabs(at_mean))));
+            }
+        }
+        /* the map is linear when not centred: its determinant from its exact columns */
+        double det = NAN;
+        if (!cases[c].center) {
+            gsl_matrix *J = gsl_matrix_alloc(dim, dim);
+            gsl_permutation *perm = gsl_permutation_alloc(dim);
+            double *e = bnn_zalloc(dim), *col = bnn_zalloc(dim), *z = bnn_zalloc(dim);
+            d1.to_model(d1.ctx, work, zero, z);
+            for (size_t j = 0; j < dim; j++) {
+                e[j] = 1.0;
+                d1.to_model(d1.ctx, work, e, col);
+                e[j] = 0.0;
+                for (size_t i = 0; i < dim; i++)
+                    gsl_matrix_set(J, i, j, col[i] - z[i]);
+            }
+            int sign;
+            gsl_linalg_LU_decomp(J, perm, &sign);
+            det = gsl_linalg_LU_det(J, sign);
+            free(e);
+            free(col);
+            free(z);
+            gsl_permutation_free(perm);
+            gsl_matrix_free(J);
+        }
+        /* by hand: unit k on axis k sees the k-th principal component of the rows */
+        double pc[H][31] = {{0}}, cov[H][H] = {{0}}, mean[H] = {0};
+        memset(th, 0, dim * sizeof *th);
+        for (int k = 0; k < P; k++)
+            th[(size_t)k * H + (size_t)k] = 1.0;
+        d1.to_model(d1.ctx, work, th, mod);
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < P; k++) {
+                double a = mod[b1 + (size_t)k];
+                for (size_t j = 0; j < P; j++)
+                    a += t->x[i * P + j] * mod[j * H + (size_t)k];
+                pc[k][i] = a;
+                mean[k] += a / (double)n;
+            }
+        for (int k = 0; k < P; k++)
+            for (int l = 0; l < P; l++)
+                for (size_t i = 0; i < n; i++)
+                    cov[k][l] += pc[k][i] * pc[l][i] / (double)(n - 1);
+        double off = 0, mean_err = 0;
+        int order = 1;
+        for (int k = 0; k < P; k++) {
+            mean_err = fmax(mean_err, fabs(mean[k]));
+            order &= k == 0 || cov[k][k] <= cov[k - 1][k - 1];
+            for (int l = 0; l < P; l++)
+                off = l == k ? off : fmax(off, fabs(cov[k][l]) / sqrt(cov[k][k] * cov[l][l]));
+        }
+        CHECK_VERBOSE(worst_g < 1e-6 && worst_t < 1e-6, "axes, case %zu: gradient %.1e, tempered "
+                      "gradient %.1e (max rel err against finite differences)", c, worst_g, worst_t);
+        CHECK_VERBOSE(worst_v < 1e-12 && worst_b < 1e-12 && worst_n < 1e-12 &&
+                      (cases[c].center || fabs(fabs(det) - 1) < 1e-12),
+                      "axes, case %zu: logp, tempered value and sse = the model's at to_model "
+                      "(%.1e), from_model's round trip (%.1e), norms and the input at the mean "
+                      "(%.1e), |det| %.15f", c, worst_v, worst_b, worst_n, fabs(det));
+        CHECK_VERBOSE(mean_err < 1e-12 && off < 1e-12 && order && cov[P - 1][P - 1] > 0,
+                      "axes, case %zu: the units on axes 1..%d see the principal components "
+                      "(means %.1e, correlation %.1e, variances %.3g > %.3g > %.3g)", c, P,
+                      mean_err, off, cov[0][0], cov[1][1], cov[2][2]);
+        free(work);
+        free(th);
+        free(mod);
+        free(back);
+        free(zero);
+        bnn_model_free(m0);
+        bnn_model_free(m1);
+        bnn_table_free(t);
+    }
+    /* the flag means nothing to a linear model */
+    bnn_table *t = random_table(r, 9, 3, 0);
+    bnn_model_spec sp = {0};
+    sp.task = BNN_TASK_REGRESSION;
+    sp.n_inputs = 3;
+    sp.output_act = BNN_ACT_IDENTITY;
+    sp.prior_var = 2.0;
+    sp.axes = 1;
+    bnn_model *m = NULL;
+    bnn_error err = {0};
+    CHECK(bnn_model_new(&m, &sp, t, &err) == BNN_OK, "model: %s", err.msg);
+    if (m) {
+        bnn_density d = bnn_model_density(m);
+        CHECK(!d.to_model && !d.from_model && !d.coords, "axes ignored by the linear model");
+    }
+    bnn_model_free(m);
+    bnn_table_free(t);
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -1527,6 +1723,7 @@ int main(void)
     test_sigmoid_drift(r);
     test_log_prior_split(r);
     test_center(r);
+    test_axes(r);
     gsl_rng_free(r);
     return check_done("test_model");
 }

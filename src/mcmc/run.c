@@ -147,8 +147,10 @@ static size_t n_columns(const bnn_kernel *k, const bnn_run_config *cfg)
 typedef struct {
     char magic[8];
     int chain;
-    /* the density's coordinates are not the model's (to_model); it fills what was padding
-     * (zeroed) before it existed, so older checkpoints read 0, as their runs were */
+    /* the density's coordinates when they are not the model's (to_model): its coords bits,
+     * or 1 when it names none (BNN_COORDS_CENTER, all that older checkpoints knew); it fills
+     * what was padding (zeroed) before it existed, so older checkpoints read 0, as their
+     * runs were */
     int mapped;
     size_t dim, n_burn, thin, n_extra;
     uint64_t seed;
@@ -163,6 +165,23 @@ typedef struct {
 } ckpt_head;
 _Static_assert(offsetof(ckpt_head, mapped) == 12 && offsetof(ckpt_head, dim) == 16,
                "ckpt_head.mapped lies in what was padding before it");
+
+/* What a checkpoint records of the density's coordinates (ckpt_head.mapped). */
+static int coords_of(const bnn_density *d)
+{
+    return !d->to_model ? 0 : d->coords ? (int)d->coords : 1;
+}
+
+static const char *coords_name(int mapped)
+{
+    switch (mapped) {
+    case 0: return "the model's coordinates";
+    case BNN_COORDS_CENTER: return "the centred level";
+    case BNN_COORDS_AXES: return "the inputs' axes";
+    case BNN_COORDS_CENTER | BNN_COORDS_AXES: return "the centred level and the inputs' axes";
+    default: return "other coordinates";
+    }
+}
 
 typedef struct {
     void **p;
@@ -179,7 +198,7 @@ static bnn_status save_chain(run_shared *sh, int ci, size_t it, bnn_error *err)
     ckpt_head h;
     memset(&h, 0, sizeof h);   /* padding too: the same state gives the same bytes */
     memcpy(h.magic, CKPT_MAGIC, sizeof h.magic);
-    h.mapped = sh->d->to_model != NULL;
+    h.mapped = coords_of(sh->d);
     h.chain = sh->lo + ci;
     h.dim = sh->d->dim;
     h.n_burn = cfg->n_burn;
@@ -247,11 +266,11 @@ static bnn_status check_head(const bnn_run_config *cfg, const bnn_density *d, co
     h->sampler[sizeof h->sampler - 1] = '\0';
     if (h->chain != ci || h->dim != d->dim || h->n_burn != cfg->n_burn || h->thin != cfg->thin ||
         h->n_extra != n_extra || h->seed != cfg->seed || strcmp(h->sampler, k->name) != 0 ||
-        h->mapped != (d->to_model != NULL))
+        h->mapped != coords_of(d))
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: made by another run (chain %ld, "
-                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu, %s coordinates)",
+                        "%s, dimension %zu, burn-in %zu, thin %zu, seed %llu, %s)",
                         ci + 1, (long)h->chain + 1, h->sampler, h->dim, h->n_burn, h->thin,
-                        (unsigned long long)h->seed, h->mapped ? "mapped" : "the model's");
+                        (unsigned long long)h->seed, coords_name(h->mapped));
     size_t warm = cfg->save_warmup && cfg->n_burn > 0 ? warm_upto(cfg, h->iter_done) : 0;
     if (h->kept_warm != warm)
         return bnn_fail(err, BNN_EINVAL, "checkpoint of chain %d: %zu warm-up rows where this "

@@ -235,6 +235,7 @@ bnn_density bnn_center_density(const bnn_center *c)
     d.logp = logp;
     d.to_model = to_model;
     d.from_model = from_model;
+    d.coords = BNN_COORDS_CENTER;
     /* the Langevin map is per-row gradient descent in the model's coordinates, and a
      * minibatch cannot know hbar: samplers that need either fall back or refuse */
     d.drift = NULL;

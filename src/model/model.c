@@ -25,6 +25,7 @@
 #include <cblas.h>
 #include <gsl/gsl_sf_gamma.h>
 
+#include "axes.h"
 #include "center.h"
 #include "model_internal.h"
 
@@ -50,6 +51,7 @@ struct bnn_model {
     int flat;                    /* some layer's prior is flat (then no tempered density) */
     bnn_gaussian_noise noise;    /* regression with training data: its noise, for Gibbs steps */
     bnn_center *center;          /* spec.center on a one-hidden-layer regression: center.c */
+    bnn_axes *axes;              /* spec.axes on a network: axes.c, over center or the model */
 };
 
 static void set_noise(bnn_model *m);
@@ -57,6 +59,7 @@ static bnn_density model_density(const bnn_model *m);
 static double center_fused(const void *ctx, double *work, const double *theta, double *grad,
                            double *cs, double *mapped);
 static int make_center(bnn_model *m);
+static int make_axes(bnn_model *m);
 
 /* The study's classification output: class probabilities softmax(sigmoid(z)), the sigmoid
  * taken by the output layer itself (as a regression's sigmoid output), the softmax by the
@@ -318,6 +321,11 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
         bnn_model_free(m);
         return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
     }
+    if (train && spec->axes && m->L >= 2 && make_axes(m) != 0) {
+        bnn_model_free(m);
+        return bnn_fail(err, BNN_ENOMEM, "model: out of memory (or no principal axes of %s's "
+                        "inputs)", train->source);
+    }
     *out = m;
     return BNN_OK;
 }
@@ -327,6 +335,7 @@ void bnn_model_free(bnn_model *m)
     if (!m)
         return;
     bnn_fused_free(m->fused);
+    bnn_axes_free(m->axes);
     bnn_center_free(m->center);
     bnn_linear_ss_free(m->ss);
     free(m->label);
@@ -893,6 +902,19 @@ static int make_center(bnn_model *m)
         return -1;
     bnn_center_free(m->center);
     m->center = c;
+    return m->axes ? make_axes(m) : 0;
+}
+
+/* The first layer on the inputs' axes (axes.c) over the density as it is now (centred or
+ * the model's own): built again when either changes, since it holds the inner density. */
+static int make_axes(bnn_model *m)
+{
+    bnn_density inner = m->center ? bnn_center_density(m->center) : model_density(m);
+    bnn_axes *a = bnn_axes_new(&inner, m->train, m->width[1], m->w_off[0], m->b_off[0]);
+    if (!a)
+        return -1;
+    bnn_axes_free(m->axes);
+    m->axes = a;
     return 0;
 }
 
@@ -910,7 +932,7 @@ int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
     m->fused = f;
     size_t fw = bnn_fused_work(f);
     m->work_len = fw > m->work_len ? fw : m->work_len;
-    return m->center ? make_center(m) : 0;
+    return m->center ? make_center(m) : m->axes ? make_axes(m) : 0;
 }
 
 static int use_fused(const bnn_model *m)
@@ -969,6 +991,8 @@ static bnn_density model_density(const bnn_model *m)
 
 bnn_density bnn_model_density(const bnn_model *m)
 {
+    if (m->axes)
+        return bnn_axes_density(m->axes);
     if (m->center)
         return bnn_center_density(m->center);
     return model_density(m);
