@@ -151,6 +151,7 @@ static int continue_run(int argc, char **argv, int extend)
      * before --center or --axes existed moved in the model's own) */
     o.center = run_json_true(&cfg, "sampler.center");
     o.axes = run_json_true(&cfg, "sampler.axes");
+    o.axes_given = 1;   /* as recorded, whatever the task's default */
     /* and the kernel's settings (run until converged: the tree depth) as they were */
     const char *bad = sample_opts_recorded(&o, recorded_setting, &cfg);
     if (cfg.err[0])

@@ -328,6 +328,27 @@ expect 2 "--center yes refused with langevin" "--center yes: --sampler langevin 
 expect 2 "--center yes refused with sgld" "--center yes: --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --center yes --out "$T/cx"
 expect 2 "--center yes refused with pt over langevin" "--center yes: --sampler pt --base langevin moves" "$B" sample --dataset mackey-glass --sampler pt --base langevin --center yes --out "$T/cx"
 expect 2 "--center takes yes or no" "--center: 'maybe' is not one of" "$B" sample --dataset mackey-glass --center maybe --out "$T/cx"
+# --axes: the same defaults by sampler and preset, but for any network (a classifier, two
+# layers), not a linear model; refused where --center is
+axs() {   # axs NAME ARGS...: config.json's "axes" of a tiny run
+    n=$1
+    shift
+    "$B" sample "$@" --samples 4 --chains 1 --out "$T/axs-$n" --quiet 2>>"$T/err"
+    cfg "$T/axs-$n" axes
+}
+: >"$T/err"
+got="$(axs nuts --dataset mackey-glass) $(axs hmc --dataset mackey-glass --sampler hmc)"
+got="$got $(axs mala --dataset mackey-glass --sampler mala) $(axs rw --dataset mackey-glass --sampler rw)"
+got="$got $(axs no --dataset mackey-glass --axes no) $(axs study --dataset mackey-glass --preset study --samples 4)"
+got="$got $(axs lin --dataset mackey-glass --model linear) $(axs cls --dataset blobs3)"
+got="$got $(axs two --dataset mackey-glass --hidden 3,3) $(axs rwy --dataset mackey-glass --sampler rw --axes yes)"
+got="$got $(axs clsy --dataset blobs3 --axes yes) $(cfg "$T/axs-no" center)"
+[ "$got" = "true true true false false false false false true true true true" ] \
+    && ok "--axes: on for nuts, hmc, mala on a regression network (two layers too); off for rw, --axes no (the centred level still on), the study, linear, a classifier; rw --axes yes and a classifier's --axes yes on" \
+    || bad "--axes defaults: $got, $(cat "$T/err")"
+expect 2 "--axes yes refused with langevin" "--axes yes: --sampler langevin moves in the model's own coordinates" "$B" sample --dataset mackey-glass --sampler langevin --axes yes --out "$T/cx"
+expect 2 "--axes yes refused with sghmc" "--axes yes: --sampler sghmc" "$B" sample --dataset mackey-glass --sampler sghmc --axes yes --out "$T/cx"
+expect 2 "--axes takes yes or no" "--axes: 'sideways' is not one of" "$B" sample --dataset mackey-glass --axes sideways --out "$T/cx"
 # a centred run through the folder: predict from its CSVs reproduces its
 # own predictive means (that the draws are the model's parameters: tests/test_center.c)
 "$B" sample --dataset mackey-glass --samples 200 --chains 2 --max-depth 6 --out "$T/cmg" --quiet 2>"$T/err"

@@ -440,6 +440,7 @@ refuse 3 "must be a multiple of --chains" sample --dataset mackey-glass --chains
 refuse 4 "sampler langevin: rows over ranks" sample --dataset mackey-glass --chains 2 --sampler langevin
 refuse 4 "noise-step gibbs: rows over ranks" sample --dataset mackey-glass --chains 2 --noise-step gibbs
 refuse 4 "center yes: rows over ranks" sample --dataset mackey-glass --chains 2 --center yes
+refuse 4 "axes yes: rows over ranks" sample --dataset mackey-glass --chains 2 --axes yes
 refuse 4 "replicas 3: pt's replicas over ranks" sample --dataset mackey-glass --chains 1 --sampler pt --replicas 3
 refuse 6 "must be a multiple of --chains" sample --dataset mackey-glass --chains 4 --sampler pt
 refuse 2 "does not spread over MPI ranks" resume "$tmp/nn-nuts-mpi"
@@ -469,10 +470,11 @@ if out=$(close "$tmp/h1" "$tmp/h1-mpi"); then
 else
     bad "rows over 2 ranks, HMC draws against one process: $out $(cat "$tmp/err")"
 fi
-# rows over ranks sample the model's own coordinates (--center no): each rank's rows alone
-# cannot give the means the centred level needs
+# rows over ranks sample the model's own coordinates (--center no --axes no): each rank's
+# rows alone cannot give the means the centred level needs, and the slices' sum is the
+# model's own density
 # shellcheck disable=SC2086
-"$B" sample --dataset mackey-glass --hidden 6 $hmc --center no --chains 2 --threads 2 --out "$tmp/h2" 2> /dev/null
+"$B" sample --dataset mackey-glass --hidden 6 $hmc --center no --axes no --chains 2 --threads 2 --out "$tmp/h2" 2> /dev/null
 # shellcheck disable=SC2086
 mpi 4 sample --dataset mackey-glass --hidden 6 $hmc --chains 2 --out "$tmp/h2-mpi" 2> "$tmp/err"
 if out=$(close "$tmp/h2" "$tmp/h2-mpi"); then

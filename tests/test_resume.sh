@@ -285,21 +285,27 @@ done
 [ $? -eq 2 ] && grep -q "chains moved in the centred coordinates, this run's would move in the model's own (give --center yes)" "$T/err" &&
     [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"center":[[:space:]]*true' "$T/nuts-ref/config.json" &&
     ok "--adapt-from refuses a metric of the other coordinates (--center)" || bad "--adapt-from across --center: $(cat "$T/err")"
+"$B" sample --train "$TRAIN" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --axes no \
+    --quiet --adapt-from "$T/nuts-ref" --out "$T/af6" 2>"$T/err"
+[ $? -eq 2 ] && grep -q "chains moved on the inputs' axes, this run's would move off them (give --axes yes)" "$T/err" &&
+    [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"axes":[[:space:]]*true' "$T/nuts-ref/config.json" &&
+    ok "--adapt-from refuses a metric of the other coordinates (--axes)" || bad "--adapt-from across --axes: $(cat "$T/err")"
 interrupt "$T/old" --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 \
     --samples 3000 --chains 2 --seed 3 --quiet
-sed -i '/"center":/d' "$T/old/config.json"
+sed -i '/"center":/d; /"axes":/d' "$T/old/config.json"
 "$B" resume "$T/old" --quiet 2>"$T/err"
 code=$?
-[ $code -ne 0 ] && grep -q "made by another run (.*mapped coordinates)" "$T/err" &&
-    ok "resume of a run that does not record --center: the model's coordinates, a centred checkpoint refused" ||
-    bad "resume without sampler.center: exit $code, $(cat "$T/err")"
+[ $code -ne 0 ] && grep -q "made by another run (.*the centred level and the inputs' axes)" "$T/err" &&
+    ok "resume of a run that does not record --center and --axes: the model's coordinates, a checkpoint in theirs refused" ||
+    bad "resume without sampler.center and sampler.axes: exit $code, $(cat "$T/err")"
 
 # the kernel's settings as the run recorded them, not today's defaults: a run made at tree
 # depth 4 whose recorded command gives no depth (as a run made when the default was 4 would
 # be: here the argument is cut from the record) resumes at 4, where today's default of 10
-# would not fit its checkpoints; a damaged recorded value is refused
+# would not fit its checkpoints; a damaged recorded value is refused (--axes no: on the
+# inputs' axes this network's trees turn back by depth 2, and the test needs them cut at 4)
 interrupt "$T/rec" --train "$TRAIN" --test "$TEST" --sampler nuts --hidden 5 --samples 20000 \
-    --max-depth=4 --chains 2 --seed 4 --quiet
+    --max-depth=4 --axes no --chains 2 --seed 4 --quiet
 uncut "$T/rec" --max-depth=4
 cp -r "$T/rec" "$T/rec-bad"
 sed -i 's/"max_depth":[[:space:]]*4,/"max_depth":\t40,/' "$T/rec-bad/config.json"
