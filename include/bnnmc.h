@@ -290,7 +290,7 @@ typedef struct {
     /* A network (one hidden layer or more): the density samples each first-layer unit's
      * input weights w_k in the principal axes of the training inputs, u_k = Q'w_k (Q the
      * eigenvectors of their covariance), and its bias as the unit's value at the inputs'
-     * mean, c_k = b_k + mean(x)'w_k. A rotation and a shear: the same posterior (Jacobian 1),
+     * mean, c_k = b_k + mean(x)'w_k. A rotation and a shear: the same posterior (|Jacobian| 1),
      * but weights along correlated inputs become coordinates a diagonal metric scales.
      * Draws are reported as W1 and b1 all the same. Ignored by linear models. */
     int axes;

@@ -1668,6 +1668,20 @@ static void test_axes(gsl_rng *r)
                       "axes, case %zu: logp, tempered value and sse = the model's at to_model "
                       "(%.1e), from_model's round trip (%.1e), norms and the input at the mean "
                       "(%.1e), |det| %.15f", c, worst_v, worst_b, worst_n, fabs(det));
+        /* the wrapper is built again over a new fused kernel: the same density */
+        if (cases[c].n_hidden == 1) {
+            for (size_t j = 0; j < dim; j++)
+                back[j] = gsl_ran_gaussian(r, 0.7);
+            double before = d1.logp(d1.ctx, work, back, NULL);
+            int rebuilt = bnn_model_set_fused_lanes(m1, 4) == 0;
+            bnn_density e1 = bnn_model_density(m1);
+            double *wk = bnn_zalloc(e1.work_len);
+            double after = rebuilt ? e1.logp(e1.ctx, wk, back, NULL) : NAN;
+            CHECK_VERBOSE(rebuilt && e1.coords == want && fabs(after - before) <= 1e-12 * (1 + fabs(before)),
+                          "axes, case %zu: rebuilt over the 4-lane kernel, the same value (%.15g, %.15g)",
+                          c, before, after);
+            free(wk);
+        }
         CHECK_VERBOSE(mean_err < 1e-12 && off < 1e-12 && order && cov[P - 1][P - 1] > 0,
                       "axes, case %zu: the units on axes 1..%d see the principal components "
                       "(means %.1e, correlation %.1e, variances %.3g > %.3g > %.3g)", c, P,

@@ -176,7 +176,7 @@ static const char *coords_name(int mapped)
 {
     switch (mapped) {
     case 0: return "the model's coordinates";
-    case BNN_COORDS_CENTER: return "the centred level";
+    case BNN_COORDS_CENTER: return "the centred level (or unnamed mapped coordinates)";
     case BNN_COORDS_AXES: return "the inputs' axes";
     case BNN_COORDS_CENTER | BNN_COORDS_AXES: return "the centred level and the inputs' axes";
     default: return "other coordinates";

@@ -17,6 +17,7 @@
  * diagonal), so the density at a point is the inner density at the mapped point, nothing
  * added; the gradient is the transposed map of the inner gradient. Its price per evaluation
  * is 2 D^2 H multiply-adds each way, against the D H n of one pass over n rows. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,9 @@ struct bnn_axes {
 static double sse(const void *ctx, double *work, const double *theta);
 
 /* The covariance's eigenvectors by GSL's symmetric solver, sorted by eigenvalue, largest
- * first (a fixed order, so the coordinates are the same on every run and thread count). */
+ * first, each signed so that its largest component is positive: a solver (through the
+ * BLAS the build links) may return -v for v, and a checkpoint's state must mean the same
+ * point wherever it is resumed. */
 static int principal_axes(bnn_axes *a, const bnn_table *train)
 {
     int D = a->D;
@@ -68,10 +71,14 @@ static int principal_axes(bnn_axes *a, const bnn_table *train)
         ok = gsl_eigen_symmv(C, ev, V, ws) == 0 &&
              gsl_eigen_symmv_sort(ev, V, GSL_EIGEN_SORT_VAL_DESC) == 0;
     }
-    if (ok)
+    for (int l = 0; l < D && ok; l++) {
+        size_t big = 0;
+        for (size_t j = 1; j < (size_t)D; j++)
+            big = fabs(gsl_matrix_get(V, j, (size_t)l)) > fabs(gsl_matrix_get(V, big, (size_t)l)) ? j : big;
+        double sign = gsl_matrix_get(V, big, (size_t)l) < 0 ? -1.0 : 1.0;
         for (int j = 0; j < D; j++)
-            for (int l = 0; l < D; l++)
-                a->Q[(size_t)j * (size_t)D + (size_t)l] = gsl_matrix_get(V, (size_t)j, (size_t)l);
+            a->Q[(size_t)j * (size_t)D + (size_t)l] = sign * gsl_matrix_get(V, (size_t)j, (size_t)l);
+    }
     gsl_eigen_symmv_free(ws);
     gsl_vector_free(ev);
     gsl_matrix_free(V);
@@ -82,6 +89,7 @@ static int principal_axes(bnn_axes *a, const bnn_table *train)
 bnn_axes *bnn_axes_new(const bnn_density *inner, const bnn_table *train, int H, size_t w_off,
                        size_t b_off)
 {
+    bnn_gsl_setup();   /* GSL's errors returned, not aborting */
     bnn_axes *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;

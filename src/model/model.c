@@ -900,9 +900,17 @@ static int make_center(bnn_model *m)
                                    use_fused(m) ? center_fused : NULL);
     if (!c)
         return -1;
-    bnn_center_free(m->center);
+    /* the axes over the new centre before the old one goes: on failure the model keeps
+     * both old ones, whose pointers still agree */
+    bnn_center *old = m->center;
     m->center = c;
-    return m->axes ? make_axes(m) : 0;
+    if (m->axes && make_axes(m) != 0) {
+        m->center = old;
+        bnn_center_free(c);
+        return -1;
+    }
+    bnn_center_free(old);
+    return 0;
 }
 
 /* The first layer on the inputs' axes (axes.c) over the density as it is now (centred or
