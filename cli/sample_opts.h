@@ -92,8 +92,8 @@ typedef struct {
 int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *cmd,
                            const char *usage, const sample_opts_extra *extra);
 /* Given the training rows and whether the model's density is centred (--center, where the
- * model takes it: bnn_density.coords), the settings that depend on them: the tree depth of a network run until
- * converged, where not given or recorded. */
+ * model takes it: bnn_density.coords), the settings that depend on them: the tree depth of
+ * a network run until converged, where not given or recorded. */
 void sample_opts_rows(sample_opts *o, size_t rows, int centred);
 /* A continued run's kernel settings (its sampler's, then those of pt's base as recorded)
  * as the run recorded them: recorded(ctx, op) gives setting op's value (a kernel setting:

@@ -71,13 +71,13 @@ static int principal_axes(bnn_axes *a, const bnn_table *train)
         ok = gsl_eigen_symmv(C, ev, V, ws) == 0 &&
              gsl_eigen_symmv_sort(ev, V, GSL_EIGEN_SORT_VAL_DESC) == 0;
     }
-    for (int l = 0; l < D && ok; l++) {
+    for (size_t l = 0; l < (size_t)D && ok; l++) {
         size_t big = 0;
         for (size_t j = 1; j < (size_t)D; j++)
-            big = fabs(gsl_matrix_get(V, j, (size_t)l)) > fabs(gsl_matrix_get(V, big, (size_t)l)) ? j : big;
-        double sign = gsl_matrix_get(V, big, (size_t)l) < 0 ? -1.0 : 1.0;
-        for (int j = 0; j < D; j++)
-            a->Q[(size_t)j * (size_t)D + (size_t)l] = sign * gsl_matrix_get(V, (size_t)j, (size_t)l);
+            big = fabs(gsl_matrix_get(V, j, l)) > fabs(gsl_matrix_get(V, big, l)) ? j : big;
+        double sign = gsl_matrix_get(V, big, l) < 0 ? -1.0 : 1.0;
+        for (size_t j = 0; j < (size_t)D; j++)
+            a->Q[j * (size_t)D + l] = sign * gsl_matrix_get(V, j, l);
     }
     gsl_eigen_symmv_free(ws);
     gsl_vector_free(ev);
