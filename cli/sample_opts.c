@@ -285,7 +285,7 @@ static void prior_defaults(sample_opts *o, const char *C)
  * gradient samplers nuts, hmc and mala, whose step size and trajectories the stiff
  * directions they remove otherwise set (on sunspot's network the centred level let NUTS's
  * step grow 3-4x; the inputs' axes then took its median time to convergence from 35 s to
- * 26 s, and abalone's worst seed of three from 21 rounds to 15: README, "Networks that
+ * 26 s over ten seeds, abalone's within its seeds' spread: README, "Networks that
  * converge"); off for the study's preset and the others. The model applies each where it
  * can (the centred level to a regression network with one hidden layer, the axes to any
  * network, run_build_spec to regression ones unless given) and ignores it elsewhere. */
