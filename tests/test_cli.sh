@@ -328,8 +328,8 @@ expect 2 "--center yes refused with langevin" "--center yes: --sampler langevin 
 expect 2 "--center yes refused with sgld" "--center yes: --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --center yes --out "$T/cx"
 expect 2 "--center yes refused with pt over langevin" "--center yes: --sampler pt --base langevin moves" "$B" sample --dataset mackey-glass --sampler pt --base langevin --center yes --out "$T/cx"
 expect 2 "--center takes yes or no" "--center: 'maybe' is not one of" "$B" sample --dataset mackey-glass --center maybe --out "$T/cx"
-# --axes: the same defaults by sampler and preset, but for any network (a classifier, two
-# layers), not a linear model; refused where --center is
+# --axes: the same defaults by sampler and preset, for any regression network (two layers
+# too), a classifier only when given, never a linear model; refused where --center is
 axs() {   # axs NAME ARGS...: config.json's "axes" of a tiny run
     n=$1
     shift
