@@ -27,8 +27,9 @@ trap 'rm -rf "$out"' EXIT
 opts() {
     case $1 in
     default) echo "--sampler nuts" ;;   # a network under --max-time: depth 12 (13 from 1,200 rows)
-    noaxes) echo "--sampler nuts --axes no" ;;   # the centred level alone (the default before --axes)
-    nocenter) echo "--sampler nuts --center no" ;;   # the inputs' axes alone (depth 13)
+    axes) echo "--sampler nuts --axes yes" ;;   # the centred level and the inputs' axes
+    noaxes) echo "--sampler nuts --axes no" ;;   # the centred level alone (the default)
+    nocenter) echo "--sampler nuts --center no --axes yes" ;;   # the inputs' axes alone (depth 13)
     plain) echo "--sampler nuts --center no --axes no" ;;   # the model's own coordinates (depth 13)
     depth10) echo "--sampler nuts --max-depth 10" ;;
     depth11) echo "--sampler nuts --max-depth 11" ;;

@@ -76,9 +76,7 @@ void run_build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spe
     spec->nu1 = o->nu1;
     spec->nu2 = o->nu2;
     spec->center = o->center > 0;
-    /* the inputs' axes by default on regression networks alone: the classifiers converge
-     * without them, and ionosphere's 34 inputs made them cost 20-50% there (README) */
-    spec->axes = o->axes > 0 && (o->axes_given || o->task == BNN_TASK_REGRESSION);
+    spec->axes = o->axes > 0;   /* only where given (or recorded): sample_opts.c */
 }
 
 /* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the

@@ -328,8 +328,8 @@ expect 2 "--center yes refused with langevin" "--center yes: --sampler langevin 
 expect 2 "--center yes refused with sgld" "--center yes: --sampler sgld" "$B" sample --dataset mackey-glass --sampler sgld --center yes --out "$T/cx"
 expect 2 "--center yes refused with pt over langevin" "--center yes: --sampler pt --base langevin moves" "$B" sample --dataset mackey-glass --sampler pt --base langevin --center yes --out "$T/cx"
 expect 2 "--center takes yes or no" "--center: 'maybe' is not one of" "$B" sample --dataset mackey-glass --center maybe --out "$T/cx"
-# --axes: the same defaults by sampler and preset, for any regression network (two layers
-# too), a classifier only when given, never a linear model; refused where --center is
+# --axes: off unless given; given, on for any network (a classifier, two layers), ignored
+# by a linear model; refused where --center is
 axs() {   # axs NAME ARGS...: config.json's "axes" of a tiny run
     n=$1
     shift
@@ -337,14 +337,13 @@ axs() {   # axs NAME ARGS...: config.json's "axes" of a tiny run
     cfg "$T/axs-$n" axes
 }
 : >"$T/err"
-got="$(axs nuts --dataset mackey-glass) $(axs hmc --dataset mackey-glass --sampler hmc)"
-got="$got $(axs mala --dataset mackey-glass --sampler mala) $(axs rw --dataset mackey-glass --sampler rw)"
-got="$got $(axs no --dataset mackey-glass --axes no) $(axs study --dataset mackey-glass --preset study --samples 4)"
-got="$got $(axs lin --dataset mackey-glass --model linear) $(axs cls --dataset blobs3)"
-got="$got $(axs two --dataset mackey-glass --hidden 3,3) $(axs rwy --dataset mackey-glass --sampler rw --axes yes)"
-got="$got $(axs clsy --dataset blobs3 --axes yes) $(cfg "$T/axs-no" center)"
-[ "$got" = "true true true false false false false false true true true true" ] \
-    && ok "--axes: on for nuts, hmc, mala on a regression network (two layers too); off for rw, --axes no (the centred level still on), the study, linear, a classifier; rw --axes yes and a classifier's --axes yes on" \
+got="$(axs nuts --dataset mackey-glass) $(axs hmc --dataset mackey-glass --sampler hmc --axes yes)"
+got="$got $(axs mala --dataset mackey-glass --sampler mala --axes yes) $(axs no --dataset mackey-glass --axes no)"
+got="$got $(axs lin --dataset mackey-glass --model linear --axes yes) $(axs cls --dataset blobs3 --axes yes)"
+got="$got $(axs two --dataset mackey-glass --hidden 3,3 --axes yes) $(axs rwy --dataset mackey-glass --sampler rw --axes yes)"
+got="$got $(cfg "$T/axs-nuts" center)"
+[ "$got" = "false true true false false true true true true" ] \
+    && ok "--axes: off by default (the centred level still on); given, on for hmc, mala, rw, a classifier, two layers; ignored by a linear model" \
     || bad "--axes defaults: $got, $(cat "$T/err")"
 expect 2 "--axes yes refused with langevin" "--axes yes: --sampler langevin moves in the model's own coordinates" "$B" sample --dataset mackey-glass --sampler langevin --axes yes --out "$T/cx"
 expect 2 "--axes yes refused with sghmc" "--axes yes: --sampler sghmc" "$B" sample --dataset mackey-glass --sampler sghmc --axes yes --out "$T/cx"

@@ -285,13 +285,13 @@ done
 [ $? -eq 2 ] && grep -q "chains moved in the centred coordinates, this run's would move in the model's own (give --center yes)" "$T/err" &&
     [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"center":[[:space:]]*true' "$T/nuts-ref/config.json" &&
     ok "--adapt-from refuses a metric of the other coordinates (--center)" || bad "--adapt-from across --center: $(cat "$T/err")"
-"$B" sample --train "$TRAIN" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --axes no \
+"$B" sample --train "$TRAIN" --sampler nuts --max-depth 6 --hidden 5 --samples 400 --axes yes \
     --quiet --adapt-from "$T/nuts-ref" --out "$T/af6" 2>"$T/err"
-[ $? -eq 2 ] && grep -q "chains moved on the inputs' axes, this run's would move off them (give --axes yes)" "$T/err" &&
-    [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"axes":[[:space:]]*true' "$T/nuts-ref/config.json" &&
+[ $? -eq 2 ] && grep -q "chains moved off the inputs' axes, this run's would move on them (give --axes no)" "$T/err" &&
+    [ "$(wc -l < "$T/err")" -eq 1 ] && grep -q '"axes":[[:space:]]*false' "$T/nuts-ref/config.json" &&
     ok "--adapt-from refuses a metric of the other coordinates (--axes)" || bad "--adapt-from across --axes: $(cat "$T/err")"
 interrupt "$T/old" --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 \
-    --samples 3000 --chains 2 --seed 3 --quiet
+    --samples 3000 --chains 2 --seed 3 --axes yes --quiet
 sed -i '/"center":/d; /"axes":/d' "$T/old/config.json"
 "$B" resume "$T/old" --quiet 2>"$T/err"
 code=$?
