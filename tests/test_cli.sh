@@ -309,12 +309,13 @@ rt() { echo "$(cfg "$1" samples)/$(cfg "$1" burn_in)/$(cfg "$1" round)"; }
 # --center: on by default for a one-hidden-layer regression network under nuts, hmc and mala
 # (recorded in config.json), off for the others, a linear model, a classifier, --preset study
 # and --center no; refused with the samplers that move in the model's own coordinates
-ctr() {   # ctr NAME ARGS...: config.json's "center" of a tiny run
-    n=$1
-    shift
-    "$B" sample "$@" --samples 4 --chains 1 --out "$T/ctr-$n" --quiet 2>>"$T/err"
-    cfg "$T/ctr-$n" center
+tiny() {   # tiny KEY DIR ARGS...: config.json's KEY of a tiny run into $T/DIR
+    k=$1 n=$2
+    shift 2
+    "$B" sample "$@" --samples 4 --chains 1 --out "$T/$n" --quiet 2>>"$T/err"
+    cfg "$T/$n" "$k"
 }
+ctr() { n=$1; shift; tiny center "ctr-$n" "$@"; }   # ctr NAME ARGS...
 : >"$T/err"
 got="$(ctr nuts --dataset mackey-glass) $(ctr hmc --dataset mackey-glass --sampler hmc)"
 got="$got $(ctr mala --dataset mackey-glass --sampler mala) $(ctr rw --dataset mackey-glass --sampler rw)"
@@ -330,12 +331,7 @@ expect 2 "--center yes refused with pt over langevin" "--center yes: --sampler p
 expect 2 "--center takes yes or no" "--center: 'maybe' is not one of" "$B" sample --dataset mackey-glass --center maybe --out "$T/cx"
 # --axes: off unless given; given, on for any network (a classifier, two layers), ignored
 # by a linear model; refused where --center is
-axs() {   # axs NAME ARGS...: config.json's "axes" of a tiny run
-    n=$1
-    shift
-    "$B" sample "$@" --samples 4 --chains 1 --out "$T/axs-$n" --quiet 2>>"$T/err"
-    cfg "$T/axs-$n" axes
-}
+axs() { n=$1; shift; tiny axes "axs-$n" "$@"; }   # axs NAME ARGS...
 : >"$T/err"
 got="$(axs nuts --dataset mackey-glass) $(axs hmc --dataset mackey-glass --sampler hmc --axes yes)"
 got="$got $(axs mala --dataset mackey-glass --sampler mala --axes yes) $(axs no --dataset mackey-glass --axes no)"

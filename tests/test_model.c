@@ -67,6 +67,16 @@ static double tempered_logp(const void *ctx, double *work, const double *th, dou
     return t->d->logp_tempered(t->d->ctx, work, t->beta, th, g, &ll);
 }
 
+/* grad_error of d's tempered density at beta. */
+static double tempered_grad_error(const bnn_density *d, double beta, double *theta, double *work)
+{
+    tempered_at ta = {d, beta};
+    bnn_density w = *d;
+    w.logp = tempered_logp;
+    w.ctx = &ta;
+    return grad_error(&w, theta, work);
+}
+
 /* logp_tempered (bnn_density): its gradient at beta = 0.37 against finite differences; at
  * beta = 1 it is logp; at beta = 0 it is the prior alone, computed here by hand (the
  * Gaussian weights, and for regression the inverse-gamma on tau^2 with eta's Jacobian: the
@@ -1361,11 +1371,7 @@ static void test_center(gsl_rng *r)
                     th[j] = gsl_ran_gaussian(r, 0.8);
                 double e = grad_error(&d1, th, work);
                 worst = e > worst ? e : worst;
-                tempered_at ta = {&d1, 0.37};
-                bnn_density w = d1;
-                w.logp = tempered_logp;
-                w.ctx = &ta;
-                e = grad_error(&w, th, work);
+                e = tempered_grad_error(&d1, 0.37, th, work);
                 worst_t = e > worst_t ? e : worst_t;
                 d1.to_model(d1.ctx, work, th, mod);
                 double ll0, ll1;
@@ -1572,13 +1578,8 @@ static void test_axes(gsl_rng *r)
             for (size_t j = 0; j < dim; j++)
                 th[j] = gsl_ran_gaussian(r, 0.7);
             worst_g = fmax(worst_g, grad_error(&d1, th, work));
-            if (d1.logp_tempered) {
-                tempered_at ta = {&d1, 0.37};
-                bnn_density w = d1;
-                w.logp = tempered_logp;
-                w.ctx = &ta;
-                worst_t = fmax(worst_t, grad_error(&w, th, work));
-            }
+            if (d1.logp_tempered)
+                worst_t = fmax(worst_t, tempered_grad_error(&d1, 0.37, th, work));
             d1.to_model(d1.ctx, work, th, mod);
             double l0 = d0.logp(d0.ctx, work, mod, NULL), l1 = d1.logp(d1.ctx, work, th, NULL);
             worst_v = fmax(worst_v, fabs(l1 - l0) / (1.0 + fabs(l0)));
