@@ -7,7 +7,8 @@
  * and the fused kernel's 8- and 4-lane instances: model.c picks one by the processor), as
  * median rates and their ratios to the BLAS path. Last, for the regression networks, the
  * density in the centred coordinates (--center, src/model/center.c) against the model's own,
- * interleaved the same way: what the centring costs per gradient.
+ * interleaved the same way: what the centring costs per gradient; and each network in
+ * single precision (bnn_model_spec.float32) against double.
  *
  * usage: bench_density [DATA_DIR]   (default ../shared/data) */
 #include <stdio.h>
@@ -71,16 +72,26 @@ static int paths(const char *dir, const char *set)
     return 0;
 }
 
-/* The regression network's density with and without spec.center, interleaved. */
-static int centred(const char *dir, const char *set)
+/* The network's density with the spec changed by `vary` (the left column without it, the
+ * right with it), interleaved; `base` applied to both. */
+static int versus(const char *dir, const char *set, void (*base)(bnn_model_spec *),
+                  void (*vary)(bnn_model_spec *))
 {
     bnn_table *t = NULL;
     bnn_model *m[2] = {NULL, NULL};
     if (load_study_model(dir, set, 1, &t, &m[0]) != 0)
         return 1;
     bnn_model_spec sp = *bnn_model_get_spec(m[0]);
-    sp.center = 1;
     bnn_error err = {0};
+    if (base) {
+        base(&sp);
+        bnn_model_free(m[0]);
+        if (bnn_model_new(&m[0], &sp, t, &err) != BNN_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+    }
+    vary(&sp);
     if (bnn_model_new(&m[1], &sp, t, &err) != BNN_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -97,13 +108,16 @@ static int centred(const char *dir, const char *set)
             free(th);
             free(g);
         }
-    double plain = median(r[0], 5), cen = median(r[1], 5);
-    printf("%-11s %12.0f %12.0f %9.2fx\n", set, plain, cen, cen / plain);
+    double plain = median(r[0], 5), with = median(r[1], 5);
+    printf("%-11s %12.0f %12.0f %9.2fx\n", set, plain, with, with / plain);
     bnn_model_free(m[0]);
     bnn_model_free(m[1]);
     bnn_table_free(t);
     return 0;
 }
+
+static void set_center(bnn_model_spec *sp) { sp->center = 1; }
+static void set_float32(bnn_model_spec *sp) { sp->float32 = 1; }
 
 int main(int argc, char **argv)
 {
@@ -178,7 +192,13 @@ int main(int argc, char **argv)
            "(median of 5 x 11 repeats, interleaved):\n");
     printf("%-11s %12s %12s %10s\n", "data", "model's", "centred", "ratio");
     for (int s = 0; s < 2; s++)
-        if (centred(dir, sets[s]) != 0)
+        if (versus(dir, sets[s], NULL, set_center) != 0)
+            return 1;
+    printf("\nthe networks in single precision (--float32; regression centred as a run samples "
+           "it), logp+grad/s (median of 5 x 11 repeats, interleaved):\n");
+    printf("%-11s %12s %12s %10s\n", "data", "double", "single", "ratio");
+    for (int s = 0; s < 4; s++)
+        if (versus(dir, sets[s], s < 2 ? set_center : NULL, set_float32) != 0)
             return 1;
     return 0;
 }

@@ -31,6 +31,8 @@ opts() {
     noaxes) echo "--sampler nuts --axes no" ;;   # the centred level alone (the default)
     nocenter) echo "--sampler nuts --center no --axes yes" ;;   # the inputs' axes alone (depth 13)
     plain) echo "--sampler nuts --center no --axes no" ;;   # the model's own coordinates (depth 13)
+    single) echo "--sampler nuts --precision single" ;;   # the likelihood in single precision
+    double) echo "--sampler nuts --precision double" ;;
     depth10) echo "--sampler nuts --max-depth 10" ;;
     depth11) echo "--sampler nuts --max-depth 11" ;;
     hmc) echo "--sampler hmc" ;;

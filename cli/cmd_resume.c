@@ -152,6 +152,11 @@ static int continue_run(int argc, char **argv, int extend)
     o.center = run_json_true(&cfg, "sampler.center");
     o.axes = run_json_true(&cfg, "sampler.axes");
     o.axes_given = 1;   /* as recorded, whatever the task's default */
+    /* the precision of the density the chains' cached values came from */
+    static const char *const precisions[] = {"double", "single", NULL};
+    o.precision = run_json_has(&cfg, "sampler.precision") &&
+                  run_json_choice(&cfg, "sampler.precision", precisions) == 1;
+    o.precision_given = 1;
     /* and the kernel's settings (run until converged: the tree depth) as they were */
     const char *bad = sample_opts_recorded(&o, recorded_setting, &cfg);
     if (cfg.err[0])

@@ -188,6 +188,9 @@ void ranks_sample_options(sample_opts *o)
     if (mpi.size > o->chains && strcmp(o->sampler, "pt") != 0) {
         o->center = o->center_given ? o->center : 0;
         o->axes = o->axes_given ? o->axes : 0;
+        /* and double precision, where the slices' sum equals one process's to rounding
+         * (1e-9 over a trajectory); single sums each slice's gradient in float (1e-7) */
+        o->precision = o->precision_given ? o->precision : 0;
     }
     if (mpi.rank != 0) {
         o->quiet = 1;   /* rank 0 has checked the options and speaks for all */

@@ -77,6 +77,7 @@ void run_build_spec(const sample_opts *o, size_t p, int n_classes, bnn_model_spe
     spec->nu2 = o->nu2;
     spec->center = o->center > 0;
     spec->axes = o->axes > 0;   /* only where given (or recorded): sample_opts.c */
+    spec->float32 = o->precision > 0;
 }
 
 /* Starting points, chains x dim: from --init (constrained values, tau2 -> eta) or the
@@ -377,6 +378,15 @@ void run_sample(sample_opts *o, run_result *res)
         die_status(st, &err);
     run_check_flat_prior(&spec, o);
     const bnn_model *m = res->model;
+    if (o->precision > 0 && o->precision_given && !bnn_model_float32(m)) {
+        const char *why = "only a network with one hidden layer, not the study's softmax of "
+                          "sigmoid outputs, on a processor with AVX2 or AVX-512, has one";
+        if (o->resume)
+            die_usage("resume", "the run computed its density in single precision, which "
+                      "cannot be computed here (%s): resume it where it ran", why);
+        die_usage("sample", "--precision single: no single-precision kernel for this model "
+                  "here (%s; give --precision double)", why);
+    }
     bnn_density d = bnn_model_density(m);
     sample_opts_rows(o, res->train->n, (d.coords & BNN_COORDS_CENTER) != 0);
     double *init = run_make_init(o, m, &d);

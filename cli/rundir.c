@@ -468,6 +468,8 @@ static cJSON *config_json(const sample_opts *o, const bnn_model *m, const bnn_ta
     unsigned coords = bnn_model_density(m).coords;
     cJSON_AddBoolToObject(sa, "center", (coords & BNN_COORDS_CENTER) != 0);
     cJSON_AddBoolToObject(sa, "axes", (coords & BNN_COORDS_AXES) != 0);
+    /* the precision the likelihood was computed in (a folder without it: double) */
+    cJSON_AddStringToObject(sa, "precision", bnn_model_float32(m) ? "single" : "double");
     cJSON_AddBoolToObject(sa, "save_warmup", rc->save_warmup != 0);
     if (o->adapt_from) {   /* where the step sizes and metrics came from */
         char *abs = realpath(o->adapt_from, NULL);

@@ -261,6 +261,7 @@ void sample_opts_defaults(sample_opts *o)
     o->checkpoint_every = 60;
     o->center = -1;
     o->axes = -1;
+    o->precision = -1;
 }
 
 /* The study's priors where the user gave none, and --prior-var's count checked against the
@@ -358,6 +359,26 @@ static void model_defaults(sample_opts *o, const char *C)
     if (o->axes < 0)
         o->axes = 0;
     coords_default(o, C, &o->axes, "--axes");
+    /* Single precision for the gradient samplers' networks: twice the SIMD lanes, 1.7-2x the
+     * gradients a second (bench_density), and abalone, the slowest of the study's networks
+     * to converge, in 292 s at seed 3 where double took 21 rounds, about 730 s (README,
+     * "Single precision"). The density's log differs from the double one's by a median of
+     * 5e-5, at most 4e-4, at abalone's draws (bench/precision_error.c). Double for the
+     * study's preset (whose outputs are pinned to the byte) and the other samplers. The
+     * model applies it where it has the kernel (bnn_model_float32) and ignores it elsewhere
+     * unless given. */
+    if (o->precision > 0 && (!o->nn || o->n_hidden != 1))   /* before the data are read */
+        die_usage(C, "--precision single: only a network with one hidden layer has a "
+                  "single-precision kernel (give --precision double)");
+    if (o->precision > 0 && (strcmp(o->sampler, "sgld") == 0 || strcmp(o->sampler, "sghmc") == 0))
+        die_usage(C, "--precision single: --sampler %s's minibatch gradients are computed in "
+                  "double (give --precision double)", o->sampler);
+    if (o->precision < 0) {
+        const char *grad[] = {"nuts", "hmc", "mala"};
+        o->precision = 0;
+        for (size_t i = 0; i < sizeof grad / sizeof grad[0]; i++)
+            o->precision |= o->preset != PRESET_STUDY && strcmp(o->sampler, grad[i]) == 0;
+    }
     const bnn_option *depth = bnn_kernel_option(bnn_kernel_find(o->sampler), "max_depth");
     o->depth_by_rows = until_net && depth;   /* sample_opts_rows, once the data are read */
 }
@@ -402,6 +423,8 @@ void sample_opts_study(const sample_opts *o, sample_opts *s, const char *out)
     s->center_given = 0;
     s->axes = -1;
     s->axes_given = 0;
+    s->precision = -1;
+    s->precision_given = 0;
     s->round = 0;
     model_defaults(s, "demo");
 }
@@ -433,7 +456,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_AXES, O_MAX_TIME, O_TARGET_RHAT,
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_AXES, O_PRECISION, O_MAX_TIME, O_TARGET_RHAT,
         O_TARGET_ESS, O_ROUND, O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
     };
     /* the data, model and output options, which `bnnmc variational` shares */
@@ -459,6 +482,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         {"noise-step", required_argument, 0, O_NOISE_STEP},
         {"center", required_argument, 0, O_CENTER},
         {"axes", required_argument, 0, O_AXES},
+        {"precision", required_argument, 0, O_PRECISION},
         {"max-time", required_argument, 0, O_MAX_TIME},
         {"target-rhat", required_argument, 0, O_TARGET_RHAT},
         {"target-ess", required_argument, 0, O_TARGET_ESS}, {"round", required_argument, 0, O_ROUND},
@@ -495,6 +519,7 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
     static const char *const metrics[] = {"diag", "dense", NULL};   /* bnn_metric's order */
     static const char *const noise_steps[] = {"none", "gibbs", NULL};   /* bnn_noise_step */
     static const char *const yes_no[] = {"no", "yes", NULL};
+    static const char *const precisions[] = {"double", "single", NULL};
     static const char *const presets[] = {"none", "study", NULL};         /* sample_preset */
     optind = 1;
     int c;
@@ -517,6 +542,10 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         case O_AXES:
             o->axes = parse_choice(C, "--axes", optarg, yes_no);
             o->axes_given = 1;
+            break;
+        case O_PRECISION:
+            o->precision = parse_choice(C, "--precision", optarg, precisions);
+            o->precision_given = 1;
             break;
         case O_FORCE: o->force = 1; break;
         case O_QUIET: o->quiet = 1; break;

@@ -50,6 +50,9 @@ typedef struct {
     int center_given;
     int axes;                 /* --axes: 1 yes, 0 no, -1 not given (the parse settles it) */
     int axes_given;
+    int precision;            /* --precision: 1 single, 0 double, -1 not given (the parse
+                                 settles it) */
+    int precision_given;
     int depth_by_rows;        /* the tree depth is the default for the training rows (a
                                  network run until converged): sample_opts_rows sets it */
     /* run until converged: --max-time (0: off), the predictive targets, the round length

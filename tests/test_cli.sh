@@ -344,6 +344,29 @@ got="$got $(cfg "$T/axs-nuts" center)"
 expect 2 "--axes yes refused with langevin" "--axes yes: --sampler langevin moves in the model's own coordinates" "$B" sample --dataset mackey-glass --sampler langevin --axes yes --out "$T/cx"
 expect 2 "--axes yes refused with sghmc" "--axes yes: --sampler sghmc" "$B" sample --dataset mackey-glass --sampler sghmc --axes yes --out "$T/cx"
 expect 2 "--axes takes yes or no" "--axes: 'sideways' is not one of" "$B" sample --dataset mackey-glass --axes sideways --out "$T/cx"
+# --precision: recorded as the density computed it: single by default for a network under
+# nuts, hmc and mala, double for the other samplers and the study's preset, and where there
+# is no single-precision kernel (a linear model, two hidden layers), where given refused
+# (a processor without AVX2 has none: there, double throughout)
+prc() { n=$1; shift; tiny precision "prc-$n" "$@"; }   # prc NAME ARGS...
+if grep -qw avx2 /proc/cpuinfo; then
+    : >"$T/err"
+    got="$(prc def --dataset mackey-glass) $(prc hmc --dataset mackey-glass --sampler hmc)"
+    got="$got $(prc cls --dataset blobs3) $(prc dbl --dataset mackey-glass --precision double)"
+    got="$got $(prc rw --dataset mackey-glass --sampler rw) $(prc rws --dataset mackey-glass --sampler rw --precision single)"
+    got="$got $(prc study --dataset mackey-glass --preset study --samples 4)"
+    got="$got $(prc lin --dataset mackey-glass --model linear) $(prc two --dataset mackey-glass --hidden 3,3)"
+    [ "$got" = "single single single double double single double double double" ] \
+        && ok "--precision: single for nuts, hmc, a classifier; double where given, for rw (single where given), the study, a linear model, two layers" \
+        || bad "--precision: $got, $(cat "$T/err")"
+else
+    got="$(prc def --dataset mackey-glass)"
+    [ "$got" = double ] && ok "--precision: double by default on a processor without AVX2" || bad "--precision without AVX2: $got"
+fi
+expect 2 "--precision single refused for a linear model" "--precision single: only a network with one hidden layer" "$B" sample --dataset mackey-glass --model linear --precision single --out "$T/cx"
+expect 2 "--precision single refused for two hidden layers" "--precision single: only a network with one hidden layer" "$B" sample --dataset mackey-glass --hidden 3,3 --precision single --out "$T/cx"
+expect 2 "--precision single refused by sgld" "--precision single: --sampler sgld's minibatch gradients are computed in double" "$B" sample --dataset mackey-glass --sampler sgld --precision single --out "$T/cx"
+expect 2 "--precision takes double or single" "--precision: 'half' is not one of" "$B" sample --dataset mackey-glass --precision half --out "$T/cx"
 # a centred run through the folder: predict from its CSVs reproduces its
 # own predictive means (that the draws are the model's parameters: tests/test_center.c)
 "$B" sample --dataset mackey-glass --samples 200 --chains 2 --max-depth 6 --out "$T/cmg" --quiet 2>"$T/err"

@@ -223,13 +223,22 @@ static int fused_expected(void)
            (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 }
 
+#define TOL_SINGLE 1e-4
+
 static void test_fused(gsl_rng *r)
 {
     int fused_where_fast = 1;
     bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
     size_t rows[] = {1, 8, 37};
     int Ks[] = {0, -1, 2, 3, 5}; /* 0: sigmoid output, -1: identity output */
-    for (int lanes = 4; lanes <= 8; lanes += 4) {
+    /* the instances: lanes and precision (bnn_model_spec.float32) */
+    const int inst_lanes[] = {4, 8, 8, 16}, inst_single[] = {0, 0, 1, 1};
+    for (int in = 0; in < 4; in++) {
+        const int lanes = inst_lanes[in], single = inst_single[in];
+        /* single precision: float's epsilon (6e-8) on each row's products, sigmoid and
+         * deltas, summed over at most 37 rows and 7 units; the residuals' squares summed
+         * in double */
+        const double tol = single ? TOL_SINGLE : 1e-12;
         for (int a = 0; a < 3; a++)
             for (int k = 0; k < 5; k++) {
                 double worst_lp = 0.0, worst_g = 0.0;
@@ -242,6 +251,7 @@ static void test_fused(gsl_rng *r)
                                          K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 4, K);
                     sp.hidden[0] = 7; /* one tile of 4 and a remainder of 3 */
                     sp.hidden_act = acts[a];
+                    sp.float32 = single;
                     if (Ks[k] == -1)
                         sp.output_act = BNN_ACT_IDENTITY;
                     bnn_model *m = NULL;
@@ -276,9 +286,10 @@ static void test_fused(gsl_rng *r)
                     bnn_table_free(t);
                 }
                 CHECK(same_no_grad, "fused kernel: logp without gradient differs");
-                CHECK_VERBOSE(worst_lp < 1e-12 && worst_g < 1e-12,
-                              "fused kernel (%d lanes) = BLAS path: act=%-7s %s K=%d, n = 1, 8, "
-                              "37: rel err logp %.1e, gradient %.1e", lanes, act_name(acts[a]),
+                CHECK_VERBOSE(worst_lp < tol && worst_g < tol,
+                              "fused kernel (%2d lanes, %s) = BLAS path: act=%-7s %s K=%d, n = 1, "
+                              "8, 37: rel err logp %.1e, gradient %.1e", lanes,
+                              single ? "single" : "double", act_name(acts[a]),
                               Ks[k] == 0  ? "sigmoid out "
                               : Ks[k] < 0 ? "identity out"
                                           : "softmax     ",
@@ -308,22 +319,32 @@ static void test_fused(gsl_rng *r)
     bnn_model_free(m);
     bnn_table_free(t);
 
-    /* each instance's own exp and log against libm */
-    for (int lanes = 4; lanes <= 8; lanes += 4) {
+    /* each instance's own exp and log against libm (single precision: on [-87, 87] and
+     * [e^-87, e^87], to a few of float's epsilon, 1.2e-7, the argument itself rounded to
+     * float first) */
+    for (int in = 0; in < 4; in++) {
+        const int lanes = inst_lanes[in], single = inst_single[in];
+        const double lim = single ? 87.0 : 708.0, llim = single ? 87.0 : 690.0;
+        const double tol = single ? 4e-7 : 1e-15;
         double we = 0.0, wl = 0.0;
         for (int i = 0; i <= 20000; i++) {
-            double x = -708.0 + 1416.0 * i / 20000.0 + 1e-3 * gsl_rng_uniform(r);
-            x = fmin(x, 708.0);
+            double x = -lim + 2 * lim * i / 20000.0 + 1e-3 * gsl_rng_uniform(r);
+            x = fmin(x, lim);
+            if (single)
+                x = (float)x;
             double ex, lx;
-            bnn_fused_exp_log(lanes, x, &ex, &lx);
+            bnn_fused_exp_log(lanes, single, x, &ex, &lx);
             we = fmax(we, fabs(ex - exp(x)) / exp(x));
-            double s = exp(gsl_ran_flat(r, -690.0, 690.0));
-            bnn_fused_exp_log(lanes, s, &ex, &lx);
+            double s = exp(gsl_ran_flat(r, -llim, llim));
+            if (single)
+                s = (float)s;
+            bnn_fused_exp_log(lanes, single, s, &ex, &lx);
             wl = fmax(wl, fabs(lx - log(s)) / fmax(1.0, fabs(log(s))));
         }
-        CHECK_VERBOSE(we < 1e-15 && wl < 1e-15,
-                      "kernel exp (%d lanes) on [-708, 708]: max rel err %.1e; log on [e^-690, "
-                      "e^690]: %.1e", lanes, we, wl);
+        CHECK_VERBOSE(we < tol && wl < tol,
+                      "kernel exp (%2d lanes, %s) on [-%.0f, %.0f]: max rel err %.1e; log on "
+                      "[e^-%.0f, e^%.0f]: %.1e", lanes, single ? "single" : "double", lim, lim,
+                      we, llim, llim, wl);
     }
 }
 
@@ -359,7 +380,12 @@ static void test_linear_ss(gsl_rng *r)
             th[p + 1] = log(1e-6) + gsl_ran_gaussian(r, 1.0);
             against_blas(m, &d, work, th, g1, g2, &worst_lp, &worst_g);
         }
-        CHECK_VERBOSE(d.logp != bnn_model_logp_blas && worst_lp < 1e-10 && worst_g < 1e-10,
+        /* Repeated columns: Z'Z is singular and the expansion is about beta0 = 0, so the
+         * SSE (about 2e-4 near the fit) is y'y (about 2e4) less nearly all of itself: a
+         * cancellation of 1e8, double's epsilon 1.1e-16 times that (measured up to 6.5e-9,
+         * by the random stream's position). */
+        const double tol = dup ? 1e-7 : 1e-10;
+        CHECK_VERBOSE(d.logp != bnn_model_logp_blas && worst_lp < tol && worst_g < tol,
                       "linear regression by sufficient statistics = row by row%s: rel err "
                       "logp %.1e, gradient %.1e", dup ? " (repeated column)" : "", worst_lp,
                       worst_g);
@@ -1417,18 +1443,26 @@ static void test_center(gsl_rng *r)
                 free(g);
                 free(g0);
             }
-            /* the fused kernel's statistics (both instances) against the hand's */
-            for (int lanes = 4; lanes <= 8; lanes += 4) {
-                if (bnn_model_set_fused_lanes(m1, lanes) != 0 ||
-                    bnn_model_set_fused_lanes(m0, lanes) != 0)
+            /* the fused kernel's statistics (every instance: 4 and 8 lanes in double, 8 and
+             * 16 in single precision) against the hand's */
+            bnn_model *m1f = NULL;
+            sp.float32 = 1;
+            CHECK(bnn_model_new(&m1f, &sp, t, &err) == BNN_OK, "single model: %s", err.msg);
+            sp.float32 = 0;
+            const int inst_lanes[] = {4, 8, 8, 16}, inst_single[] = {0, 0, 1, 1};
+            for (int in = 0; in < 4 && m1f; in++) {
+                const int lanes = inst_lanes[in], single = inst_single[in];
+                bnn_model *mc = single ? m1f : m1;
+                if (bnn_model_set_fused_lanes(mc, lanes) != 0 ||
+                    bnn_model_set_fused_lanes(m0, single ? 8 : lanes) != 0)
                     continue;
-                bnn_density e1 = bnn_model_density(m1);
+                bnn_density e1 = bnn_model_density(mc);
                 double *wk = bnn_zalloc(e1.work_len), *g1 = bnn_zalloc(e1.dim),
                        *g0 = bnn_zalloc(e1.dim), *cs = bnn_zalloc(1 + 2 * H + P * H);
                 double we = 0.0;
                 for (size_t j = 0; j < e1.dim; j++)
                     th[j] = gsl_ran_gaussian(r, 0.8);
-                double l1 = bnn_model_center_fused(m1, wk, th, g1, cs, mod);
+                double l1 = bnn_model_center_fused(mc, wk, th, g1, cs, mod);
                 double l0 = bnn_model_logp_blas(m0, wk, mod, g0);
                 double hb[H], s[H], S[P * H];
                 double b = hand_means(t, th, P, H, acts[a], hb, s, S);
@@ -1453,12 +1487,12 @@ static void test_center(gsl_rng *r)
                 for (size_t j = 0; j < e1.dim; j++)
                     we = fmax(we, fabs(g1[j] - g0[j]) / gmax);
                 we = fmax(we, fabs(l1 - l0) / (1 + fabs(l0)));
-                CHECK_VERBOSE(isfinite(l1) && !isnan(we) && we < 1e-12,
-                              "center act=%-8s out=%-8s: the %d-lane kernel's b2, "
+                CHECK_VERBOSE(isfinite(l1) && !isnan(we) && we < (single ? TOL_SINGLE : 1e-12),
+                              "center act=%-8s out=%-8s: the %2d-lane %s kernel's b2, "
                               "hbar, mapped point, value and centred gradient against the hand "
                               "and the BLAS path's gradient pulled back by hand (max err %.1e)",
-                              act_name(acts[a]),
-                              act_name(outs[o]), lanes, we);
+                              act_name(acts[a]), act_name(outs[o]), lanes,
+                              single ? "single" : "double", we);
                 free(wk);
                 free(g1);
                 free(g0);
@@ -1479,6 +1513,7 @@ static void test_center(gsl_rng *r)
             free(back);
             bnn_model_free(m0);
             bnn_model_free(m1);
+            bnn_model_free(m1f);
             bnn_table_free(t);
         }
     /* the flag means nothing to a linear model, a classifier or two hidden layers */

@@ -472,9 +472,9 @@ else
 fi
 # rows over ranks sample the model's own coordinates (--center no --axes no): each rank's
 # rows alone cannot give the means the centred level needs, and the slices' sum is the
-# model's own density
+# model's own density; in double precision (single sums each slice's gradient in float)
 # shellcheck disable=SC2086
-"$B" sample --dataset mackey-glass --hidden 6 $hmc --center no --axes no --chains 2 --threads 2 --out "$tmp/h2" 2> /dev/null
+"$B" sample --dataset mackey-glass --hidden 6 $hmc --center no --axes no --precision double --chains 2 --threads 2 --out "$tmp/h2" 2> /dev/null
 # shellcheck disable=SC2086
 mpi 4 sample --dataset mackey-glass --hidden 6 $hmc --chains 2 --out "$tmp/h2-mpi" 2> "$tmp/err"
 if out=$(close "$tmp/h2" "$tmp/h2-mpi"); then

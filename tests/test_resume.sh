@@ -145,6 +145,25 @@ for sig in TERM INT; do
         bad "SIG$sig: resume exit $code, $(cat "$T/err")"
 done
 
+# --precision: recorded in config.json, which resume follows (the chains' cached log
+# densities are that precision's), whatever the recorded command says: a run given
+# --precision=double (nuts's default is single), cut from its recorded command, interrupted
+# and resumed, has the draws of the double run never interrupted, not the single one's
+if grep -qw avx2 /proc/cpuinfo; then   # a processor without it has no single precision
+    "$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3000 \
+        --chains 2 --seed 3 --precision=double --quiet --out "$T/f64-ref" 2>"$T/err"
+    interrupt "$T/f64" --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 \
+        --samples 3000 --chains 2 --seed 3 --precision=double --quiet
+    uncut "$T/f64" --precision=double
+    "$B" resume "$T/f64" --quiet 2>"$T/err"
+    code=$?
+    [ $code -eq 0 ] && [ $cut = yes ] && same_run "$T/f64-ref" "$T/f64" && ! same_run "$T/nuts-ref" "$T/f64" &&
+        grep -q '"precision":[[:space:]]*"double"' "$T/f64/config.json" &&
+        grep -q '"precision":[[:space:]]*"single"' "$T/nuts-ref/config.json" &&
+        ok "--precision: recorded, kept by resume (not in the recorded command), equal to the uninterrupted run, not the other precision's" ||
+        bad "--precision and resume: exit $code, cut $cut, $(cat "$T/err")"
+fi
+
 # extend: 3000 iterations (1500 burn-in) plus 120 draws = a run of 3120 with burn-in 1500
 "$B" sample --train "$TRAIN" --test "$TEST" --sampler nuts --max-depth 6 --hidden 5 --samples 3120 --burn-in 1500 \
     --chains 2 --seed 3 --quiet --out "$T/long" 2>"$T/err"

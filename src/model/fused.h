@@ -24,12 +24,14 @@ typedef struct bnn_fused bnn_fused;
 struct bnn_fused {
     int D, H, K;                  /* inputs, hidden units, outputs */
     int hidden, out;              /* BNN_FUSED_*; out: IDENTITY, SIGMOID or SOFTMAX */
-    int lanes;                    /* 8: fused8.c's instance; 4: fused4.c's */
+    int lanes;                    /* 8: fused8.c's instance; 4: fused4.c's; single: 16 or 8 */
+    int single;                   /* 1: the single-precision instances (fused16f.c, fused8f.c) */
     size_t nblk;
     double inv_n;                 /* 1 / the number of rows (padding excluded) */
     double *x;                    /* nblk x D x lanes */
     double *y;                    /* regression: nblk x lanes; softmax: one-hot nblk x K x lanes */
     double *mask;                 /* nblk x lanes: 1 for a row, 0 for padding */
+    float *xs, *ys, *masks;       /* single: the same in float (x, y, mask then unused) */
 };
 
 /* cs: NULL, or (one output only) theta's output bias is the centred level c of center.c,
@@ -41,7 +43,13 @@ double bnn_fused_eval8(const bnn_fused *f, const double *theta, double *g, doubl
                        double *cs);
 double bnn_fused_eval4(const bnn_fused *f, const double *theta, double *g, double *work,
                        double *cs);
+double bnn_fused_eval16f(const bnn_fused *f, const double *theta, double *g, double *work,
+                         double *cs);
+double bnn_fused_eval8f(const bnn_fused *f, const double *theta, double *g, double *work,
+                        double *cs);
 void bnn_fused_exp_log8(double x, double *e, double *l);
+void bnn_fused_exp_log16f(double x, double *e, double *l);
+void bnn_fused_exp_log8f(double x, double *e, double *l);
 void bnn_fused_exp_log4(double x, double *e, double *l);
 
 #endif

@@ -300,7 +300,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
             bnn_model_free(m);
             return bnn_fail(err, BNN_ENOMEM, "model: out of memory");
         }
-        m->fused_fast = fused_is_fast(bnn_fused_lanes(m->fused));
+        m->fused_fast = fused_is_fast(bnn_fused_lanes(m->fused) / (spec->float32 ? 2 : 1));
     }
     if (train && m->L == 1 && spec->task == BNN_TASK_REGRESSION &&
         spec->output_act == BNN_ACT_IDENTITY) {
@@ -933,7 +933,8 @@ int bnn_model_set_fused_lanes(bnn_model *m, int lanes)
         return -1;
     const bnn_model_spec *sp = &m->spec;
     bnn_fused *f = bnn_fused_new(m->train->x, m->train->y, m->label, m->train->n, m->width[0],
-                                 m->width[1], m->width[2], sp->hidden_act, sp->output_act, lanes);
+                                 m->width[1], m->width[2], sp->hidden_act, sp->output_act, lanes,
+                                 sp->float32);
     if (!f)
         return -1;
     bnn_fused_free(m->fused);
@@ -947,6 +948,8 @@ static int use_fused(const bnn_model *m)
 {
     return m->fused && m->fused_fast;
 }
+
+int bnn_model_float32(const bnn_model *m) { return use_fused(m) && bnn_fused_single(m->fused); }
 
 /* The sum of squared residuals at theta, by the density's own path (bitwise the value its
  * log density uses). */

@@ -14,9 +14,11 @@
  * g = sum_i r_i d f_i / d theta (regression), or the log-likelihood with g its gradient
  * (softmax); g may be NULL. work holds bnn_fused_work(f) doubles. */
 /* lanes: rows per vector, 8 (fused8.c) or 4 (fused4.c), or 0 for bnn_fused_best_lanes();
- * NULL for another count or when out of memory. */
+ * single: the single-precision instances, 16 (fused16f.c) or 8 (fused8f.c) lanes, or 0 for
+ * twice bnn_fused_best_lanes(). NULL for another count or when out of memory. */
 bnn_fused *bnn_fused_new(const double *x, const double *y, const int *label, size_t n, int D,
-                         int H, int K, bnn_activation hidden, bnn_activation out, int lanes);
+                         int H, int K, bnn_activation hidden, bnn_activation out, int lanes,
+                         int single);
 void bnn_fused_free(bnn_fused *f);
 size_t bnn_fused_work(const bnn_fused *f);
 double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double *work);
@@ -26,11 +28,12 @@ double bnn_fused_eval(const bnn_fused *f, const double *theta, double *g, double
 double bnn_fused_eval_center(const bnn_fused *f, const double *theta, double *g, double *work,
                              double *cs);
 int bnn_fused_lanes(const bnn_fused *f);
+int bnn_fused_single(const bnn_fused *f);
 /* The processor's native vector width in doubles: 8 with AVX-512, 4 with AVX2 and FMA,
  * else 8 (whose baseline clone is the one measured). */
 int bnn_fused_best_lanes(void);
 /* The lanes-wide kernel's vector exp and log at one point, for the tests. */
-void bnn_fused_exp_log(int lanes, double x, double *e, double *l);
+void bnn_fused_exp_log(int lanes, int single, double x, double *e, double *l);
 
 /* linear.c: the sum of squared residuals of y on (x, 1) at beta = (w, b) from sufficient
  * statistics; g (may be NULL) receives -1/2 d SSE / d beta = Z'(y - Z beta). */
@@ -58,7 +61,8 @@ int bnn_model_has_fused(const bnn_model *m);
  * the model), whether or not the density takes it, for the tests. */
 double bnn_model_center_fused(const void *ctx, double *work, const double *theta, double *grad,
                               double *cs, double *mapped);
-/* Rebuilds the model's fused kernel with `lanes` rows per vector (4 or 8), for the tests
+/* Rebuilds the model's fused kernel with `lanes` rows per vector (4 or 8; in the model's
+ * single precision, bnn_model_spec.float32, 8 or 16), for the tests
  * and benchmarks of either instance on any processor (take the density again: its
  * work_len may grow). -1 for a model the kernel does not take (not one hidden layer,
  * more than BNN_FUSED_MAXK outputs, no training data), or out of memory. */
