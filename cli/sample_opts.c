@@ -360,9 +360,9 @@ static void model_defaults(sample_opts *o, const char *C)
         o->axes = 0;
     coords_default(o, C, &o->axes, "--axes");
     /* Single precision for the gradient samplers' networks: twice the SIMD lanes, 1.7-2x the
-     * gradients a second (bench_density), and abalone, the slowest of the study's networks
-     * to converge, in 292 s at seed 3 where double took 21 rounds, about 730 s (README,
-     * "Single precision"). The density's log differs from the double one's by a median of
+     * gradients a second (bench_density); abalone, the slowest of the study's networks to
+     * converge, in 167-303 s on five seeds where double took 488-730 s on three, sunspot in
+     * 15-26 s on ten where double took 28-57 s (README, "Single precision"). The density's log differs from the double one's by a median of
      * 5e-5, at most 4e-4, at abalone's draws (bench/precision_error.c). Double for the
      * study's preset (whose outputs are pinned to the byte) and the other samplers. The
      * model applies it where it has the kernel (bnn_model_float32) and ignores it elsewhere
