@@ -947,6 +947,19 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         mpi.phase = PHASE_RUN;
     }
     int R = mpi.size, M = rc0->chains;
+    /* every rank computes the density in the precision rank 0 records: a node without AVX2
+     * has no single-precision kernel (bnn_model_float32) and would compute in double */
+    int f32 = bnn_model_float32(m), f32_lo = f32, f32_hi = f32;
+    MPI_Allreduce(&f32, &f32_lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&f32, &f32_hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (f32_lo != f32_hi) {
+        if (mpi.rank == 0)
+            fprintf(stderr, "bnnmc: the ranks' processors differ: some have no single-precision "
+                    "kernel (AVX2), so the density would differ between ranks (give --precision "
+                    "double)\n");
+        mpi.phase = PHASE_DONE;
+        exit(EXIT_USAGE);
+    }
     bnn_run_config rc = *rc0;
     monitor mo = {.user = rc0, .reporting = 1, .ticks_mpi = mpi.thread_level >= MPI_THREAD_FUNNELED,
                   .total = (size_t)M * rc0->n_iter, .t0 = now(), .failed_rank = -1,
