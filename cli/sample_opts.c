@@ -362,11 +362,11 @@ static void model_defaults(sample_opts *o, const char *C)
     /* Single precision for the gradient samplers' networks: twice the SIMD lanes, 1.7-2x the
      * gradients a second (bench_density); abalone, the slowest of the study's networks to
      * converge, in 167-303 s on five seeds where double took 488-730 s on three, sunspot in
-     * 15-26 s on ten where double took 28-57 s (README, "Single precision"). The density's log differs from the double one's by a median of
-     * 5e-5, at most 4e-4, at abalone's draws (bench/precision_error.c). Double for the
-     * study's preset (whose outputs are pinned to the byte) and the other samplers. The
-     * model applies it where it has the kernel (bnn_model_float32) and ignores it elsewhere
-     * unless given. */
+     * 15-26 s on ten where double took 28-57 s (README, "Single precision"). The density's
+     * log differs from the double one's by a median of 5e-5, at most 4e-4, at abalone's
+     * draws (bench/precision_error.c). Double for the study's preset (whose outputs are
+     * pinned to the byte) and the other samplers. The model applies it where it has the
+     * kernel (bnn_model_float32) and ignores it elsewhere unless given. */
     if (o->precision > 0 && (!o->nn || o->n_hidden != 1))   /* before the data are read */
         die_usage(C, "--precision single: only a network with one hidden layer has a "
                   "single-precision kernel (give --precision double)");
@@ -456,8 +456,8 @@ int sample_opts_parse_with(sample_opts *o, int argc, char **argv, const char *C,
         O_TRAIN = 256, O_TEST, O_DATASET, O_OUT, O_TARGET, O_TASK, O_MODEL, O_HIDDEN, O_ACT,
         O_OUTPUT, O_PRIOR, O_NU1, O_NU2, O_SAMPLER, O_SAMPLES, O_BURN, O_THIN, O_CHAINS,
         O_THREADS, O_SEED, O_INIT, O_FORCE, O_QUIET, O_HELP, O_TARGET_ACC, O_NOADAPT, O_STEPSIZE,
-        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_AXES, O_PRECISION, O_MAX_TIME, O_TARGET_RHAT,
-        O_TARGET_ESS, O_ROUND, O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
+        O_NOADAPT_ALL, O_METRIC, O_NOISE_STEP, O_CENTER, O_AXES, O_PRECISION, O_MAX_TIME,
+        O_TARGET_RHAT, O_TARGET_ESS, O_ROUND, O_PRESET, O_CHECKPOINT, O_SAVE_WARMUP, O_ADAPT_FROM, O_MAX_MEMORY
     };
     /* the data, model and output options, which `bnnmc variational` shares */
     static const struct option data_model[] = {
