@@ -15,7 +15,8 @@ static const char demo_usage[] =
     "\n"
     "Runs the study's network (one hidden layer of 10 sigmoid units) with 4 chains on a\n"
     "built-in data set (default mackey-glass) twice: with bnnmc's default sampler (nuts,\n"
-    "here 1000 iterations, half warm-up) into the run folder DIR (default ./bnnmc-demo,\n"
+    "run until its predictions converge, at most 120 s: --max-time; a given --samples N runs\n"
+    "N iterations, half warm-up, instead) into the run folder DIR (default ./bnnmc-demo,\n"
     "overwritten), and with the study's (--preset study: Langevin-gradient proposals, 10000\n"
     "iterations, half burn-in) into DIR/study; prints a short summary, the two side by side\n"
     "(the predictions' R-hat and ESS, the test metric, the time), and draws DIR's figures\n"
@@ -35,6 +36,14 @@ static void print_block(const char *name, const bnn_prediction *p)
                p->metric_mean, p->metric_std, p->metric_of_mean);
 }
 
+/* The iterations a chain ran: --samples, or under --max-time its warm-up and rounds. */
+static long iterations(const sample_opts *o, const run_result *r)
+{
+    if (o->max_time > 0)
+        return (long)(r->draws->n_burn + r->draws->n_kept * (size_t)o->thin);
+    return o->samples;
+}
+
 /* What was run and how it went, on stdout. */
 static void print_report(const sample_opts *o, const run_result *r)
 {
@@ -47,7 +56,7 @@ static void print_report(const sample_opts *o, const run_result *r)
         printf("-%d", sp->hidden[l]);
     printf("-%d, %zu parameters; sampler %s, %d chains x %ld iterations (%zu burn-in), "
            "%zu draws kept per chain\n", bnn_model_n_outputs(m), bnn_model_dim(m),
-           o->sampler, (int)o->chains, o->samples,
+           o->sampler, (int)o->chains, iterations(o, r),
            r->draws->n_burn, r->draws->n_kept);
     printf("  acceptance per chain:");
     for (int c = 0; c < r->draws->chains; c++)
@@ -85,7 +94,12 @@ static void print_side_by_side(const sample_opts *so, const run_result *sr, cons
            sr->pred_test ? "side by side, test rows" : "side by side, training rows",
            "the study's", "bnnmc's default");
     snprintf(a, sizeof a, "%s, %ld it", so->sampler, so->samples);
-    snprintf(b, sizeof b, "%s, %ld it", o->sampler, o->samples);
+    if (o->max_time > 0)   /* run until converged: the iterations it took */
+        snprintf(b, sizeof b, "%s, %ld it%s", o->sampler, iterations(o, r),
+                 pd->rhat_max < o->target_rhat && pd->ess_bulk_min >= o->target_ess
+                     ? ", converged" : "");
+    else
+        snprintf(b, sizeof b, "%s, %ld it", o->sampler, o->samples);
     printf("  %-28s %-22s %s\n", "sampler, iterations", a, b);
     if (ps->task == BNN_TASK_REGRESSION) {
         snprintf(a, sizeof a, "%.4f +- %.4f", ps->metric_mean, ps->metric_std);
@@ -114,12 +128,15 @@ int cmd_demo(int argc, char **argv)
     o.dataset = "mackey-glass";
     o.out = "bnnmc-demo";
     o.force = 1;
-    /* half the default's length, so that the demo takes about a minute on two cores (NUTS
-     * on this network runs trees of 500-1000 steps) */
-    o.samples = 1000;
-    int has_data = 0;
-    for (int i = 1; i < argc; i++)
+    /* the default sampler run until its predictions converge (Mackey-Glass: 15-23 s on two
+     * cores, README "Single precision"), unless a length is given */
+    int has_data = 0, has_length = 0;
+    for (int i = 1; i < argc; i++) {
         has_data |= strcmp(argv[i], "--train") == 0;
+        has_length |= strncmp(argv[i], "--samples", 9) == 0;
+    }
+    if (!has_length)
+        o.max_time = 120;
     if (has_data)
         o.dataset = NULL;
     if (sample_opts_parse(&o, argc, argv, "demo", demo_usage))
