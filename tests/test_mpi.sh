@@ -352,19 +352,28 @@ threaded_prefix() {
 
 # Ctrl-C during --max-time's rounds on 2 ranks, past round 3: exit 1, the draws so far
 # written as partial, every chain as long, and they are the plain threaded run's first draws
+# interrupt_round NP ROUND DIR ARGS...: `bnnmc sample ARGS` on NP ranks, run until converged
+# towards targets it cannot reach, Ctrl-C'd (the ranks themselves get SIGINT, as above) once
+# its progress reaches ROUND (at most 2 minutes); rc its exit status, stderr in $tmp/err
+interrupt_round() {
+    np=$1 round=$2 dir=$3
+    shift 3
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS=$noleak timeout 300 $MR -np "$np" "$B" sample "$@" --samples 200 --max-time 250 \
+        --target-ess 1e12 --out "$dir" < /dev/null > /dev/null 2> "$tmp/err" &
+    mp=$!
+    i=0
+    while [ $i -lt 120 ] && ! grep -q "^bnnmc: round $round," "$tmp/err"; do
+        sleep 1
+        i=$((i + 1))
+    done
+    pkill -INT -P $mp || kill -INT $mp
+    wait $mp
+    rc=$?
+}
 mtc="--dataset mackey-glass --model linear --chains 3 --burn-in 100 --seed 5 --checkpoint-every 0"
 # shellcheck disable=SC2086
-ASAN_OPTIONS=$noleak timeout 300 $MR -np 2 "$B" sample $mtc --samples 200 --max-time 250 --target-ess 1e12 \
-    --out "$tmp/int-mt" < /dev/null > /dev/null 2> "$tmp/err" &
-mp=$!
-i=0
-while [ $i -lt 120 ] && ! grep -q "^bnnmc: round 3," "$tmp/err"; do
-    sleep 1
-    i=$((i + 1))
-done
-pkill -INT -P $mp || kill -INT $mp
-wait $mp
-rc=$?
+interrupt_round 2 3 "$tmp/int-mt" $mtc
 # shellcheck disable=SC2086
 threaded_prefix "$tmp/int-mt" $mtc
 if [ $rc = 1 ] && [ "$(echo "$rows" | wc -l)" = 1 ] && [ "${n:-0}" -ge 300 ] && [ $same = 1 ] &&
@@ -378,19 +387,8 @@ fi
 # each), past round 2: exit 1, the draws so far written as partial, every chain as long, the
 # folder whole (summary reads it). Not compared draw by draw with one process: the slices'
 # sum differs from it in the last bits (section 4 bounds that).
-rrc="sample --dataset mackey-glass --model linear --sampler nuts --chains 2 --burn-in 100 --seed 6 --checkpoint-every 0"
-# shellcheck disable=SC2086
-ASAN_OPTIONS=$noleak timeout 300 $MR -np 4 "$B" $rrc --samples 200 --max-time 250 --target-ess 1e12 \
-    --out "$tmp/int-rr" < /dev/null > /dev/null 2> "$tmp/err" &
-mp=$!
-i=0
-while [ $i -lt 120 ] && ! grep -q "^bnnmc: round 2," "$tmp/err"; do
-    sleep 1
-    i=$((i + 1))
-done
-pkill -INT -P $mp || kill -INT $mp
-wait $mp
-rc=$?
+interrupt_round 4 2 "$tmp/int-rr" --dataset mackey-glass --model linear --sampler nuts --chains 2 \
+    --burn-in 100 --seed 6 --checkpoint-every 0
 rows="$(for c in 1 2; do grep -c '^[-0-9]' "$tmp/int-rr/chain-$c.csv" 2> /dev/null; done | sort -u)"
 if [ $rc = 1 ] && [ "$(echo "$rows" | wc -l)" = 1 ] && [ "${rows:-0}" -ge 200 ] &&
     grep -q "marked partial" "$tmp/err" && grep -q '"status":.*partial: stopped after .* in round' "$tmp/int-rr/metrics.json" &&
