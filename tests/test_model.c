@@ -1750,6 +1750,63 @@ static void test_axes(gsl_rng *r)
     bnn_table_free(t);
 }
 
+/* The density's drift of a network of one hidden layer of at most 16 units (model.c's
+ * padded pass, two vectors of 8 lanes) equals the path any network takes bit for bit, at
+ * every width around the lanes' edges, every activation and output, with weights large
+ * enough to saturate units (rounding edges exercised). Its own generator: the tests above
+ * keep their random streams. */
+static void test_drift_lanes(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    int widths[] = {1, 7, 8, 9, 10, 15, 16, 17};
+    bnn_activation acts[] = {BNN_ACT_SIGMOID, BNN_ACT_TANH, BNN_ACT_RELU};
+    int cases = 0, same = 0;
+    for (int wk = 0; wk < 8; wk++)
+        for (int a = 0; a < 3; a++)
+            for (int task = 0; task < 4; task++) {
+                /* regression with sigmoid and identity outputs, softmax 3 classes, the
+                 * study's sigmoid outputs on 2 classes */
+                int K = task < 2 ? 0 : task == 2 ? 3 : 2;
+                size_t p = (size_t)(1 + (wk * 5 + a * 3 + task) % 12);
+                bnn_table *t = random_table(r, 23, p, K);
+                bnn_model_spec sp;
+                bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION,
+                                     (int)p, K);
+                sp.hidden[0] = widths[wk];
+                sp.hidden_act = acts[a];
+                if (task == 1)
+                    sp.output_act = BNN_ACT_IDENTITY;
+                if (task == 3)
+                    sp.output_act = BNN_ACT_SIGMOID;
+                bnn_model *m = NULL;
+                if (bnn_model_new(&m, &sp, t, NULL) != BNN_OK) {
+                    CHECK(0, "model for the drift lanes (H=%d)", widths[wk]);
+                    bnn_table_free(t);
+                    continue;
+                }
+                bnn_density d = bnn_model_density(m);
+                double *work = bnn_zalloc(d.work_len), *th = bnn_zalloc(d.dim);
+                double *got = bnn_zalloc(d.dim), *want = bnn_zalloc(d.dim);
+                for (size_t j = 0; j < d.dim; j++)
+                    th[j] = gsl_ran_gaussian(r, j % 5 == 0 ? 4.0 : 0.7);
+                d.drift(d.ctx, work, 0.07, th, got);
+                bnn_model_drift_any(m, work, 0.07, th, want);
+                cases++;
+                same += memcmp(got, want, d.dim * sizeof *got) == 0 &&
+                        memcmp(got, th, d.dim * sizeof *got) != 0;
+                free(work);
+                free(th);
+                free(got);
+                free(want);
+                bnn_model_free(m);
+                bnn_table_free(t);
+            }
+    CHECK_VERBOSE(cases == 96 && same == cases, "one hidden layer's drift (padded lanes) = any "
+                  "network's, bit for bit, and moved: %d of %d cases", same, cases);
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -1774,6 +1831,7 @@ int main(void)
     test_log_prior_split(r);
     test_center(r);
     test_axes(r);
+    test_drift_lanes();
     gsl_rng_free(r);
     return check_done("test_model");
 }

@@ -72,6 +72,8 @@ static int sigmoid_softmax(const bnn_model_spec *s)
 
 static int fused_is_fast(int lanes);
 static int use_fused(const bnn_model *m);
+static int drift_padded(const bnn_model *m);
+static size_t drift_extra(const bnn_model *m);
 /* in the order of bnn_activation */
 static const char *const activation_names[] = {"identity", "sigmoid", "tanh", "relu", "softmax"};
 
@@ -261,7 +263,7 @@ bnn_status bnn_model_new(bnn_model **out, const bnn_model_spec *spec, const bnn_
     m->n_weights = off;
     m->dim = off + (spec->task == BNN_TASK_REGRESSION);
     size_t batch = work_for_rows(m, train ? train->n : 1);
-    size_t row = work_for_rows(m, 1);
+    size_t row = work_for_rows(m, 1) + (drift_padded(m) ? drift_extra(m) : 0);
     m->work_len = batch > row ? batch : row;
 
     if (set_prior(m) != BNN_OK) {
@@ -770,98 +772,211 @@ static double model_logp_tempered(const void *ctx, double *work, double beta,
  * of the sigmoid outputs against one-hot targets, delta = (t - o) o (1 - o) (the study's
  * backward_pass); with the standard softmax output, cross-entropy, delta = t - softmax(z)
  * (bnnmc's, NOT the study's: the gradient of the log likelihood it samples). Each row's
- * deltas are computed with the weights before that row's update. */
+ * deltas are computed with the weights before that row's update.
+ *
+ * The pass is a chain of dependent rows (each reads the weights the last one wrote), so its
+ * speed is its latency: the study's table spends most of its sampling time here. Every
+ * value is a multiply then an add, each rounded, in one fixed order; the two versions below
+ * (any network, and one hidden layer of at most DRIFT_LANES units) do the same operations
+ * on the same values and agree bit for bit (test_model). */
+
+/* Layer l's outputs for one row: a = act(b + sum_i in_i W_i), summed in input order. Four
+ * outputs' sums at a time are kept in registers (a store and a load per term otherwise: a
+ * may alias W for the compiler). The softmax is left to the caller. */
+static inline void drift_forward(const bnn_model *m, int l, const double *in, const double *out,
+                                 double *a)
+{
+    int wi = m->width[l], wo = m->width[l + 1], j = 0;
+    const double *W = out + m->w_off[l], *b = out + m->b_off[l];
+    for (; j + 4 <= wo; j += 4) {
+        double s0 = b[j], s1 = b[j + 1], s2 = b[j + 2], s3 = b[j + 3];
+        for (int i = 0; i < wi; i++) {
+            double v = in[i];
+            const double *Wi = W + (size_t)i * wo + j;
+            s0 += v * Wi[0];
+            s1 += v * Wi[1];
+            s2 += v * Wi[2];
+            s3 += v * Wi[3];
+        }
+        a[j] = s0;
+        a[j + 1] = s1;
+        a[j + 2] = s2;
+        a[j + 3] = s3;
+    }
+    for (; j < wo; j++) {
+        double s0 = b[j];
+        for (int i = 0; i < wi; i++)
+            s0 += in[i] * W[(size_t)i * wo + j];
+        a[j] = s0;
+    }
+    bnn_activation act = layer_act(m, l);
+    if (act != BNN_ACT_SOFTMAX)
+        act_forward(act, a, (size_t)wo);
+}
+
+/* The output deltas of row r from its outputs o. */
+static inline void drift_output_delta(const bnn_model *m, size_t r, const double *o,
+                                      double *delta)
+{
+    int K = m->width[m->L];
+    if (m->spec.task == BNN_TASK_REGRESSION) {
+        delta[0] = m->train->y[r] - o[0];
+        if (m->spec.output_act == BNN_ACT_SIGMOID)
+            delta[0] *= o[0] * (1.0 - o[0]);
+    } else if (sigmoid_softmax(&m->spec)) {
+        for (int k = 0; k < K; k++)
+            delta[k] = ((k == m->label[r]) - o[k]) * o[k] * (1.0 - o[k]);
+    } else {
+        double mx = o[0], s = 0.0;
+        for (int k = 1; k < K; k++)
+            mx = o[k] > mx ? o[k] : mx;
+        for (int k = 0; k < K; k++)
+            s += exp(o[k] - mx);
+        for (int k = 0; k < K; k++)
+            delta[k] = -exp(o[k] - mx) / s;
+        delta[m->label[r]] += 1.0;
+    }
+}
+
+/* Layer l's step for one row: below it (l > 0) the deltas of its inputs into spare, with
+ * W before this row's update; then W += lr a_in delta', b += lr delta. */
+static inline void drift_backward(const bnn_model *m, int l, const double *a_in,
+                                  const double *delta, double *spare, double lr, double *out)
+{
+    int wi = m->width[l], wo = m->width[l + 1];
+    double *W = out + m->w_off[l], *b = out + m->b_off[l];
+    if (l > 0) {
+        for (int i = 0; i < wi; i++) {
+            const double *Wi = W + (size_t)i * wo;
+            double s = 0.0;
+            for (int j = 0; j < wo; j++)
+                s += Wi[j] * delta[j];
+            spare[i] = s;
+        }
+        act_backward(layer_act(m, l - 1), a_in, spare, (size_t)wi);
+    }
+    for (int i = 0; i < wi; i++) {
+        double v = lr * a_in[i];
+        double *Wi = W + (size_t)i * wo;
+        for (int j = 0; j < wo; j++)
+            Wi[j] += v * delta[j];
+    }
+    for (int j = 0; j < wo; j++)
+        b[j] += lr * delta[j];
+}
+
+/* Any network. work: sum_width activations, then two max_width delta buffers. */
+static void drift_any(const bnn_model *m, double *work, double lr, double *out)
+{
+    size_t n = m->train->n;
+    int L = m->L;
+    for (size_t r = 0; r < n; r++) {
+        const double *x = m->train->x + r * m->train->p;
+        const double *in = x;
+        for (int l = 0; l < L; l++) {
+            double *a = act_buf(m, work, 1, l + 1);
+            drift_forward(m, l, in, out, a);
+            in = a;
+        }
+        double *delta = work + m->sum_width, *spare = delta + m->max_width;
+        drift_output_delta(m, r, act_buf(m, work, 1, L), delta);
+        for (int l = L - 1; l >= 0; l--) {
+            const double *a_in = l == 0 ? x : act_buf(m, work, 1, l);
+            drift_backward(m, l, a_in, delta, spare, lr, out);
+            double *t = delta;
+            delta = spare;
+            spare = t;
+        }
+    }
+}
+
+/* One hidden layer of H <= DRIFT_LANES units: its weights and biases are held in a padded
+ * copy, a row of DRIFT_LANES per input (zeros past H), and each row's hidden sums and the
+ * update of W1 and b1 are done on two vectors of 8 lanes: lane j does exactly the scalar
+ * operations of unit j in drift_forward / drift_backward (b + x_0 W_0 + x_1 W_1 + ..., and
+ * W += (lr x_i) d_j), with no contraction into FMA (ISO C mode: -ffp-contract=off), so the
+ * result is drift_any's bit for bit. The output layer is drift_any's code. work: as
+ * drift_any's, then drift_extra(m) doubles for the padded copies. */
+enum { DRIFT_LANES = 16 };
+typedef double drift_v8 __attribute__((vector_size(64), may_alias));
+
+static int drift_padded(const bnn_model *m)
+{
+    return m->L == 2 && m->width[1] <= DRIFT_LANES;
+}
+
+static size_t drift_extra(const bnn_model *m)
+{
+    /* W1 (p rows), b1 and the hidden deltas, and 8 doubles to align to 64 bytes */
+    return ((size_t)m->width[0] + 2) * DRIFT_LANES + 8;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void drift_one_hidden(const bnn_model *m, double *work, double lr, double *out)
+{
+    size_t n = m->train->n, p = (size_t)m->width[0];
+    int H = m->width[1];
+    double *a = act_buf(m, work, 1, 1), *o = act_buf(m, work, 1, 2);
+    double *delta = work + m->sum_width, *spare = delta + m->max_width;
+    double *pad = spare + m->max_width;
+    pad += (8 - ((uintptr_t)pad / sizeof *pad) % 8) % 8;
+    drift_v8 *Wp = (drift_v8 *)pad, *bp = Wp + 2 * p, *dp = bp + 2;
+    double *W1 = out + m->w_off[0], *b1 = out + m->b_off[0];
+    memset(pad, 0, (p + 2) * DRIFT_LANES * sizeof *pad);
+    for (size_t i = 0; i < p; i++)
+        memcpy(pad + i * DRIFT_LANES, W1 + i * (size_t)H, (size_t)H * sizeof *pad);
+    memcpy(pad + p * DRIFT_LANES, b1, (size_t)H * sizeof *pad);
+    double *dlanes = pad + (p + 1) * DRIFT_LANES;
+    for (size_t r = 0; r < n; r++) {
+        const double *x = m->train->x + r * p;
+        drift_v8 h0 = bp[0], h1 = bp[1];
+        for (size_t i = 0; i < p; i++) {
+            drift_v8 v = {x[i], x[i], x[i], x[i], x[i], x[i], x[i], x[i]};
+            h0 = h0 + v * Wp[2 * i];
+            h1 = h1 + v * Wp[2 * i + 1];
+        }
+        double hs[DRIFT_LANES];
+        memcpy(hs, &h0, sizeof h0);
+        memcpy(hs + 8, &h1, sizeof h1);
+        memcpy(a, hs, (size_t)H * sizeof *a);
+        act_forward(m->spec.hidden_act, a, (size_t)H);
+        drift_forward(m, 1, a, out, o);
+        drift_output_delta(m, r, o, delta);
+        drift_backward(m, 1, a, delta, spare, lr, out);
+        /* spare: the hidden deltas */
+        memcpy(dlanes, spare, (size_t)H * sizeof *dlanes);
+        drift_v8 d0 = dp[0], d1 = dp[1];
+        for (size_t i = 0; i < p; i++) {
+            double li = lr * x[i];
+            drift_v8 v = {li, li, li, li, li, li, li, li};
+            Wp[2 * i] = Wp[2 * i] + v * d0;
+            Wp[2 * i + 1] = Wp[2 * i + 1] + v * d1;
+        }
+        drift_v8 lv = {lr, lr, lr, lr, lr, lr, lr, lr};
+        bp[0] = bp[0] + lv * d0;
+        bp[1] = bp[1] + lv * d1;
+    }
+    for (size_t i = 0; i < p; i++)
+        memcpy(W1 + i * (size_t)H, pad + i * DRIFT_LANES, (size_t)H * sizeof *pad);
+    memcpy(b1, pad + p * DRIFT_LANES, (size_t)H * sizeof *pad);
+}
+
 static void model_drift(const void *ctx, double *work, double lr, const double *theta,
                         double *out)
 {
     const bnn_model *m = ctx;
     memcpy(out, theta, m->dim * sizeof *out);
-    size_t n = m->train->n;
-    int L = m->L, K = m->width[L], squared = sigmoid_softmax(&m->spec);
-    double *delta = work + m->sum_width, *spare = delta + m->max_width;
-    for (size_t r = 0; r < n; r++) {
-        const double *x = m->train->x + r * m->train->p;
-        /* forward one row, plain loops: the layers are too small for BLAS to pay. Four
-         * outputs' sums at a time are kept in registers (a store and a load per term
-         * otherwise: a may alias W for the compiler), each summed in input order. */
-        const double *in = x;
-        for (int l = 0; l < L; l++) {
-            int wi = m->width[l], wo = m->width[l + 1], j = 0;
-            double *a = act_buf(m, work, 1, l + 1);
-            const double *W = out + m->w_off[l], *b = out + m->b_off[l];
-            for (; j + 4 <= wo; j += 4) {
-                double s0 = b[j], s1 = b[j + 1], s2 = b[j + 2], s3 = b[j + 3];
-                for (int i = 0; i < wi; i++) {
-                    double v = in[i];
-                    const double *Wi = W + (size_t)i * wo + j;
-                    s0 += v * Wi[0];
-                    s1 += v * Wi[1];
-                    s2 += v * Wi[2];
-                    s3 += v * Wi[3];
-                }
-                a[j] = s0;
-                a[j + 1] = s1;
-                a[j + 2] = s2;
-                a[j + 3] = s3;
-            }
-            for (; j < wo; j++) {
-                double s0 = b[j];
-                for (int i = 0; i < wi; i++)
-                    s0 += in[i] * W[(size_t)i * wo + j];
-                a[j] = s0;
-            }
-            bnn_activation act = layer_act(m, l);
-            if (act != BNN_ACT_SOFTMAX)
-                act_forward(act, a, (size_t)wo);
-            in = a;
-        }
-        double *o = act_buf(m, work, 1, L);
-        if (m->spec.task == BNN_TASK_REGRESSION) {
-            delta[0] = m->train->y[r] - o[0];
-            if (m->spec.output_act == BNN_ACT_SIGMOID)
-                delta[0] *= o[0] * (1.0 - o[0]);
-        } else if (squared) {
-            for (int k = 0; k < K; k++)
-                delta[k] = ((k == m->label[r]) - o[k]) * o[k] * (1.0 - o[k]);
-        } else {
-            double mx = o[0], s = 0.0;
-            for (int k = 1; k < K; k++)
-                mx = o[k] > mx ? o[k] : mx;
-            for (int k = 0; k < K; k++)
-                s += exp(o[k] - mx);
-            for (int k = 0; k < K; k++)
-                delta[k] = -exp(o[k] - mx) / s;
-            delta[m->label[r]] += 1.0;
-        }
-        for (int l = L - 1; l >= 0; l--) {
-            int wi = m->width[l], wo = m->width[l + 1];
-            const double *a_in = l == 0 ? x : act_buf(m, work, 1, l);
-            double *W = out + m->w_off[l], *b = out + m->b_off[l];
-            if (l > 0) {
-                for (int i = 0; i < wi; i++) {
-                    const double *Wi = W + (size_t)i * wo;
-                    double s = 0.0;
-                    for (int j = 0; j < wo; j++)
-                        s += Wi[j] * delta[j];
-                    spare[i] = s;
-                }
-                act_backward(layer_act(m, l - 1), a_in, spare, (size_t)wi);
-            }
-            for (int i = 0; i < wi; i++) {
-                double v = lr * a_in[i];
-                double *Wi = W + (size_t)i * wo;
-                for (int j = 0; j < wo; j++)
-                    Wi[j] += v * delta[j];
-            }
-            for (int j = 0; j < wo; j++)
-                b[j] += lr * delta[j];
-            double *t = delta;
-            delta = spare;
-            spare = t;
-        }
-        delta = work + m->sum_width;
-        spare = delta + m->max_width;
-    }
+    if (drift_padded(m))
+        drift_one_hidden(m, work, lr, out);
+    else
+        drift_any(m, work, lr, out);
+}
+
+void bnn_model_drift_any(const bnn_model *m, double *work, double lr, const double *theta,
+                         double *out)
+{
+    memcpy(out, theta, m->dim * sizeof *out);
+    drift_any(m, work, lr, out);
 }
 
 /* Whether the density takes the fused kernel (decided once, when the model is built), by

@@ -74,6 +74,10 @@ void bnn_model_logits_batch(const bnn_model *m, const double *theta, size_t stri
                             const bnn_table *t, double *out, double *work);
 
 /* Regression: the coordinate of eta = log tau^2 in the unconstrained vector. */
+/* The study's Langevin map (bnn_density.drift) by the path any network takes: the density's
+ * own drift must equal it bit for bit (test_model). work: the density's work_len. */
+void bnn_model_drift_any(const bnn_model *m, double *work, double lr, const double *theta,
+                         double *out);
 size_t bnn_model_eta_index(const bnn_model *m);
 
 #endif
