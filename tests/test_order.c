@@ -210,6 +210,78 @@ static void test_select(void)
     CHECK(nan_same, "select with NaNs: the former arrangement");
 }
 
+/* ------------------------------------------------------------ order statistics by counting */
+
+/* bnn_order_stats gives exactly the order statistics of the sorted copy, for every kind of
+ * data (ties, -0/+0, one far outlier that crowds the rest into one bucket, heavy tails),
+ * x left as it was; and declines (-1) for a constant, a NaN or an infinity. */
+static void test_order_stats(void)
+{
+    size_t sizes[] = {1, 2, 3, 10, 101, 4097, 25000};
+    double *x = malloc(25000 * sizeof *x), *y = malloc(25000 * sizeof *y);
+    double *keep = malloc(25000 * sizeof *keep), *gather = malloc(25000 * sizeof *gather);
+    uint32_t *hist = malloc(BNN_ORDER_BUCKETS * sizeof *hist);
+    int runs = 0, exact = 0, declined = 0, want_declined = 0, untouched = 1;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int kind = 0; kind < KINDS + 2; kind++) {
+            size_t n = sizes[si];
+            if (kind < KINDS) {
+                fill(x, n, kind);
+            } else if (kind == KINDS) {   /* one outlier: the rest in the first bucket */
+                fill(x, n, CONT);
+                x[n / 2] = 1e12;
+            } else {   /* heavy tails */
+                for (size_t i = 0; i < n; i++)
+                    x[i] = tan(3.14159 * (unif() - 0.5));
+            }
+            memcpy(y, x, n * sizeof *y);
+            qsort(y, n, sizeof *y, cmp_double);
+            int constant = y[0] == y[n - 1];
+            size_t r[8];
+            int nr = 0;
+            double prob[] = {0.025, 0.5, 0.975};
+            r[nr++] = 0;
+            for (int q = 0; q < 3; q++) {
+                size_t k = (size_t)floor((double)(n - 1) * prob[q]);
+                r[nr++] = k;
+                if (k + 1 < n)
+                    r[nr++] = k + 1;
+            }
+            r[nr++] = n - 1;
+            double out[8];
+            memcpy(keep, x, n * sizeof *keep);
+            int got = bnn_order_stats(x, n, r, nr, out, gather, hist);
+            untouched &= memcmp(keep, x, n * sizeof *x) == 0;
+            runs++;
+            want_declined += constant;
+            if (got != 0) {
+                declined += constant;
+                continue;
+            }
+            int ok = !constant;
+            for (int q = 0; q < nr; q++)   /* -0 and +0 compare equal, as selection's do */
+                ok &= out[q] == y[r[q]];
+            exact += ok;
+        }
+    x[0] = 1.0;
+    x[1] = NAN;
+    x[2] = 2.0;
+    size_t r0 = 0;
+    double o;
+    int nan_declined = bnn_order_stats(x, 3, &r0, 1, &o, gather, hist) == -1;
+    x[1] = INFINITY;
+    int inf_declined = bnn_order_stats(x, 3, &r0, 1, &o, gather, hist) == -1;
+    CHECK_VERBOSE(exact + declined == runs && declined == want_declined && untouched &&
+                  nan_declined && inf_declined, "order statistics by counting = the sorted "
+                  "copy's: %d of %d exact, %d constant declined (of %d), NaN/inf declined %d/%d",
+                  exact, runs - want_declined, declined, want_declined, nan_declined, inf_declined);
+    free(x);
+    free(y);
+    free(keep);
+    free(gather);
+    free(hist);
+}
+
 /* ------------------------------------------------------------ rank-normalised R-hat */
 
 /* The former way, kept as the reference: z_scale by argsort of each array. */
@@ -343,6 +415,7 @@ int main(void)
 {
     test_argsort();
     test_select();
+    test_order_stats();
     test_rhat_work();
     return check_done("test_order");
 }

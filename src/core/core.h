@@ -67,5 +67,11 @@ void bnn_argsort_ws(const double *x, size_t n, size_t *idx, uint64_t *kbuf, size
 int bnn_sort(double *x, size_t n);
 void bnn_select_kth(double *x, size_t n, size_t k);
 double bnn_quantile_sorted(const double *s, size_t n, double p);
+/* The order statistics x_(r[q]) (0-based ranks, nr <= 8) of x, exactly, into out; x is
+ * left as it was. gather: n doubles of scratch; hist: BNN_ORDER_BUCKETS. -1 (nothing
+ * done) when x holds a NaN or an infinity, or one value only: select instead. */
+enum { BNN_ORDER_BUCKETS = 4096 };
+int bnn_order_stats(const double *x, size_t n, const size_t *r, int nr, double *out,
+                    double *gather, uint32_t *hist);
 
 #endif

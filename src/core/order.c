@@ -250,3 +250,77 @@ double bnn_quantile_sorted(const double *s, size_t n, double p)
         return s[n - 1];
     return s[lo] + (h - (double)lo) * (s[lo + 1] - s[lo]);
 }
+
+/* The order statistics x_(r) for the nr ranks r[] (0-based, each < n) of x[0..n), by one
+ * pass that counts the values in ORDER_BUCKETS equal-width buckets between the minimum and
+ * the maximum, one that gathers the buckets holding a wanted rank, and a selection within
+ * each: two reads of x instead of a selection over all of it per rank. (x - min) * scale
+ * rounds monotonically, so a larger value never falls in an earlier bucket and the r-th
+ * value is the (r - count before its bucket)-th of its bucket: the result is exactly the
+ * r-th order statistic, as any selection gives. gather: n doubles; hist: ORDER_BUCKETS.
+ * Returns -1 (nothing done) when x has a NaN or an infinity or all its values are equal. */
+int bnn_order_stats(const double *x, size_t n, const size_t *r, int nr, double *out,
+                    double *gather, uint32_t *hist)
+{
+    enum { NB = BNN_ORDER_BUCKETS, MAXR = 8 };
+    if (n == 0 || n > UINT32_MAX - 1 || nr < 1 || nr > MAXR)
+        return -1;
+    double lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    double width = hi - lo;
+    if (!(width > 0) || !isfinite(width))
+        return -1;   /* also a NaN anywhere: the comparisons above skip it, the sum finds it */
+    double scale = (double)NB / width, sum = 0;
+    memset(hist, 0, NB * sizeof *hist);
+    for (size_t i = 0; i < n; i++) {
+        double b = (x[i] - lo) * scale;
+        hist[b < NB - 1 ? (size_t)b : NB - 1]++;
+        sum += x[i];
+    }
+    if (!isfinite(sum))
+        return -1;
+    /* each wanted rank's bucket and its rank within it */
+    size_t bucket[MAXR], within[MAXR];
+    for (int q = 0; q < nr; q++) {
+        size_t before = 0, b = 0;
+        while (before + hist[b] <= r[q])
+            before += hist[b++];
+        bucket[q] = b;
+        within[q] = r[q] - before;
+    }
+    /* hist becomes the gather map: 0 for a bucket not wanted, else one past the next free
+     * place of its segment in gather */
+    size_t start[MAXR], count[MAXR], used = 0;
+    for (int q = 0; q < nr; q++) {
+        int seen = -1;
+        for (int e = 0; e < q; e++)
+            if (bucket[e] == bucket[q])
+                seen = e;
+        if (seen >= 0) {
+            start[q] = start[seen];
+            count[q] = count[seen];
+            continue;
+        }
+        start[q] = used;
+        count[q] = hist[bucket[q]];
+        used += count[q];
+    }
+    for (size_t b = 0; b < NB; b++)
+        hist[b] = 0;
+    for (int q = 0; q < nr; q++)
+        hist[bucket[q]] = (uint32_t)start[q] + 1;
+    for (size_t i = 0; i < n; i++) {
+        double b = (x[i] - lo) * scale;
+        uint32_t *h = hist + (b < NB - 1 ? (size_t)b : NB - 1);
+        if (*h)
+            gather[(*h)++ - 1] = x[i];
+    }
+    for (int q = 0; q < nr; q++) {
+        bnn_select_kth(gather + start[q], count[q], within[q]);
+        out[q] = gather[start[q] + within[q]];
+    }
+    return 0;
+}

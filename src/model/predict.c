@@ -24,6 +24,7 @@ typedef struct {
     const double *tau;        /* their square roots */
     const double *prec;       /* 1 / tau2 */
     const double *lnorm;      /* -log(2 pi tau2) / 2 */
+    double tau2_mean;         /* mean of tau2, summed in draw order */
     uint64_t seed;
     double *row_cover;        /* per row 1/0 coverage (regression) */
     double *row_lpd;          /* per row log predictive density */
@@ -125,28 +126,65 @@ static double quantile7(double *x, size_t n, size_t lo, size_t hi, double q)
     return x[k] + (h - (double)k) * (next - x[k]);
 }
 
+/* R's type-7 quantiles at 2.5%, 50% and 97.5% of x (n values, permuted): by counting
+ * (bnn_order_stats), or by selection where it declines. Either gives each order statistic
+ * exactly, so the quantiles are the same. gather: n doubles; hist: BNN_ORDER_BUCKETS. */
+static void quantiles(double *x, size_t n, double *gather, uint32_t *hist, double *q025,
+                      double *q50, double *q975)
+{
+    const double prob[3] = {0.025, 0.5, 0.975};
+    double h[3], v[6];
+    size_t k[3], rank[6];
+    int nr = 0;
+    for (int q = 0; q < 3; q++) {
+        h[q] = (double)(n - 1) * prob[q];
+        k[q] = (size_t)floor(h[q]);
+        rank[nr++] = k[q];
+        if (k[q] + 1 < n)
+            rank[nr++] = k[q] + 1;
+    }
+    if (bnn_order_stats(x, n, rank, nr, v, gather, hist) != 0) {
+        /* the median first; then, with enough draws that both order statistics of a tail
+         * quantile lie on its side of the median, each tail within its half */
+        size_t k50 = (size_t)floor((double)(n - 1) * 0.5);
+        int halves = n >= 100;
+        *q50 = quantile7(x, n, 0, n, 0.5);
+        *q025 = quantile7(x, n, 0, halves ? k50 + 1 : n, 0.025);
+        *q975 = quantile7(x, n, halves ? k50 : 0, n, 0.975);
+        return;
+    }
+    double *out[3] = {q025, q50, q975};
+    for (int q = 0, j = 0; q < 3; q++) {
+        double xk = v[j++];
+        if (k[q] + 1 >= n) {
+            *out[q] = xk;
+            continue;
+        }
+        double next = v[j++];
+        *out[q] = xk + (h[q] - (double)k[q]) * (next - xk);
+    }
+}
+
 static bnn_status row_pass(void *arg, size_t lo, size_t hi)
 {
     job *j = arg;
     bnn_status st = BNN_OK;
     bnn_prediction *p = j->p;
     size_t S = p->S, K = (size_t)p->K;
-    double *buf = malloc(S * sizeof *buf);
+    double *buf = malloc(S * sizeof *buf), *gather = malloc(S * sizeof *gather);
+    uint32_t *hist = malloc(BNN_ORDER_BUCKETS * sizeof *hist);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!buf || !rng) {
+    if (!buf || !gather || !hist || !rng) {
         st = BNN_ENOMEM;
         goto done;
     }
     for (size_t i = lo; i < hi; i++) {
         if (p->task == BNN_TASK_REGRESSION) {
             const float *f = p->draw_pred + i * S;
-            double mf = 0, mt = 0;
-            for (size_t s = 0; s < S; s++) {
+            double mf = 0, mt = j->tau2_mean;
+            for (size_t s = 0; s < S; s++)
                 mf += f[s];
-                mt += j->tau2[s];
-            }
             mf /= (double)S;
-            mt /= (double)S;
             double vf = 0;
             for (size_t s = 0; s < S; s++)
                 vf += (f[s] - mf) * (f[s] - mf);
@@ -157,13 +195,7 @@ static bnn_status row_pass(void *arg, size_t lo, size_t hi)
             gsl_rng_set(rng, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL));
             for (size_t s = 0; s < S; s++)
                 buf[s] = f[s] + j->tau[s] * gsl_ran_gaussian_ziggurat(rng, 1.0);
-            /* the median first; then, with enough draws that both order statistics of a
-             * tail quantile lie on its side of the median, each tail within its half */
-            size_t k50 = (size_t)floor((double)(S - 1) * 0.5);
-            int halves = S >= 100;
-            p->q50[i] = quantile7(buf, S, 0, S, 0.5);
-            p->q025[i] = quantile7(buf, S, 0, halves ? k50 + 1 : S, 0.025);
-            p->q975[i] = quantile7(buf, S, halves ? k50 : 0, S, 0.975);
+            quantiles(buf, S, gather, hist, &p->q025[i], &p->q50[i], &p->q975[i]);
             if (p->has_y) {
                 double y = p->y[i];
                 j->row_cover[i] = y >= p->q025[i] && y <= p->q975[i];
@@ -174,9 +206,17 @@ static bnn_status row_pass(void *arg, size_t lo, size_t hi)
                     buf[s] = j->lnorm[s] - 0.5 * r * r * j->prec[s];
                     mx = buf[s] > mx ? buf[s] : mx;
                 }
-                double acc = 0;
-                for (size_t s = 0; s < S; s++)
-                    acc += exp(buf[s] - mx);
+                /* a run of one draw repeats its terms (the study's samplers reject most
+                 * proposals): the same argument, the same exp */
+                double acc = 0, last = NAN, e = 0;
+                for (size_t s = 0; s < S; s++) {
+                    double v = buf[s] - mx;
+                    if (v != last) {
+                        e = exp(v);
+                        last = v;
+                    }
+                    acc += e;
+                }
                 j->row_lpd[i] = mx + log(acc / (double)S);
             }
         } else {
@@ -198,6 +238,8 @@ static bnn_status row_pass(void *arg, size_t lo, size_t hi)
     }
 done:
     free(buf);
+    free(gather);
+    free(hist);
     if (rng)
         gsl_rng_free(rng);
     return st;
@@ -330,7 +372,10 @@ bnn_status bnn_predict(const bnn_model *m, const bnn_draws *dr, const bnn_table 
         prec[s] = exp(-eta);
         lnorm[s] = -0.5 * (log(2 * M_PI) + eta);
     }
-    job ctx = {m, dr, t, p, tau2, tau, prec, lnorm, seed, cover, lpd};
+    double tau2_sum = 0;
+    for (size_t s = 0; reg && s < S; s++)
+        tau2_sum += tau2[s];
+    job ctx = {m, dr, t, p, tau2, tau, prec, lnorm, tau2_sum / (double)S, seed, cover, lpd};
     int blas = bnn_blas_threads(1);   /* the pool's threads are the parallelism here */
     st = bnn_parallel_for(S, threads, draw_pass, &ctx);
     bnn_blas_threads(blas);
