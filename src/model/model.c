@@ -890,15 +890,21 @@ static void drift_any(const bnn_model *m, double *work, double lr, double *out)
     }
 }
 
-/* One hidden layer of H <= DRIFT_LANES units: its weights and biases are held in a padded
- * copy, a row of DRIFT_LANES per input (zeros past H), and each row's hidden sums and the
- * update of W1 and b1 are done on two vectors of 8 lanes: lane j does exactly the scalar
- * operations of unit j in drift_forward / drift_backward (b + x_0 W_0 + x_1 W_1 + ..., and
- * W += (lr x_i) d_j), with no contraction into FMA (ISO C mode: -ffp-contract=off), so the
- * result is drift_any's bit for bit. The output layer is drift_any's code. work: as
- * drift_any's, then drift_extra(m) doubles for the padded copies. */
+/* One hidden layer of H <= DRIFT_LANES units, the study's network: W1, b1 and W2 are held
+ * in padded copies (a row of DRIFT_LANES per input, a column of W2 per output, zeros past
+ * H) and each row's hidden sums, hidden deltas and updates of W1, b1 and W2 are done on two
+ * vectors of 8 lanes. Lane j does exactly the scalar operations of unit j in drift_forward
+ * / drift_backward (b + x_0 W_0 + x_1 W_1 + ..., 0 + W2_j1 d_1 + ..., W += (lr x_i) d_j),
+ * with no contraction into FMA (ISO C mode: -ffp-contract=off), so the result is
+ * drift_any's bit for bit. The sums over the hidden units (the outputs) stay scalar, in
+ * unit order. The activations go through act_forward as drift_any's do: bnn_vsigmoid's
+ * lanes and tail must see the same values at the same places. Besides keeping the weights
+ * in registers, the vectors spare the row's chain the reloads that a scalar store followed
+ * by a vector load costs (the chain of dependent rows is the pass's whole time). work: as
+ * drift_any's, then drift_extra(m) doubles. */
 enum { DRIFT_LANES = 16 };
 typedef double drift_v8 __attribute__((vector_size(64), may_alias));
+typedef long long drift_m8 __attribute__((vector_size(64), may_alias));
 
 static int drift_padded(const bnn_model *m)
 {
@@ -907,58 +913,114 @@ static int drift_padded(const bnn_model *m)
 
 static size_t drift_extra(const bnn_model *m)
 {
-    /* W1 (p rows), b1 and the hidden deltas, and 8 doubles to align to 64 bytes */
-    return ((size_t)m->width[0] + 2) * DRIFT_LANES + 8;
+    /* W1 (p rows), b1 and W2 (K columns), 16 for the 16-lane store of the activations and
+     * 8 to align to 64 bytes */
+    return ((size_t)m->width[0] + 1 + (size_t)m->width[2]) * DRIFT_LANES + 16 + 8;
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void drift_one_hidden(const bnn_model *m, double *work, double lr, double *out)
 {
-    size_t n = m->train->n, p = (size_t)m->width[0];
+    size_t n = m->train->n, p = (size_t)m->width[0], K = (size_t)m->width[2];
     int H = m->width[1];
-    double *a = act_buf(m, work, 1, 1), *o = act_buf(m, work, 1, 2);
-    double *delta = work + m->sum_width, *spare = delta + m->max_width;
-    double *pad = spare + m->max_width;
+    bnn_activation hact = m->spec.hidden_act, oact = m->spec.output_act;
+    size_t used = (size_t)m->sum_width + 2 * (size_t)m->max_width;
+    double *a = work, *o = work + H, *delta = work + m->sum_width;
+    double *pad = work + (used > DRIFT_LANES ? used : DRIFT_LANES);
     pad += (8 - ((uintptr_t)pad / sizeof *pad) % 8) % 8;
-    drift_v8 *Wp = (drift_v8 *)pad, *bp = Wp + 2 * p, *dp = bp + 2;
+    drift_v8 *Wp = (drift_v8 *)pad, *bp = Wp + 2 * p, *W2p = bp + 2;
     double *W1 = out + m->w_off[0], *b1 = out + m->b_off[0];
-    memset(pad, 0, (p + 2) * DRIFT_LANES * sizeof *pad);
+    double *W2 = out + m->w_off[1], *b2 = out + m->b_off[1];
+    memset(pad, 0, (p + 1 + K) * DRIFT_LANES * sizeof *pad);
     for (size_t i = 0; i < p; i++)
-        memcpy(pad + i * DRIFT_LANES, W1 + i * (size_t)H, (size_t)H * sizeof *pad);
-    memcpy(pad + p * DRIFT_LANES, b1, (size_t)H * sizeof *pad);
-    double *dlanes = pad + (p + 1) * DRIFT_LANES;
+        for (int j = 0; j < H; j++)
+            pad[i * DRIFT_LANES + (size_t)j] = W1[i * (size_t)H + (size_t)j];
+    for (int j = 0; j < H; j++) {
+        pad[p * DRIFT_LANES + (size_t)j] = b1[j];
+        for (size_t k = 0; k < K; k++)
+            pad[(p + 1 + k) * DRIFT_LANES + (size_t)j] = W2[(size_t)j * K + k];
+    }
+    /* all ones in the lanes of the H units, zeros past them */
+    drift_m8 keep[2];
+    for (int j = 0; j < DRIFT_LANES; j++)
+        keep[j / 8][j % 8] = j < H ? -1 : 0;
+    const drift_v8 one = {1, 1, 1, 1, 1, 1, 1, 1}, zero = {0, 0, 0, 0, 0, 0, 0, 0};
+    const drift_v8 lrv = lr * one;
     for (size_t r = 0; r < n; r++) {
         const double *x = m->train->x + r * p;
         drift_v8 h0 = bp[0], h1 = bp[1];
         for (size_t i = 0; i < p; i++) {
-            drift_v8 v = {x[i], x[i], x[i], x[i], x[i], x[i], x[i], x[i]};
+            drift_v8 v = x[i] * one;
             h0 = h0 + v * Wp[2 * i];
             h1 = h1 + v * Wp[2 * i + 1];
         }
-        double hs[DRIFT_LANES];
-        memcpy(hs, &h0, sizeof h0);
-        memcpy(hs + 8, &h1, sizeof h1);
-        memcpy(a, hs, (size_t)H * sizeof *a);
-        act_forward(m->spec.hidden_act, a, (size_t)H);
-        drift_forward(m, 1, a, out, o);
-        drift_output_delta(m, r, o, delta);
-        drift_backward(m, 1, a, delta, spare, lr, out);
-        /* spare: the hidden deltas */
-        memcpy(dlanes, spare, (size_t)H * sizeof *dlanes);
-        drift_v8 d0 = dp[0], d1 = dp[1];
-        for (size_t i = 0; i < p; i++) {
-            double li = lr * x[i];
-            drift_v8 v = {li, li, li, li, li, li, li, li};
-            Wp[2 * i] = Wp[2 * i] + v * d0;
-            Wp[2 * i + 1] = Wp[2 * i + 1] + v * d1;
+        /* all 16 lanes stored (past H: o and the deltas, written again below) */
+        memcpy(a, &h0, sizeof h0);
+        memcpy(a + 8, &h1, sizeof h1);
+        act_forward(hact, a, (size_t)H);
+        drift_v8 a0, a1;
+        memcpy(&a0, a, sizeof a0);
+        memcpy(&a1, a + 8, sizeof a1);
+        a0 = (drift_v8)((drift_m8)a0 & keep[0]);
+        a1 = (drift_v8)((drift_m8)a1 & keep[1]);
+        for (size_t k = 0; k < K; k++) {
+            const double *w = (const double *)(W2p + 2 * k);
+            double s = b2[k];
+            for (int j = 0; j < H; j++)
+                s += a[j] * w[j];
+            o[k] = s;
         }
-        drift_v8 lv = {lr, lr, lr, lr, lr, lr, lr, lr};
-        bp[0] = bp[0] + lv * d0;
-        bp[1] = bp[1] + lv * d1;
+        if (oact != BNN_ACT_SOFTMAX)
+            act_forward(oact, o, K);
+        drift_output_delta(m, r, o, delta);
+        /* the hidden deltas: W2 before this row's update */
+        drift_v8 s0 = zero, s1 = zero;
+        for (size_t k = 0; k < K; k++) {
+            drift_v8 d = delta[k] * one;
+            s0 = s0 + W2p[2 * k] * d;
+            s1 = s1 + W2p[2 * k + 1] * d;
+        }
+        switch (hact) {
+        case BNN_ACT_SIGMOID:
+            s0 = s0 * (a0 * (1.0 - a0));
+            s1 = s1 * (a1 * (1.0 - a1));
+            break;
+        case BNN_ACT_TANH:
+            s0 = s0 * (1.0 - a0 * a0);
+            s1 = s1 * (1.0 - a1 * a1);
+            break;
+        case BNN_ACT_RELU:
+            s0 = (drift_v8)((drift_m8)s0 & (a0 > zero));
+            s1 = (drift_v8)((drift_m8)s1 & (a1 > zero));
+            break;
+        default:
+            break;
+        }
+        s0 = (drift_v8)((drift_m8)s0 & keep[0]);
+        s1 = (drift_v8)((drift_m8)s1 & keep[1]);
+        drift_v8 la0 = lr * a0, la1 = lr * a1;
+        for (size_t k = 0; k < K; k++) {
+            drift_v8 d = delta[k] * one;
+            W2p[2 * k] = W2p[2 * k] + la0 * d;
+            W2p[2 * k + 1] = W2p[2 * k + 1] + la1 * d;
+            b2[k] += lr * delta[k];
+        }
+        for (size_t i = 0; i < p; i++) {
+            drift_v8 v = (lr * x[i]) * one;
+            Wp[2 * i] = Wp[2 * i] + v * s0;
+            Wp[2 * i + 1] = Wp[2 * i + 1] + v * s1;
+        }
+        bp[0] = bp[0] + lrv * s0;
+        bp[1] = bp[1] + lrv * s1;
     }
     for (size_t i = 0; i < p; i++)
-        memcpy(W1 + i * (size_t)H, pad + i * DRIFT_LANES, (size_t)H * sizeof *pad);
-    memcpy(b1, pad + p * DRIFT_LANES, (size_t)H * sizeof *pad);
+        for (int j = 0; j < H; j++)
+            W1[i * (size_t)H + (size_t)j] = pad[i * DRIFT_LANES + (size_t)j];
+    for (int j = 0; j < H; j++) {
+        b1[j] = pad[p * DRIFT_LANES + (size_t)j];
+        for (size_t k = 0; k < K; k++)
+            W2[(size_t)j * K + k] = pad[(p + 1 + k) * DRIFT_LANES + (size_t)j];
+    }
 }
 
 static void model_drift(const void *ctx, double *work, double lr, const double *theta,
