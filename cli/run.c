@@ -475,8 +475,7 @@ void run_sample(sample_opts *o, run_result *res)
         fprintf(stderr, "\nbnnmc: interrupted; writing the %zu draws per chain made so far, "
                 "marked partial\n", dr->n_kept);
     }
-    for (int c = 0; c < rc.chains; c++)
-        rundir_write_chain(o->out, c, m, dr, o, &rc, res->partial ? status : NULL);
+    rundir_write_chains(o->out, m, dr, o, &rc, res->partial ? status : NULL, rc.threads);
     /* the summary first: its copy of the draws is gone before the predictions are made */
     if (dr->n_kept >= 4)
         rundir_write_summary(o->out, m, dr, rc.threads);

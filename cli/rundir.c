@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,25 +243,87 @@ static int put_chain_draws(FILE *f, const bnn_model *m, const bnn_draws *dr, int
     return 0;
 }
 
-void rundir_write_chain(const char *dir, int c, const bnn_model *m, const bnn_draws *dr,
-                        const sample_opts *o, const bnn_run_config *rc, const char *status)
+/* Chain c's file, whole or not at all: 0, or -1 with the one-line reason in msg. */
+static int write_chain_file(const char *dir, int c, const bnn_model *m, const bnn_draws *dr,
+                            const sample_opts *o, const bnn_run_config *rc, const char *status,
+                            char *msg, size_t len)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/chain-%d.csv", dir, c + 1);
     enum { BUF = 1 << 20 };   /* a large buffer: a chain file is many short fprintf calls */
     char *buf = malloc(BUF);
-    if (!buf)
-        die_runtime("%s: out of memory for a write buffer", path);
     atomic_file a;
-    atomic_open_or_exit(&a, path);
+    if (!buf) {
+        snprintf(msg, len, "%s: out of memory for a write buffer", path);
+        return -1;
+    }
+    if (atomic_open(&a, path) != 0) {
+        snprintf(msg, len, "%s: cannot write: %s", path, strerror(errno));
+        free(buf);
+        return -1;
+    }
     setvbuf(a.f, buf, _IOFBF, BUF);
     put_chain_settings(a.f, dr, c, o, rc, status);
-    if (put_chain_draws(a.f, m, dr, c) != 0) {
+    int bad = put_chain_draws(a.f, m, dr, c) != 0;
+    if (bad)
         atomic_discard(&a);
-        die_runtime("%s: cannot write: %s", path, strerror(errno));
-    }
-    atomic_close_or_exit(&a);
+    else
+        bad = atomic_close(&a) != 0;
+    if (bad)
+        snprintf(msg, len, "%s: cannot write: %s", path, strerror(errno));
     free(buf);
+    return bad ? -1 : 0;
+}
+
+typedef struct {
+    const char *dir;
+    const bnn_model *m;
+    const bnn_draws *dr;
+    const sample_opts *o;
+    const bnn_run_config *rc;
+    const char *status;
+    int first, step, failed;   /* chains first, first + step, ...; failed: the chain, or -1 */
+    char msg[4200];
+} chain_writer;
+
+static void *write_chains_from(void *arg)
+{
+    chain_writer *w = arg;
+    for (int c = w->first; c < w->dr->chains && w->failed < 0; c += w->step)
+        if (write_chain_file(w->dir, c, w->m, w->dr, w->o, w->rc, w->status, w->msg,
+                             sizeof w->msg) != 0)
+            w->failed = c;
+    return NULL;
+}
+
+void rundir_write_chains(const char *dir, const bnn_model *m, const bnn_draws *dr,
+                         const sample_opts *o, const bnn_run_config *rc, const char *status,
+                         int threads)
+{
+    /* files on several threads: formatting the draws is the cost, and each file's bytes
+     * come from its chain alone, so they are the same */
+    enum { MAX_WRITERS = 8 };
+    int T = threads < dr->chains ? threads : dr->chains;
+    T = T < 1 ? 1 : T > MAX_WRITERS ? MAX_WRITERS : T;
+    chain_writer w[MAX_WRITERS];
+    pthread_t tid[MAX_WRITERS];
+    int started[MAX_WRITERS] = {0};
+    for (int t = 0; t < T; t++) {
+        w[t] = (chain_writer){dir, m, dr, o, rc, status, t, T, -1, ""};
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, write_chains_from, &w[t]) == 0;
+    }
+    for (int t = 0; t < T; t++)
+        if (!started[t])   /* the calling thread's share, and any that could not start */
+            write_chains_from(&w[t]);
+    for (int t = 1; t < T; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    int worst = -1;
+    for (int t = 0; t < T; t++)
+        if (w[t].failed >= 0 && (worst < 0 || w[t].failed < w[worst].failed))
+            worst = t;
+    if (worst >= 0)
+        die_runtime("%s", w[worst].msg);
 }
 
 /* ",rhat,ess_bulk\n" of row i, NA where undefined (constant predictions). */

@@ -46,10 +46,12 @@ void rundir_prepare(const char *dir, int force);
 void rundir_write_config(const char *dir, const sample_opts *o, const bnn_model *m,
                          const bnn_table *train, const bnn_table *test,
                          const bnn_run_config *rc, const char *status);
-/* chain-(c+1).csv: chain c's draws in CmdStan's CSV layout. status is NULL for a complete
- * run. */
-void rundir_write_chain(const char *dir, int c, const bnn_model *m, const bnn_draws *dr,
-                        const sample_opts *o, const bnn_run_config *rc, const char *status);
+/* chain-1.csv ...: each chain's draws in CmdStan's CSV layout, written on up to threads
+ * threads, each file whole or not at all (a failure exits 1 naming the file). status is
+ * NULL for a complete run. */
+void rundir_write_chains(const char *dir, const bnn_model *m, const bnn_draws *dr,
+                         const sample_opts *o, const bnn_run_config *rc, const char *status,
+                         int threads);
 /* dir/name (pred-train.csv, pred-test.csv): per-row predictions. */
 void rundir_write_pred(const char *dir, const char *name, const bnn_prediction *p);
 /* summary.csv: lp__ and every parameter (constrained: tau2, not eta). */

@@ -87,6 +87,15 @@ mkdir "$T/lim"
 code=$?
 [ $code -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "lim/train.txt: cannot write" "$T/err" && [ -z "$(ls "$T/lim")" ] \
     && ok "datasets --write leaves no half-written file" || bad "datasets --write under a size limit: exit $code, files: $(ls "$T/lim"), $(cat "$T/err")"
+# the chain files, written on two threads: a failure is one line naming a chain's file, and
+# no chain file (nor its temporary) is left, whole or half
+mkdir "$T/lim2"
+(trap '' XFSZ; ulimit -f 40; exec "$B" sample --dataset mackey-glass --model nn --chains 3 --samples 400 \
+    --threads 2 --quiet --checkpoint-every 0 --out "$T/lim2/run") 2>"$T/err"
+code=$?
+[ $code -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "run/chain-[123].csv: cannot write: File too large" "$T/err" \
+    && [ -z "$(ls "$T/lim2/run" | grep chain)" ] \
+    && ok "chain files that cannot be written: exit 1, one line, none left" || bad "chain files under a size limit: exit $code, files: $(ls "$T/lim2/run"), $(cat "$T/err")"
 expect 2 "no data" "--train FILE or --dataset NAME is required" "$B" sample
 expect 2 "unknown dataset" "unknown data set 'nope'" "$B" sample --preset study --dataset nope --out "$T/x"
 printf '1 2 3\n4 x 6\n' >"$T/bad.txt"

@@ -74,26 +74,29 @@ static bnn_status draw_pass(void *arg, size_t lo, size_t hi)
             size_t nr = n - r0 < R ? n - r0 : R;
             bnn_table view = row_view(j->t, r0, nr);
             bnn_model_predict_batch(m, j->dr->theta + s0 * dim, dim, B, &view, out, work);
-            for (size_t b = 0; b < B; b++) {
-                size_t s = s0 + b;
+            /* row by row, the block's draws side by side: draw_pred[row][draw] is written
+             * B floats at a time (a draw at a time it was a cache miss per value); each
+             * draw's sum still runs over the rows in order */
+            for (size_t i = 0; i < nr; i++) {
                 if (p->task == BNN_TASK_REGRESSION) {
-                    double sse = acc[b];
-                    for (size_t i = 0; i < nr; i++) {
-                        double f = out[i * B + b], y = p->has_y ? p->y[r0 + i] : 0;
-                        p->draw_pred[(r0 + i) * S + s] = (float)f;
+                    const double *oi = out + i * B;
+                    float *dst = p->draw_pred + (r0 + i) * S + s0;
+                    double y = p->has_y ? p->y[r0 + i] : 0;
+                    for (size_t b = 0; b < B; b++) {
+                        double f = oi[b];
+                        dst[b] = (float)f;
                         if (p->has_y)
-                            sse += (y - f) * (y - f);
+                            acc[b] += (y - f) * (y - f);
                     }
-                    acc[b] = sse;
                 } else {
-                    for (size_t i = 0; i < nr; i++) {
+                    for (size_t b = 0; b < B; b++) {
                         const double *pi = out + i * B * K + b * K;
                         size_t best = 0;
                         for (size_t k = 1; k < K; k++)
                             best = pi[k] > pi[best] ? k : best;
                         acc[b] += p->has_y && (int)best == (int)p->y[r0 + i];
                         for (size_t k = 0; k < K; k++)
-                            p->draw_pred[((r0 + i) * K + k) * S + s] = (float)pi[k];
+                            p->draw_pred[((r0 + i) * K + k) * S + s0 + b] = (float)pi[k];
                     }
                 }
             }
