@@ -645,21 +645,22 @@ typedef struct {
     uint64_t chains, n_kept, n_warm, n_iter_done;
 } draws_head;
 
-/* Chains of dr as bytes: the head, then chain by chain its rows, warm-up rows and
- * per-chain values. */
-static void pack(bnn_draws *dr, bytes *b)
+/* Chains of dr as bytes: the head, then chain by chain its rows from k0 and warm-up rows
+ * from w0 (the ones not sent before; 0, 0: all), and its per-chain values. */
+static void pack(bnn_draws *dr, size_t k0, size_t w0, bytes *b)
 {
-    draws_head h = {(uint64_t)dr->chains, dr->n_kept, dr->warmup ? dr->warmup->n_kept : 0,
-                    dr->n_iter_done};
+    size_t warm = dr->warmup ? dr->warmup->n_kept : 0;
+    draws_head h = {(uint64_t)dr->chains, dr->n_kept - k0, warm - w0, dr->n_iter_done};
     put(b, &h, sizeof h);
     field f[16], w[16], c[16];
     size_t nf = row_fields(dr, f), nw = dr->warmup ? row_fields(dr->warmup, w) : 0;
     size_t nc = chain_fields(dr, c);
     for (int k = 0; k < dr->chains; k++) {
         for (size_t i = 0; i < nf; i++)
-            put(b, (char *)*f[i].p + (size_t)k * dr->n_kept * f[i].size, dr->n_kept * f[i].size);
+            put(b, (char *)*f[i].p + ((size_t)k * dr->n_kept + k0) * f[i].size,
+                h.n_kept * f[i].size);
         for (size_t i = 0; i < nw; i++)
-            put(b, (char *)*w[i].p + (size_t)k * h.n_warm * w[i].size, h.n_warm * w[i].size);
+            put(b, (char *)*w[i].p + ((size_t)k * warm + w0) * w[i].size, h.n_warm * w[i].size);
         for (size_t i = 0; i < nc; i++)
             put(b, (char *)*c[i].p + (size_t)k * c[i].size, c[i].size);
     }
@@ -710,9 +711,11 @@ static void alloc_whole(bnn_draws *out, const bnn_draws *like, int M, size_t kee
     }
 }
 
-/* Unpacks a rank's bytes (its head already read into h) as chains first.. of out, keeping
- * out->n_kept rows and out->warmup->n_kept warm-up rows of each. */
-static void unpack(const bytes *b, size_t pos, const draws_head *h, bnn_draws *out, int first)
+/* Unpacks a rank's bytes (its head already read into h) as chains first.. of out: its rows
+ * from row k0 of each chain up to out->n_kept, its warm-up rows from w0 up to
+ * out->warmup->n_kept (rows past those, which some chain did not reach, are skipped). */
+static void unpack(const bytes *b, size_t pos, const draws_head *h, bnn_draws *out, int first,
+                   size_t k0, size_t w0)
 {
     field f[16], w[16], c[16];
     size_t nf = row_fields(out, f), nw = out->warmup ? row_fields(out->warmup, w) : 0;
@@ -721,16 +724,38 @@ static void unpack(const bytes *b, size_t pos, const draws_head *h, bnn_draws *o
     for (uint64_t k = 0; k < h->chains; k++) {
         size_t to = (size_t)first + k;
         for (size_t i = 0; i < nf; i++) {
-            get(b, &pos, (char *)*f[i].p + to * keep * f[i].size, keep * f[i].size);
-            pos += (h->n_kept - keep) * f[i].size;
+            get(b, &pos, (char *)*f[i].p + (to * keep + k0) * f[i].size, (keep - k0) * f[i].size);
+            pos += (h->n_kept - (keep - k0)) * f[i].size;
         }
         for (size_t i = 0; i < nw; i++) {
-            get(b, &pos, (char *)*w[i].p + to * warm * w[i].size, warm * w[i].size);
-            pos += (h->n_warm - warm) * w[i].size;
+            get(b, &pos, (char *)*w[i].p + (to * warm + w0) * w[i].size, (warm - w0) * w[i].size);
+            pos += (h->n_warm - (warm - w0)) * w[i].size;
         }
         for (size_t i = 0; i < nc; i++)
             get(b, &pos, (char *)*c[i].p + to * c[i].size, c[i].size);
     }
+}
+
+/* The first k0 rows and w0 warm-up rows of each of from's chains into out (shaped for at
+ * least as many). */
+static void copy_rows(bnn_draws *from, size_t k0, size_t w0, bnn_draws *out)
+{
+    field f[16], t[16];
+    size_t nf = row_fields(from, f);
+    row_fields(out, t);
+    for (int c = 0; c < out->chains; c++)
+        for (size_t i = 0; i < nf; i++)
+            memcpy((char *)*t[i].p + (size_t)c * out->n_kept * t[i].size,
+                   (char *)*f[i].p + (size_t)c * from->n_kept * f[i].size, k0 * f[i].size);
+    if (!from->warmup || !out->warmup)
+        return;
+    nf = row_fields(from->warmup, f);
+    row_fields(out->warmup, t);
+    for (int c = 0; c < out->chains; c++)
+        for (size_t i = 0; i < nf; i++)
+            memcpy((char *)*t[i].p + (size_t)c * out->warmup->n_kept * t[i].size,
+                   (char *)*f[i].p + (size_t)c * from->warmup->n_kept * f[i].size,
+                   w0 * f[i].size);
 }
 
 /* Point-to-point of a byte buffer of any length (MPI counts are ints: pieces of 1 GiB). */
@@ -758,12 +783,16 @@ static void recv_bytes(bytes *b, int from)
 }
 
 /* Every reporting rank's chains to rank 0, which returns the whole run's draws (the rows
- * that every chain reached: a stopped run's chains may have reached different counts). */
-static bnn_draws *gather(bnn_draws *mine, int reporting, int M)
+ * that every chain reached: a stopped run's chains may have reached different counts).
+ * prev (rank 0), when not NULL: the whole run's draws gathered before, whose rows the ranks
+ * do not send again (they send from their sent_kept and sent_warm rows, which are prev's
+ * counts); it is freed here. */
+static bnn_draws *gather(bnn_draws *mine, int reporting, int M, bnn_draws *prev,
+                         size_t sent_kept, size_t sent_warm)
 {
     bytes b = {0};
     if (reporting)
-        pack(mine, &b);
+        pack(mine, sent_kept, sent_warm, &b);
     if (mpi.rank != 0) {
         if (reporting)
             send_bytes(&b, 0);
@@ -784,7 +813,7 @@ static bnn_draws *gather(bnn_draws *mine, int reporting, int M)
         if (has)
             recv_bytes(&got[r], r);
     }
-    /* the rows every chain reached */
+    /* the rows every chain reached (new ones: after prev's) */
     uint64_t keep = UINT64_MAX, warm = UINT64_MAX, iter = UINT64_MAX;
     for (int r = 0; r < mpi.size; r++) {
         if (!rep[r])
@@ -796,11 +825,16 @@ static bnn_draws *gather(bnn_draws *mine, int reporting, int M)
         warm = h.n_warm < warm ? h.n_warm : warm;
         iter = h.n_iter_done < iter ? h.n_iter_done : iter;
     }
+    size_t k0 = prev ? prev->n_kept : 0, w0 = prev && prev->warmup ? prev->warmup->n_kept : 0;
+    if (prev && (k0 != sent_kept || w0 != sent_warm))
+        die_runtime("MPI: the draws gathered before do not match the rows sent");
     bnn_draws *out = calloc(1, sizeof *out);
     if (!out)
         die_runtime("out of memory gathering the draws");
-    alloc_whole(out, mine, M, (size_t)keep, mine->warmup ? (size_t)warm : 0);
+    alloc_whole(out, mine, M, k0 + (size_t)keep, mine->warmup ? w0 + (size_t)warm : 0);
     out->n_iter_done = (size_t)iter;
+    if (prev)
+        copy_rows(prev, k0, w0, out);
     int first = 0;
     for (int r = 0; r < mpi.size; r++) {
         if (!rep[r])
@@ -808,7 +842,7 @@ static bnn_draws *gather(bnn_draws *mine, int reporting, int M)
         draws_head h;
         size_t pos = 0;
         get(&got[r], &pos, &h, sizeof h);
-        unpack(&got[r], pos, &h, out, first);
+        unpack(&got[r], pos, &h, out, first, k0, w0);
         first += (int)h.chains;
         free(got[r].p);
     }
@@ -816,6 +850,7 @@ static bnn_draws *gather(bnn_draws *mine, int reporting, int M)
         die_runtime("MPI: the ranks reported %d of %d chains", first, M);
     free(got);
     free(rep);
+    bnn_draws_free(prev);
     return out;
 }
 
@@ -848,6 +883,11 @@ typedef struct {
     volatile int *user_stop;  /* Ctrl-C */
     volatile int no_stop;     /* user_stop when the caller gave none */
     int stopped;              /* a rank was stopped: the run is partial */
+    /* each check sends only the rows made since the last: every rank counts the rows it
+     * sent, rank 0 keeps what it gathered (every round is whole on every rank, so all
+     * reporting ranks have sent as many) */
+    size_t sent_kept, sent_warm;
+    bnn_draws *whole;         /* rank 0: the run's draws at the last check */
 } rounds_ctx;
 
 enum { RND_STOPPED, RND_LEFT, RND_N };
@@ -862,13 +902,16 @@ static int round_check(void *user, const bnn_draws *dr)
     if (f[RND_STOPPED] || f[RND_LEFT])
         return -1;   /* every rank saw the same counts: all end here */
     announce(rc->reporting);
-    bnn_draws *whole = gather((bnn_draws *)dr, rc->reporting, rc->M);   /* only reads it */
+    /* only reads dr */
+    rc->whole = gather((bnn_draws *)dr, rc->reporting, rc->M, rc->whole, rc->sent_kept,
+                       rc->sent_warm);
+    rc->sent_kept = dr->n_kept;
+    rc->sent_warm = dr->warmup ? dr->warmup->n_kept : 0;
     int verdict = 0;
     if (mpi.rank == 0) {
-        verdict = rc->converged ? rc->converged(rc->converged_user, whole) : 0;
+        verdict = rc->converged ? rc->converged(rc->converged_user, rc->whole) : 0;
         if (verdict == 0 && now() >= rc->deadline)
             verdict = -1;
-        bnn_draws_free(whole);
     }
     MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return verdict;
@@ -1086,11 +1129,12 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
     if (rc.converged == round_check)   /* after DONE: see post_done */
         rounds_leave(&rounds, st == BNN_EINTR);
     int code = finish(&mo);
+    bnn_draws_free(rounds.whole);   /* the last check's: the end is gathered whole */
     bnn_status all_st = st;
     if (!code) {
         int reporting = mo.reporting && mine;
         announce(reporting);
-        bnn_draws *whole = gather(mine, reporting, M);
+        bnn_draws *whole = gather(mine, reporting, M, NULL, 0, 0);
         mpi.phase = PHASE_DONE;
         if (mpi.rank == 0) {
             /* stopped anywhere (Ctrl-C): the run is partial, as bnn_run says of a stop */
