@@ -145,9 +145,8 @@ static const char sample_usage[] =
     "  R a multiple of --chains  each chain's training rows are split over R / chains ranks\n"
     "                          (rw, mala, hmc, nuts, slice): the same posterior, not bitwise;\n"
     "                          pt: each chain's --replicas are split over its R / chains ranks\n"
-    "                          (at most --replicas of them), bitwise the threaded run\n"
-    "                          (no checkpoints under MPI; no --max-time with pt's replicas\n"
-    "                          over ranks)\n";
+    "                          (at most --replicas of them), bitwise the threaded run, also\n"
+    "                          with --max-time (no checkpoints under MPI)\n";
 
 int cmd_sample(int argc, char **argv)
 {

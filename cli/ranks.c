@@ -201,10 +201,6 @@ void ranks_sample_options(sample_opts *o)
                   "out or give 0)");
     long R = mpi.size, M = o->chains;
     int pt = strcmp(o->sampler, "pt") == 0;
-    if (R > M && o->max_time > 0 && pt)
-        die_usage("sample", "--max-time: %ld MPI ranks for %ld chains would split each pt "
-                  "chain's replicas, which do not run in rounds (give at least as many chains "
-                  "as ranks)", R, M);
     if (R > M && R % M != 0)
         die_usage("sample", "%ld MPI ranks for %ld chains: with more ranks than chains the ranks "
                   "split each chain's %s, so their number must be a multiple of --chains", R, M,
@@ -1046,6 +1042,13 @@ bnn_status ranks_run(const bnn_model *m, const bnn_table *train, const bnn_densi
         rc.replica_swap = reps_swap;
         rc.replica_user = &reps;
         rc.stop = &reps.group_stop;
+        /* rounds: a group's ranks end a round together (a gather every iteration keeps them
+         * in lockstep) and meet every other rank at round_check, where the group's first
+         * rank's draws (replica 1's) stand for the chain, as rows over ranks do below; the
+         * same proviso holds: no rank of a group may leave its run alone between a round's
+         * last gather and round_check, and nothing fails there */
+        if (rc0->max_seconds > 0)
+            rounds_setup(&rounds, &rc, rc0, M, mo.reporting);
     } else if (!by_rows) {
         rc.chain_lo = (int)((long)mpi.rank * M / R);
         rc.chain_hi = (int)((long)(mpi.rank + 1) * M / R);

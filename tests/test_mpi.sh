@@ -9,15 +9,15 @@
 #     base mala, 1 chain on 3 ranks (blocks of 1, 1, 2), and K = 8 on 4 ranks (a rank
 #     exchanging with both neighbours in one round, in order); each checked to exchange often
 #     across its ranks (else a broken exchange between ranks could go unseen); --max-time
-#     runs converging after several rounds, bitwise too, and one the time limit stops;
+#     runs converging after several rounds, bitwise too (chains over ranks, and pt's
+#     replicas over ranks), and one the time limit stops;
 #  2. a chain failing on one rank (chain 4's start on rank 1): exit 1, its message once, no
 #     hang, no run written as complete (also with --max-time, on rank 1 and on rank 0); the
 #     same for a group of rows-over-ranks, for a group of pt's replicas over ranks, for one
 #     rank of a pt group failing alone (rank 1, then rank 0: mpirun's app contexts give it
 #     another --init), and for a row slice that one rank alone refuses; Ctrl-C during pt's
 #     replicas over ranks and during --max-time's rounds;
-#  3. refusals (exit 2, one line, no folder): --max-time with replicas over ranks,
-#     --checkpoint-every, ranks not a multiple of the chains, langevin and --noise-step
+#  3. refusals (exit 2, one line, no folder): --checkpoint-every, ranks not a multiple of the chains, langevin and --noise-step
 #     gibbs over rows, pt with more ranks per chain than replicas, resume;
 #  4. rows over ranks, exactly: short HMC runs with a fixed step size on 2 and 4 ranks (1
 #     and 2 chains) against one process, every value of every draw within 1e-9 relative: the
@@ -103,12 +103,13 @@ while IFS='|' read -r name np chains opts; do
         bad "$name: $chains chains on $np ranks (exit $rc): $(head -c 300 "$tmp/err")"
     fi
 done < "$tmp/cases"
-# --max-time with the chains over ranks: runs that stop on their targets after several
+# --max-time with the chains (and pt's replicas) over ranks: runs that stop on their targets after several
 # rounds (each round a meeting of the ranks, the check on rank 0 over every chain's draws)
 # are bitwise the threaded run, rounds and verdict included; a run the time limit stops
 # ends between rounds, not converged, its folder whole (every chain as long)
 rcases="mt-network|2|4|--dataset moons2 --samples 200 --round 50
-mt-linear-3ranks|3|4|--dataset mackey-glass --model linear --samples 400 --round 100 --target-ess 2000"
+mt-linear-3ranks|3|4|--dataset mackey-glass --model linear --samples 400 --round 100 --target-ess 2000
+mt-pt-replicas|4|2|--dataset mackey-glass --model linear --sampler pt --replicas 4 --samples 200 --round 50 --target-ess 400"
 echo "$rcases" > "$tmp/rcases"
 while IFS='|' read -r name np chains opts; do
     # shellcheck disable=SC2086
@@ -255,6 +256,17 @@ for c in 2 1; do
         bad "--max-time with rows over 4 ranks, chain $c's group failing (exit $rc in ${took}s): $(cat "$tmp/err")"
     fi
 done
+start=$(date +%s)
+mpi 4 sample --dataset mackey-glass --model linear --sampler pt --replicas 4 --samples 1000000 --chains 2 \
+    --seed 7 --quiet --max-time 600 --init "$tmp/bad-rows2.init" --out "$tmp/fail-pmt" 2> "$tmp/err" > /dev/null
+rc=$?
+took=$(( $(date +%s) - start ))
+if [ $rc = 1 ] && [ "$(errlines)" = 1 ] && grep -q "chain 2 failed" "$tmp/err" && [ $took -le 60 ] &&
+    ! [ -f "$tmp/fail-pmt/metrics.json" ]; then
+    ok "--max-time with pt's replicas over 4 ranks, chain 2's group failing: exit 1 in ${took}s, its message once, no run written"
+else
+    bad "--max-time with pt's replicas over 4 ranks, chain 2's group failing (exit $rc in ${took}s): $(cat "$tmp/err")"
+fi
 
 # pt's replicas over ranks: chain 2's group failing (its start, on both of its ranks) ends
 # chain 1's group too (rank 0's stop reaches both of its ranks through their gather)
@@ -481,7 +493,6 @@ refuse() {   # refuse NP WANT ARGS...
         bad "not refused as wanted ($want; exit $rc): $(cat "$tmp/err")"
     fi
 }
-refuse 4 "max-time: 4 MPI ranks for 2 chains would split each pt chain's replicas" sample --dataset mackey-glass --chains 2 --sampler pt --max-time 5
 refuse 2 "checkpoints are not written under MPI" sample --dataset mackey-glass --checkpoint-every 5
 refuse 3 "must be a multiple of --chains" sample --dataset mackey-glass --chains 2
 refuse 4 "sampler langevin: rows over ranks" sample --dataset mackey-glass --chains 2 --sampler langevin

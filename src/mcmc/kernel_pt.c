@@ -188,10 +188,14 @@ static bnn_status pt_check(const bnn_density *d, const bnn_run_config *cfg, bnn_
         if (cfg->checkpoint || cfg->resume)
             return bnn_fail(err, BNN_EINVAL, "pt: checkpoints and resuming are not built for "
                             "replicas spread over processes");
-        /* rounds stop each part on its own clock and ask each part's draws: parts would part */
-        if (cfg->max_seconds > 0)
-            return bnn_fail(err, BNN_EINVAL, "pt: running in rounds (max_seconds) is not built "
-                            "for replicas spread over processes");
+        /* rounds on each part's own clock would stop the parts at different iterations.
+         * Rounds without a time limit (max_seconds INFINITY) end where converged says, and
+         * a caller whose converged gives every part the same verdict (the CLI's MPI
+         * round_check: one answer, broadcast) keeps the parts together */
+        if (cfg->max_seconds > 0 && !isinf(cfg->max_seconds))
+            return bnn_fail(err, BNN_EINVAL, "pt: rounds with a time limit (max_seconds) are "
+                            "not built for replicas spread over processes (give INFINITY and "
+                            "a converged that answers every part alike)");
     }
     for (size_t i = 0; b->options && b->options[i].name; i++)
         if (b->options[i].type == BNN_OPT_KERNEL)
