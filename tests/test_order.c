@@ -378,9 +378,24 @@ static void test_rhat_work(void)
         if (!w)
             continue;
         double *x = malloc(S * sizeof *x);
-        for (int kind = 0; kind < KINDS; kind++)
+        for (int kind = 0; kind < KINDS + 3; kind++)
             for (int rep = 0; rep < 3; rep++) {   /* one workspace reused throughout */
-                fill(x, S, kind);
+                if (kind < KINDS)
+                    fill(x, S, kind);
+                else   /* a sampler that rejects: runs of one draw (the ranks by runs) */
+                    for (size_t i = 0; i < S; i++) {
+                        double v = unif();
+                        if (i % N != 0 && unif() < 0.95) {
+                            x[i] = x[i - 1];
+                            continue;
+                        }
+                        if (kind == KINDS)   /* continuous, the chains apart */
+                            x[i] = 3 * v + 0.1 * (double)(i / N);
+                        else if (kind == KINDS + 1)   /* ties across runs, mirrored values */
+                            x[i] = floor(7 * v) - 3 + (rep == 1 && v < 0.5 ? 0.5 : 0);
+                        else   /* -0 and +0 among them */
+                            x[i] = v < 0.4 ? -0.0 : v < 0.8 ? 0.0 : 1.0 + (double)(i / N);
+                    }
                 if (kind == CONT)   /* chains apart: R-hat well above 1 */
                     for (size_t i = 0; i < S; i++)
                         x[i] += 0.5 * (double)(i / N);
@@ -402,6 +417,14 @@ static void test_rhat_work(void)
                 double r3, e3;
                 bnn_rhat_ess_bulk(x, M, N, &r3, &e3);
                 bad += !(same_bits(r3, r2) && same_bits(e3, e2));
+                /* the summary's path: its median given (odd N too) */
+                bnn_summary o;
+                bnn_summarise(x, M, N, &o);
+                if (!(same_bits(o.rhat, r1) && same_bits(o.ess_bulk, e1))) {
+                    bad++;
+                    printf("  summary %zu x %zu kind %d rep %d: rhat %.17g vs %.17g, ess %.17g vs %.17g\n",
+                           M, N, kind, rep, o.rhat, r1, o.ess_bulk, e1);
+                }
             }
         free(x);
         bnn_diag_work_free(w);

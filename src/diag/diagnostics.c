@@ -510,6 +510,18 @@ bnn_diag_work *bnn_diag_work_new(size_t M, size_t N)
 
 /* z_scale over values already in order (val ascending, ord[k] the position of val[k]):
  * average ranks of ties, back-transformed with c = 3/8, the normal quantile, into z. */
+/* The normal score of the values at sorted places i .. j (ties: the average of ranks
+ * i+1 .. j+1) among n, c = 3/8, kept in ztab by i + j. */
+static double z_of(double *ztab, size_t n, size_t i, size_t j)
+{
+    double zv = ztab[i + j];
+    if (isnan(zv)) {
+        double r = 0.5 * (double)(i + j) + 1.0;
+        zv = ztab[i + j] = gsl_cdf_ugaussian_Pinv((r - 0.375) / ((double)n - 0.75 + 1.0));
+    }
+    return zv;
+}
+
 static void z_scale_sorted(const double *val, const size_t *ord, size_t n, double *ztab,
                            double *z)
 {
@@ -517,14 +529,93 @@ static void z_scale_sorted(const double *val, const size_t *ord, size_t n, doubl
         size_t j = i;
         while (j + 1 < n && val[j + 1] == val[i])
             j++;
-        double zv = ztab[i + j];
-        if (isnan(zv)) {
-            double r = 0.5 * (double)(i + j) + 1.0;   /* average of ranks i+1 .. j+1 */
-            zv = ztab[i + j] = gsl_cdf_ugaussian_Pinv((r - 0.375) / ((double)n - 0.75 + 1.0));
-        }
+        double zv = z_of(ztab, n, i, j);
         for (size_t k = i; k <= j; k++)
             z[ord[k]] = zv;
         i = j + 1;
+    }
+}
+
+/* Runs of one value in x (a sampler that rejects a proposal repeats its draw: the study's
+ * keep 2-5% of theirs): run r is x[rs[r] .. rs[r + 1]) of value rv[r], rs[R] = n. Returns R,
+ * or 0 when there are more than most (ranking the draws themselves is then as fast). */
+static size_t find_runs(const double *x, size_t n, size_t most, double *rv, size_t *rs)
+{
+    size_t R = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || x[i] != x[i - 1]) {
+            if (R == most)
+                return 0;
+            rv[R] = x[i];
+            rs[R++] = i;
+        }
+    rs[R] = n;
+    return R;
+}
+
+/* Every value of the runs listed in order (by[a..b), one tie group of cnt values starting
+ * at sorted place at) gets the group's normal score in z. */
+static void fill_group(const size_t *by, size_t a, size_t b, const size_t *rs, size_t at,
+                       size_t cnt, size_t n, double *ztab, double *z)
+{
+    double zv = z_of(ztab, n, at, at + cnt - 1);
+    for (size_t t = a; t < b; t++)
+        for (size_t k = rs[by[t]]; k < rs[by[t] + 1]; k++)
+            z[k] = zv;
+}
+
+/* rhat_ess_bulk_ws's ranks (bulk zb and folded zf, and the median when med is NaN and N
+ * is even) from the R runs of the split draws (rv, rs) instead of from the draws: the runs
+ * sorted by value, each tie group of runs taking the score of its places, which are the
+ * draws' places (the scores depend on the values' counts alone), so zb and zf are the
+ * same numbers as by the sort of every draw. */
+static void z_scale_runs(bnn_diag_work *w, size_t R, const double *rv, const size_t *rs,
+                         double *med)
+{
+    size_t SS = w->SS, S = w->M * w->N;
+    size_t *ord = w->ord, *by = w->ord2;   /* runs ascending; runs by folded value */
+    double *fv = w->split;                 /* the split draws are in the runs now */
+    bnn_argsort_ws(rv, R, ord, w->keys, w->itmp);
+    size_t at = 0, kmed = (S - 1) / 2;
+    double vk = NAN, vk1 = NAN;
+    for (size_t a = 0; a < R;) {
+        size_t b = a, cnt = 0;
+        while (b < R && rv[ord[b]] == rv[ord[a]])
+            cnt += rs[ord[b] + 1] - rs[ord[b]], b++;
+        if (at <= kmed && kmed < at + cnt)
+            vk = rv[ord[a]];
+        if (at <= kmed + 1 && kmed + 1 < at + cnt)
+            vk1 = rv[ord[a]];
+        fill_group(ord, a, b, rs, at, cnt, SS, w->ztab, w->zb);
+        at += cnt;
+        a = b;
+    }
+    if (isnan(*med))   /* even N (SS == S): type 7 at 0.5 */
+        *med = S % 2 == 0 ? 0.5 * (vk + vk1) : vk;
+    /* folded, as rhat_ess_bulk_ws reads the sorted draws outward from the median */
+    size_t up = 0;
+    while (up < R && rv[ord[up]] < *med)
+        up++;
+    size_t down = up, t = 0;
+    while (down > 0 || up < R) {
+        double x = down > 0 ? fabs(rv[ord[down - 1]] - *med) : INFINITY;
+        double y = up < R ? fabs(rv[ord[up]] - *med) : INFINITY;
+        if (up < R && (down == 0 || y <= x)) {
+            fv[t] = y;
+            by[t++] = ord[up++];
+        } else {
+            fv[t] = x;
+            by[t++] = ord[--down];
+        }
+    }
+    at = 0;
+    for (size_t a = 0; a < R;) {
+        size_t b = a, cnt = 0;
+        while (b < R && fv[b] == fv[a])
+            cnt += rs[by[b] + 1] - rs[by[b]], b++;
+        fill_group(by, a, b, rs, at, cnt, SS, w->ztab, w->zf);
+        at += cnt;
+        a = b;
     }
 }
 
@@ -539,6 +630,18 @@ static bnn_status rhat_ess_bulk_ws(bnn_diag_work *w, const double *x, double med
     double *split = w->split, *val = w->val;
     size_t *ord = w->ord;
     split_chains(x, M, N, split);
+    /* runs: their values in val, their starts in itmp's upper half... (the radix sort of R
+     * runs needs 2 R keys and R indices: R <= SS / 4 leaves room) */
+    size_t most = SS / 4, *rs = w->itmp + most + 1;
+    size_t R = SS == S || !isnan(med) ? find_runs(split, SS, most, val, rs) : 0;
+    if (R) {
+        z_scale_runs(w, R, val, rs, &med);
+        double rb = rhat_chains(w->zb, 2 * M, H);
+        *ess_bulk = ess_checked_ws(w->zb, 2 * M, H, &w->ess);
+        double rt = rhat_chains(w->zf, 2 * M, H);
+        *rhat = isnan(rb) || isnan(rt) ? NAN : fmax(rb, rt);
+        return BNN_OK;
+    }
     bnn_argsort_ws(split, SS, ord, w->keys, w->itmp);
     for (size_t k = 0; k < SS; k++)
         val[k] = split[ord[k]];
