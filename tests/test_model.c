@@ -1750,6 +1750,69 @@ static void test_axes(gsl_rng *r)
     bnn_table_free(t);
 }
 
+/* Draws in runs (a sampler that rejects repeats its draw): bnn_predict computes a run's
+ * predictions once, in batches of distinct draws, so a draw's predictions must not depend
+ * on its place in a batch. Every stored prediction equals, bit for bit, the same draw
+ * predicted alone (a batch of one), for odd row counts (the activations' last partial
+ * vector), on 1 and 3 threads (other batches), whose per-draw metrics and quantiles agree. */
+static void test_predict_runs(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    int cases = 0, same = 0;
+    for (int K = 0; K <= 3; K += 3)
+        for (int H = 3; H <= 10; H += 7) {
+            size_t n = K ? 37 : 41, M = 3, N = 50, S = M * N;
+            bnn_table *t = random_table(r, n, 3, K);
+            bnn_model_spec sp;
+            bnn_model_spec_study(&sp, 1, K ? BNN_TASK_CLASSIFICATION : BNN_TASK_REGRESSION, 3, K);
+            sp.hidden[0] = H;
+            bnn_model *m = NULL;
+            bnn_model_new(&m, &sp, t, NULL);
+            size_t dim = bnn_model_dim(m), out = (size_t)bnn_model_n_outputs(m);
+            bnn_draws dr = {0};
+            dr.chains = (int)M;
+            dr.n_kept = N;
+            dr.dim = dim;
+            dr.theta = bnn_zalloc(S * dim);
+            for (size_t j = 0; j < S * dim; j++)
+                dr.theta[j] = 0.7 * gsl_ran_gaussian(r, 1.0);
+            for (size_t s = 1; s < S; s++)   /* runs: 80% of draws repeat the last */
+                if (s % N != 0 && gsl_rng_uniform(r) < 0.8)
+                    memcpy(dr.theta + s * dim, dr.theta + (s - 1) * dim, dim * sizeof(double));
+            bnn_prediction *p1 = NULL, *p3 = NULL;
+            bnn_predict(m, &dr, t, 1, 5, 1, &p1, NULL);
+            bnn_predict(m, &dr, t, 1, 5, 3, &p3, NULL);
+            double *one = bnn_zalloc(n * out), *bw = bnn_zalloc(bnn_model_predict_batch_work(m, n, 1));
+            int ok = p1 && p3;
+            for (size_t s = 0; ok && s < S; s++) {
+                bnn_model_predict_batch(m, dr.theta + s * dim, dim, 1, t, one, bw);
+                for (size_t i = 0; i < n; i++)
+                    for (size_t k = 0; k < out; k++) {
+                        float want = (float)one[i * out + k];
+                        ok &= p1->draw_pred[(i * out + k) * S + s] == want &&
+                              p3->draw_pred[(i * out + k) * S + s] == want;
+                    }
+                ok &= p1->draw_metric[s] == p3->draw_metric[s];
+            }
+            ok &= p1 && p3 && memcmp(p1->q50 ? p1->q50 : p1->mean, p3->q50 ? p3->q50 : p3->mean,
+                                     n * sizeof(double)) == 0;
+            cases++;
+            same += ok;
+            free(one);
+            free(bw);
+            bnn_prediction_free(p1);
+            bnn_prediction_free(p3);
+            free(dr.theta);
+            bnn_model_free(m);
+            bnn_table_free(t);
+        }
+    CHECK_VERBOSE(same == cases, "draws in runs: every stored prediction and per-draw metric "
+                  "is the draw's own, predicted alone, bit for bit, on 1 and 3 threads: %d of "
+                  "%d cases", same, cases);
+    gsl_rng_free(r);
+}
+
 /* The density's drift of a network of one hidden layer of at most 16 units (model.c's
  * padded pass, two vectors of 8 lanes) equals the path any network takes bit for bit, at
  * every width around the lanes' edges, every activation and output, with weights large
@@ -1832,6 +1895,7 @@ int main(void)
     test_center(r);
     test_axes(r);
     test_drift_lanes();
+    test_predict_runs();
     gsl_rng_free(r);
     return check_done("test_model");
 }

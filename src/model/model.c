@@ -392,6 +392,24 @@ static void act_backward(bnn_activation act, const double *a, double *delta, siz
     }
 }
 
+/* act_forward over n values in whole vectors of 8: the last n mod 8 through a padded copy.
+ * bnn_vsigmoid and bnn_vtanh take a value in a vector's lane or, past the last whole
+ * vector, one by one or in a shorter vector, whose exponential may round differently: here
+ * every value takes the 8-lane path (or the processor's narrower whole-vector one), so a
+ * value's activation does not depend on its place in the array (the predictions of a draw
+ * are the same in any batch). */
+static void act_forward_whole_lanes(bnn_activation act, double *a, size_t n)
+{
+    size_t whole = n / 8 * 8;
+    act_forward(act, a, whole);
+    if (whole == n)
+        return;
+    double pad[8] = {0};
+    memcpy(pad, a + whole, (n - whole) * sizeof *pad);
+    act_forward(act, pad, 8);
+    memcpy(a + whole, pad, (n - whole) * sizeof *pad);
+}
+
 static bnn_activation layer_act(const bnn_model *m, int l)
 {
     return l == m->L - 1 ? m->spec.output_act : m->spec.hidden_act;
@@ -1329,8 +1347,7 @@ static void predict_batch(const bnn_model *m, const double *theta, size_t stride
                             1.0, in + b * wi, (int)ld_in, theta + b * stride + m->w_off[l],
                             (int)wo, 1.0, dst + b * wo, (int)ld);
         }
-        bnn_activation act = layer_act(m, l);
-        act_forward(act, dst, n * ld);   /* nothing for softmax */
+        act_forward_whole_lanes(layer_act(m, l), dst, n * ld);   /* nothing for softmax */
         if (l == m->L - 1 && m->spec.task == BNN_TASK_CLASSIFICATION && !logits) {
             for (size_t r = 0; r < n * B; r++) {
                 double *z = dst + r * wo, mx = z[0], s = 0.0;

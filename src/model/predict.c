@@ -59,32 +59,49 @@ static bnn_status draw_pass(void *arg, size_t lo, size_t hi)
     const bnn_model *m = j->m;
     bnn_prediction *p = j->p;
     size_t n = p->n, K = (size_t)p->K, S = p->S, dim = j->dr->dim, R = chunk_rows(n);
+    size_t nk = j->dr->n_kept;
     double *out = malloc(R * K * DRAW_BLOCK * sizeof *out);
     double *work = malloc((bnn_model_predict_batch_work(m, R, DRAW_BLOCK) + 1) * sizeof *work);
-    double *acc = malloc(DRAW_BLOCK * sizeof *acc);   /* per draw: SSE or right answers */
-    if (!out || !work || !acc) {
+    double *acc = malloc(DRAW_BLOCK * sizeof *acc);   /* per distinct draw: SSE or right answers */
+    double *theta = malloc(DRAW_BLOCK * dim * sizeof *theta + 1);
+    size_t first[DRAW_BLOCK + 1];
+    if (!out || !work || !acc || !theta) {
         st = BNN_ENOMEM;
         goto done;
     }
-    for (size_t s0 = lo; s0 < hi; s0 += DRAW_BLOCK) {
-        size_t B = hi - s0 < DRAW_BLOCK ? hi - s0 : DRAW_BLOCK;
+    for (size_t s = lo; s < hi;) {
+        /* up to DRAW_BLOCK distinct draws, each standing for the run of draws equal to it
+         * that it starts (draws first[b] .. first[b + 1] - 1, all of one chain): a sampler
+         * that rejects a proposal repeats its draw, and a draw's predictions are a
+         * function of it alone (every product the same whatever its place in the batch) */
+        size_t B = 0;
+        while (B < DRAW_BLOCK && s < hi) {
+            const double *th = j->dr->theta + s * dim;
+            first[B] = s;
+            memcpy(theta + B * dim, th, dim * sizeof *theta);
+            for (s++; s < hi && s % nk != 0; s++)
+                if (memcmp(j->dr->theta + s * dim, th, dim * sizeof *th) != 0)
+                    break;
+            B++;
+        }
+        first[B] = s;
         memset(acc, 0, DRAW_BLOCK * sizeof *acc);
         /* rows in order within each draw: the same sums as one pass over every row */
         for (size_t r0 = 0; r0 < n; r0 += R) {
             size_t nr = n - r0 < R ? n - r0 : R;
             bnn_table view = row_view(j->t, r0, nr);
-            bnn_model_predict_batch(m, j->dr->theta + s0 * dim, dim, B, &view, out, work);
+            bnn_model_predict_batch(m, theta, dim, B, &view, out, work);
             /* row by row, the block's draws side by side: draw_pred[row][draw] is written
-             * B floats at a time (a draw at a time it was a cache miss per value); each
-             * draw's sum still runs over the rows in order */
+             * a run at a time (a draw at a time it was a cache miss per value) */
             for (size_t i = 0; i < nr; i++) {
                 if (p->task == BNN_TASK_REGRESSION) {
                     const double *oi = out + i * B;
-                    float *dst = p->draw_pred + (r0 + i) * S + s0;
+                    float *dst = p->draw_pred + (r0 + i) * S;
                     double y = p->has_y ? p->y[r0 + i] : 0;
                     for (size_t b = 0; b < B; b++) {
                         double f = oi[b];
-                        dst[b] = (float)f;
+                        for (size_t t = first[b]; t < first[b + 1]; t++)
+                            dst[t] = (float)f;
                         if (p->has_y)
                             acc[b] += (y - f) * (y - f);
                     }
@@ -95,21 +112,27 @@ static bnn_status draw_pass(void *arg, size_t lo, size_t hi)
                         for (size_t k = 1; k < K; k++)
                             best = pi[k] > pi[best] ? k : best;
                         acc[b] += p->has_y && (int)best == (int)p->y[r0 + i];
-                        for (size_t k = 0; k < K; k++)
-                            p->draw_pred[((r0 + i) * K + k) * S + s0 + b] = (float)pi[k];
+                        for (size_t k = 0; k < K; k++) {
+                            float *dst = p->draw_pred + ((r0 + i) * K + k) * S;
+                            for (size_t t = first[b]; t < first[b + 1]; t++)
+                                dst[t] = (float)pi[k];
+                        }
                     }
                 }
             }
         }
-        for (size_t b = 0; b < B; b++)
-            p->draw_metric[s0 + b] = p->task == BNN_TASK_REGRESSION
-                                         ? sqrt(acc[b] / (double)n)
-                                         : 100.0 * acc[b] / (double)n;
+        for (size_t b = 0; b < B; b++) {
+            double metric = p->task == BNN_TASK_REGRESSION ? sqrt(acc[b] / (double)n)
+                                                           : 100.0 * acc[b] / (double)n;
+            for (size_t t = first[b]; t < first[b + 1]; t++)
+                p->draw_metric[t] = metric;
+        }
     }
 done:
     free(acc);
     free(out);
     free(work);
+    free(theta);
     return st;
 }
 
