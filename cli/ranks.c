@@ -24,6 +24,7 @@
  * An unexpected exit of a rank during the run (out of memory in this file, say) calls
  * MPI_Abort from the exit handler: no rank is left waiting.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -639,6 +640,7 @@ static size_t chain_fields(bnn_draws *dr, field *f)
 /* What a rank's draws say of themselves, ahead of them. */
 typedef struct {
     uint64_t chains, n_kept, n_warm, n_iter_done;
+    uint64_t k0, w0;   /* the rows and warm-up rows sent before (rank 0 holds them) */
 } draws_head;
 
 /* Chains of dr as bytes: the head, then chain by chain its rows from k0 and warm-up rows
@@ -646,7 +648,7 @@ typedef struct {
 static void pack(bnn_draws *dr, size_t k0, size_t w0, bytes *b)
 {
     size_t warm = dr->warmup ? dr->warmup->n_kept : 0;
-    draws_head h = {(uint64_t)dr->chains, dr->n_kept - k0, warm - w0, dr->n_iter_done};
+    draws_head h = {(uint64_t)dr->chains, dr->n_kept - k0, warm - w0, dr->n_iter_done, k0, w0};
     put(b, &h, sizeof h);
     field f[16], w[16], c[16];
     size_t nf = row_fields(dr, f), nw = dr->warmup ? row_fields(dr->warmup, w) : 0;
@@ -817,13 +819,16 @@ static bnn_draws *gather(bnn_draws *mine, int reporting, int M, bnn_draws *prev,
         draws_head h;
         size_t pos = 0;
         get(&got[r], &pos, &h, sizeof h);
+        /* every round is whole on every rank, so each has sent as many rows before */
+        if (h.k0 != (prev ? prev->n_kept : 0) ||
+            h.w0 != (prev && prev->warmup ? prev->warmup->n_kept : 0))
+            die_runtime("MPI: rank %d's draws continue from row %" PRIu64 ", rank 0 holds %zu",
+                        r, h.k0, prev ? prev->n_kept : (size_t)0);
         keep = h.n_kept < keep ? h.n_kept : keep;
         warm = h.n_warm < warm ? h.n_warm : warm;
         iter = h.n_iter_done < iter ? h.n_iter_done : iter;
     }
     size_t k0 = prev ? prev->n_kept : 0, w0 = prev && prev->warmup ? prev->warmup->n_kept : 0;
-    if (prev && (k0 != sent_kept || w0 != sent_warm))
-        die_runtime("MPI: the draws gathered before do not match the rows sent");
     bnn_draws *out = calloc(1, sizeof *out);
     if (!out)
         die_runtime("out of memory gathering the draws");
