@@ -237,36 +237,29 @@ if [ $rc = 1 ] && [ "$(errlines)" = 1 ] && grep -q "chain 2 failed" "$tmp/err"; 
 else
     bad "rows over ranks, chain 2's group failing (exit $rc): $(cat "$tmp/err")"
 fi
-# and with --max-time's rounds, chain 2's group (ranks 2, 3) and then chain 1's (ranks 0, 1,
-# rank 0 among them) failing at the start: exit 1 well before a first round of 10^6
-# iterations would end, the message once, no run written
+# and with --max-time's rounds: rows over ranks with chain 2's group (ranks 2, 3) and then
+# chain 1's (ranks 0, 1, rank 0 among them) failing at the start, and pt's replicas over
+# ranks with chain 2's group: exit 1 well before a first round of 10^6 iterations would
+# end, the message once, no run written
 (head -1 "$tmp/bad4.init"; tail -1 "$tmp/bad4.init"; sed -n 2p "$tmp/bad4.init") > "$tmp/bad-rows1.init"
 cp "$tmp/bad2.init" "$tmp/bad-rows2.init"
-for c in 2 1; do
+for spread in "rows 2" "rows 1" "replicas 2"; do
+    kind=${spread% *} c=${spread#* }
+    if [ $kind = rows ]; then how="--sampler nuts" what="rows"; else how="--sampler pt --replicas 4" what="pt's replicas"; fi
     start=$(date +%s)
-    mpi 4 sample --dataset mackey-glass --model linear --sampler nuts --samples 1000000 --chains 2 \
-        --seed 7 --quiet --max-time 600 --init "$tmp/bad-rows$c.init" --out "$tmp/fail-rmt$c" \
+    # shellcheck disable=SC2086
+    mpi 4 sample --dataset mackey-glass --model linear $how --samples 1000000 --chains 2 \
+        --seed 7 --quiet --max-time 600 --init "$tmp/bad-rows$c.init" --out "$tmp/fail-mt-$kind$c" \
         2> "$tmp/err" > /dev/null
     rc=$?
     took=$(( $(date +%s) - start ))
     if [ $rc = 1 ] && [ "$(errlines)" = 1 ] && grep -q "chain $c failed" "$tmp/err" && [ $took -le 60 ] &&
-        ! [ -f "$tmp/fail-rmt$c/metrics.json" ]; then
-        ok "--max-time with rows over 4 ranks, chain $c's group failing: exit 1 in ${took}s, its message once, no run written"
+        ! [ -f "$tmp/fail-mt-$kind$c/metrics.json" ]; then
+        ok "--max-time with $what over 4 ranks, chain $c's group failing: exit 1 in ${took}s, its message once, no run written"
     else
-        bad "--max-time with rows over 4 ranks, chain $c's group failing (exit $rc in ${took}s): $(cat "$tmp/err")"
+        bad "--max-time with $what over 4 ranks, chain $c's group failing (exit $rc in ${took}s): $(cat "$tmp/err")"
     fi
 done
-start=$(date +%s)
-mpi 4 sample --dataset mackey-glass --model linear --sampler pt --replicas 4 --samples 1000000 --chains 2 \
-    --seed 7 --quiet --max-time 600 --init "$tmp/bad-rows2.init" --out "$tmp/fail-pmt" 2> "$tmp/err" > /dev/null
-rc=$?
-took=$(( $(date +%s) - start ))
-if [ $rc = 1 ] && [ "$(errlines)" = 1 ] && grep -q "chain 2 failed" "$tmp/err" && [ $took -le 60 ] &&
-    ! [ -f "$tmp/fail-pmt/metrics.json" ]; then
-    ok "--max-time with pt's replicas over 4 ranks, chain 2's group failing: exit 1 in ${took}s, its message once, no run written"
-else
-    bad "--max-time with pt's replicas over 4 ranks, chain 2's group failing (exit $rc in ${took}s): $(cat "$tmp/err")"
-fi
 
 # pt's replicas over ranks: chain 2's group failing (its start, on both of its ranks) ends
 # chain 1's group too (rank 0's stop reaches both of its ranks through their gather)

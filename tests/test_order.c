@@ -261,6 +261,14 @@ static void test_order_stats(void)
             int ok = !constant;
             for (int q = 0; q < nr; q++)   /* -0 and +0 compare equal, as selection's do */
                 ok &= out[q] == y[r[q]];
+            /* the ranks in descending order too (each scan starts afresh) */
+            size_t rr[8];
+            double back[8];
+            for (int q = 0; q < nr; q++)
+                rr[q] = r[nr - 1 - q];
+            ok &= bnn_order_stats(x, n, rr, nr, back, gather, hist) == 0;
+            for (int q = 0; q < nr; q++)
+                ok &= back[q] == y[rr[q]];
             exact += ok;
         }
     x[0] = 1.0;

@@ -266,26 +266,26 @@ int bnn_order_stats(const double *x, size_t n, const size_t *r, int nr, double *
     if (n == 0 || n > UINT32_MAX - 1 || nr < 1 || nr > MAXR)
         return -1;
     double lo = x[0], hi = x[0];
-    for (size_t i = 1; i < n; i++) {
+    int nan = 0;
+    for (size_t i = 0; i < n; i++) {
         lo = x[i] < lo ? x[i] : lo;
         hi = x[i] > hi ? x[i] : hi;
+        nan |= x[i] != x[i];
     }
     double width = hi - lo;
-    if (!(width > 0) || !isfinite(width))
-        return -1;   /* also a NaN anywhere: the comparisons above skip it, the sum finds it */
-    double scale = (double)NB / width, sum = 0;
+    if (nan || !(width > 0) || !isfinite(width))
+        return -1;
+    double scale = (double)NB / width;
     memset(hist, 0, NB * sizeof *hist);
     for (size_t i = 0; i < n; i++) {
         double b = (x[i] - lo) * scale;
         hist[b < NB - 1 ? (size_t)b : NB - 1]++;
-        sum += x[i];
     }
-    if (!isfinite(sum))
-        return -1;
-    /* each wanted rank's bucket and its rank within it */
-    size_t bucket[MAXR], within[MAXR];
+    /* each wanted rank's bucket and its rank within it (one scan while the ranks ascend) */
+    size_t bucket[MAXR], within[MAXR], before = 0, b = 0;
     for (int q = 0; q < nr; q++) {
-        size_t before = 0, b = 0;
+        if (q > 0 && r[q] < r[q - 1])
+            before = b = 0;
         while (before + hist[b] <= r[q])
             before += hist[b++];
         bucket[q] = b;
@@ -308,8 +308,7 @@ int bnn_order_stats(const double *x, size_t n, const size_t *r, int nr, double *
         count[q] = hist[bucket[q]];
         used += count[q];
     }
-    for (size_t b = 0; b < NB; b++)
-        hist[b] = 0;
+    memset(hist, 0, NB * sizeof *hist);
     for (int q = 0; q < nr; q++)
         hist[bucket[q]] = (uint32_t)start[q] + 1;
     for (size_t i = 0; i < n; i++) {

@@ -456,7 +456,7 @@ struct bnn_diag_work {
     size_t *itmp;       /* SS radix indices */
     double *zb, *zf;    /* SS normal scores, bulk and folded */
     double *ztab;       /* 2 SS - 1 scores by i + j (ranks i+1 .. j+1 tied), NaN: not yet */
-    double *sel;        /* S: the median by selection when N is odd */
+    double *sel;        /* S: the median by selection when N is odd; the runs' values */
     ess_ws ess;         /* 2M x H */
 };
 
@@ -564,50 +564,62 @@ static void fill_group(const size_t *by, size_t a, size_t b, const size_t *rs, s
             z[k] = zv;
 }
 
-/* rhat_ess_bulk_ws's ranks (bulk zb and folded zf, and the median when med is NaN and N
- * is even) from the R runs of the split draws (rv, rs) instead of from the draws: the runs
- * sorted by value, each tie group of runs taking the score of its places, which are the
- * draws' places (the scores depend on the values' counts alone), so zb and zf are the
- * same numbers as by the sort of every draw. */
+/* The folded values |v - med| of v[0..n) (ascending) in ascending order, into fv, with each
+ * one's source (src[k] is v[k]'s) into fsrc: rounding is monotone, so |v - med| does not
+ * decrease reading v upward from the first v >= med, nor downward from the last v < med;
+ * the two are merged, the upper first on a tie. */
+static void fold_sorted(const double *v, const size_t *src, size_t n, double med, double *fv,
+                        size_t *fsrc)
+{
+    size_t up = 0;
+    while (up < n && v[up] < med)
+        up++;
+    size_t down = up, t = 0;   /* down: one past the next below the median */
+    while (down > 0 || up < n) {
+        double lo = down > 0 ? fabs(v[down - 1] - med) : INFINITY;
+        double hi = up < n ? fabs(v[up] - med) : INFINITY;
+        if (up < n && (down == 0 || hi <= lo)) {
+            fv[t] = hi;
+            fsrc[t++] = src[up++];
+        } else {
+            fv[t] = lo;
+            fsrc[t++] = src[--down];
+        }
+    }
+}
+
+/* rhat_ess_bulk_ws's normal scores (bulk zb and folded zf, and the median when med is NaN:
+ * SS == S then) from the R runs of the split draws (rv, rs) instead of from the draws: the
+ * runs sorted by value, each tie group of runs taking the score of its places, which are
+ * the draws' places (the scores depend on the values' counts alone), so zb and zf are the
+ * same numbers as z_scale_draws gives. */
 static void z_scale_runs(bnn_diag_work *w, size_t R, const double *rv, const size_t *rs,
                          double *med)
 {
     size_t SS = w->SS, S = w->M * w->N;
     size_t *ord = w->ord, *by = w->ord2;   /* runs ascending; runs by folded value */
-    double *fv = w->split;                 /* the split draws are in the runs now */
+    double *v = w->sel, *fv = w->split;    /* their values; folded (the split draws are
+                                              in the runs now) */
     bnn_argsort_ws(rv, R, ord, w->keys, w->itmp);
+    for (size_t k = 0; k < R; k++)
+        v[k] = rv[ord[k]];
     size_t at = 0, kmed = (S - 1) / 2;
     double vk = NAN, vk1 = NAN;
     for (size_t a = 0; a < R;) {
         size_t b = a, cnt = 0;
-        while (b < R && rv[ord[b]] == rv[ord[a]])
+        while (b < R && v[b] == v[a])
             cnt += rs[ord[b] + 1] - rs[ord[b]], b++;
         if (at <= kmed && kmed < at + cnt)
-            vk = rv[ord[a]];
+            vk = v[a];
         if (at <= kmed + 1 && kmed + 1 < at + cnt)
-            vk1 = rv[ord[a]];
+            vk1 = v[a];
         fill_group(ord, a, b, rs, at, cnt, SS, w->ztab, w->zb);
         at += cnt;
         a = b;
     }
-    if (isnan(*med))   /* even N (SS == S): type 7 at 0.5 */
+    if (isnan(*med))   /* type 7 at 0.5 */
         *med = S % 2 == 0 ? 0.5 * (vk + vk1) : vk;
-    /* folded, as rhat_ess_bulk_ws reads the sorted draws outward from the median */
-    size_t up = 0;
-    while (up < R && rv[ord[up]] < *med)
-        up++;
-    size_t down = up, t = 0;
-    while (down > 0 || up < R) {
-        double x = down > 0 ? fabs(rv[ord[down - 1]] - *med) : INFINITY;
-        double y = up < R ? fabs(rv[ord[up]] - *med) : INFINITY;
-        if (up < R && (down == 0 || y <= x)) {
-            fv[t] = y;
-            by[t++] = ord[up++];
-        } else {
-            fv[t] = x;
-            by[t++] = ord[--down];
-        }
-    }
+    fold_sorted(v, ord, R, *med, fv, by);
     at = 0;
     for (size_t a = 0; a < R;) {
         size_t b = a, cnt = 0;
@@ -619,6 +631,42 @@ static void z_scale_runs(bnn_diag_work *w, size_t R, const double *rv, const siz
     }
 }
 
+/* The same scores (and median) from one radix sort of the split draws: the bulk ranks, then
+ * the folded values |x - median(x)| over the whole unsplit matrix as the sorted draws read
+ * outward from the median. */
+static void z_scale_draws(bnn_diag_work *w, const double *x, double *med)
+{
+    size_t SS = w->SS, S = w->M * w->N;
+    double *split = w->split, *val = w->val;
+    size_t *ord = w->ord;
+    bnn_argsort_ws(split, SS, ord, w->keys, w->itmp);
+    for (size_t k = 0; k < SS; k++)
+        val[k] = split[ord[k]];
+    z_scale_sorted(val, ord, SS, w->ztab, w->zb);
+    if (isnan(*med)) {
+        size_t k = (S - 1) / 2;
+        if (SS == S) {   /* even N: the split draws are all the draws, sorted in val */
+            *med = val[k];
+            if (S % 2 == 0)   /* type 7 at 0.5: the mean of the two middle order statistics */
+                *med = 0.5 * (*med + val[k + 1]);
+        } else {   /* odd N: the middle draws are not in the split; by selection */
+            double *sel = w->sel;
+            memcpy(sel, x, S * sizeof *sel);
+            bnn_select_kth(sel, S, k);
+            *med = sel[k];
+            if (S % 2 == 0) {
+                double next = sel[k + 1];
+                for (size_t i = k + 2; i < S; i++)
+                    next = sel[i] < next ? sel[i] : next;
+                *med = 0.5 * (*med + next);
+            }
+        }
+    }
+    /* the folded values in order (the split draws are in val now) */
+    fold_sorted(val, ord, SS, *med, split, w->ord2);
+    z_scale_sorted(split, w->ord2, SS, w->ztab, w->zf);
+}
+
 /* R-hat and bulk ESS given the median of x (NaN: find it here), in w's scratch. */
 static bnn_status rhat_ess_bulk_ws(bnn_diag_work *w, const double *x, double med, double *rhat,
                                    double *ess_bulk)
@@ -627,67 +675,18 @@ static bnn_status rhat_ess_bulk_ws(bnn_diag_work *w, const double *x, double med
     *rhat = *ess_bulk = NAN;
     if (N < 4 || degenerate(x, S))
         return BNN_OK;
-    double *split = w->split, *val = w->val;
-    size_t *ord = w->ord;
-    split_chains(x, M, N, split);
-    /* runs: their values in val, their starts in itmp's upper half... (the radix sort of R
-     * runs needs 2 R keys and R indices: R <= SS / 4 leaves room) */
+    split_chains(x, M, N, w->split);
+    /* runs: their values in val, their starts in itmp's upper half (the radix sort of R
+     * runs needs 2 R keys and R indices: R <= SS / 4 leaves room); the runs path takes the
+     * median from its counts, so with odd N (the middle draws not split) only when given */
     size_t most = SS / 4, *rs = w->itmp + most + 1;
-    size_t R = SS == S || !isnan(med) ? find_runs(split, SS, most, val, rs) : 0;
-    if (R) {
-        z_scale_runs(w, R, val, rs, &med);
-        double rb = rhat_chains(w->zb, 2 * M, H);
-        *ess_bulk = ess_checked_ws(w->zb, 2 * M, H, &w->ess);
-        double rt = rhat_chains(w->zf, 2 * M, H);
-        *rhat = isnan(rb) || isnan(rt) ? NAN : fmax(rb, rt);
-        return BNN_OK;
-    }
-    bnn_argsort_ws(split, SS, ord, w->keys, w->itmp);
-    for (size_t k = 0; k < SS; k++)
-        val[k] = split[ord[k]];
-    z_scale_sorted(val, ord, SS, w->ztab, w->zb);
+    size_t R = SS == S || !isnan(med) ? find_runs(w->split, SS, most, w->val, rs) : 0;
+    if (R)
+        z_scale_runs(w, R, w->val, rs, &med);
+    else
+        z_scale_draws(w, x, &med);
     double rb = rhat_chains(w->zb, 2 * M, H);
     *ess_bulk = ess_checked_ws(w->zb, 2 * M, H, &w->ess);
-    /* folded: |x - median(x)| over the whole unsplit matrix */
-    if (isnan(med)) {
-        size_t k = (S - 1) / 2;
-        if (SS == S) {   /* even N: the split draws are all the draws, sorted in val */
-            med = val[k];
-            if (S % 2 == 0)   /* type 7 at 0.5: the mean of the two middle order statistics */
-                med = 0.5 * (med + val[k + 1]);
-        } else {   /* odd N: the middle draws are not in the split; by selection */
-            double *sel = w->sel;
-            memcpy(sel, x, S * sizeof *sel);
-            bnn_select_kth(sel, S, k);
-            med = sel[k];
-            if (S % 2 == 0) {
-                double next = sel[k + 1];
-                for (size_t i = k + 2; i < S; i++)
-                    next = sel[i] < next ? sel[i] : next;
-                med = 0.5 * (med + next);
-            }
-        }
-    }
-    /* rounding is monotone, so |v - med| does not decrease reading the sorted draws
-     * upward from the first v >= med, nor downward from the last v < med */
-    size_t up = 0;
-    while (up < SS && val[up] < med)
-        up++;
-    size_t down = up, t = 0;   /* down: one past the next below the median */
-    size_t *ord2 = w->ord2;
-    double *fval = w->split;   /* the folded values in order (the split draws are in val) */
-    while (down > 0 || up < SS) {
-        double a = down > 0 ? fabs(val[down - 1] - med) : INFINITY;
-        double b = up < SS ? fabs(val[up] - med) : INFINITY;
-        if (up < SS && (down == 0 || b <= a)) {
-            fval[t] = b;
-            ord2[t++] = ord[up++];
-        } else {
-            fval[t] = a;
-            ord2[t++] = ord[--down];
-        }
-    }
-    z_scale_sorted(fval, ord2, SS, w->ztab, w->zf);
     double rt = rhat_chains(w->zf, 2 * M, H);
     *rhat = isnan(rb) || isnan(rt) ? NAN : fmax(rb, rt);
     return BNN_OK;
